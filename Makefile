@@ -1,0 +1,41 @@
+# Two commands: `make demo` and `make test`. Each creates .venv from the pinned versions
+# (constraints.txt) when it is missing or out of date.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOME_DIR ?= $(CURDIR)/data_home
+
+.PHONY: demo test ui lint bench system-deps clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	MARKETING_OPS_HOME=$(HOME_DIR) $(BIN)/marketing-ops demo
+
+# The Postgres-backed instance test needs Debian's PostgreSQL server binaries.
+system-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql (needed by the PostgreSQL instance test)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check marketing_ops tests benchmarks
+	$(BIN)/pytest
+
+ui: $(STAMP)
+	MARKETING_OPS_HOME=$(HOME_DIR) $(BIN)/marketing-ops ui
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check marketing_ops tests benchmarks
+	$(BIN)/ruff format --check marketing_ops tests benchmarks
+
+clean:
+	rm -rf $(HOME_DIR) dbt_project/target dbt_project/logs

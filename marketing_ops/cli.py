@@ -1,0 +1,254 @@
+"""`marketing-ops`: the command line for people (rich tables, plain words)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from marketing_ops.config import PROJECT_ROOT, data_home
+
+app = typer.Typer(
+    help="Agentic marketing operations: signals -> warehouse -> graph -> forecasts -> decisions.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+HomeOption = typer.Option(None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home).")
+PostgresOption = typer.Option(
+    None,
+    "--postgres-url",
+    envvar="DAGSTER_PG_URL",
+    help="Run on a PostgreSQL-backed Dagster instance (postgresql+psycopg2://...).",
+)
+
+
+class ExportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _home(root: Path | None):
+    return data_home(root).ensure()
+
+
+def _parse_day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{name}: expected a date like 2026-01-31, got {value!r}") from None
+
+
+def _print_runs(outcomes) -> bool:
+    table = Table(title="Dagster runs")
+    for col in ("job", "run id", "result", "seconds"):
+        table.add_column(col)
+    for o in outcomes:
+        table.add_row(o.job, o.run_id[:8], "ok" if o.success else "FAILED", f"{o.seconds:.1f}")
+    console.print(table)
+    ok = all(o.success for o in outcomes)
+    for o in outcomes:
+        if o.failed_steps:
+            console.print(f"[red]{o.job}: failed steps: {', '.join(o.failed_steps)}[/red]")
+        if o.skipped_steps:
+            console.print(f"[yellow]{o.job}: not executed (upstream gate): {', '.join(o.skipped_steps)}[/yellow]")
+    return ok
+
+
+@app.command()
+def demo(
+    home: Path | None = HomeOption,
+    days: int = typer.Option(730, help="Days of simulated history."),
+    seed: int = typer.Option(7, help="Simulator seed (same seed, same market)."),
+    postgres_url: str | None = PostgresOption,
+) -> None:
+    """Simulate a market into the data home, run the whole asset graph over it, print a summary."""
+    from marketing_ops.lib.runs import prepare_instance, run_window
+    from marketing_ops.simulator import WorldConfig, generate_history
+
+    os.environ.setdefault("MARKETING_OPS_DEMO", "1")
+    h = _home(home)
+    end = date.today() - timedelta(days=1)
+    start = end - timedelta(days=days - 1)
+    world = h.ground_truth / "world.json"
+    if world.exists():
+        console.print(f"Market already simulated in {h.root} (re-using it; files are content-hashed).")
+    else:
+        with console.status(f"Simulating {days} days of market signals (seed {seed})..."):
+            summary = generate_history(h, WorldConfig(seed=seed, start=start, days=days))
+        console.print(f"Simulated market written to {h.inbox}: {summary}")
+    instance = prepare_instance(h, postgres_url)
+    with console.status(f"Materialising the asset graph over {start}..{end} through Dagster..."):
+        outcomes = run_window(instance, start, end)
+    ok = _print_runs(outcomes)
+    _print_summary(h, end)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    start: str = typer.Option(..., "--start", help="First day (YYYY-MM-DD)."),
+    end: str = typer.Option(..., "--end", help="Last day, inclusive (YYYY-MM-DD)."),
+    home: Path | None = HomeOption,
+    postgres_url: str | None = PostgresOption,
+) -> None:
+    """Materialise a day range: signals and warehouse in one run, then decide as of END."""
+    from marketing_ops.lib.runs import prepare_instance, run_window
+
+    s, e = _parse_day(start, "--start"), _parse_day(end, "--end")
+    if e < s:
+        raise typer.BadParameter("--end is before --start")
+    h = _home(home)
+    instance = prepare_instance(h, postgres_url)
+    outcomes = run_window(instance, s, e)
+    if not _print_runs(outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def decisions(
+    batch: str = typer.Option("latest", "--batch", help="Batch id, or 'latest'."),
+    fmt: ExportFormat = typer.Option(ExportFormat.table, "--format", help="table, json or csv."),
+    home: Path | None = HomeOption,
+) -> None:
+    """Show or export a decision batch (the decision contract of DESIGN.md)."""
+    from marketing_ops.decisioning import export_batch
+    from marketing_ops.warehouse import connect, read_table
+
+    h = _home(home)
+    with connect(h.warehouse, read_only=True) as con:
+        frame = read_table(con, "agent.decisions")
+    if frame.empty:
+        console.print("No decisions yet: run `marketing-ops demo` or `marketing-ops run`.")
+        raise typer.Exit(1)
+    batch_id = frame.sort_values("created_at")["batch_id"].iloc[-1] if batch == "latest" else batch
+    frame = frame[frame["batch_id"] == batch_id]
+    if frame.empty:
+        raise typer.BadParameter(f"--batch: no batch {batch!r}")
+    if fmt is ExportFormat.table:
+        _print_decisions(frame, limit=None)
+    else:
+        sys.stdout.write(export_batch(frame, fmt.value))
+
+
+@app.command()
+def status(home: Path | None = HomeOption) -> None:
+    """What the data home holds: files, rows per table, the latest batch and autonomy."""
+    from marketing_ops.warehouse import connect, table_exists
+
+    h = _home(home)
+    table = Table(title=f"Data home {h.root}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for folder in ("inbox", "archive", "quarantine", "outbox"):
+        n = sum(1 for p in (h.root / folder).rglob("*") if p.is_file())
+        table.add_row(f"files in {folder}/", str(n))
+    if h.warehouse.exists():
+        with connect(h.warehouse, read_only=True) as con:
+            rows = con.execute(
+                "select table_schema || '.' || table_name from information_schema.tables "
+                "where table_schema in ('raw','marts','agent') order by 1"
+            ).fetchall()
+            for (name,) in rows:
+                if table_exists(con, name):
+                    n = con.execute(f"select count(*) from {name}").fetchone()[0]  # name from catalog
+                    table.add_row(name, f"{n:,}")
+    console.print(table)
+    try:
+        from marketing_ops.decisioning import autonomy_state
+
+        console.print(f"Autonomy: {autonomy_state(h)}")
+    except Exception as exc:  # status must work on a half-built home
+        console.print(f"Autonomy: unknown ({exc})")
+
+
+@app.command()
+def ui(home: Path | None = HomeOption, port: int = typer.Option(3000, help="Web UI port.")) -> None:
+    """Start the Dagster UI (`dagster dev` via workspace.yaml) on the same data home."""
+    from marketing_ops.lib.runs import ensure_dbt_manifest, prepare_instance
+
+    h = _home(home)
+    prepare_instance(h)
+    ensure_dbt_manifest()
+    dagster = Path(sys.executable).parent / "dagster"
+    cmd = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-p", str(port)]
+    console.print(f"DAGSTER_HOME={h.dagster_home}  ->  http://127.0.0.1:{port}")
+    raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT))
+
+
+def _print_summary(h, as_of: date) -> None:
+    from marketing_ops.warehouse import connect, read_table
+
+    with connect(h.warehouse, read_only=True) as con:
+        kpis = read_table(con, "marts.fct_channel_kpis_daily", date_column="date_day",
+                          start=as_of - timedelta(days=27), end=as_of)
+        backtests = read_table(con, "agent.backtests")
+        batch = read_table(con, "agent.decisions")
+    if not kpis.empty:
+        g = kpis.groupby("channel")[["spend", "platform_conversions", "conversions", "revenue"]].sum()
+        t = Table(title=f"KPIs per channel, last 28 days to {as_of}")
+        for col in ("channel", "spend EUR", "platform conv.", "measured conv.", "revenue EUR", "CAC", "ROAS"):
+            t.add_column(col, justify="right")
+        for ch, r in g.sort_values("revenue", ascending=False).iterrows():
+            cac = f"{r.spend / r.conversions:,.2f}" if r.conversions and r.spend else "-"
+            roas = f"{r.revenue / r.spend:,.2f}" if r.spend else "-"
+            t.add_row(ch, f"{r.spend:,.0f}", f"{r.platform_conversions:,.0f}", f"{r.conversions:,.0f}",
+                      f"{r.revenue:,.0f}", cac, roas)
+        console.print(t)
+    if not backtests.empty:
+        latest = backtests[backtests["as_of"] == backtests["as_of"].max()]
+        t = Table(title="Forecast accuracy (rolling-origin backtest, 7-day horizon)")
+        cols = [c for c in ("channel", "metric", "model", "mape", "smape", "mase", "coverage") if c in latest]
+        for c in cols:
+            t.add_column(c, justify="right")
+        for _, r in latest.sort_values(cols[:3]).iterrows():
+            t.add_row(*[f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols])
+        console.print(t)
+    if not batch.empty:
+        latest = batch[batch["batch_id"] == batch.sort_values("created_at")["batch_id"].iloc[-1]]
+        _print_decisions(latest, limit=8)
+    console.print(
+        "\nNext: `make ui` to explore the asset graph in Dagster, "
+        "`marketing-ops decisions --format json` to export the batch, "
+        "`marketing-ops status` for what the data home holds."
+    )
+
+
+def _print_decisions(frame, limit: int | None) -> None:
+    frame = frame.copy()
+    frame["_rank"] = frame["expected_revenue"].fillna(0).abs()
+    frame = frame.sort_values(["action_type", "_rank"], ascending=[True, False])
+    if limit:
+        frame = frame.groupby("action_type").head(max(1, limit // 2))
+    t = Table(title=f"Decision batch {frame['batch_id'].iloc[0]}", show_lines=True)
+    for col in ("action", "channel", "audience", "asset", "amount EUR", "expected revenue", "status", "why"):
+        t.add_column(col)
+    for _, r in frame.iterrows():
+        why = ""
+        try:
+            why = json.loads(r["rationale"]).get("summary", "")
+        except (TypeError, ValueError):
+            pass
+        amount = f"{r['amount']:,.0f}" if r["amount"] == r["amount"] and r["amount"] is not None else ""
+        exp = r["expected_revenue"]
+        t.add_row(
+            str(r["action_type"]), str(r["channel"] or ""), str(r["audience_id"] or ""),
+            str(r["asset_id"] or ""), amount, f"{exp:,.0f}" if exp == exp and exp is not None else "",
+            str(r["status"]), why,
+        )
+    console.print(t)
+
+
+if __name__ == "__main__":
+    app()

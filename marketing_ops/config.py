@@ -1,0 +1,107 @@
+"""Where data lives. The one module that decides the data home's layout.
+
+Nothing here reads the environment at import time: call :func:`data_home` when you need it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DataHome", "data_home", "PROJECT_ROOT", "DBT_PROJECT_DIR", "EXPECTATIONS_DIR"]
+
+HOME_ENV = "MARKETING_OPS_HOME"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+DEFAULT_HOME = PROJECT_ROOT / "data_home"
+
+
+@dataclass(frozen=True)
+class DataHome:
+    """The folder that holds everything one marketing_ops installation owns."""
+
+    root: Path
+
+    @property
+    def inbox(self) -> Path:
+        """Drop zone: ``inbox/<source>/`` (files as the tools export them)."""
+        return self.root / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        """Every accepted file, kept: ``archive/<source>/<sha256>__<name>``."""
+        return self.root / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        """Every rejected file with ``<name>.error.json`` beside it."""
+        return self.root / "quarantine"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def graph(self) -> Path:
+        """Kuzu database directory."""
+        return self.root / "graph" / "marketing.kuzu"
+
+    @property
+    def graph_snapshots(self) -> Path:
+        return self.root / "graph" / "snapshots"
+
+    @property
+    def outbox(self) -> Path:
+        """Sandbox connector output: ``outbox/<channel>/<decision_id>.json``."""
+        return self.root / "outbox"
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / "ledger"
+
+    @property
+    def policies(self) -> Path:
+        """Policy YAML files people write (copied from defaults on first use)."""
+        return self.root / "policies"
+
+    @property
+    def ground_truth(self) -> Path:
+        """The simulator's truth. Only tests and benchmarks read it, never the product."""
+        return self.root / "ground_truth"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    def source_inbox(self, source: str) -> Path:
+        return self.inbox / source
+
+    def ensure(self) -> DataHome:
+        for p in (
+            self.inbox,
+            self.archive,
+            self.quarantine,
+            self.graph.parent,
+            self.graph_snapshots,
+            self.outbox,
+            self.ledger,
+            self.policies,
+            self.ground_truth,
+            self.reports,
+            self.dagster_home,
+        ):
+            p.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def data_home(root: str | os.PathLike[str] | None = None) -> DataHome:
+    """The data home: ``root`` if given, else ``$MARKETING_OPS_HOME``, else ``./data_home``."""
+    if root is None:
+        root = os.environ.get(HOME_ENV) or DEFAULT_HOME
+    return DataHome(Path(root).expanduser().resolve())

@@ -1,0 +1,1 @@
+"""Dagster wiring: one sub-package per stage of DESIGN.md, thin shells around the core."""

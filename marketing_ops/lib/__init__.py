@@ -1,0 +1,1 @@
+"""Dagster-aware helpers shared by the CLI and tests (running jobs against an instance)."""

@@ -1,0 +1,149 @@
+"""The Python side of the DuckDB warehouse: open it, read marts, write the agent's tables.
+
+SQL that models data lives in dbt. Python only loads raw data (``marketing_ops.signals``),
+reads marts and writes what the agent produces (forecasts, decisions, executions,
+outcomes) into the ``agent`` schema. Table names come from the fixed constants below, never
+from input; values always travel as parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+__all__ = [
+    "AGENT_TABLES",
+    "connect",
+    "read_table",
+    "replace_partition",
+    "table_exists",
+    "frame_version",
+    "combined_version",
+]
+
+# The agent's tables and the column that scopes a replace (one as-of day, one batch...).
+AGENT_TABLES: dict[str, str] = {
+    "agent.forecasts": "as_of",
+    "agent.backtests": "as_of",
+    "agent.response_curves": "as_of",
+    "agent.decisions": "as_of",
+    "agent.executions": "batch_id",
+    "agent.decision_outcomes": "as_of",
+    "agent.forecast_error": "as_of",
+}
+
+_READABLE = {
+    "marts.fct_channel_kpis_daily",
+    "marts.fct_ad_spend_daily",
+    "marts.fct_conversions",
+    "marts.fct_email_engagement",
+    "marts.fct_audience_send_hours",
+    "marts.dim_channel",
+    "marts.dim_campaign",
+    "marts.dim_audience",
+    "marts.dim_content_asset",
+    "raw.google_ads",
+    "raw.meta_ads",
+    "raw.file_log",
+    "raw.rejects",
+    *AGENT_TABLES,
+}
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse and always close it: DuckDB allows one writer per file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def read_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    date_column: str | None = None,
+    end: date | None = None,
+    start: date | None = None,
+) -> pd.DataFrame:
+    """Read a mart or agent table, optionally bounded by a date column (inclusive)."""
+    if table not in _READABLE:
+        raise ValueError(f"not a readable warehouse table: {table!r}")
+    if not table_exists(con, table):
+        return pd.DataFrame()
+    sql = f"select * from {table}"  # table is one of the fixed names above
+    params: list[object] = []
+    if date_column:
+        if date_column not in {"date_day", "as_of"}:
+            raise ValueError(f"not a date column: {date_column!r}")
+        clauses = []
+        if start is not None:
+            clauses.append(f"{date_column} >= ?")
+            params.append(start)
+        if end is not None:
+            clauses.append(f"{date_column} <= ?")
+            params.append(end)
+        if clauses:
+            sql += " where " + " and ".join(clauses)
+        sql += f" order by {date_column}"
+    return con.execute(sql, params).df()
+
+
+def replace_partition(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, scope_value: object
+) -> int:
+    """Replace the rows of one scope (as-of day or batch) with ``frame``, atomically.
+
+    Re-running an asset for the same scope therefore never duplicates rows. The table is
+    created from the frame's schema the first time.
+    """
+    scope_column = AGENT_TABLES[table]
+    schema = table.split(".")[0]
+    con.execute(f"create schema if not exists {schema}")
+    con.register("_incoming", frame)
+    try:
+        con.execute("begin transaction")
+        if table_exists(con, table):
+            con.execute(f"delete from {table} where {scope_column} = ?", [scope_value])
+            con.execute(f"insert into {table} by name select * from _incoming")
+        else:
+            con.execute(f"create table {table} as select * from _incoming")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_incoming")
+    return len(frame)
+
+
+def frame_version(frame: pd.DataFrame) -> str:
+    """A short content hash of a frame: the data version recorded with what was built from it."""
+    if frame.empty:
+        return "empty"
+    hashed = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False)
+    return hashlib.sha256(hashed.values.tobytes()).hexdigest()[:16]
+
+
+def combined_version(parts: dict[str, str]) -> str:
+    """One version for something built from several inputs, stable in the inputs' names."""
+    text = "\n".join(f"{k}={parts[k]}" for k in sorted(parts))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

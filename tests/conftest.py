@@ -1,0 +1,90 @@
+"""Project-wide test set-up: quiet Dagster, a parsed dbt manifest, a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MARKETING_OPS_DEMO", "1")  # tests use the documented demo PII key
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        raise RuntimeError(
+            "PostgreSQL server binaries not found: install Debian's `postgresql` "
+            "(`make test` and .ci/run do this)"
+        )
+    return found[-1].parent
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A throwaway PostgreSQL server on 127.0.0.1, started for this test session.
+
+    Runs as the `postgres` user when the tests run as root (initdb refuses root)."""
+    bindir = _pg_bin()
+    # Not under pytest's tmp dir: that is private to root, and the server runs as `postgres`.
+    base = Path(tempfile.mkdtemp(prefix="marketing-ops-pg-"))
+    data = base / "data"
+    port = _free_port()
+    as_root = os.geteuid() == 0
+    prefix: list[str] = []
+    if as_root:
+        base.chmod(0o777)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*prefix, str(bindir / "initdb"), "-D", str(data), "--auth=trust", "-U", "dagster", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+    )
+    log = data.parent / "pg.log"
+    if as_root:
+        log.touch()
+        shutil.chown(log, "postgres")
+    subprocess.run(
+        [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "start",
+         "-o", f"-h 127.0.0.1 -p {port} -k {data}"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        deadline = time.time() + 30
+        while True:
+            ready = subprocess.run(
+                [str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True
+            )
+            if ready.returncode == 0 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        subprocess.run(
+            [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "dagster", "dagster"],
+            check=True,
+            capture_output=True,
+        )
+        yield f"postgresql+psycopg2://dagster@127.0.0.1:{port}/dagster"
+    finally:
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    from marketing_ops.lib.runs import ensure_dbt_manifest, quiet_dagster
+
+    quiet_dagster()
+    return ensure_dbt_manifest()
