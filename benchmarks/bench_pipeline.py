@@ -66,15 +66,19 @@ def main() -> None:
     for o in outcomes:
         for step, seconds in o.step_seconds.items():
             by_group[group_of(step)] += seconds
-    print(f"\nPipeline over {args.days} days ({start}..{end}), seed {args.seed}, data home {home.root}")
+    print(
+        f"\nPipeline over {args.days} days ({start}..{end}), seed {args.seed}, data home {home.root}"
+    )
     print(f"{'group':<18}{'seconds':>10}{'share':>9}")
     for group, seconds in sorted(by_group.items(), key=lambda kv: -kv[1]):
         print(f"{group:<18}{seconds:>10.1f}{seconds / total:>9.1%}")
     overhead = total - sum(by_group.values())
     print(f"{'dagster overhead':<18}{overhead:>10.1f}{overhead / total:>9.1%}")
     print(f"{'total':<18}{total:>10.1f}")
-    print(f"baseline: simulating the same market took {simulate_s:.1f} s "
-          f"(pipeline / simulation = {total / simulate_s:.1f}x)")
+    print(
+        f"baseline: simulating the same market took {simulate_s:.1f} s "
+        f"(pipeline / simulation = {total / simulate_s:.1f}x)"
+    )
     print("runs ok:", all(o.success for o in outcomes))
 
 

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from datetime import date, timedelta
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -23,7 +23,9 @@ app = typer.Typer(
 )
 console = Console()
 
-HomeOption = typer.Option(None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home).")
+HomeOption = typer.Option(
+    None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
+)
 PostgresOption = typer.Option(
     None,
     "--postgres-url",
@@ -32,7 +34,7 @@ PostgresOption = typer.Option(
 )
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -46,7 +48,9 @@ def _parse_day(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{name}: expected a date like 2026-01-31, got {value!r}") from None
+        raise typer.BadParameter(
+            f"{name}: expected a date like 2026-01-31, got {value!r}"
+        ) from None
 
 
 def _print_runs(outcomes) -> bool:
@@ -61,7 +65,9 @@ def _print_runs(outcomes) -> bool:
         if o.failed_steps:
             console.print(f"[red]{o.job}: failed steps: {', '.join(o.failed_steps)}[/red]")
         if o.skipped_steps:
-            console.print(f"[yellow]{o.job}: not executed (upstream gate): {', '.join(o.skipped_steps)}[/yellow]")
+            console.print(
+                f"[yellow]{o.job}: not executed (upstream gate): {', '.join(o.skipped_steps)}[/yellow]"
+            )
     return ok
 
 
@@ -82,7 +88,9 @@ def demo(
     start = end - timedelta(days=days - 1)
     world = h.ground_truth / "world.json"
     if world.exists():
-        console.print(f"Market already simulated in {h.root} (re-using it; files are content-hashed).")
+        console.print(
+            f"Market already simulated in {h.root} (re-using it; files are content-hashed)."
+        )
     else:
         with console.status(f"Simulating {days} days of market signals (seed {seed})..."):
             summary = generate_history(h, WorldConfig(seed=seed, start=start, days=days))
@@ -162,7 +170,9 @@ def status(home: Path | None = HomeOption) -> None:
             ).fetchall()
             for (name,) in rows:
                 if table_exists(con, name):
-                    n = con.execute(f"select count(*) from {name}").fetchone()[0]  # name from catalog
+                    n = con.execute(f"select count(*) from {name}").fetchone()[
+                        0
+                    ]  # name from catalog
                     table.add_row(name, f"{n:,}")
     console.print(table)
     try:
@@ -191,25 +201,51 @@ def _print_summary(h, as_of: date) -> None:
     from marketing_ops.warehouse import connect, read_table
 
     with connect(h.warehouse, read_only=True) as con:
-        kpis = read_table(con, "marts.fct_channel_kpis_daily", date_column="date_day",
-                          start=as_of - timedelta(days=27), end=as_of)
+        kpis = read_table(
+            con,
+            "marts.fct_channel_kpis_daily",
+            date_column="date_day",
+            start=as_of - timedelta(days=27),
+            end=as_of,
+        )
         backtests = read_table(con, "agent.backtests")
         batch = read_table(con, "agent.decisions")
     if not kpis.empty:
-        g = kpis.groupby("channel")[["spend", "platform_conversions", "conversions", "revenue"]].sum()
+        g = kpis.groupby("channel")[
+            ["spend", "platform_conversions", "conversions", "revenue"]
+        ].sum()
         t = Table(title=f"KPIs per channel, last 28 days to {as_of}")
-        for col in ("channel", "spend EUR", "platform conv.", "measured conv.", "revenue EUR", "CAC", "ROAS"):
+        for col in (
+            "channel",
+            "spend EUR",
+            "platform conv.",
+            "measured conv.",
+            "revenue EUR",
+            "CAC",
+            "ROAS",
+        ):
             t.add_column(col, justify="right")
         for ch, r in g.sort_values("revenue", ascending=False).iterrows():
             cac = f"{r.spend / r.conversions:,.2f}" if r.conversions and r.spend else "-"
             roas = f"{r.revenue / r.spend:,.2f}" if r.spend else "-"
-            t.add_row(ch, f"{r.spend:,.0f}", f"{r.platform_conversions:,.0f}", f"{r.conversions:,.0f}",
-                      f"{r.revenue:,.0f}", cac, roas)
+            t.add_row(
+                ch,
+                f"{r.spend:,.0f}",
+                f"{r.platform_conversions:,.0f}",
+                f"{r.conversions:,.0f}",
+                f"{r.revenue:,.0f}",
+                cac,
+                roas,
+            )
         console.print(t)
     if not backtests.empty:
         latest = backtests[backtests["as_of"] == backtests["as_of"].max()]
         t = Table(title="Forecast accuracy (rolling-origin backtest, 7-day horizon)")
-        cols = [c for c in ("channel", "metric", "model", "mape", "smape", "mase", "coverage") if c in latest]
+        cols = [
+            c
+            for c in ("channel", "metric", "model", "mape", "smape", "mase", "coverage")
+            if c in latest
+        ]
         for c in cols:
             t.add_column(c, justify="right")
         for _, r in latest.sort_values(cols[:3]).iterrows():
@@ -232,7 +268,16 @@ def _print_decisions(frame, limit: int | None) -> None:
     if limit:
         frame = frame.groupby("action_type").head(max(1, limit // 2))
     t = Table(title=f"Decision batch {frame['batch_id'].iloc[0]}", show_lines=True)
-    for col in ("action", "channel", "audience", "asset", "amount EUR", "expected revenue", "status", "why"):
+    for col in (
+        "action",
+        "channel",
+        "audience",
+        "asset",
+        "amount EUR",
+        "expected revenue",
+        "status",
+        "why",
+    ):
         t.add_column(col)
     for _, r in frame.iterrows():
         why = ""
@@ -240,12 +285,19 @@ def _print_decisions(frame, limit: int | None) -> None:
             why = json.loads(r["rationale"]).get("summary", "")
         except (TypeError, ValueError):
             pass
-        amount = f"{r['amount']:,.0f}" if r["amount"] == r["amount"] and r["amount"] is not None else ""
+        amount = (
+            f"{r['amount']:,.0f}" if r["amount"] == r["amount"] and r["amount"] is not None else ""
+        )
         exp = r["expected_revenue"]
         t.add_row(
-            str(r["action_type"]), str(r["channel"] or ""), str(r["audience_id"] or ""),
-            str(r["asset_id"] or ""), amount, f"{exp:,.0f}" if exp == exp and exp is not None else "",
-            str(r["status"]), why,
+            str(r["action_type"]),
+            str(r["channel"] or ""),
+            str(r["audience_id"] or ""),
+            str(r["asset_id"] or ""),
+            amount,
+            f"{exp:,.0f}" if exp == exp and exp is not None else "",
+            str(r["status"]),
+            why,
         )
     console.print(t)
 

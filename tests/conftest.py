@@ -47,7 +47,17 @@ def postgres_url() -> str:
         base.chmod(0o777)
         prefix = ["runuser", "-u", "postgres", "--"]
     subprocess.run(
-        [*prefix, str(bindir / "initdb"), "-D", str(data), "--auth=trust", "-U", "dagster", "-E", "UTF8"],
+        [
+            *prefix,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "--auth=trust",
+            "-U",
+            "dagster",
+            "-E",
+            "UTF8",
+        ],
         check=True,
         capture_output=True,
     )
@@ -56,8 +66,18 @@ def postgres_url() -> str:
         log.touch()
         shutil.chown(log, "postgres")
     subprocess.run(
-        [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "start",
-         "-o", f"-h 127.0.0.1 -p {port} -k {data}"],
+        [
+            *prefix,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "start",
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {data}",
+        ],
         check=True,
         capture_output=True,
     )
@@ -65,20 +85,32 @@ def postgres_url() -> str:
         deadline = time.time() + 30
         while True:
             ready = subprocess.run(
-                [str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True
+                [str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
+                capture_output=True,
             )
             if ready.returncode == 0 or time.time() > deadline:
                 break
             time.sleep(0.2)
         subprocess.run(
-            [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "dagster", "dagster"],
+            [
+                str(bindir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "dagster",
+                "dagster",
+            ],
             check=True,
             capture_output=True,
         )
         yield f"postgresql+psycopg2://dagster@127.0.0.1:{port}/dagster"
     finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 

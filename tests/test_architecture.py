@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "marketing_ops"
-CORE_PACKAGES = ["signals", "graph", "forecasting", "decisioning", "execution", "measurement", "simulator", "quality"]
+CORE_PACKAGES = [
+    "signals",
+    "graph",
+    "forecasting",
+    "decisioning",
+    "execution",
+    "measurement",
+    "simulator",
+    "quality",
+]
 
 
 def _imports(path: Path) -> set[str]:

@@ -7,7 +7,14 @@ import dagster as dg
 from marketing_ops.defs.partitions import daily
 
 INGEST_GROUPS = ("signals", "warehouse")
-DECIDE_GROUPS = ("knowledge_graph", "forecasts", "decisions", "execution", "measurement", "learning")
+DECIDE_GROUPS = (
+    "knowledge_graph",
+    "forecasts",
+    "decisions",
+    "execution",
+    "measurement",
+    "learning",
+)
 
 ingest_and_model = dg.define_asset_job(
     "ingest_and_model",

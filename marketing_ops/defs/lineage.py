@@ -16,7 +16,9 @@ def input_versions(instance: dg.DagsterInstance, keys: list[dg.AssetKey]) -> lis
         out.append(
             {
                 "name": key.to_user_string(),
-                "data_version": (mat.tags or {}).get(DATA_VERSION_TAG, "unknown") if mat else "missing",
+                "data_version": (mat.tags or {}).get(DATA_VERSION_TAG, "unknown")
+                if mat
+                else "missing",
                 "run_id": event.run_id if event else "",
             }
         )

@@ -53,8 +53,15 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
         env = dict(os.environ)
         env.setdefault("MARKETING_OPS_WAREHOUSE", str(DBT_PROJECT_DIR / "target" / "parse.duckdb"))
         subprocess.run(
-            [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet",
-             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+            [
+                str(dbt) if dbt.exists() else "dbt",
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+            ],
             check=True,
             env=env,
         )
@@ -129,7 +136,15 @@ def run_job(instance, job_name: str, start: date, end: date) -> RunOutcome:
                 failed.append(key)
         elif event.event_type == DagsterEventType.STEP_SKIPPED:
             skipped.append(key)
-    return RunOutcome(job_name, result.run_id, result.success and not failed, seconds, step_seconds, failed, skipped)
+    return RunOutcome(
+        job_name,
+        result.run_id,
+        result.success and not failed,
+        seconds,
+        step_seconds,
+        failed,
+        skipped,
+    )
 
 
 def run_window(instance, start: date, end: date) -> list[RunOutcome]:

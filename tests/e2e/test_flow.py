@@ -12,11 +12,21 @@ from marketing_ops.lib.runs import DECIDE_JOB, prepare_instance, run_job
 from marketing_ops.warehouse import connect
 
 GROUP_ASSETS = {
-    "signals": [["raw", "ga4"], ["raw", "google_ads"], ["raw", "meta_ads"], ["raw", "crm_deals"],
-                ["raw", "crm_contacts"], ["raw", "email_events"], ["raw", "offline_conversions"],
-                ["raw", "content_assets"]],
-    "warehouse": [["marts", "fct_ad_spend_daily"], ["marts", "fct_conversions"],
-                  ["marts", "fct_channel_kpis_daily"]],
+    "signals": [
+        ["raw", "ga4"],
+        ["raw", "google_ads"],
+        ["raw", "meta_ads"],
+        ["raw", "crm_deals"],
+        ["raw", "crm_contacts"],
+        ["raw", "email_events"],
+        ["raw", "offline_conversions"],
+        ["raw", "content_assets"],
+    ],
+    "warehouse": [
+        ["marts", "fct_ad_spend_daily"],
+        ["marts", "fct_conversions"],
+        ["marts", "fct_channel_kpis_daily"],
+    ],
     "knowledge_graph": [["graph", "knowledge_graph"]],
     "forecasts": [["forecasts", "baselines"], ["forecasts", "response_curves"]],
     "decisions": [["decisions", "decision_batch"]],
@@ -26,10 +36,21 @@ GROUP_ASSETS = {
 }
 
 COUNTED_TABLES = [
-    "raw.ga4_events", "raw.google_ads", "raw.meta_ads", "raw.crm_deals", "raw.crm_contacts",
-    "raw.email_events", "raw.offline_conversions", "raw.content_assets", "raw.file_log",
-    "marts.fct_ad_spend_daily", "marts.fct_conversions", "marts.fct_channel_kpis_daily",
-    "agent.forecasts", "agent.decisions", "agent.executions",
+    "raw.ga4_events",
+    "raw.google_ads",
+    "raw.meta_ads",
+    "raw.crm_deals",
+    "raw.crm_contacts",
+    "raw.email_events",
+    "raw.offline_conversions",
+    "raw.content_assets",
+    "raw.file_log",
+    "marts.fct_ad_spend_daily",
+    "marts.fct_conversions",
+    "marts.fct_channel_kpis_daily",
+    "agent.forecasts",
+    "agent.decisions",
+    "agent.executions",
 ]
 
 

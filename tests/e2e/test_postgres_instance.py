@@ -20,9 +20,13 @@ def test_materialises_on_postgres_instance(tmp_path, postgres_url, dbt_manifest)
     assert outcome.success, outcome.failed_steps
     engine = sa.create_engine(postgres_url)
     with engine.connect() as con:
-        runs = con.execute(sa.text("select count(*) from runs where run_id = :r"), {"r": outcome.run_id}).scalar()
+        runs = con.execute(
+            sa.text("select count(*) from runs where run_id = :r"), {"r": outcome.run_id}
+        ).scalar()
         mats = con.execute(
-            sa.text("select count(*) from event_logs where run_id = :r and dagster_event_type = 'ASSET_MATERIALIZATION'"),
+            sa.text(
+                "select count(*) from event_logs where run_id = :r and dagster_event_type = 'ASSET_MATERIALIZATION'"
+            ),
             {"r": outcome.run_id},
         ).scalar()
     engine.dispose()

@@ -9,20 +9,33 @@ from datetime import timedelta
 from marketing_ops.lib.runs import prepare_instance, run_job
 from marketing_ops.warehouse import connect
 
-HEADER = ["Day", "Campaign ID", "Campaign", "Impressions", "Clicks", "Cost", "Conversions",
-          "Conv. value", "Currency code"]
+HEADER = [
+    "Day",
+    "Campaign ID",
+    "Campaign",
+    "Impressions",
+    "Clicks",
+    "Cost",
+    "Conversions",
+    "Conv. value",
+    "Currency code",
+]
 
 
 def _write_google_ads(path, day, cost: float) -> None:
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(HEADER)
-        w.writerow([day.isoformat(), "9000000101", "SEARCH | brand", 1000, 50, cost, 3, 240.0, "EUR"])
+        w.writerow(
+            [day.isoformat(), "9000000101", "SEARCH | brand", 1000, 50, cost, 3, 240.0, "EUR"]
+        )
 
 
 def _batches_as_of(home, day) -> int:
     with connect(home.warehouse, read_only=True) as con:
-        return con.execute("select count(*) from agent.decisions where as_of = ?", [day]).fetchone()[0]
+        return con.execute(
+            "select count(*) from agent.decisions where as_of = ?", [day]
+        ).fetchone()[0]
 
 
 def test_gate_failure_blocks_and_fix_heals(tmp_path, dbt_manifest) -> None:

@@ -29,7 +29,9 @@ SEND_HOURS = dg.AssetKey(["marts", "fct_audience_send_hours"])
 PERIOD_DAYS = 7
 
 
-def curves_as_of(frame: pd.DataFrame) -> tuple[dict[str, ResponseCurve], dict[str, list[ResponseCurve]]]:
+def curves_as_of(
+    frame: pd.DataFrame,
+) -> tuple[dict[str, ResponseCurve], dict[str, list[ResponseCurve]]]:
     """Point curves (draw 0) and bootstrap draws from `agent.response_curves` rows."""
     point: dict[str, ResponseCurve] = {}
     samples: dict[str, list[ResponseCurve]] = {}
@@ -77,7 +79,9 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
     policies = load_policies(home.policies)
     with store.warehouse() as con:
         kpis = read_table(con, "marts.fct_channel_kpis_daily", date_column="date_day", end=day)
-        curve_rows = read_table(con, "agent.response_curves", date_column="as_of", start=day, end=day)
+        curve_rows = read_table(
+            con, "agent.response_curves", date_column="as_of", start=day, end=day
+        )
         forecasts = read_table(con, "agent.forecasts", date_column="as_of", start=day, end=day)
         send_hours = read_table(con, "marts.fct_audience_send_hours")
     curves, samples = curves_as_of(curve_rows)
@@ -93,9 +97,13 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
     )
     with GraphReader(home.graph) as reader:
         candidates = eligible_candidates(
-            reader, channel="email", suppressed_audiences=tuple(policies.content.suppressed_audiences)
+            reader,
+            channel="email",
+            suppressed_audiences=tuple(policies.content.suppressed_audiences),
         )
-    choices = choose_content(candidates, send_hours, policies.content, as_of=day, seed=int(day.strftime("%Y%m%d")))
+    choices = choose_content(
+        candidates, send_hours, policies.content, as_of=day, seed=int(day.strftime("%Y%m%d"))
+    )
     signals = input_versions(context.instance, [KPIS, BASELINES, CURVES, GRAPH, SEND_HOURS])
     batch = assemble_batch(day, plan, choices, policies, signals, autonomy_state(home))
     with store.warehouse() as con:
@@ -109,8 +117,20 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
             "actions": len(batch),
             "by_status": dg.MetadataValue.md(counts.to_markdown(index=False)),
             "top_actions": dg.MetadataValue.md(
-                top[["decision_id", "action_type", "channel", "audience_id", "asset_id", "amount",
-                     "expected_revenue", "status"]].round(2).to_markdown(index=False)
+                top[
+                    [
+                        "decision_id",
+                        "action_type",
+                        "channel",
+                        "audience_id",
+                        "asset_id",
+                        "amount",
+                        "expected_revenue",
+                        "status",
+                    ]
+                ]
+                .round(2)
+                .to_markdown(index=False)
             ),
         },
         data_version=dg.DataVersion(str(batch["batch_id"].iloc[0])),

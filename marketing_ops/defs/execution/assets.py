@@ -22,7 +22,9 @@ BATCH = dg.AssetKey(["decisions", "decision_batch"])
     kinds={"python"},
     owners=["team:marketing-ops"],
 )
-def executed_actions(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+def executed_actions(
+    context: dg.AssetExecutionContext, store: StoreResource
+) -> dg.MaterializeResult:
     """Executes the day's approved actions once (the decision id is the idempotency key);
     pending, rejected, blocked and proposed actions never go out; the kill switch wins."""
     day = as_of(context)
@@ -43,11 +45,16 @@ def executed_actions(context: dg.AssetExecutionContext, store: StoreResource) ->
     )
     with store.warehouse() as con:
         replace_partition(con, "agent.decisions", updated[batch.columns], day)
-        replace_partition(con, "agent.executions", result.assign(as_of=day), str(batch["batch_id"].iloc[0]))
+        replace_partition(
+            con, "agent.executions", result.assign(as_of=day), str(batch["batch_id"].iloc[0])
+        )
     counts = result["status"].value_counts().to_dict()
     return dg.MaterializeResult(
-        metadata={"as_of": str(day), **{f"status_{k}": int(v) for k, v in counts.items()},
-                  "outbox": dg.MetadataValue.path(str(home.outbox))}
+        metadata={
+            "as_of": str(day),
+            **{f"status_{k}": int(v) for k, v in counts.items()},
+            "outbox": dg.MetadataValue.path(str(home.outbox)),
+        }
     )
 
 

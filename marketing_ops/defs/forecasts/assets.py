@@ -45,7 +45,10 @@ def baselines(context: dg.AssetExecutionContext, store: StoreResource) -> dg.Mat
     backtests = backtest_all(kpis, metrics=("conversions",), workers=WORKERS)
     backtests.insert(0, "as_of", day)
     index = forecast.seasonal_index.rename(columns={"index": "yhat"}).assign(
-        as_of=day, metric="seasonal_index", yhat_lower=None, yhat_upper=None,
+        as_of=day,
+        metric="seasonal_index",
+        yhat_lower=None,
+        yhat_upper=None,
         model_version=forecast.forecast["model_version"].iloc[0],
     )
     rows = pd.concat([forecast.forecast, index[forecast.forecast.columns]], ignore_index=True)
@@ -80,7 +83,9 @@ def baselines(context: dg.AssetExecutionContext, store: StoreResource) -> dg.Mat
     kinds={"scipy", "duckdb"},
     owners=["team:marketing-ops"],
 )
-def response_curves(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+def response_curves(
+    context: dg.AssetExecutionContext, store: StoreResource
+) -> dg.MaterializeResult:
     """Adstock + Hill response per paid channel fitted on measured (not platform-reported)
     conversions, with bootstrap draws for intervals."""
     day = as_of(context)
@@ -89,8 +94,15 @@ def response_curves(context: dg.AssetExecutionContext, store: StoreResource) -> 
     rows = []
     for channel, fr in fitted.items():
         for draw, curve in enumerate([fr.curve, *fr.samples]):
-            rows.append({"as_of": day, "channel": channel, "draw": draw, **curve.to_dict(),
-                         "r2": fr.fit_quality.get("r2") if isinstance(fr.fit_quality, dict) else None})
+            rows.append(
+                {
+                    "as_of": day,
+                    "channel": channel,
+                    "draw": draw,
+                    **curve.to_dict(),
+                    "r2": fr.fit_quality.get("r2") if isinstance(fr.fit_quality, dict) else None,
+                }
+            )
     frame = pd.DataFrame(rows)
     with store.warehouse() as con:
         replace_partition(con, "agent.response_curves", frame, day)

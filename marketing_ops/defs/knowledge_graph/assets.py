@@ -27,7 +27,9 @@ GRAPH_INPUTS = {
     kinds={"kuzu"},
     owners=["team:marketing-ops"],
 )
-def knowledge_graph(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+def knowledge_graph(
+    context: dg.AssetExecutionContext, store: StoreResource
+) -> dg.MaterializeResult:
     """Audiences, content assets, channels, campaigns and policies with performance and
     consent on the edges, rebuilt from the marts (the previous build kept as a snapshot)."""
     day = as_of(context)

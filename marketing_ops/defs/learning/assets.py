@@ -39,7 +39,8 @@ def forecast_error(context: dg.AssetExecutionContext, store: StoreResource) -> d
             "as_of": str(day),
             "forecasts_scored": int(errors["n"].sum()) if len(errors) else 0,
             "errors": dg.MetadataValue.md(errors.round(3).to_markdown(index=False))
-            if len(errors) else "no forecast has reached its target days yet",
+            if len(errors)
+            else "no forecast has reached its target days yet",
         }
     )
 

@@ -23,7 +23,9 @@ CONVERSIONS = dg.AssetKey(["marts", "fct_conversions"])
     kinds={"duckdb"},
     owners=["team:marketing-ops"],
 )
-def decision_outcomes(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+def decision_outcomes(
+    context: dg.AssetExecutionContext, store: StoreResource
+) -> dg.MaterializeResult:
     """Per executed decision: actual spend, conversions, revenue and ROAS over its scheduled
     days against what was expected, joined by channel and by decision-id tags."""
     day = as_of(context)
@@ -40,7 +42,8 @@ def decision_outcomes(context: dg.AssetExecutionContext, store: StoreResource) -
             "as_of": str(day),
             "decisions_measured": len(outcomes),
             "outcomes": dg.MetadataValue.md(outcomes.head(20).round(2).to_markdown(index=False))
-            if len(outcomes) else "no executed decision has outcome days yet",
+            if len(outcomes)
+            else "no executed decision has outcome days yet",
         }
     )
 

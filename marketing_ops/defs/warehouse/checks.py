@@ -20,7 +20,9 @@ GATED_TABLES: tuple[tuple[tuple[str, ...], str, str], ...] = (
 )
 
 
-def build_gx_check(asset_key: tuple[str, ...], table: str, date_column: str) -> dg.AssetChecksDefinition:
+def build_gx_check(
+    asset_key: tuple[str, ...], table: str, date_column: str
+) -> dg.AssetChecksDefinition:
     suite = suite_for(table)
     if suite is None:
         raise FileNotFoundError(f"no expectation suite for {table} in expectations/")
@@ -37,7 +39,9 @@ def build_gx_check(asset_key: tuple[str, ...], table: str, date_column: str) -> 
         with store.warehouse() as con:
             frame = read_table(con, table, date_column=date_column, start=start, end=end)
         outcome = validate_table(frame, suite)
-        report = write_validation_report([outcome], store.home().reports / f"validation_{table}.html")
+        report = write_validation_report(
+            [outcome], store.home().reports / f"validation_{table}.html"
+        )
         return dg.AssetCheckResult(
             passed=outcome.passed,
             severity=dg.AssetCheckSeverity.ERROR,
