@@ -23,7 +23,6 @@ SOURCE_DESCRIPTIONS = {
 def build_source_asset(source: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", source],
-        name=source,
         group_name="signals",
         partitions_def=daily,
         backfill_policy=dg.BackfillPolicy.single_run(),

@@ -1,0 +1,197 @@
+"""From file bytes to records with their line numbers, whatever the exporting tool did.
+
+Handles what real exports do: gzip, UTF-8 with or without BOM, UTF-16 with BOM, `,` `;` or
+tab delimiters, a report title above the header (Google Ads UI), `Total` rows at the bottom,
+a ``Parameters:TimeZone=...`` first line (Google Ads offline import), newline-delimited JSON.
+
+A file that cannot be read at all raises :class:`UnreadableFile`; it is quarantined whole.
+A single bad line is not an unreadable file: it comes back as a record problem so the rest
+of the file still loads.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marketing_ops.signals.sources import SourceSpec
+
+__all__ = ["UnreadableFile", "CsvTable", "decode_bytes", "read_csv_records", "iter_jsonl"]
+
+_DELIMITERS = (",", ";", "\t")
+_HEADER_SEARCH_LINES = 10  # a report title and a date-range line come before the header
+_TOTAL_ROW = re.compile(r"\s*total\b", re.IGNORECASE)  # Google Ads UI summary rows
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be loaded; carries what the error file reports."""
+
+    def __init__(self, reason: str, line: int | None = None, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+        self.field = field
+
+
+@dataclass
+class CsvTable:
+    """A CSV export mapped onto canonical columns.
+
+    ``records`` yields ``(line, values, problem)``: values by canonical column (raw strings),
+    or a problem text when the line itself is broken (wrong number of fields)."""
+
+    header_line: int
+    columns: dict[str, tuple[int, float]]  # canonical column -> (cell index, scale)
+    header: list[str]
+    time_zone: ZoneInfo | None
+    records: Iterable[tuple[int, dict[str, str | None], str | None]] = field(repr=False)
+
+
+def decode_bytes(data: bytes) -> str:
+    """Bytes to text: gunzip if gzipped, then UTF-8 (BOM or not) or UTF-16 with a BOM."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise UnreadableFile(f"gzip file is truncated or corrupt: {exc}") from exc
+    if data[:3] == b"\xef\xbb\xbf":
+        data, encoding = data[3:], "utf-8"
+    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
+        if b"\x00" in data[:4096]:
+            raise UnreadableFile("binary content (NUL bytes) where text was expected")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UnreadableFile(
+            f"not valid {encoding.upper()} at byte {exc.start} (expected UTF-8, UTF-8 with BOM "
+            "or UTF-16 with BOM)",
+            line=line,
+        ) from exc
+    if not text.strip():
+        raise UnreadableFile("empty file")
+    if "\x00" in text:
+        raise UnreadableFile("binary content (NUL characters) in the text")
+    return text
+
+
+def _norm(header: str) -> str:
+    return header.strip().strip('"').strip().lower()
+
+
+def _time_zone(line: str) -> ZoneInfo:
+    """``Parameters:TimeZone=Europe/Berlin`` (other ``;``-separated parameters ignored)."""
+    params = line.strip().strip('"').split(":", 1)[1]
+    for part in params.replace(",", ";").split(";"):
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "timezone" and value.strip():
+            try:
+                return ZoneInfo(value.strip())
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise UnreadableFile(
+                    f"unknown time zone {value.strip()!r}", line=1, field="TimeZone"
+                ) from exc
+    raise UnreadableFile("Parameters line without TimeZone=...", line=1, field="TimeZone")
+
+
+def _map_header(cells: list[str], spec: SourceSpec) -> dict[str, tuple[int, float]]:
+    """Canonical column -> (cell index, scale), first accepted variant in YAML order wins."""
+    index = {}
+    for i, cell in enumerate(cells):
+        index.setdefault(_norm(cell), i)
+    mapped: dict[str, tuple[int, float]] = {}
+    for column, rule in spec.columns.items():
+        for variant in rule.headers:
+            i = index.get(_norm(variant.name))
+            if i is not None:
+                mapped[column] = (i, variant.scale)
+                break
+    return mapped
+
+
+def read_csv_records(text: str, spec: SourceSpec) -> CsvTable:
+    """Find the header (delimiter sniffed by which split matches most known headers), then
+    stream the records below it. Raises UnreadableFile when no header has every required
+    column."""
+    lines = text.splitlines()
+    time_zone = None
+    first = 0
+    while first < len(lines) and not lines[first].strip():
+        first += 1
+    if first < len(lines) and lines[first].strip().strip('"').lower().startswith("parameters:"):
+        time_zone = _time_zone(lines[first])
+        first += 1
+
+    best: tuple[int, int, str, list[str], dict[str, tuple[int, float]]] | None = None
+    for n in range(first, min(len(lines), first + _HEADER_SEARCH_LINES)):
+        for delimiter in _DELIMITERS:
+            if delimiter not in lines[n] and len(spec.columns) > 1:
+                continue
+            cells = next(csv.reader([lines[n]], delimiter=delimiter), [])
+            mapped = _map_header(cells, spec)
+            if best is None or len(mapped) > best[1]:
+                best = (n, len(mapped), delimiter, cells, mapped)
+    if best is None or best[1] == 0:
+        raise UnreadableFile("no header row with known column names found", line=first + 1)
+    header_index, _, delimiter, header, mapped = best
+    missing = [c for c, rule in spec.columns.items() if rule.header_required and c not in mapped]
+    if missing:
+        names = " / ".join(v.name for v in spec.columns[missing[0]].headers)
+        raise UnreadableFile(
+            f"required column missing: {missing[0]} (accepted headers: {names})",
+            line=header_index + 1,
+            field=missing[0],
+        )
+
+    def records() -> Iterator[tuple[int, dict[str, str | None], str | None]]:
+        body = io.StringIO(text, newline="")
+        # Skip up to and including the header, counting physical lines as csv does.
+        reader = csv.reader(body, delimiter=delimiter)
+        while reader.line_num < header_index + 1:
+            next(reader)
+        consumed = reader.line_num
+        width = len(header)
+        for cells in reader:
+            start_line = consumed + 1
+            consumed = reader.line_num
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            if _TOTAL_ROW.match(cells[0]):
+                continue  # report summary rows (Google Ads UI): derived, not data
+            if len(cells) != width:
+                yield start_line, {}, f"row has {len(cells)} fields, header has {width}"
+                continue
+            yield (
+                start_line,
+                {c: cells[i] for c, (i, _) in mapped.items()},
+                None,
+            )
+
+    return CsvTable(header_index + 1, mapped, header, time_zone, records())
+
+
+def iter_jsonl(text: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """``(line, event, problem)`` per non-blank line; a broken line is a problem, not a stop."""
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield n, None, f"invalid JSON: {exc.msg} at column {exc.colno}"
+            continue
+        if not isinstance(event, dict):
+            yield n, None, "JSON line is not an object"
+            continue
+        yield n, event, None

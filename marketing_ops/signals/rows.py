@@ -1,0 +1,299 @@
+"""Row validation: raw cells to typed raw-table rows, or a reject that says why.
+
+Every received row ends up either loaded or rejected (never dropped): a reject names the
+line, the field, the reason and the offending value (masked when it is an email or phone).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marketing_ops.signals.privacy import email_key, mask, phone_key
+from marketing_ops.signals.sources import RAW_TABLES, ColumnRule, SourcesConfig, SourceSpec
+
+__all__ = [
+    "MAX_AGE_DAYS",
+    "FUTURE_GRACE_DAYS",
+    "Reject",
+    "RowProblem",
+    "RowBuilder",
+    "scrub",
+    "parse_number",
+]
+
+MAX_AGE_DAYS = 5 * 366  # "more than 5 years back" is a sense check, not a hard business rule
+FUTURE_GRACE_DAYS = 1  # a day ahead of UTC is still today somewhere (time zones)
+_EMAIL = re.compile(r"[^\s@,;\"'<>]+@[^\s@,;\"'<>]+\.[A-Za-z]{2,}")
+_NULLS = {"", "--", "null", "none", "nan", "n/a"}
+_TRUE = {"true", "t", "1", "yes", "y"}
+_FALSE = {"false", "f", "0", "no", "n"}
+_EPOCH = datetime(1970, 1, 1)
+_RAW_VALUE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One rejected row: what ``raw.rejects`` stores."""
+
+    line: int
+    field: str
+    reason: str
+    raw_value: str | None
+    partition_date: date | None = None
+
+
+class RowProblem(ValueError):
+    """A value failed its type or sense check."""
+
+    def __init__(self, field: str, reason: str, raw_value: Any = None, pii: bool = False) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+        text = None if raw_value is None else str(raw_value)
+        if text is not None:
+            text = mask(text) if pii else scrub(text)[:_RAW_VALUE_LIMIT]
+        self.raw_value = text
+
+
+def scrub(text: str) -> str:
+    """Mask anything email-shaped: rejects and error files must never carry raw emails."""
+    return _EMAIL.sub(lambda m: mask(m.group(0)), text)
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in _NULLS)
+
+
+def parse_number(value: Any) -> float:
+    """Numbers as exports write them: ``1,234.5``, ``1.234,5`` (decimal comma), ``12,5``."""
+    if isinstance(value, bool):
+        raise ValueError("boolean where a number was expected")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if "," in text and "." in text:
+        if text.rfind(",") > text.rfind("."):
+            text = text.replace(".", "").replace(",", ".")
+        else:
+            text = text.replace(",", "")
+    elif "," in text:
+        if re.fullmatch(r"-?\d{1,3}(,\d{3})+", text):
+            text = text.replace(",", "")
+        else:
+            text = text.replace(",", ".")
+    result = float(text)
+    if result != result or result in (float("inf"), float("-inf")):
+        raise ValueError("not a finite number")
+    return result
+
+
+def _date(value: Any) -> date:
+    text = str(value).strip()
+    if re.fullmatch(r"\d{8}", text):  # GA4 event_date "YYYYMMDD"
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return _timestamp(text, None).date()
+
+
+def _timestamp(value: Any, zone: ZoneInfo | None) -> datetime:
+    """ISO-8601 (``Z``, offsets, space or ``T``) to naive UTC; naive input is in ``zone``
+    (UTC when None). A trailing zone name (``... Europe/Berlin``) is honoured."""
+    text = str(value).strip()
+    head, _, tail = text.rpartition(" ")
+    if head and "/" in tail:
+        try:
+            zone = ZoneInfo(tail)
+            text = head
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None and zone is not None:
+        parsed = parsed.replace(tzinfo=zone)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("expected true/false")
+
+
+def _actions(value: Any, purchase_types: frozenset[str]) -> float:
+    """Sum of Meta ``actions``/``action_values`` entries whose type counts as a purchase."""
+    items = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ValueError("expected a JSON list of {action_type, value}")
+    total = 0.0
+    for item in items:
+        if not isinstance(item, dict) or "action_type" not in item:
+            raise ValueError("expected a JSON list of {action_type, value}")
+        if item["action_type"] in purchase_types:
+            total += parse_number(item.get("value", 0))
+    return total
+
+
+@dataclass
+class RowBuilder:
+    """Turns one source's raw values into rows in raw-table column order.
+
+    Built once per file: the time zone (offline conversions) and today's date (sense checks)
+    are per file, the rules per source."""
+
+    source: str
+    spec: SourceSpec
+    config: SourcesConfig
+    pii_key: bytes
+    today: date
+    time_zone: ZoneInfo | None = None
+    file_day: date | None = None  # catalogue snapshots: the day comes from the file name
+    columns: tuple[str, ...] = field(init=False)
+    _converters: list[tuple[str, Callable[[Any], Any]]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.columns = tuple(c for c, _ in RAW_TABLES[self.source])
+        self._purchase_types = frozenset(self.config.meta_purchase_actions)
+        self._oldest = self.today - timedelta(days=MAX_AGE_DAYS)
+        self._latest = self.today + timedelta(days=FUTURE_GRACE_DAYS)
+        self._converters = [
+            (c, self._converter(c, self.spec.columns[c]))
+            for c in self.columns
+            if c in self.spec.columns
+        ]
+        self._checks = list(self.spec.checks)
+
+    def _keyed_email_text(self, value: str) -> str:
+        key = email_key(self.pii_key, value)
+        return f"email_key:{key}" if key else mask(value)
+
+    def _converter(self, column: str, rule: ColumnRule) -> Callable[[Any], Any]:
+        kind = rule.type
+        lookup = {k.strip().lower(): v for k, v in rule.values.items()}
+        if kind == "text":
+
+            def text(v: Any) -> Any:
+                s = str(v).strip()
+                if "@" in s:
+                    # An email typed into a free-text field (a UTM tag, a campaign name) is
+                    # still an email: it is keyed like the email columns, never stored raw.
+                    s = _EMAIL.sub(lambda m: self._keyed_email_text(m.group(0)), s)
+                mapped = lookup.get(s.lower())
+                if mapped is not None:
+                    return mapped
+                return s.lower().replace(" ", "") if rule.compact else s
+
+            return text
+        if kind == "int":
+
+            def whole(v: Any) -> int:
+                number = parse_number(v)
+                if number != int(number):
+                    raise ValueError("expected a whole number")
+                return int(number)
+
+            return whole
+        if kind == "float":
+            return parse_number
+        if kind == "date":
+            return _date
+        if kind == "timestamp":
+            return lambda v: _timestamp(v, None)
+        if kind == "local_timestamp":
+            return lambda v: _timestamp(v, self.time_zone)
+        if kind == "timestamp_micros":
+            return lambda v: _EPOCH + timedelta(microseconds=int(parse_number(v)))
+        if kind == "bool":
+            return _bool
+        if kind == "currency":
+
+            def currency(v: Any) -> str:
+                code = str(v).strip().upper()
+                if code not in self.config.currencies:
+                    raise ValueError("unknown currency (not in the ISO list of sources.yaml)")
+                return code
+
+            return currency
+        if kind == "email_key":
+
+            def keyed_email(v: Any) -> str:
+                key = email_key(self.pii_key, str(v))
+                if key is None:
+                    raise ValueError("not an email address")
+                return key
+
+            return keyed_email
+        if kind == "phone_key":
+
+            def keyed_phone(v: Any) -> str:
+                key = phone_key(self.pii_key, str(v))
+                if key is None:
+                    raise ValueError("not a phone number")
+                return key
+
+            return keyed_phone
+        if kind == "json_actions":
+            return lambda v: _actions(v, self._purchase_types)
+        raise AssertionError(f"unhandled column type {kind}")  # pydantic limits the types
+
+    def build(self, values: dict[str, Any]) -> tuple[tuple[Any, ...], date]:
+        """Typed row in raw-table order and its partition date, or RowProblem."""
+        out: dict[str, Any] = {}
+        rules = self.spec.columns
+        for column, convert in self._converters:
+            rule = rules[column]
+            raw = values.get(column)
+            if _is_null(raw):
+                if rule.default is not None:
+                    raw = rule.default
+                elif rule.required:
+                    raise RowProblem(column, "required value missing", raw)
+                else:
+                    out[column] = None
+                    continue
+            pii = rule.type in ("email_key", "phone_key")
+            try:
+                value = convert(raw)
+            except (ValueError, TypeError, OverflowError, json.JSONDecodeError) as exc:
+                raise RowProblem(column, scrub(f"{rule.type}: {exc}"), raw, pii=pii) from None
+            if rule.min is not None and isinstance(value, int | float) and value < rule.min:
+                word = "negative" if rule.min == 0 else f"below {rule.min:g}"
+                raise RowProblem(column, f"{word} value", raw)
+            if isinstance(value, date):
+                day = value.date() if isinstance(value, datetime) else value
+                if day > self._latest:
+                    raise RowProblem(column, "date in the future", raw)
+            out[column] = value
+        for smaller, larger in self._checks:
+            a, b = out.get(smaller), out.get(larger)
+            if a is not None and b is not None and a > b:
+                raise RowProblem(smaller, f"{smaller} > {larger}", f"{a} > {b}")
+        day = self._partition_day(out, values)
+        row = tuple(out.get(c) for c in self.columns)
+        return row, day
+
+    def _partition_day(self, out: dict[str, Any], values: dict[str, Any]) -> date:
+        column = self.spec.partition
+        if column is None:
+            if self.file_day is None:
+                raise RowProblem("(file name)", "no date in the file name to partition by")
+            return self.file_day
+        value = out.get(column)
+        if value is None:
+            raise RowProblem(column, "no date to partition by", values.get(column))
+        day = value.date() if isinstance(value, datetime) else value
+        if day < self._oldest:
+            raise RowProblem(column, "date more than 5 years back", values.get(column))
+        return day
