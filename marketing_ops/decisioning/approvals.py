@@ -1,0 +1,229 @@
+"""The approval ledger and the run-time autonomy switch.
+
+Approvals are an append-only JSON-lines file (``ledger/approvals.jsonl``); each entry carries
+the hash of the previous one (sha256 of the previous hash + the entry's canonical JSON), so
+editing or deleting any earlier line breaks every hash after it and is detected on read.
+Only approvers named in ``roles.yaml`` may approve or reject, and only what their role covers.
+
+The run-time autonomy level (``ledger/autonomy.json``) is a ceiling over the policy files:
+people *lower* autonomy at once here (the kill switch sets ``off``; the drift off-ramp sets
+``recommend_only``), while raising it is a change to ``autonomy.yaml``, which is versioned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from marketing_ops.config import DataHome
+from marketing_ops.decisioning.policy import AUTONOMY_LEVELS, RolesPolicy
+
+__all__ = [
+    "ApprovalError",
+    "AutonomyState",
+    "LedgerTampered",
+    "apply_approvals",
+    "approve",
+    "autonomy_state",
+    "read_approvals",
+    "reject",
+    "set_global_autonomy",
+]
+
+GENESIS = "0" * 64
+
+
+class ApprovalError(PermissionError):
+    """Someone not allowed to approve tried to (or the decision cannot be approved)."""
+
+
+class LedgerTampered(RuntimeError):
+    """An approval ledger line does not match its hash chain."""
+
+
+@dataclass(frozen=True)
+class AutonomyState:
+    """The run-time ceiling on autonomy; ``None`` means the policy files decide alone."""
+
+    level: str | None = None
+    set_by: str = ""
+    set_at: str = ""
+    reason: str = ""
+
+    @property
+    def kill_switch_on(self) -> bool:
+        return self.level == "off"
+
+    def __str__(self) -> str:
+        if self.level is None:
+            return "as the policy files say (no run-time limit)"
+        what = "off (kill switch)" if self.kill_switch_on else f"at most {self.level}"
+        why = f": {self.reason}" if self.reason else ""
+        return f"{what}, set by {self.set_by} at {self.set_at}{why}"
+
+
+def _ledger_file(home: DataHome) -> Path:
+    return home.ledger / "approvals.jsonl"
+
+
+def _autonomy_file(home: DataHome) -> Path:
+    return home.ledger / "autonomy.json"
+
+
+def _canonical(entry: dict) -> str:
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _chain(prev_hash: str, entry: dict) -> str:
+    return hashlib.sha256((prev_hash + _canonical(entry)).encode()).hexdigest()
+
+
+def read_approvals(home: DataHome, verify: bool = True) -> list[dict]:
+    """Every ledger entry, oldest first; raises :class:`LedgerTampered` on a broken chain."""
+    path = _ledger_file(home)
+    if not path.exists():
+        return []
+    entries, prev = [], GENESIS
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LedgerTampered(f"{path.name} line {n}: not JSON ({exc})") from exc
+        if verify:
+            body = {k: v for k, v in entry.items() if k != "hash"}
+            if entry.get("prev_hash") != prev or entry.get("hash") != _chain(prev, body):
+                raise LedgerTampered(
+                    f"{path.name} line {n}: hash chain broken (edited or removed entry)"
+                )
+        prev = entry.get("hash", "")
+        entries.append(entry)
+    return entries
+
+
+def _append(
+    home: DataHome,
+    decision_id: str,
+    verdict: str,
+    approver: str,
+    roles: RolesPolicy,
+    action_type: str | None,
+    reason: str,
+) -> dict:
+    person = roles.find(approver)
+    if person is None:
+        names = ", ".join(a.name for a in roles.approvers) or "nobody"
+        raise ApprovalError(f"{approver!r} is not an approver in roles.yaml (approvers: {names})")
+    if not person.may(action_type):
+        what = action_type or "an action of unstated type"
+        raise ApprovalError(
+            f"{approver!r} may approve {', '.join(person.may_approve)} in roles.yaml, not {what}"
+        )
+    entries = read_approvals(home)  # also refuses to extend a tampered chain
+    prev = entries[-1]["hash"] if entries else GENESIS
+    body = {
+        "seq": len(entries) + 1,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "decision_id": decision_id,
+        "verdict": verdict,
+        "approver": approver,
+        "action_type": action_type,
+        "reason": reason,
+        "prev_hash": prev,
+    }
+    entry = {**body, "hash": _chain(prev, body)}
+    home.ledger.mkdir(parents=True, exist_ok=True)
+    with _ledger_file(home).open("a") as f:
+        f.write(_canonical(entry) + "\n")
+    return entry
+
+
+def approve(
+    home: DataHome,
+    decision_id: str,
+    approver: str,
+    roles: RolesPolicy,
+    *,
+    action_type: str | None = None,
+    reason: str = "",
+) -> dict:
+    """Record that a named approver approves a decision. Without ``action_type`` only an
+    approver who may approve everything (``*``) is accepted."""
+    return _append(home, decision_id, "approved", approver, roles, action_type, reason)
+
+
+def reject(
+    home: DataHome,
+    decision_id: str,
+    approver: str,
+    roles: RolesPolicy,
+    *,
+    action_type: str | None = None,
+    reason: str = "",
+) -> dict:
+    """Record that a named approver rejects a decision; a rejection is final."""
+    return _append(home, decision_id, "rejected", approver, roles, action_type, reason)
+
+
+def apply_approvals(batch: pd.DataFrame, ledger_entries: list[dict]) -> pd.DataFrame:
+    """The batch with ledger verdicts applied (pure).
+
+    A rejection wins over any approval of the same decision. Approvals move only
+    ``pending_approval`` and ``proposed`` actions to ``approved``; blocked, executed and
+    rolled-back actions keep their status (an approval cannot lift the kill switch).
+    """
+    rejected = {e["decision_id"] for e in ledger_entries if e.get("verdict") == "rejected"}
+    approved = {
+        e["decision_id"] for e in ledger_entries if e.get("verdict") == "approved"
+    } - rejected
+    out = batch.copy()
+    waiting = out["status"].isin(["pending_approval", "proposed", "approved"])
+    out.loc[waiting & out["decision_id"].isin(rejected), "status"] = "rejected"
+    can_approve = out["status"].isin(["pending_approval", "proposed"])
+    out.loc[can_approve & out["decision_id"].isin(approved), "status"] = "approved"
+    return out
+
+
+def autonomy_state(home: DataHome) -> AutonomyState:
+    """The run-time autonomy ceiling (no file: the policy files decide alone)."""
+    path = _autonomy_file(home)
+    if not path.exists():
+        return AutonomyState()
+    doc = json.loads(path.read_text())
+    level = doc.get("level")
+    if level is not None and level not in AUTONOMY_LEVELS:
+        raise ValueError(
+            f"{path}: level: expected one of {', '.join(AUTONOMY_LEVELS)} or null, got {level!r}"
+        )
+    return AutonomyState(level, doc.get("set_by", ""), doc.get("set_at", ""), doc.get("reason", ""))
+
+
+def set_global_autonomy(
+    home: DataHome, level: str | None, who: str, reason: str = ""
+) -> AutonomyState:
+    """Set the run-time ceiling: ``off`` is the kill switch, ``None`` lifts the limit.
+
+    Every change is also appended to ``ledger/autonomy_history.jsonl`` so who pulled the
+    switch, and when, stays on record.
+    """
+    if level is not None and level not in AUTONOMY_LEVELS:
+        raise ValueError(
+            f"autonomy level: expected one of {', '.join(AUTONOMY_LEVELS)}, got {level!r}"
+        )
+    if not who:
+        raise ValueError("set_global_autonomy: who must name the person or process")
+    state = AutonomyState(level, who, datetime.now(UTC).isoformat(timespec="seconds"), reason)
+    doc = {"level": level, "set_by": who, "set_at": state.set_at, "reason": reason}
+    home.ledger.mkdir(parents=True, exist_ok=True)
+    tmp = _autonomy_file(home).with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=2))
+    tmp.replace(_autonomy_file(home))  # atomic: a reader never sees half a switch
+    with (home.ledger / "autonomy_history.jsonl").open("a") as f:
+        f.write(_canonical(doc) + "\n")
+    return state

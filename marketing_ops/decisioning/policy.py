@@ -1,0 +1,304 @@
+"""Policies people write: YAML files in the data home's ``policies/`` folder.
+
+Each file holds one section named like the file (``budget.yaml`` holds ``budget:``). They
+load into pydantic models so a typo fails loudly, and every error names the file, the field
+and the form that was expected, because the people editing these files are marketers, not
+Python programmers. The policy version is a short hash of the *effective* content (validated
+models, defaults filled in), so comments, whitespace and key order never change it while any
+change in meaning does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = [
+    "AUTONOMY_LEVELS",
+    "ApprovalPolicy",
+    "Approver",
+    "AutonomyPolicy",
+    "BudgetPolicy",
+    "ChannelBounds",
+    "ContentPolicy",
+    "ExplorationPolicy",
+    "PolicyError",
+    "PolicySet",
+    "RolesPolicy",
+    "DEFAULT_POLICIES_DIR",
+    "POLICY_FILES",
+    "ensure_default_policies",
+    "load_policies",
+]
+
+DEFAULT_POLICIES_DIR = Path(__file__).resolve().parent / "default_policies"
+# Least to most autonomous; the order matters: the stricter of two levels wins.
+AUTONOMY_LEVELS: tuple[str, ...] = ("off", "recommend_only", "approve_above_threshold", "full")
+ACTION_TYPES: tuple[str, ...] = ("budget_allocation", "content_selection", "send_time")
+
+AutonomyLevel = Literal["off", "recommend_only", "approve_above_threshold", "full"]
+
+
+def _expect(form: str, **kw: Any) -> Any:
+    """A Field that carries the plain-English form we quote back in error messages."""
+    return Field(json_schema_extra={"expected": form}, **kw)
+
+
+Percent = Annotated[float, _expect("a number between 0 and 100", ge=0, le=100)]
+Euros = Annotated[float, _expect("an amount in EUR (a number >= 0)", ge=0)]
+Share = Annotated[float, _expect("a share between 0 and 1", ge=0, le=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelBounds(_Strict):
+    """Daily spend limits for one channel or campaign (EUR per day)."""
+
+    min_eur_per_day: Euros = 0.0
+    max_eur_per_day: Euros | None = _expect(
+        "an amount in EUR per day, or null for no cap", default=None
+    )
+
+
+class BudgetPolicy(_Strict):
+    """How the next period's paid budget may be split."""
+
+    objective: Literal["max_revenue", "max_profit", "min_spend"] = "max_revenue"
+    period_days: int = _expect("a whole number of days between 1 and 31", default=7, ge=1, le=31)
+    total_budget: float | Literal["keep_last_period"] = _expect(
+        "an amount in EUR for the period, or keep_last_period", default="keep_last_period"
+    )
+    target_roas: float | None = _expect(
+        "a number > 0 (revenue per EUR), or null", default=None, gt=0
+    )
+    target_revenue: Euros | None = None
+    max_shift_pct: Percent = 30.0
+    locked_channels: list[str] = Field(default_factory=list)
+    channels: dict[str, ChannelBounds] = Field(default_factory=dict)
+    campaigns: dict[str, ChannelBounds] = Field(default_factory=dict)
+
+    @field_validator("total_budget")
+    @classmethod
+    def _positive_total(cls, v: float | str) -> float | str:
+        if isinstance(v, float | int) and v < 0:
+            raise ValueError("must not be negative")
+        return v
+
+    @model_validator(mode="after")
+    def _min_spend_needs_target(self) -> BudgetPolicy:
+        if self.objective == "min_spend" and self.target_revenue is None:
+            raise ValueError("objective min_spend needs target_revenue (EUR for the period)")
+        return self
+
+
+class ApprovalPolicy(_Strict):
+    """Above any of these, an action waits for a named approver (in approve_above_threshold)."""
+
+    money_moved_eur: Euros = 500.0
+    audience_size: int = _expect("a whole number of contacts >= 0", default=5000, ge=0)
+    min_confidence: Share = 0.5
+
+
+class AutonomyPolicy(_Strict):
+    """How far the agent may act alone, globally and per policy (budget, content)."""
+
+    level: AutonomyLevel = "approve_above_threshold"
+    overrides: dict[Literal["budget", "content"], AutonomyLevel] = Field(default_factory=dict)
+
+    def level_for(self, action_type: str) -> str:
+        """The stricter of the global level and the override of the action's policy."""
+        policy = "budget" if action_type == "budget_allocation" else "content"
+        own = self.overrides.get(policy, self.level)
+        return stricter(self.level, own)
+
+
+class ExplorationPolicy(_Strict):
+    max_share: Share = 0.2
+    min_propensity: Share = 0.02
+    prior_strength: float = _expect("a number of pseudo-sends > 0", default=50.0, gt=0)
+
+
+class ContentPolicy(_Strict):
+    allowed_channels: list[str] = Field(default_factory=lambda: ["email"])
+    suppressed_audiences: list[str] = Field(default_factory=list)
+    frequency_cap_per_week: int = _expect("a whole number of sends >= 0", default=2, ge=0)
+    default_send_hour: int = _expect("an hour between 0 and 23", default=10, ge=0, le=23)
+    exploration: ExplorationPolicy = Field(default_factory=ExplorationPolicy)
+
+
+class Approver(_Strict):
+    name: str = _expect("a person's name", min_length=1)
+    may_approve: list[Literal["budget_allocation", "content_selection", "send_time", "*"]] = (
+        _expect("a list of action types: budget_allocation, content_selection, send_time or *")
+    )
+
+    def may(self, action_type: str | None) -> bool:
+        """Unknown action type: only someone who may approve everything may approve it."""
+        return "*" in self.may_approve or (
+            action_type is not None and action_type in self.may_approve
+        )
+
+
+class RolesPolicy(_Strict):
+    approvers: list[Approver] = Field(default_factory=list)
+
+    def find(self, name: str) -> Approver | None:
+        return next((a for a in self.approvers if a.name == name), None)
+
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "budget": BudgetPolicy,
+    "approvals": ApprovalPolicy,
+    "autonomy": AutonomyPolicy,
+    "content": ContentPolicy,
+    "roles": RolesPolicy,
+}
+POLICY_FILES: tuple[str, ...] = tuple(f"{s}.yaml" for s in SECTIONS)
+
+
+class PolicyError(ValueError):
+    """A policy file is missing or says something we cannot act on."""
+
+
+class PolicySet(_Strict):
+    budget: BudgetPolicy
+    approvals: ApprovalPolicy
+    autonomy: AutonomyPolicy
+    content: ContentPolicy
+    roles: RolesPolicy
+    version: str
+
+
+def stricter(a: str, b: str) -> str:
+    """The less autonomous of two levels."""
+    return a if AUTONOMY_LEVELS.index(a) <= AUTONOMY_LEVELS.index(b) else b
+
+
+def _field_info(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> Any:
+    """Walk an error location down the models to the field it names (None when lost)."""
+    info = None
+    for part in loc:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            # dict keys and list indexes: keep the current field, descend into its model
+            continue
+        info = model.model_fields[part]
+        model = _inner_model(info.annotation)
+    return info, model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _expected_form(section_model: type[BaseModel], err: dict[str, Any]) -> str:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        _, parent = _field_info(section_model, loc[:-1])
+        parent = parent or section_model
+        return "no such setting; expected one of " + ", ".join(parent.model_fields)
+    info, _ = _field_info(section_model, loc)
+    extra = getattr(info, "json_schema_extra", None) or {}
+    if isinstance(extra, dict) and "expected" in extra:
+        return f"expected {extra['expected']}"
+    if kind == "literal_error":
+        return f"expected one of {err['ctx']['expected']}"
+    if kind in {"float_parsing", "float_type", "int_parsing", "int_type"}:
+        return "expected a number"
+    if kind in {"bool_parsing", "bool_type"}:
+        return "expected true or false"
+    if kind == "list_type":
+        return "expected a list"
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return "expected a mapping of settings"
+    return f"expected {err['msg'][0].lower()}{err['msg'][1:]}"
+
+
+def _describe(path: Path, section: str, model: type[BaseModel], err: dict[str, Any]) -> str:
+    loc = tuple(err["loc"])
+    # Union members add their type name to the location (e.g. 'float', 'literal[...]'): drop them.
+    loc = tuple(
+        p for p in loc if not (isinstance(p, str) and ("[" in p or p in {"float", "int", "str"}))
+    )
+    dotted = ".".join([section, *(str(p) for p in loc)])
+    where = f"{path.parent.name}/{path.name}: {dotted}"
+    if err["type"] == "missing":
+        return f"{where}: missing; {_expected_form(model, err)}"
+    if err["type"] == "extra_forbidden":
+        return f"{where}: {_expected_form(model, err)}"
+    if err["type"] == "value_error" and not loc:
+        return f"{where}: {err['msg'].removeprefix('Value error, ')}"
+    return f"{where}: {_expected_form(model, err)}, got {err.get('input')!r}"
+
+
+def _load_section(path: Path, section: str) -> BaseModel:
+    model = SECTIONS[section]
+    if not path.exists():
+        raise PolicyError(
+            f"{path.parent.name}/{path.name}: missing file; expected a YAML file with a "
+            f"`{section}:` section (ensure_default_policies() copies the defaults)"
+        )
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path.parent.name}/{path.name}: not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict) or set(doc) != {section}:
+        found = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
+        raise PolicyError(
+            f"{path.parent.name}/{path.name}: expected exactly one top-level key `{section}:`, got {found}"
+        )
+    try:
+        return model.model_validate(doc[section] or {})
+    except ValidationError as exc:
+        # a union field reports once per member; say it once
+        messages = list(dict.fromkeys(_describe(path, section, model, e) for e in exc.errors()))
+        raise PolicyError("\n".join(messages)) from exc
+
+
+def load_policies(folder: Path) -> PolicySet:
+    """Read and validate every policy file; the version hashes their effective content."""
+    folder = Path(folder)
+    unknown = (
+        sorted(p.name for p in folder.glob("*.y*ml") if p.name not in POLICY_FILES)
+        if folder.exists()
+        else []
+    )
+    if unknown:
+        raise PolicyError(
+            f"{folder.name}/{unknown[0]}: not a policy file; expected one of {', '.join(POLICY_FILES)}"
+        )
+    sections = {s: _load_section(folder / f"{s}.yaml", s) for s in SECTIONS}
+    canonical = json.dumps(
+        {s: m.model_dump(mode="json") for s, m in sections.items()},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    version = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    return PolicySet(**sections, version=version)
+
+
+def ensure_default_policies(folder: Path) -> list[Path]:
+    """Copy each default policy file that is missing; never overwrite what people wrote."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in POLICY_FILES:
+        target = folder / name
+        if not target.exists():
+            shutil.copyfile(DEFAULT_POLICIES_DIR / name, target)
+            copied.append(target)
+    return copied

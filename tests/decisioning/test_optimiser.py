@@ -1,0 +1,262 @@
+"""Budget optimiser: limits always hold, the plan beats the simple splits, and at the
+optimum the next euro earns the same on every channel the limits leave free."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from marketing_ops.decisioning import (
+    BudgetPolicy,
+    ChannelBounds,
+    period_revenue,
+    phase_budget,
+    plan_budget,
+)
+from marketing_ops.forecasting.curves import ResponseCurve
+
+CHANNELS = ["display", "paid_search", "paid_social"]
+WEEK = np.array([1.1, 1.0, 0.9, 0.95, 1.05, 1.2, 0.8])
+
+
+def random_world(seed: int):
+    """Concave curves (Hill shape <= 1), random last spend, carry-in and seasonality."""
+    rng = np.random.default_rng(seed)
+    curves = {
+        c: ResponseCurve(
+            c,
+            decay=float(rng.uniform(0.1, 0.7)),
+            half_saturation=float(rng.uniform(100, 800)),
+            shape=float(rng.uniform(0.6, 1.0)),
+            max_response=float(rng.uniform(10, 80)),
+            value_per_conversion=float(rng.uniform(40, 120)),
+        )
+        for c in CHANNELS
+    }
+    last = {c: float(rng.uniform(300, 3000)) for c in CHANNELS}
+    index = {c: rng.uniform(0.7, 1.3, 7) for c in CHANNELS}
+    carry = {c: float(rng.uniform(0, 400)) for c in CHANNELS}
+    return rng, curves, last, index, carry
+
+
+def random_policy(rng, last) -> BudgetPolicy:
+    channels = {}
+    for c in CHANNELS:
+        per_day = last[c] / 7
+        channels[c] = ChannelBounds(
+            min_eur_per_day=float(per_day * rng.uniform(0.0, 0.6)),
+            max_eur_per_day=float(per_day * rng.uniform(1.1, 2.5)) if rng.random() < 0.7 else None,
+        )
+    locked = [CHANNELS[int(rng.integers(3))]] if rng.random() < 0.3 else []
+    return BudgetPolicy(
+        max_shift_pct=float(rng.uniform(10, 60)), channels=channels, locked_channels=locked
+    )
+
+
+def _allowed_range(c: str, last: dict, policy: BudgetPolicy) -> tuple[float, float]:
+    if c in policy.locked_channels:
+        return last[c], last[c]
+    b = policy.channels[c]
+    lo, hi = b.min_eur_per_day * 7, np.inf if b.max_eur_per_day is None else b.max_eur_per_day * 7
+    s_lo, s_hi = (
+        last[c] * (1 - policy.max_shift_pct / 100),
+        last[c] * (1 + policy.max_shift_pct / 100),
+    )
+    if not (s_lo > hi or s_hi < lo):
+        lo, hi = max(lo, s_lo), min(hi, s_hi)
+    return lo, hi
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_limit_holds_and_plan_beats_simple_splits(seed: int) -> None:
+    """Random concave worlds: total spent exactly, every channel inside its daily limits,
+    max shift and lock, and no feasible simple split earns more than the plan."""
+    rng, curves, last, index, carry = random_world(seed)
+    policy = random_policy(rng, last)
+    plan = plan_budget(curves, last, index, carry, policy)
+    tol = 1e-3 * sum(last.values())
+    assert plan.total_spend == pytest.approx(sum(last.values()), abs=tol) or plan.notes
+    for line in plan.lines:
+        lo, hi = _allowed_range(line.channel, last, policy)
+        assert lo - tol <= line.amount <= hi + tol, (line.channel, line.amount, lo, hi)
+    for alt in plan.alternatives:
+        if alt.feasible:
+            assert plan.expected_revenue >= alt.expected_revenue - 1e-6 * plan.expected_revenue
+        assert alt.difference == pytest.approx(plan.expected_revenue - alt.expected_revenue)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_free_channels_have_equal_marginal_roi(seed: int) -> None:
+    """Without bounds biting, the optimum equalises the next euro's return across channels."""
+    _, curves, last, index, carry = random_world(seed)
+    plan = plan_budget(curves, last, index, carry, BudgetPolicy(max_shift_pct=100))
+    free = [line.marginal_roi for line in plan.lines if not line.binding]
+    assert len(free) >= 2
+    assert max(free) == pytest.approx(min(free), rel=0.01)
+    # and a channel held at zero earns less at the margin than the free ones
+    for line in plan.lines:
+        if line.binding and line.amount < 1e-6:
+            assert line.marginal_roi <= min(free) * 1.01
+
+
+def test_unconstrained_plan_beats_both_alternatives() -> None:
+    """With nothing binding, the plan earns strictly more than last period's and an even split."""
+    _, curves, last, index, carry = random_world(3)
+    plan = plan_budget(curves, last, index, carry, BudgetPolicy(max_shift_pct=100))
+    assert all(a.feasible and a.difference > 0 for a in plan.alternatives)
+
+
+def test_identical_channels_split_evenly() -> None:
+    """Hand-computable: two identical channels and no limits share the budget 50/50."""
+    curve = dict(
+        decay=0.3, half_saturation=300.0, shape=1.0, max_response=40.0, value_per_conversion=50.0
+    )
+    curves = {c: ResponseCurve(c, **curve) for c in ("a", "b")}
+    plan = plan_budget(curves, {"a": 3000.0, "b": 1000.0}, {}, {}, BudgetPolicy(max_shift_pct=100))
+    assert plan.line("a").amount == pytest.approx(2000.0, rel=1e-4)
+    assert plan.line("b").amount == pytest.approx(2000.0, rel=1e-4)
+
+
+def test_lock_and_bounds_are_reported_as_binding() -> None:
+    """A locked channel keeps last period's spend, a capped one sits at its cap, and both say why."""
+    _, curves, last, index, carry = random_world(5)
+    free = plan_budget(
+        curves, last, index, carry, BudgetPolicy(max_shift_pct=100, locked_channels=["display"])
+    )
+    cap = free.line("paid_search").amount * 0.5
+    policy = BudgetPolicy(
+        max_shift_pct=100,
+        locked_channels=["display"],
+        channels={"paid_search": ChannelBounds(max_eur_per_day=cap / 7)},
+    )
+    plan = plan_budget(curves, last, index, carry, policy)
+    assert plan.line("display").amount == pytest.approx(last["display"])
+    assert "display: locked at last period's spend" in plan.line("display").binding
+    assert plan.line("paid_search").amount == pytest.approx(cap, rel=1e-6)
+    assert any(b.startswith("paid_search: max") for b in plan.binding_constraints)
+    assert plan.expected_revenue < free.expected_revenue  # a binding cap costs something
+
+
+def test_target_roas_mode_keeps_roas_and_spends_less() -> None:
+    """With a ROAS floor above what the full budget earns, the plan spends less and meets it."""
+    _, curves, last, index, carry = random_world(1)
+    full = plan_budget(curves, last, index, carry, BudgetPolicy(max_shift_pct=100))
+    target = full.expected_revenue / full.total_spend * 1.25
+    plan = plan_budget(
+        curves, last, index, carry, BudgetPolicy(max_shift_pct=100, target_roas=target)
+    )
+    assert plan.total_spend < full.total_spend
+    assert plan.expected_revenue >= target * plan.total_spend * (1 - 1e-6)
+    assert any(b.startswith("target ROAS") for b in plan.binding_constraints)
+
+
+def test_min_spend_mode_reaches_target_at_least_cost() -> None:
+    """Minimum spend for a revenue target: the target is met, and the most revenue one can
+    buy with that spend is the target itself (so no cheaper plan reaches it)."""
+    _, curves, last, index, carry = random_world(2)
+    full = plan_budget(curves, last, index, carry, BudgetPolicy(max_shift_pct=100))
+    target = 0.8 * full.expected_revenue
+    plan = plan_budget(
+        curves,
+        last,
+        index,
+        carry,
+        BudgetPolicy(max_shift_pct=100, objective="min_spend", target_revenue=target),
+    )
+    assert plan.expected_revenue == pytest.approx(target, rel=1e-4)
+    best_for_spend = plan_budget(
+        curves, last, index, carry, BudgetPolicy(max_shift_pct=100, total_budget=plan.total_spend)
+    )
+    assert best_for_spend.expected_revenue == pytest.approx(target, rel=1e-3)
+
+
+def test_unreachable_target_falls_back_and_says_so() -> None:
+    """A revenue target no budget can reach gives the best plan for the total, with a note."""
+    _, curves, last, index, carry = random_world(2)
+    policy = BudgetPolicy(max_shift_pct=100, objective="min_spend", target_revenue=1e9)
+    plan = plan_budget(curves, last, index, carry, policy)
+    assert plan.total_spend == pytest.approx(sum(last.values()), rel=1e-6)
+    assert any("not reachable" in n for n in plan.notes)
+
+
+def test_profit_mode_stops_where_the_next_euro_loses_money() -> None:
+    """Max profit with a generous ceiling stops spending where marginal ROI falls to 1."""
+    _, curves, last, index, carry = random_world(4)
+    policy = BudgetPolicy(
+        max_shift_pct=100, objective="max_profit", total_budget=10 * sum(last.values())
+    )
+    plan = plan_budget(curves, {c: v for c, v in last.items()}, index, carry, policy)
+    for line in plan.lines:
+        if not line.binding:
+            assert line.marginal_roi == pytest.approx(1.0, abs=0.02)
+
+
+def test_campaign_lines_share_their_channel_limit() -> None:
+    """Curves keyed by campaign: the channel's cap binds their sum, the campaign id is kept."""
+    base = dict(
+        decay=0.2, half_saturation=200.0, shape=0.9, max_response=30.0, value_per_conversion=60.0
+    )
+    curves = {
+        "9000000101": ResponseCurve("paid_search", **base),
+        "9000000102": ResponseCurve("paid_search", **base),
+        "2385000000101": ResponseCurve("paid_social", **base),
+    }
+    last = {"9000000101": 1000.0, "9000000102": 1000.0, "2385000000101": 1000.0}
+    policy = BudgetPolicy(
+        max_shift_pct=100, channels={"paid_search": ChannelBounds(max_eur_per_day=1200 / 7)}
+    )
+    plan = plan_budget(curves, last, {}, {}, policy)
+    search = [line for line in plan.lines if line.channel == "paid_search"]
+    assert sum(line.amount for line in search) == pytest.approx(1200.0, rel=1e-5)
+    assert {line.campaign_id for line in search} == {"9000000101", "9000000102"}
+    assert plan.total_spend == pytest.approx(3000.0, rel=1e-6)
+
+
+def test_intervals_come_from_samples() -> None:
+    """Bootstrap draws give an interval around the point estimate; no draws, no interval."""
+    _, curves, last, index, carry = random_world(6)
+    samples = {
+        c: [
+            ResponseCurve(
+                c,
+                cv.decay,
+                cv.half_saturation,
+                cv.shape,
+                cv.max_response * f,
+                cv.value_per_conversion,
+            )
+            for f in np.linspace(0.8, 1.2, 21)
+        ]
+        for c, cv in curves.items()
+    }
+    plan = plan_budget(curves, last, index, carry, BudgetPolicy(), samples=samples)
+    for line in plan.lines:
+        assert line.revenue_lower < line.expected_revenue < line.revenue_upper
+        assert 0 < line.confidence < 1
+    assert plan.revenue_lower < plan.expected_revenue < plan.revenue_upper
+    bare = plan_budget(curves, last, index, carry, BudgetPolicy())
+    assert np.isnan(bare.lines[0].revenue_lower) and bare.lines[0].confidence == 0.0
+
+
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [
+        (np.array([1, 1, 2, 1, 1, 1, 1.0]), [500, 500, 1000, 500, 500, 500, 500]),
+        (np.array([2.0, 2.0]), [8000 / 9] * 2 + [4000 / 9] * 5),  # short index padded with 1.0
+        (np.zeros(7), [4000 / 7] * 7),  # meaningless shape: even split
+        (None, [4000 / 7] * 7),
+    ],
+)
+def test_phasing_sums_to_amount_and_follows_index(index, expected) -> None:
+    """Daily amounts add up to the period amount, in proportion to the seasonal index."""
+    daily = phase_budget(4000.0, index, 7)
+    assert daily.sum() == pytest.approx(4000.0)
+    assert daily == pytest.approx(expected)
+
+
+def test_period_revenue_counts_carry_in() -> None:
+    """Adstock carried in from last period adds revenue even before any new spend."""
+    curve = ResponseCurve("x", 0.5, 100.0, 1.0, 10.0, 20.0)
+    without = period_revenue(curve, 0.0, None, 0.0, 7)[1]
+    with_carry = period_revenue(curve, 0.0, None, 200.0, 7)[1]
+    assert without == 0.0 and with_carry > 0.0
