@@ -1,7 +1,5 @@
 """Jobs: the two halves of one pass through the flow, and the whole graph."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from marketing_ops.defs.partitions import daily

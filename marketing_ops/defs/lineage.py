@@ -1,7 +1,5 @@
 """Data versions of an asset's inputs, read from the instance: what a decision was made from."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 DATA_VERSION_TAG = "dagster/data_version"

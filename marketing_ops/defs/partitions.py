@@ -1,8 +1,6 @@
 """The daily partitions every stage shares: a partition is the day the data describes,
 and for the decision stages the day a decision is made *as of*."""
 
-from __future__ import annotations
-
 from datetime import date, timedelta
 
 import dagster as dg

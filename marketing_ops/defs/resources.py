@@ -4,8 +4,6 @@ Nothing is read from the environment at import time: the data home and secrets a
 when a run asks for them.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Iterator

@@ -1,7 +1,5 @@
 """`decisions`: next-period budget per channel and content per audience, under policy."""
 
-from __future__ import annotations
-
 import dagster as dg
 import numpy as np
 import pandas as pd

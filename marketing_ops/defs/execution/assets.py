@@ -1,7 +1,5 @@
 """`execution`: deliver approved actions through the channel connectors (sandbox outbox)."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from marketing_ops.decisioning import apply_approvals, autonomy_state, read_approvals

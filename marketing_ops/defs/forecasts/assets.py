@@ -1,7 +1,5 @@
 """`forecasts`: Prophet baselines with backtests, and spend-response curves, as of a day."""
 
-from __future__ import annotations
-
 import dagster as dg
 import pandas as pd
 

@@ -1,7 +1,5 @@
 """`knowledge_graph`: the Kuzu map of audiences, assets, channels, campaigns and policies."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from marketing_ops.defs.partitions import as_of, daily

@@ -1,7 +1,5 @@
 """`learning`: how wrong were the forecasts, now that the actuals are in."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from marketing_ops.defs.partitions import as_of, daily

@@ -1,7 +1,5 @@
 """`measurement`: outcomes joined back to the decisions that caused them."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from marketing_ops.defs.partitions import as_of, daily

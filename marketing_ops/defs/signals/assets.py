@@ -1,7 +1,5 @@
 """`signals`: one asset per source, `raw/<source>`, loading the inbox into `raw.*`."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from marketing_ops.defs.partitions import daily, partition_window

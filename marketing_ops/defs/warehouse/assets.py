@@ -1,7 +1,5 @@
 """`warehouse`: the dbt project, run through dagster-dbt, one daily partition window per run."""
 
-from __future__ import annotations
-
 import json
 import os
 from collections.abc import Mapping

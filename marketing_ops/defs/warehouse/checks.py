@@ -4,8 +4,6 @@ A failing gate stops every downstream step of the run (forecasts, decisions) for
 partition window and says why in the check's metadata.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from marketing_ops.defs.partitions import partition_window
