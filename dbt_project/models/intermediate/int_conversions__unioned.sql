@@ -1,0 +1,124 @@
+-- Every business conversion once (docs/contracts.md): GA4 purchases deduplicated by
+-- transaction id, closed-won CRM deals by deal id, and offline conversions only when no
+-- closed-won deal carries their GCLID (otherwise they are that deal, already counted).
+-- Built over all history; the facts cut the window, so a day's rows never depend on which
+-- days a run covers.
+with purchases as (
+    select
+        *,
+        row_number() over (
+            partition by coalesce(transaction_id, session_key || ':' || cast(event_at as varchar))
+            order by event_at, _loaded_at
+        ) as occurrence
+    from {{ ref('stg_ga4__events') }}
+    where event_name = 'purchase'
+),
+
+sessions as (
+    select * from {{ ref('int_sessions__tagged') }}
+),
+
+contacts as (
+    select * from {{ ref('int_contacts__latest') }}
+),
+
+deals as (
+    select * from {{ ref('int_deals__latest') }}
+),
+
+offline as (
+    select
+        *,
+        -- Google's offline import treats the same click, name and time as one conversion.
+        row_number() over (
+            partition by gclid, conversion_name, converted_at
+            order by _loaded_at desc
+        ) as occurrence
+    from {{ ref('stg_offline__conversions') }}
+),
+
+online_purchases as (
+    select
+        'purchase:' || coalesce(purchases.transaction_id, purchases.session_key || ':' || cast(purchases.event_at as varchar)) as conversion_id,
+        purchases.event_at as converted_at,
+        purchases.date_day,
+        'online_purchase' as conversion_type,
+        'ga4' as source_system,
+        coalesce(sessions.traffic_source, purchases.traffic_source) as traffic_source,
+        coalesce(sessions.traffic_medium, purchases.traffic_medium) as traffic_medium,
+        coalesce(purchases.campaign_id, sessions.campaign_id) as campaign_id,
+        contacts.contact_key,
+        coalesce(purchases.revenue, 0) as revenue
+    from purchases
+    left join sessions on sessions.session_key = purchases.session_key
+    -- GA4 user_id is the CRM contact id when the visitor is logged in.
+    left join contacts on contacts.contact_id = purchases.user_id
+    where purchases.occurrence = 1
+),
+
+won_deals as (
+    select
+        'deal:' || deal_id as conversion_id,
+        closed_at as converted_at,
+        closed_on as date_day,
+        'deal_won' as conversion_type,
+        'crm' as source_system,
+        traffic_source,
+        traffic_medium,
+        campaign_id,
+        contact_key,
+        coalesce(amount, 0) as revenue,
+        utm_content
+    from deals
+    where is_won
+),
+
+won_gclids as (
+    select distinct gclid from deals where is_won and gclid is not null
+),
+
+offline_only as (
+    select
+        'offline:' || offline.gclid || ':' || cast(offline.converted_at as varchar) as conversion_id,
+        offline.converted_at,
+        offline.date_day,
+        'deal_won' as conversion_type,
+        'offline_conversions' as source_system,
+        -- A GCLID is a Google Ads click: paid search, tagged like a GA4 cpc session.
+        'google' as traffic_source,
+        'cpc' as traffic_medium,
+        gclid_sessions.campaign_id,
+        cast(null as varchar) as contact_key,
+        coalesce(offline.conversion_value, 0) as revenue
+    from offline
+    left join (
+        select gclid, first(campaign_id order by session_started_at) as campaign_id
+        from sessions
+        where gclid is not null
+        group by gclid
+    ) as gclid_sessions on gclid_sessions.gclid = offline.gclid
+    where offline.occurrence = 1
+      and offline.gclid not in (select gclid from won_gclids)
+),
+
+unioned as (
+    select conversion_id, converted_at, date_day, conversion_type, source_system,
+           traffic_source, traffic_medium, campaign_id,
+           case when campaign_id like 'D-%' then campaign_id end as decision_id,
+           contact_key, revenue
+    from online_purchases
+    union all
+    select conversion_id, converted_at, date_day, conversion_type, source_system,
+           traffic_source, traffic_medium, campaign_id,
+           case when utm_content like 'D-%' then utm_content end as decision_id,
+           contact_key, revenue
+    from won_deals
+    union all
+    select conversion_id, converted_at, date_day, conversion_type, source_system,
+           traffic_source, traffic_medium, campaign_id,
+           case when campaign_id like 'D-%' then campaign_id end as decision_id,
+           contact_key, revenue
+    from offline_only
+)
+
+select * from unioned

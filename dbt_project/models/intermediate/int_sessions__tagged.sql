@@ -1,0 +1,30 @@
+-- One row per GA4 session with the channel its traffic source maps to. The session's tags
+-- come from its first event: GA4 repeats the session's collected traffic source on its
+-- events, but a later event may lack it.
+with events as (
+    select * from {{ ref('stg_ga4__events') }}
+),
+
+sessions as (
+    select
+        session_key,
+        min(event_at) as session_started_at,
+        min(date_day) as date_day,
+        first(user_pseudo_id order by event_at) as user_pseudo_id,
+        first(user_id order by event_at) filter (where user_id is not null) as user_id,
+        first(traffic_source order by event_at) as traffic_source,
+        first(traffic_medium order by event_at) as traffic_medium,
+        first(campaign_id order by event_at) filter (where campaign_id is not null) as campaign_id,
+        first(campaign_name order by event_at) filter (where campaign_name is not null) as campaign_name,
+        first(content order by event_at) filter (where content is not null) as content,
+        first(gclid order by event_at) filter (where gclid is not null) as gclid,
+        count(*) as events,
+        count(*) filter (where event_name = 'purchase') as purchases
+    from events
+    group by session_key
+)
+
+select
+    sessions.*,
+    {{ channel_for('sessions.traffic_source', 'sessions.traffic_medium') }} as channel
+from sessions

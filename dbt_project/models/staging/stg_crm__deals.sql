@@ -1,0 +1,35 @@
+with source as (
+    select * from {{ source('raw', 'crm_deals') }}
+),
+
+renamed as (
+    select
+        deal_id,
+        contact_key,
+        created_at,
+        stage as deal_stage,
+        stage = 'closedwon' as is_won,
+        amount,
+        currency,
+        closed_at,
+        cast(closed_at as date) as closed_on,
+        coalesce(
+            nullif(lower(trim(utm_source)), ''),
+            case when gclid is not null then 'google' end,
+            '(direct)'
+        ) as traffic_source,
+        coalesce(
+            nullif(lower(trim(utm_medium)), ''),
+            case when gclid is not null then 'cpc' end,
+            '(none)'
+        ) as traffic_medium,
+        utm_campaign as campaign_id,
+        utm_content,
+        gclid,
+        partition_date,
+        _loaded_at,
+        _line
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,26 @@
+with source as (
+    select * from {{ source('raw', 'google_ads') }}
+),
+
+renamed as (
+    select
+        date_day,
+        'google_ads' as platform,
+        -- The Google Ads campaign report has no account or ad columns.
+        cast(null as varchar) as account_id,
+        campaign_id,
+        campaign_name,
+        cast(null as varchar) as ad_group_id,
+        cast(null as varchar) as ad_id,
+        impressions,
+        clicks,
+        spend,
+        coalesce(conversions, 0) as conversions,
+        coalesce(conversions_value, 0) as conversions_value,
+        currency,
+        partition_date,
+        _loaded_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,26 @@
+-- Consistency across layers (fivetran ad_reporting style): per day, the spend in
+-- fct_ad_spend_daily equals what raw.google_ads and raw.meta_ads hold, to the cent.
+-- Returns the days that disagree.
+with raw_spend as (
+    select date_day, sum(spend) as spend
+    from (
+        select date_day, spend from {{ source('raw', 'google_ads') }}
+        union all
+        select date_day, spend from {{ source('raw', 'meta_ads') }}
+    ) as platforms
+    group by date_day
+),
+
+mart_spend as (
+    select date_day, sum(spend) as spend
+    from {{ ref('fct_ad_spend_daily') }}
+    group by date_day
+)
+
+select
+    coalesce(raw_spend.date_day, mart_spend.date_day) as date_day,
+    raw_spend.spend as raw_spend,
+    mart_spend.spend as mart_spend
+from raw_spend
+full outer join mart_spend on mart_spend.date_day = raw_spend.date_day
+where abs(coalesce(raw_spend.spend, 0) - coalesce(mart_spend.spend, 0)) > 0.005

@@ -1,0 +1,285 @@
+"""A small raw world for the warehouse tests, and real `dbt build` runs over it.
+
+Three days (5-7 January 2026) chosen so each rule of the contract shows up once:
+
+- GA4: a paid-search purchase T1 sent twice (same transaction id: one conversion), an email
+  purchase T2 from a logged-in contact caused by decision D-20260106-001, a paid-social visit
+  without purchase, and a session tagged only by a GCLID (G2).
+- CRM: DEAL1 closed won from a paid-search click (GCLID G1), DEAL2 closed lost, DEAL3 closed
+  won by email with decision D-20260107-002 in UTM Content.
+- Offline conversions: G1 (the same conversion as DEAL1: counted once) and G2 (no deal: a
+  paid-search conversion of its own).
+- Spend: Google search and display every day, Meta (two ads of one campaign) on the first
+  two days only, so paid social must be zero-filled on the third.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from marketing_ops.config import DBT_PROJECT_DIR
+
+DAY1, DAY2, DAY3 = date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)
+DAYS = (DAY1, DAY2, DAY3)
+
+LINEAGE = (
+    ("_file_hash", "VARCHAR"),
+    ("_file_name", "VARCHAR"),
+    ("_line", "INTEGER"),
+    ("_loaded_at", "TIMESTAMP"),
+    ("partition_date", "DATE"),
+)
+
+# docs/contracts.md, "Raw tables".
+RAW_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "ga4_events": (
+        ("event_date", "DATE"),
+        ("event_ts", "TIMESTAMP"),
+        ("event_name", "VARCHAR"),
+        ("user_pseudo_id", "VARCHAR"),
+        ("user_id", "VARCHAR"),
+        ("session_id", "BIGINT"),
+        ("page_location", "VARCHAR"),
+        ("source", "VARCHAR"),
+        ("medium", "VARCHAR"),
+        ("campaign_name", "VARCHAR"),
+        ("campaign_id", "VARCHAR"),
+        ("content", "VARCHAR"),
+        ("gclid", "VARCHAR"),
+        ("revenue", "DOUBLE"),
+        ("currency", "VARCHAR"),
+        ("transaction_id", "VARCHAR"),
+        ("device_category", "VARCHAR"),
+        ("country", "VARCHAR"),
+    ),
+    "google_ads": (
+        ("date_day", "DATE"),
+        ("campaign_id", "VARCHAR"),
+        ("campaign_name", "VARCHAR"),
+        ("impressions", "BIGINT"),
+        ("clicks", "BIGINT"),
+        ("spend", "DOUBLE"),
+        ("conversions", "DOUBLE"),
+        ("conversions_value", "DOUBLE"),
+        ("currency", "VARCHAR"),
+    ),
+    "meta_ads": (
+        ("date_day", "DATE"),
+        ("account_id", "VARCHAR"),
+        ("campaign_id", "VARCHAR"),
+        ("campaign_name", "VARCHAR"),
+        ("adset_id", "VARCHAR"),
+        ("ad_id", "VARCHAR"),
+        ("impressions", "BIGINT"),
+        ("clicks", "BIGINT"),
+        ("spend", "DOUBLE"),
+        ("conversions", "DOUBLE"),
+        ("conversions_value", "DOUBLE"),
+        ("currency", "VARCHAR"),
+    ),
+    "crm_deals": (
+        ("deal_id", "VARCHAR"),
+        ("contact_key", "VARCHAR"),
+        ("created_at", "TIMESTAMP"),
+        ("stage", "VARCHAR"),
+        ("amount", "DOUBLE"),
+        ("currency", "VARCHAR"),
+        ("closed_at", "TIMESTAMP"),
+        ("utm_source", "VARCHAR"),
+        ("utm_medium", "VARCHAR"),
+        ("utm_campaign", "VARCHAR"),
+        ("utm_content", "VARCHAR"),
+        ("gclid", "VARCHAR"),
+    ),
+    "crm_contacts": (
+        ("contact_id", "VARCHAR"),
+        ("contact_key", "VARCHAR"),
+        ("phone_key", "VARCHAR"),
+        ("segment", "VARCHAR"),
+        ("email_consent", "BOOLEAN"),
+        ("ads_consent", "BOOLEAN"),
+        ("unsubscribed", "BOOLEAN"),
+        ("created_at", "TIMESTAMP"),
+    ),
+    "email_events": (
+        ("event_id", "VARCHAR"),
+        ("event_ts", "TIMESTAMP"),
+        ("event_type", "VARCHAR"),
+        ("contact_key", "VARCHAR"),
+        ("message_id", "VARCHAR"),
+        ("campaign_id", "VARCHAR"),
+        ("content_id", "VARCHAR"),
+    ),
+    "offline_conversions": (
+        ("gclid", "VARCHAR"),
+        ("conversion_name", "VARCHAR"),
+        ("conversion_ts", "TIMESTAMP"),
+        ("conversion_value", "DOUBLE"),
+        ("currency", "VARCHAR"),
+    ),
+    "content_assets": (
+        ("asset_id", "VARCHAR"),
+        ("version", "INTEGER"),
+        ("title", "VARCHAR"),
+        ("body", "VARCHAR"),
+        ("topic", "VARCHAR"),
+        ("format", "VARCHAR"),
+        ("channel_fit", "VARCHAR"),
+        ("compliance_status", "VARCHAR"),
+        ("brand_safe", "BOOLEAN"),
+        ("regulated_claim", "BOOLEAN"),
+        ("created_at", "TIMESTAMP"),
+    ),
+}
+
+K1, K2 = "a1" * 32, "b2" * 32  # keyed contact emails (hex), never raw addresses
+SEARCH, DISPLAY, META = "9000000101", "9000000202", "2385000000101"
+
+
+def _ts(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm)
+
+
+def _ga4(
+    day: date,
+    hh: int,
+    mm: int,
+    name: str,
+    pseudo: str,
+    user_id: str | None,
+    session: int,
+    source: str | None,
+    medium: str | None,
+    campaign_id: str | None,
+    gclid: str | None,
+    revenue: float | None = None,
+    txn: str | None = None,
+) -> tuple:
+    """One GA4 event row in raw column order (page, device and country fixed)."""
+    return (day, _ts(day, hh, mm), name, pseudo, user_id, session, "https://shop.example/",
+            source, medium, None, campaign_id, None, gclid, revenue,
+            "EUR" if revenue is not None else None, txn, "desktop", "DE")  # fmt: skip
+
+
+# (table, partition day, row) in contract column order.
+RAW_ROWS: list[tuple[str, date, tuple]] = [
+    # GA4: T1 is sent twice (a duplicate hit), it is one purchase.
+    ("ga4_events", DAY1, _ga4(DAY1, 10, 0, "session_start", "u1", None, 1, "google", "cpc", SEARCH, "G1")),
+    ("ga4_events", DAY1, _ga4(DAY1, 10, 5, "purchase", "u1", None, 1, "google", "cpc", SEARCH, "G1", 100.0, "T1")),
+    ("ga4_events", DAY1, _ga4(DAY1, 10, 6, "purchase", "u1", None, 1, "google", "cpc", SEARCH, "G1", 100.0, "T1")),
+    ("ga4_events", DAY2, _ga4(DAY2, 12, 0, "session_start", "u2", "C2", 2, "newsletter", "email", "D-20260106-001", None)),
+    ("ga4_events", DAY2, _ga4(DAY2, 12, 9, "purchase", "u2", "C2", 2, "newsletter", "email", "D-20260106-001", None, 50.0, "T2")),
+    ("ga4_events", DAY2, _ga4(DAY2, 15, 0, "session_start", "u4", None, 4, None, None, SEARCH, "G2")),
+    ("ga4_events", DAY3, _ga4(DAY3, 9, 0, "page_view", "u3", None, 3, "facebook", "paid_social", META, None)),
+    # Google Ads: search and display every day.
+    *[("google_ads", d, (d, SEARCH, "SEARCH | brand", 1000, 50, 20.0, 3.0, 300.0, "EUR")) for d in DAYS],
+    *[("google_ads", d, (d, DISPLAY, "DISPLAY | prospecting", 5000, 20, 10.0, 1.0, 40.0, "EUR")) for d in DAYS],
+    # Meta: two ads of one campaign, the first two days only.
+    *[("meta_ads", d, (d, "act_1", META, "Prospecting", "as1", ad, 800, 16, spend, 2.0, 90.0, "EUR"))
+      for d in (DAY1, DAY2) for ad, spend in (("ad1", 7.0), ("ad2", 8.0))],
+    # CRM deals.
+    ("crm_deals", DAY2, ("DEAL1", K1, _ts(DAY1, 11), "closedwon", 1000.0, "EUR", _ts(DAY2, 16), "google", "cpc", SEARCH, None, "G1")),
+    ("crm_deals", DAY2, ("DEAL2", K1, _ts(DAY1, 12), "closedlost", 0.0, "EUR", _ts(DAY2, 17), "google", "cpc", SEARCH, None, None)),
+    ("crm_deals", DAY3, ("DEAL3", K2, _ts(DAY2, 13), "closedwon", 500.0, "EUR", _ts(DAY3, 11), "newsletter", "email", "em-20260105-engaged_prospects", "D-20260107-002", None)),
+    # Contacts: C2 moved segment on day 2; the latest row wins.
+    ("crm_contacts", DAY1, ("C1", K1, None, "loyal_customers", True, True, False, _ts(DAY1, 8))),
+    ("crm_contacts", DAY1, ("C2", K2, None, "new_visitors", True, False, False, _ts(DAY1, 8))),
+    ("crm_contacts", DAY2, ("C2", K2, None, "engaged_prospects", True, False, False, _ts(DAY1, 8))),
+    # Offline conversions: G1 is DEAL1 again; G2 has no deal.
+    ("offline_conversions", DAY2, ("G1", "closed_deal", _ts(DAY2, 16), 1000.0, "EUR")),
+    ("offline_conversions", DAY3, ("G2", "closed_deal", _ts(DAY3, 14), 700.0, "EUR")),
+    # Email events.
+    ("email_events", DAY1, ("e1", _ts(DAY1, 9), "send", K2, "m1", "em-20260105-engaged_prospects", "A001")),
+    ("email_events", DAY1, ("e2", _ts(DAY1, 9, 30), "open", K2, "m1", "em-20260105-engaged_prospects", "A001")),
+    ("email_events", DAY1, ("e3", _ts(DAY1, 9, 31), "open", K2, "m1", "em-20260105-engaged_prospects", "A001")),
+    ("email_events", DAY1, ("e4", _ts(DAY1, 9, 32), "click", K2, "m1", "em-20260105-engaged_prospects", "A001")),
+    ("email_events", DAY2, ("e5", _ts(DAY2, 8), "send", K1, "m2", "D-20260106-001", "A002")),
+    ("email_events", DAY2, ("e6", _ts(DAY2, 19), "open", K1, "m2", "D-20260106-001", "A002")),
+    ("email_events", DAY2, ("e7", _ts(DAY2, 8), "send", K2, "m3", "D-20260106-001", "A002")),
+    # Content catalogue snapshots: A001 v2 is pending compliance, A002 is not brand safe.
+    *[("content_assets", d, ("A001", 1, "Spring offer", "Save now", "offer", "email", "email|paid_social", "approved", True, False, _ts(DAY1, 0))) for d in DAYS],
+    *[("content_assets", d, ("A001", 2, "Spring offer v2", "Save more", "offer", "email", "email|paid_social", "pending", True, False, _ts(DAY2, 0))) for d in (DAY2, DAY3)],
+    *[("content_assets", d, ("A002", 1, "Loyalty", "Thanks", "loyalty", "email", "email", "approved", False, False, _ts(DAY1, 0))) for d in DAYS],
+    *[("content_assets", d, ("A003", 1, "Guide", "How to", "education", "article", "email|display", "approved", True, False, _ts(DAY1, 0))) for d in DAYS],
+]  # fmt: skip
+
+
+def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Every raw table of the contract, with the lineage columns the loader adds."""
+    con.execute("create schema if not exists raw")
+    for table, columns in RAW_COLUMNS.items():
+        body = ", ".join(f"{name} {kind}" for name, kind in (*columns, *LINEAGE))
+        con.execute(f"create table if not exists raw.{table} ({body})")  # fixed names above
+
+
+def load_raw(
+    db: Path, days: Iterable[date] = DAYS, rows: Sequence[tuple[str, date, tuple]] = RAW_ROWS
+) -> None:
+    """Insert the rows of ``days`` the way the loader does: contract columns plus lineage."""
+    wanted = set(days)
+    with duckdb.connect(str(db)) as con:
+        create_raw_schema(con)
+        for line, (table, day, row) in enumerate(rows, start=2):
+            if day not in wanted:
+                continue
+            names = [c for c, _ in RAW_COLUMNS[table]] + [c for c, _ in LINEAGE]
+            placeholders = ", ".join("?" for _ in names)
+            lineage = (f"hash-{table}-{day}", f"{table}_{day}.csv", line, _ts(day, 23), day)
+            con.execute(
+                f"insert into raw.{table} ({', '.join(names)}) values ({placeholders})",
+                [*row, *lineage],
+            )
+
+
+def dbt_build(
+    db: Path, work: Path, dbt_vars: dict[str, str] | None = None, *extra: str
+) -> subprocess.CompletedProcess:
+    """A real `dbt build` of the project against ``db``; raises with dbt's log on failure."""
+    dbt = Path(sys.executable).parent / "dbt"
+    args = [str(dbt), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *extra]  # fmt: skip
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+    env = {
+        **os.environ,
+        "MARKETING_OPS_WAREHOUSE": str(db),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    done = subprocess.run(args, env=env, capture_output=True, text=True, cwd=work)
+    if done.returncode != 0:
+        raise AssertionError(
+            f"dbt build failed ({done.returncode}):\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+        )
+    return done
+
+
+def read_mart(db: Path, table: str, order_by: str) -> pd.DataFrame:
+    """A mart as a frame, in a stable order (table and order come from the tests' constants)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(f"select * from {table} order by {order_by}").df()
+
+
+MARTS: dict[str, str] = {
+    "marts.fct_ad_spend_daily": "date_day, platform, campaign_id, ad_id",
+    "marts.fct_conversions": "conversion_id",
+    "marts.fct_channel_kpis_daily": "date_day, channel",
+    "marts.fct_email_engagement": "audience_id, asset_id",
+    "marts.fct_audience_send_hours": "audience_id, hour_of_day",
+    "marts.dim_channel": "channel",
+    "marts.dim_campaign": "campaign_id",
+    "marts.dim_audience": "audience_id",
+    "marts.dim_content_asset": "asset_id",
+}
+
+
+def snapshot(db: Path) -> dict[str, pd.DataFrame]:
+    return {table: read_mart(db, table, order) for table, order in MARTS.items()}
