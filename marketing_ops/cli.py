@@ -183,6 +183,83 @@ def status(home: Path | None = HomeOption) -> None:
         console.print(f"Autonomy: unknown ({exc})")
 
 
+def _decision_action_type(h, decision_id: str) -> str:
+    from marketing_ops.warehouse import connect
+
+    with connect(h.warehouse, read_only=True) as con:
+        row = con.execute(
+            "select action_type from agent.decisions where decision_id = ?", [decision_id]
+        ).fetchone()
+    if row is None:
+        raise typer.BadParameter(f"DECISION_ID: no decision {decision_id!r}")
+    return str(row[0])
+
+
+def _verdict(
+    decision_id: str, approver: str, home: Path | None, reason: str, approve: bool
+) -> None:
+    from marketing_ops.decisioning import ApprovalError, load_policies
+    from marketing_ops.decisioning import approve as approve_fn
+    from marketing_ops.decisioning import reject as reject_fn
+
+    h = _home(home)
+    roles = load_policies(h.policies).roles
+    action_type = _decision_action_type(h, decision_id)
+    try:
+        entry = (approve_fn if approve else reject_fn)(
+            h, decision_id, approver, roles, action_type=action_type, reason=reason
+        )
+    except ApprovalError as exc:
+        console.print(f"[red]refused: {exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(
+        f"{entry['verdict']} {decision_id} as {approver} (ledger hash {entry['hash'][:12]})"
+    )
+    console.print("It takes effect at the next execution run (`marketing-ops run` or the UI).")
+
+
+@app.command()
+def approve(
+    decision_id: str = typer.Argument(..., help="Decision id (D-...)."),
+    approver: str = typer.Option(
+        ..., "--as", help="Approver name, as listed in policies/roles.yaml."
+    ),
+    reason: str = typer.Option("", help="Why, for the ledger."),
+    home: Path | None = HomeOption,
+) -> None:
+    """Approve a pending decision (appended to the hash-chained approval ledger)."""
+    _verdict(decision_id, approver, home, reason, approve=True)
+
+
+@app.command()
+def reject(
+    decision_id: str = typer.Argument(..., help="Decision id (D-...)."),
+    approver: str = typer.Option(
+        ..., "--as", help="Approver name, as listed in policies/roles.yaml."
+    ),
+    reason: str = typer.Option("", help="Why, for the ledger."),
+    home: Path | None = HomeOption,
+) -> None:
+    """Reject a decision; a rejection is final and the action never executes."""
+    _verdict(decision_id, approver, home, reason, approve=False)
+
+
+@app.command()
+def autonomy(
+    level: str = typer.Argument(
+        ...,
+        help="off (kill switch), recommend_only, approve_above_threshold, full, or 'policy' to defer to the policy files.",
+    ),
+    who: str = typer.Option("cli", "--as", help="Who sets it, for the ledger."),
+    home: Path | None = HomeOption,
+) -> None:
+    """Set the global autonomy ceiling; `off` is the kill switch and wins over everything."""
+    from marketing_ops.decisioning import set_global_autonomy
+
+    state = set_global_autonomy(_home(home), None if level == "policy" else level, who)
+    console.print(f"Autonomy now: {state}")
+
+
 @app.command()
 def ui(home: Path | None = HomeOption, port: int = typer.Option(3000, help="Web UI port.")) -> None:
     """Start the Dagster UI (`dagster dev` via workspace.yaml) on the same data home."""

@@ -14,6 +14,8 @@ from marketing_ops.warehouse import read_table
 # (asset key, warehouse table, date column) per gated table.
 GATED_TABLES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("raw", "google_ads"), "raw.google_ads", "date_day"),
+    (("raw", "meta_ads"), "raw.meta_ads", "date_day"),
+    (("marts", "fct_conversions"), "marts.fct_conversions", "date_day"),
     (("marts", "fct_channel_kpis_daily"), "marts.fct_channel_kpis_daily", "date_day"),
 )
 
