@@ -33,7 +33,8 @@ AGENT_TABLES: dict[str, str] = {
     "agent.backtests": "as_of",
     "agent.response_curves": "as_of",
     "agent.decisions": "as_of",
-    "agent.executions": "batch_id",
+    # One batch per as-of day: re-deciding a day replaces its batch and its executions.
+    "agent.executions": "as_of",
     "agent.decision_outcomes": "as_of",
     "agent.forecast_error": "as_of",
 }
@@ -44,6 +45,7 @@ _READABLE = {
     "marts.fct_conversions",
     "marts.fct_email_engagement",
     "marts.fct_audience_send_hours",
+    "marts.fct_audience_email_daily",
     "marts.dim_channel",
     "marts.dim_campaign",
     "marts.dim_audience",

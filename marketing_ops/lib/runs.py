@@ -130,12 +130,16 @@ def run_job(instance, job_name: str, start: date, end: date) -> RunOutcome:
     step_start: dict[str, float] = {}
     step_seconds: dict[str, float] = {}
     failed, skipped = [], []
-    for event in result.all_events:
+    # The instance's event log has timestamps; the in-process result's events do not.
+    for entry in instance.all_logs(result.run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
         key = event.step_key
         if event.event_type == DagsterEventType.STEP_START:
-            step_start[key] = event.timestamp
+            step_start[key] = entry.timestamp
         elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
-            step_seconds[key] = event.timestamp - step_start.get(key, event.timestamp)
+            step_seconds[key] = entry.timestamp - step_start.get(key, entry.timestamp)
             if event.event_type == DagsterEventType.STEP_FAILURE:
                 failed.append(key)
         elif event.event_type == DagsterEventType.STEP_SKIPPED:

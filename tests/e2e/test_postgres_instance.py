@@ -7,12 +7,12 @@ import sqlalchemy as sa
 
 from marketing_ops.lib.runs import prepare_instance, run_job
 
+from .conftest import simulate_world
+
 
 def test_materialises_on_postgres_instance(tmp_path, postgres_url, dbt_manifest) -> None:
     """Runs one day of signals and warehouse with run and event storage in PostgreSQL, and
     finds the run and its materialisations in PostgreSQL's tables."""
-    from tests.e2e.conftest import simulate_world
-
     home, start, end = simulate_world(tmp_path / "home", days=30, seed=3)
     instance = prepare_instance(home, postgres_url=postgres_url)
     assert type(instance.run_storage).__name__ == "PostgresRunStorage"

@@ -7,7 +7,9 @@ import csv
 from datetime import timedelta
 
 from marketing_ops.lib.runs import prepare_instance, run_job
-from marketing_ops.warehouse import connect
+from marketing_ops.warehouse import connect, table_exists
+
+from .conftest import simulate_world
 
 HEADER = [
     "Day",
@@ -33,6 +35,8 @@ def _write_google_ads(path, day, cost: float) -> None:
 
 def _batches_as_of(home, day) -> int:
     with connect(home.warehouse, read_only=True) as con:
+        if not table_exists(con, "agent.decisions"):
+            return 0
         return con.execute(
             "select count(*) from agent.decisions where as_of = ?", [day]
         ).fetchone()[0]
@@ -42,8 +46,6 @@ def test_gate_failure_blocks_and_fix_heals(tmp_path, dbt_manifest) -> None:
     """An implausible spend row passes row validation but fails the GX gate on raw/google_ads:
     the warehouse, forecasts and decisions for that day do not run. A corrected file for the
     same day supersedes the bad one and the same run then produces a decision batch."""
-    from tests.e2e.conftest import simulate_world
-
     home, start, end = simulate_world(tmp_path / "home", days=60, seed=5)
     instance = prepare_instance(home)
     ok = run_job(instance, "ingest_and_model", start, end - timedelta(days=1))

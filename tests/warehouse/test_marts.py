@@ -40,7 +40,7 @@ def test_schemas_are_exactly_staging_intermediate_marts(built_warehouse) -> None
     assert not any(s.startswith("main_") for s in schemas)
     assert marts == {
         "fct_ad_spend_daily", "fct_conversions", "fct_channel_kpis_daily", "fct_email_engagement",
-        "fct_audience_send_hours", "dim_channel", "dim_campaign", "dim_audience", "dim_content_asset",
+        "fct_audience_send_hours", "fct_audience_email_daily", "dim_channel", "dim_campaign", "dim_audience", "dim_content_asset",
     }  # fmt: skip
 
 

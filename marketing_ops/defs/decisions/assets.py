@@ -98,6 +98,7 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
             reader,
             channel="email",
             suppressed_audiences=tuple(policies.content.suppressed_audiences),
+            frequency_cap_per_week=policies.content.frequency_cap_per_week,
         )
     choices = choose_content(
         candidates, send_hours, policies.content, as_of=day, seed=int(day.strftime("%Y%m%d"))

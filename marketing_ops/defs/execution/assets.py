@@ -43,9 +43,7 @@ def executed_actions(
     )
     with store.warehouse() as con:
         replace_partition(con, "agent.decisions", updated[batch.columns], day)
-        replace_partition(
-            con, "agent.executions", result.assign(as_of=day), str(batch["batch_id"].iloc[0])
-        )
+        replace_partition(con, "agent.executions", result.assign(as_of=day), day)
     counts = result["status"].value_counts().to_dict()
     return dg.MaterializeResult(
         metadata={
