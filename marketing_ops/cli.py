@@ -80,16 +80,18 @@ def demo(
 ) -> None:
     """Simulate a market into the data home, run the whole asset graph over it, print a summary."""
     from marketing_ops.lib.runs import prepare_instance, run_window
-    from marketing_ops.simulator import WorldConfig, generate_history
+    from marketing_ops.simulator import WorldConfig, generate_history, simulated_window
 
     os.environ.setdefault("MARKETING_OPS_DEMO", "1")
     h = _home(home)
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=days - 1)
-    world = h.ground_truth / "world.json"
-    if world.exists():
+    window = simulated_window(h)
+    if window is not None:
+        start, end = window
         console.print(
-            f"Market already simulated in {h.root} (re-using it; files are content-hashed)."
+            f"Market already simulated in {h.root} for {start}..{end} "
+            "(re-using it; files are content-hashed, tables replaced per day)."
         )
     else:
         with console.status(f"Simulating {days} days of market signals (seed {seed})..."):

@@ -9,6 +9,7 @@ from marketing_ops.simulator.market import (
     generate_history,
     load_ground_truth,
     simulate_outcomes,
+    simulated_window,
 )
 from marketing_ops.simulator.world import SEGMENTS, Shock, WorldConfig
 
@@ -21,4 +22,5 @@ __all__ = [
     "generate_history",
     "load_ground_truth",
     "simulate_outcomes",
+    "simulated_window",
 ]

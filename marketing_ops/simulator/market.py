@@ -623,6 +623,21 @@ def generate_history(home: DataHome, config: WorldConfig) -> SimulationSummary:
     return writer.summary
 
 
+def simulated_window(home: DataHome) -> tuple[date, date] | None:
+    """First and last day the simulator has written into this home, or None if it has not.
+
+    The demo re-uses a simulated market on later days: the window comes from the
+    simulator's own state, not from today's date."""
+    world_file, state_file = home.ground_truth / "world.json", home.ground_truth / "state.json"
+    if not (world_file.exists() and state_file.exists()):
+        return None
+    start = date.fromisoformat(json.loads(world_file.read_text())["config"]["start"])
+    next_day = json.loads(state_file.read_text()).get("next_day")
+    if not next_day:
+        return None
+    return start, date.fromisoformat(next_day) - timedelta(days=1)
+
+
 def _load_world(home: DataHome) -> tuple[World, dict]:
     data = json.loads((home.ground_truth / "world.json").read_text())
     cfg = dict(data["config"])

@@ -157,3 +157,17 @@ def test_outcomes_follow_decisions_and_carry_their_ids(tmp_path) -> None:
     assert (emails["campaign_id"] == "D-2").any()
     ga4 = (home.inbox / "ga4" / f"ga4_{start}.jsonl").read_text()
     assert '"manual_campaign_id":"D-1"' in ga4
+
+
+def test_simulated_window_follows_the_simulator_not_the_calendar(tmp_path):
+    """A home knows which days were simulated (so a later `make demo` re-uses the same
+    window); an empty home knows none, and continuing the world extends the window."""
+    from datetime import timedelta
+
+    from marketing_ops.simulator import simulated_window
+
+    assert simulated_window(data_home(tmp_path / "empty").ensure()) is None
+    home, _ = _world(tmp_path / "w", days=20)
+    assert simulated_window(home) == (START, START + timedelta(days=19))
+    simulate_outcomes(home, pd.DataFrame(), START + timedelta(days=20), 3)
+    assert simulated_window(home) == (START, START + timedelta(days=22))
