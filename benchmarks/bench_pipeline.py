@@ -22,6 +22,8 @@ os.environ.setdefault("MARKETING_OPS_DEMO", "1")
 STEP_GROUPS = {
     "raw": "signals",
     "warehouse_dbt": "warehouse",
+    "warehouse_dbt_inputs": "warehouse",
+    "warehouse_dbt_current": "warehouse",
     "graph": "knowledge_graph",
     "forecasts": "forecasts",
     "decisions": "decisions",

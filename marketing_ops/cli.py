@@ -21,7 +21,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+# Bound to the real stdout: runs redirect tool output (dbt's log) to a file meanwhile.
+console = Console(file=sys.stdout)
 
 HomeOption = typer.Option(
     None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
@@ -98,9 +99,11 @@ def demo(
             summary = generate_history(h, WorldConfig(seed=seed, start=start, days=days))
         console.print(f"Simulated market written to {h.inbox}: {summary}")
     instance = prepare_instance(h, postgres_url)
+    log = h.logs / "runs.log"
     with console.status(f"Materialising the asset graph over {start}..{end} through Dagster..."):
-        outcomes = run_window(instance, start, end)
+        outcomes = run_window(instance, start, end, output=log)
     ok = _print_runs(outcomes)
+    console.print(f"Tool output (dbt) of these runs: {log}")
     _print_summary(h, end)
     if not ok:
         raise typer.Exit(1)
@@ -121,7 +124,10 @@ def run(
         raise typer.BadParameter("--end is before --start")
     h = _home(home)
     instance = prepare_instance(h, postgres_url)
-    outcomes = run_window(instance, s, e)
+    log = h.logs / "runs.log"
+    with console.status(f"Materialising {s}..{e} through Dagster..."):
+        outcomes = run_window(instance, s, e, output=log)
+    console.print(f"Tool output (dbt) of these runs: {log}")
     if not _print_runs(outcomes):
         raise typer.Exit(1)
 

@@ -76,6 +76,11 @@ class DataHome:
         return self.root / "reports"
 
     @property
+    def logs(self) -> Path:
+        """Tool output of CLI runs (dbt's log stream), kept out of the terminal."""
+        return self.root / "logs"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster"
 
@@ -94,6 +99,7 @@ class DataHome:
             self.policies,
             self.ground_truth,
             self.reports,
+            self.logs,
             self.dagster_home,
         ):
             p.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -95,6 +97,16 @@ def load_definitions():
     return defs
 
 
+@contextmanager
+def _stdout_to(path: Path | None) -> Iterator[None]:
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f, redirect_stdout(f):
+        yield
+
+
 @dataclass
 class RunOutcome:
     job: str
@@ -106,8 +118,13 @@ class RunOutcome:
     skipped_steps: list[str] = field(default_factory=list)
 
 
-def run_job(instance, job_name: str, start: date, end: date) -> RunOutcome:
-    """Execute one job over the inclusive day range [start, end] as a single run."""
+def run_job(
+    instance, job_name: str, start: date, end: date, output: Path | None = None
+) -> RunOutcome:
+    """Execute one job over the inclusive day range [start, end] as a single run.
+
+    ``output``: a file that receives what tools print during the run (dagster-dbt echoes
+    dbt's whole log to stdout); the run's events stay in the instance either way."""
     from dagster import DagsterEventType
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
@@ -128,9 +145,10 @@ def run_job(instance, job_name: str, start: date, end: date) -> RunOutcome:
     # Runs keep their full event log in the instance (and the UI); the terminal gets warnings.
     run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     t0 = time.perf_counter()
-    result = job.execute_in_process(
-        run_config=run_config, instance=instance, raise_on_error=False, **kwargs
-    )
+    with _stdout_to(output):
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False, **kwargs
+        )
     seconds = time.perf_counter() - t0
     step_start: dict[str, float] = {}
     step_seconds: dict[str, float] = {}
@@ -160,10 +178,10 @@ def run_job(instance, job_name: str, start: date, end: date) -> RunOutcome:
     )
 
 
-def run_window(instance, start: date, end: date) -> list[RunOutcome]:
+def run_window(instance, start: date, end: date, output: Path | None = None) -> list[RunOutcome]:
     """Signals and warehouse over the whole window in one run, then the decision loop as of
     its last day. The decision loop does not run when a quality gate failed in the first."""
-    outcomes = [run_job(instance, INGEST_JOB, start, end)]
+    outcomes = [run_job(instance, INGEST_JOB, start, end, output)]
     if outcomes[0].success:
-        outcomes.append(run_job(instance, DECIDE_JOB, end, end))
+        outcomes.append(run_job(instance, DECIDE_JOB, end, end, output))
     return outcomes

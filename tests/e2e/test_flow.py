@@ -121,12 +121,14 @@ def test_approved_actions_reach_the_outbox_once(flow_world) -> None:
 
 def test_rerunning_is_idempotent(flow_world) -> None:
     """Re-running the last day through both jobs and re-dropping every file changes no row
-    count anywhere and sends nothing twice."""
+    count anywhere and sends nothing twice; tool output goes to the run log, not stdout."""
     before = _counts(flow_world.home)
     outbox_before = sorted(p.name for p in flow_world.home.outbox.rglob("*.json"))
     instance = prepare_instance(flow_world.home)
+    log = flow_world.home.logs / "rerun.log"
     for job in ("ingest_and_model", DECIDE_JOB):
-        outcome = run_job(instance, job, flow_world.end, flow_world.end)
+        outcome = run_job(instance, job, flow_world.end, flow_world.end, output=log)
         assert outcome.success, outcome.failed_steps
+    assert "Running with dbt" in log.read_text()  # dbt's stream went to the file
     assert _counts(flow_world.home) == before
     assert sorted(p.name for p in flow_world.home.outbox.rglob("*.json")) == outbox_before
