@@ -126,10 +126,25 @@ def _q(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _converted(rule: ColumnRule, x: str, builder: RowBuilder, p: _Params, scale: float) -> str:
+_ACTIONS_SCHEMA = '[{"action_type":"VARCHAR","value":"VARCHAR"}]'
+
+
+def _helper(rule: ColumnRule, x: str, typed: bool) -> str | None:
+    """An intermediate value computed once per cell when the conversion uses it repeatedly.
+    ``typed``: DuckDB's reader already parsed the cell as DOUBLE."""
+    if rule.type in ("int", "float", "timestamp_micros"):
+        return x if typed else f"TRY_CAST({x} AS DOUBLE)"  # accepts what float() does, or less
+    if rule.type == "json_actions":
+        return f"TRY(from_json({x}, '{_ACTIONS_SCHEMA}'))"
+    return None
+
+
+def _converted(
+    rule: ColumnRule, x: str, builder: RowBuilder, p: _Params, scale: float, h: str
+) -> str:
     """SQL for the column's typed value, or NULL when the cell is not plainly valid.
 
-    ``x`` names the cell (VARCHAR). Guards are chosen to be cheap and to accept only what
+    ``x`` names the cell (VARCHAR), ``h`` its :func:`_helper` value. Guards are chosen to be cheap and to accept only what
     Python reads the same way: surrounding whitespace, an ``@``, a decimal comma or an
     unusual spelling all make the value not plain (Python decides it)."""
     kind = rule.type
@@ -153,8 +168,7 @@ def _converted(rule: ColumnRule, x: str, builder: RowBuilder, p: _Params, scale:
             else:
                 value = fallback
         return f"CASE WHEN {plain} THEN {value} END"
-    if kind in ("int", "float", "timestamp_micros"):
-        number = f"TRY_CAST({x} AS DOUBLE)"  # accepts what Python's float() accepts, or less
+    number = h
     if kind == "int":
         return (
             f"CASE WHEN {number} = trunc({number}) AND abs({number}) < {_INT_LIMIT} "
@@ -202,11 +216,11 @@ def _converted(rule: ColumnRule, x: str, builder: RowBuilder, p: _Params, scale:
             f"THEN upper({x}) END"
         )
     if kind == "json_actions":
-        items = f'TRY(from_json({x}, \'[{{"action_type":"VARCHAR","value":"VARCHAR"}}]\'))'
+        items = h
         types = p(list(builder.config.meta_purchase_actions))
         counted = f"list_filter({items}, lambda a: list_contains({types}, a.action_type))"
         well_formed = (
-            f"json_valid({x}) AND json_type({x}) = 'ARRAY' AND {items} IS NOT NULL "
+            f"{items} IS NOT NULL "
             f"AND len(list_filter({items}, lambda a: a.action_type IS NULL)) = 0 "
             f"AND len(list_filter({counted}, lambda a: a.value IS NULL "
             f"OR NOT isfinite(TRY_CAST(a.value AS DOUBLE)))) = 0"
@@ -283,6 +297,31 @@ def stage_file(
     layout: CsvLayout | None,
     physical_lines: int,
 ) -> StagedRows | None:
+    """:func:`_stage` with numbers parsed by DuckDB's CSV reader (fast), else as text (a
+    cell such as ``--`` or ``1,234.5`` makes the typed read fail); None when neither works."""
+    if layout is not None:
+        typed = {
+            c
+            for c in layout.columns
+            if c in builder.spec.columns
+            and builder.spec.columns[c].type in ("int", "float", "timestamp_micros")
+        }
+        if typed:
+            staged = _stage(con, builder, path, gzipped, layout, physical_lines, typed)
+            if staged is not None:
+                return staged
+    return _stage(con, builder, path, gzipped, layout, physical_lines, set())
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    builder: RowBuilder,
+    path: Path,
+    gzipped: bool,
+    layout: CsvLayout | None,
+    physical_lines: int,
+    typed: set[str],
+) -> StagedRows | None:
     """Validate a file in SQL into a temporary table; None when DuckDB cannot read it cleanly.
 
     ``layout`` is the CSV layout (None for JSON lines); ``physical_lines`` the file's line
@@ -299,6 +338,8 @@ def stage_file(
     scales = {c: 1.0 for c in order}
     if layout is not None:
         columns = {f"c{i}": "VARCHAR" for i in range(layout.width)}
+        for column in typed:
+            columns[f"c{layout.columns[column][0]}"] = "DOUBLE"
         reader = (
             f"read_csv({p(str(path))}, delim={p(layout.delimiter)}, quote='\"', escape='\"', "
             f"header=false, skip={p(layout.header_line)}, columns={p(columns)}, "
@@ -312,8 +353,9 @@ def stage_file(
         blank = " AND ".join(f"c{i} IS NULL" for i in range(layout.width))
         # Summary rows ("Total: ...") are skipped like Python does; anything that merely
         # mentions a total is left to Python.
-        maybe_total = "coalesce(c0 ILIKE '%total%', false)"
-        total = f"coalesce(regexp_matches(c0, {p(_TOTAL_SHAPE)}), false)"
+        first = "c0" if columns["c0"] == "VARCHAR" else "CAST(c0 AS VARCHAR)"
+        maybe_total = f"coalesce({first} ILIKE '%total%', false)"
+        total = f"coalesce(regexp_matches({first}, {p(_TOTAL_SHAPE)}), false)"
         skip = f"(({blank}) OR ({maybe_total} AND {total}))"
         doubt = maybe_total
         source_layer = f"SELECT *, {skip} AS n_skip, {doubt} AS n_doubt FROM {reader}"
@@ -348,14 +390,17 @@ def stage_file(
     inputs = ", ".join(
         f"{cells.get(c, 'CAST(NULL AS VARCHAR)')} AS x{i}" for i, c in enumerate(order)
     )
-    typed, values, oks = [], [], []
+    layer, values, oks, helpers = [], [], [], []
     for i, column in enumerate(order):
         rule = spec.columns[column]
         sql_type = _SQL_TYPES[rule.type]
-        typed.append(f"{_is_null(f'x{i}')} AS n{i}")
-        typed.append(
-            f"CAST(({_converted(rule, f'x{i}', builder, p, scales[column])}) AS {sql_type}) AS v{i}"
-        )
+        helper = _helper(rule, f"x{i}", column in typed)
+        if helper is not None:
+            helpers.append(f"{helper} AS h{i}")
+        converted = _converted(rule, f"x{i}", builder, p, scales[column], f"h{i}")
+        null = f"x{i} IS NULL" if column in typed else _is_null(f"x{i}")
+        layer.append(f"{null} AS n{i}")
+        layer.append(f"CAST(({converted}) AS {sql_type}) AS v{i}")
         usable, default = builder.default_value(column)
         if usable:
             null_value, null_ok = f"CAST({p(default)} AS {sql_type})", "true"
@@ -386,8 +431,10 @@ def stage_file(
         SELECT {named}, n_skip, _plain, _day FROM (
           SELECT *, ({" AND ".join(oks)}) AND NOT n_doubt AS _plain, {day} AS _day FROM (
             SELECT {flags}, n_skip, n_doubt, {", ".join(values)} FROM (
-              SELECT {", ".join(typed)}, n_skip, n_doubt FROM (
-                SELECT {inputs}, n_skip, n_doubt FROM ({source_layer})
+              SELECT {", ".join(layer)}, n_skip, n_doubt FROM (
+                SELECT *{"".join(", " + h for h in helpers)} FROM (
+                  SELECT {inputs}, n_skip, n_doubt FROM ({source_layer})
+                )
               )
             )
           )

@@ -61,10 +61,10 @@ __all__ = [
     "FileOutcome",
     "IngestReport",
     "ParsedFile",
-    "PendingFile",
+    "inbox_files",
     "ingest_source",
+    "name_day",
     "parse_signal_file",
-    "pending_files",
 ]
 
 _NAME_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})(?!\d)")
@@ -156,18 +156,8 @@ class ParsedFile:
         return {r[-1] for r in self.rows} | (self.staged.days if self.staged else set())
 
 
-@dataclass(frozen=True)
-class PendingFile:
-    """A file waiting in the inbox, for a sensor to request the right partitions."""
-
-    path: Path
-    file_hash: str
-    day: date | None  # None: unreadable and no date in its name
-    days: tuple[date, ...]  # every day its rows describe
-    readable: bool
-
-
-def _name_day(name: str) -> date | None:
+def name_day(name: str) -> date | None:
+    """The ``_YYYY-MM-DD`` in a file name, if any (a hint: the dates inside win)."""
     match = _NAME_DATE.search(name)
     if not match:
         return None
@@ -293,6 +283,7 @@ def parse_signal_file(
     con: duckdb.DuckDBPyConnection | None = None,
     path: Path | None = None,
     bulk_min_bytes: int = BULK_MIN_BYTES,
+    file_hash: str | None = None,
 ) -> ParsedFile:
     """Validate every row of one file. Raises UnreadableFile when the file cannot be read.
 
@@ -302,8 +293,8 @@ def parse_signal_file(
     config = config or load_sources()
     today = today or datetime.now(UTC).date()
     reporting = reporting or Reporting()
-    file_hash = _file_hash(data)
-    hint = _name_day(name)
+    file_hash = file_hash or _file_hash(data)
+    hint = name_day(name)
     spec = config.sources[source]
     if con is not None and path is not None and len(data) >= bulk_min_bytes:
         parsed = _parse_in_bulk(
@@ -348,7 +339,7 @@ def _head_and_lines(data: bytes) -> tuple[bytes, int, bool] | None:
     None when a lone CR makes lines ambiguous (Python's csv and DuckDB would disagree)."""
     gzipped = data[:2] == b"\x1f\x8b"
     if not gzipped:
-        if data.count(b"\r") != data.count(b"\r\n"):
+        if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
             return None
         lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
         return data[:_HEAD_BYTES], lines, False
@@ -462,7 +453,8 @@ def _scaled(raw: Any, scale: float) -> Any:
     return number / divisor if divisor else number * scale
 
 
-def _inbox_files(home: DataHome, source: str) -> list[Path]:
+def inbox_files(home: DataHome, source: str) -> list[Path]:
+    """Files in ``inbox/<source>/``, oldest first; partial downloads are left alone."""
     folder = home.source_inbox(source)
     if not folder.is_dir():
         return []
@@ -473,25 +465,6 @@ def _inbox_files(home: DataHome, source: str) -> list[Path]:
     ]
     # Oldest first: when two files describe the same day, the one dropped last wins.
     return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
-
-
-def pending_files(home: DataHome, source: str) -> list[PendingFile]:
-    """Files waiting in ``inbox/<source>/`` with their hash and the days inside them."""
-    if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
-    pending = []
-    for path in _inbox_files(home, source):
-        data = path.read_bytes()
-        try:
-            # Rows are thrown away here, so a throwaway key is enough to find their days.
-            parsed = parse_signal_file(source, data, path.name, pii_key=b"pending-scan")
-        except UnreadableFile:
-            pending.append(PendingFile(path, _file_hash(data), _name_day(path.name), (), False))
-            continue
-        pending.append(
-            PendingFile(path, parsed.file_hash, parsed.day, tuple(sorted(parsed.days)), True)
-        )
-    return pending
 
 
 def _archive_path(home: DataHome, source: str, file_hash: str, name: str) -> Path:
@@ -551,7 +524,7 @@ def ingest_source(
     report = IngestReport(source, start, end)
     now = datetime.now(UTC).replace(tzinfo=None)
 
-    def parse(data: bytes, name: str, path: Path) -> ParsedFile:
+    def parse(data: bytes, name: str, path: Path, file_hash: str | None = None) -> ParsedFile:
         return parse_signal_file(
             source,
             data,
@@ -563,6 +536,7 @@ def ingest_source(
             con=con,
             path=path,
             bulk_min_bytes=bulk_min_bytes,
+            file_hash=file_hash,
         )
 
     known = {
@@ -578,7 +552,7 @@ def ingest_source(
     quarantined: list[tuple[Path, str, UnreadableFile]] = []
     to_load: list[ParsedFile] = []
     try:
-        for path in _inbox_files(home, source):
+        for path in inbox_files(home, source):
             data = path.read_bytes()
             file_hash = _file_hash(data)
             if file_hash in known:
@@ -587,15 +561,17 @@ def ingest_source(
                     duplicates.append((path, file_hash, day, archived))
                 continue
             try:
-                parsed = parse(data, path.name, path)
+                parsed = parse(data, path.name, path, file_hash)
             except UnreadableFile as error:
-                hint = _name_day(path.name)
+                hint = name_day(path.name)
                 if hint is None or _in_window(hint, start, end):
                     quarantined.append((path, file_hash, error))
                 continue
-            if not _in_window(parsed.day, start, end):
+            if parsed.day is not None and not _in_window(parsed.day, start, end):
                 _discard(con, parsed)
                 continue  # its own day's run will take it
+            # A file with no valid row and no date in its name belongs to no day: any run
+            # takes it, so its rejects are recorded rather than left waiting forever.
             archived = str(_archive_path(home, source, file_hash, path.name))
             known[file_hash] = ("loaded", parsed.day, archived)
             new.append((path, parsed))
@@ -711,7 +687,7 @@ def _log_files(
                 file_hash,
                 source,
                 path.name,
-                _name_day(path.name),
+                name_day(path.name),
                 str(home.quarantine / source / path.name),
                 now,
             ],
@@ -720,7 +696,7 @@ def _log_files(
             FileOutcome(
                 path.name,
                 file_hash,
-                _name_day(path.name),
+                name_day(path.name),
                 0,
                 0,
                 0,
@@ -761,6 +737,7 @@ def _current_files(
             "WHERE file_hash = ? AND source = ? AND status = 'loaded'",
             [parsed.received, parsed.loaded, len(parsed.rejects), file_hash, source],
         )
+    to_load += [p for p in fresh.values() if p.day is None]
     return to_load
 
 
