@@ -78,15 +78,8 @@ def _tick(home: DataHome, cursor: str | None, defs: dg.Definitions):
     return inbox_sensor(context)
 
 
-@pytest.fixture(scope="module")
-def defs(dbt_manifest) -> dg.Definitions:
-    from marketing_ops.lib.runs import load_definitions
-
-    return load_definitions()
-
-
 def test_sensor_requests_each_partition_once_and_survives_bad_files(
-    home: DataHome, defs: dg.Definitions
+    home: DataHome, definitions: dg.Definitions
 ) -> None:
     """Hundreds of daily files become one ranged run; a second tick asks for nothing; a late
     file for an old day then asks for that day alone; a binary file and an unreadable undated
@@ -101,7 +94,7 @@ def test_sensor_requests_each_partition_once_and_survives_bad_files(
     drop(home, "ga4", f"ga4_{DAY}.jsonl", bytes(range(256)) * 4)  # binary junk
     drop(home, "crm_deals", "export.csv", "no,header,here\n1,2,3\n")  # unreadable, undated
 
-    first = _tick(home, None, defs)
+    first = _tick(home, None, definitions)
     assert [_window(r) for r in first.run_requests] == [
         (start, DAY),  # 250 daily files, the header-only file and the binary one: one run
         (LAST_PARTITION(), LAST_PARTITION()),  # the undated unreadable file: any run takes it
@@ -112,12 +105,12 @@ def test_sensor_requests_each_partition_once_and_survives_bad_files(
     assert "raw/crm_deals" not in selected and "decisions/decision_batch" not in selected
     assert "raw/crm_deals" in {k.to_user_string() for k in undated_run.asset_selection}
 
-    second = _tick(home, first.cursor, defs)
+    second = _tick(home, first.cursor, definitions)
     assert second.run_requests == [] or second.run_requests is None
 
     late = DAY - timedelta(days=400)
     drop(home, "google_ads", f"google_ads_{late}_late.csv", google_csv(late, 2))
-    third = _tick(home, second.cursor, defs)
+    third = _tick(home, second.cursor, definitions)
     assert [(r.partition_key, r.tags.get("dagster/asset_partition_range_start")) for r in
             third.run_requests] == [(late.isoformat(), None)]  # fmt: skip
     assert json.loads(third.cursor)["requested"] == sorted(
