@@ -59,6 +59,7 @@ def run_request(context: dg.SensorEvaluationContext, load: LoadRequest) -> dg.Ru
 @dg.sensor(
     job_name=INGEST_JOB,
     minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Watches inbox/<source>/: maps each new file to the days inside it and requests "
         "ingest_and_model for those partitions (adjacent days in one ranged run), run keys "
