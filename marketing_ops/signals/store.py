@@ -60,8 +60,8 @@ def _ddl(table: str, columns: Sequence[tuple[str, str]]) -> str:
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema ``raw`` and every raw table (contract columns + lineage) if missing."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    """Create schema ``raw`` and every raw table (contract columns + lineage) if missing, and
+    add contract columns that came later (additive) to tables made before them."""
     existing = {
         (f"{schema}.{name}", column)
         for schema, name, column in con.execute(
@@ -69,11 +69,23 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             "WHERE schema_name = 'raw'"
         ).fetchall()
     }
+    wanted = {
+        (table, name)
+        for source, table in RAW_TABLE_NAMES.items()
+        for name, _ in RAW_TABLES[source] + LINEAGE_COLUMNS
+    }
+    wanted |= {(REJECTS_TABLE, n) for n, _ in _REJECTS_COLUMNS}
+    wanted |= {(FILE_LOG_TABLE, n) for n, _ in _FILE_LOG_COLUMNS}
+    if wanted <= existing:
+        return  # the usual case: nothing to do, no DDL on every load
+    tables = {t for t, _ in existing}
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for source, table in RAW_TABLE_NAMES.items():
-        con.execute(_ddl(table, RAW_TABLES[source] + LINEAGE_COLUMNS))
-        # Columns added to the contract later (additive) reach warehouses made before them.
+        if table not in tables:
+            con.execute(_ddl(table, RAW_TABLES[source] + LINEAGE_COLUMNS))
+            continue
         for name, kind in RAW_TABLES[source]:
-            if (table, name) not in existing and any(t == table for t, _ in existing):
+            if (table, name) not in existing:
                 con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
     con.execute(_ddl(REJECTS_TABLE, _REJECTS_COLUMNS))
     con.execute(_ddl(FILE_LOG_TABLE, _FILE_LOG_COLUMNS))
