@@ -69,7 +69,7 @@ __all__ = [
 
 _NAME_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})(?!\d)")
 # Below this a file is validated in Python: DuckDB's per-query overhead would not pay off.
-BULK_MIN_BYTES = 256 * 1024
+BULK_MIN_BYTES = 1 << 20  # measured break-even: ~100 ms of per-file SQL vs ~16-40k rows/s
 _HEAD_BYTES = 1 << 16
 _IN_PROGRESS = (".tmp", ".part", ".crdownload", ".partial")
 
