@@ -371,3 +371,19 @@ def test_public_hubspot_email_events_hashed_recipients_are_rejected(home: DataHo
         ).fetchone()[0]
         == 0
     )
+
+
+def test_hubspot_style_event_types_map_to_the_contract(home: DataHome, con) -> None:
+    """HubSpot writes SENT/OPEN in capitals: they land as `send` and `open`."""
+    text = (
+        "id,created,type,recipient,email_campaign_id\n"
+        f"e1,{D}T07:00:00Z,SENT,ana@example.com,2\n"
+        f"e2,{D}T07:05:00Z,OPEN,ana@example.com,2\n"
+    )
+    drop(home, "email_events", f"email_events_{D}.csv", text)
+
+    ingest_source(home, con, "email_events", DAY, DAY, PII_KEY)
+
+    assert con.execute(
+        "select event_type, campaign_id from raw.email_events order by event_id"
+    ).fetchall() == [("send", "2"), ("open", "2")]
