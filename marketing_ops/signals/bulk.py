@@ -1,6 +1,6 @@
 """Bulk validation inside DuckDB: the rules of :mod:`rows`, for large, well-formed files.
 
-Row-by-row Python validates some 40k rows a second; one day of GA4 events can be millions.
+Row-by-row Python validates some 10-40k rows a second; one day of GA4 events can be millions.
 When DuckDB can read a file cleanly (one record per physical line, UTF-8, gzipped or not), the
 column rules of ``sources.yaml`` are compiled to SQL over the file and evaluated a column at a
 time into a temporary table.
