@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from marketing_ops.config import PROJECT_ROOT, data_home
+from marketing_ops.signals_cli import signals_app
 
 app = typer.Typer(
     help="Agentic marketing operations: signals -> warehouse -> graph -> forecasts -> decisions.",
@@ -386,6 +387,8 @@ def _print_decisions(frame, limit: int | None) -> None:
         )
     console.print(t)
 
+
+app.add_typer(signals_app, name="signals")
 
 if __name__ == "__main__":
     app()

@@ -40,6 +40,11 @@ class DataHome:
         return self.root / "quarantine"
 
     @property
+    def reference(self) -> Path:
+        """Reference data people maintain: ``reporting.yaml`` and the ``fx_rates.csv`` table."""
+        return self.root / "reference"
+
+    @property
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
 
@@ -92,6 +97,7 @@ class DataHome:
             self.inbox,
             self.archive,
             self.quarantine,
+            self.reference,
             self.graph.parent,
             self.graph_snapshots,
             self.outbox,

@@ -5,14 +5,21 @@ Column variants live in ``sources.yaml``; emails and phones are keyed on the way
 reason; unreadable files are quarantined; a re-run of a day rebuilds the same rows.
 """
 
+from marketing_ops.signals.inbox import (
+    InboxFile,
+    LoadPlan,
+    LoadRequest,
+    PendingFile,
+    pending_files,
+    plan_loads,
+    scan_inbox,
+)
 from marketing_ops.signals.ingest import (
     FileOutcome,
     IngestReport,
     ParsedFile,
-    PendingFile,
     ingest_source,
     parse_signal_file,
-    pending_files,
 )
 from marketing_ops.signals.privacy import MissingPiiKeyError, pii_key
 from marketing_ops.signals.readers import UnreadableFile
@@ -30,6 +37,9 @@ __all__ = [
     "RAW_TABLES",
     "RAW_TABLE_NAMES",
     "FileOutcome",
+    "InboxFile",
+    "LoadPlan",
+    "LoadRequest",
     "IngestReport",
     "MissingPiiKeyError",
     "ParsedFile",
@@ -43,4 +53,6 @@ __all__ = [
     "parse_signal_file",
     "pending_files",
     "pii_key",
+    "plan_loads",
+    "scan_inbox",
 ]

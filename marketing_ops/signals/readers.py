@@ -24,11 +24,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marketing_ops.signals.sources import SourceSpec
 
-__all__ = ["UnreadableFile", "CsvTable", "decode_bytes", "read_csv_records", "iter_jsonl"]
+__all__ = [
+    "UnreadableFile",
+    "CsvLayout",
+    "CsvTable",
+    "csv_record",
+    "decode_bytes",
+    "iter_jsonl",
+    "json_line",
+    "looks_like_json",
+    "read_csv_records",
+    "read_json_records",
+    "sniff_csv",
+]
 
 _DELIMITERS = (",", ";", "\t")
 _HEADER_SEARCH_LINES = 10  # a report title and a date-range line come before the header
 _TOTAL_ROW = re.compile(r"\s*total\b", re.IGNORECASE)  # Google Ads UI summary rows
+_HEAD_CHARS = 1 << 16  # the header is found in the first 64 KiB
 
 
 class UnreadableFile(Exception):
@@ -39,6 +52,21 @@ class UnreadableFile(Exception):
         self.reason = reason
         self.line = line
         self.field = field
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """Where the data of a CSV export starts and how its header maps onto canonical columns."""
+
+    header_line: int  # 1-based physical line of the header
+    delimiter: str
+    header: list[str]
+    columns: dict[str, tuple[int, float]]  # canonical column -> (cell index, scale)
+    time_zone: ZoneInfo | None
+
+    @property
+    def width(self) -> int:
+        return len(self.header)
 
 
 @dataclass
@@ -52,7 +80,7 @@ class CsvTable:
     columns: dict[str, tuple[int, float]]  # canonical column -> (cell index, scale)
     header: list[str]
     time_zone: ZoneInfo | None
-    records: Iterable[tuple[int, dict[str, str | None], str | None]] = field(repr=False)
+    records: Iterable[tuple[int, dict[str, Any], str | None]] = field(repr=False)
 
 
 def decode_bytes(data: bytes) -> str:
@@ -120,11 +148,12 @@ def _map_header(cells: list[str], spec: SourceSpec) -> dict[str, tuple[int, floa
     return mapped
 
 
-def read_csv_records(text: str, spec: SourceSpec) -> CsvTable:
-    """Find the header (delimiter sniffed by which split matches most known headers), then
-    stream the records below it. Raises UnreadableFile when no header has every required
-    column."""
-    lines = text.splitlines()
+def sniff_csv(head: str, spec: SourceSpec) -> CsvLayout:
+    """Find the header in the first lines of an export (``head``: its text, or just its
+    beginning): an optional ``Parameters:`` line, report title lines, then the header row whose
+    split (``,`` ``;`` or tab) matches most known headers. Raises UnreadableFile when no header
+    has every required column."""
+    lines = head.splitlines()
     time_zone = None
     first = 0
     while first < len(lines) and not lines[first].strip():
@@ -145,53 +174,129 @@ def read_csv_records(text: str, spec: SourceSpec) -> CsvTable:
     if best is None or best[1] == 0:
         raise UnreadableFile("no header row with known column names found", line=first + 1)
     header_index, _, delimiter, header, mapped = best
+    _require_columns(spec, mapped, header_index + 1)
+    return CsvLayout(header_index + 1, delimiter, header, mapped, time_zone)
+
+
+def _require_columns(spec: SourceSpec, mapped: dict[str, Any], line: int | None) -> None:
     missing = [c for c, rule in spec.columns.items() if rule.header_required and c not in mapped]
     if missing:
         names = " / ".join(v.name for v in spec.columns[missing[0]].headers)
         raise UnreadableFile(
             f"required column missing: {missing[0]} (accepted headers: {names})",
-            line=header_index + 1,
+            line=line,
             field=missing[0],
         )
 
-    def records() -> Iterator[tuple[int, dict[str, str | None], str | None]]:
+
+def csv_record(
+    cells: list[str], line: int, layout: CsvLayout
+) -> tuple[int, dict[str, Any], str | None] | None:
+    """One parsed CSV record: None for blank and report-summary rows (not data), else
+    ``(line, values by canonical column, problem)``."""
+    if not cells or all(not c.strip() for c in cells):
+        return None
+    if _TOTAL_ROW.match(cells[0]):
+        return None  # report summary rows (Google Ads UI): derived, not data
+    if len(cells) != layout.width:
+        return line, {}, f"row has {len(cells)} fields, header has {layout.width}"
+    return line, {c: cells[i] for c, (i, _) in layout.columns.items()}, None
+
+
+def read_csv_records(text: str, spec: SourceSpec) -> CsvTable:
+    """Sniff the layout, then stream the records below the header."""
+    layout = sniff_csv(text[:_HEAD_CHARS], spec)
+
+    def records() -> Iterator[tuple[int, dict[str, Any], str | None]]:
         body = io.StringIO(text, newline="")
         # Skip up to and including the header, counting physical lines as csv does.
-        reader = csv.reader(body, delimiter=delimiter)
-        while reader.line_num < header_index + 1:
+        reader = csv.reader(body, delimiter=layout.delimiter)
+        while reader.line_num < layout.header_line:
             next(reader)
         consumed = reader.line_num
-        width = len(header)
         for cells in reader:
             start_line = consumed + 1
             consumed = reader.line_num
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            if _TOTAL_ROW.match(cells[0]):
-                continue  # report summary rows (Google Ads UI): derived, not data
-            if len(cells) != width:
-                yield start_line, {}, f"row has {len(cells)} fields, header has {width}"
-                continue
-            yield (
-                start_line,
-                {c: cells[i] for c, (i, _) in mapped.items()},
-                None,
-            )
+            record = csv_record(cells, start_line, layout)
+            if record is not None:
+                yield record
 
-    return CsvTable(header_index + 1, mapped, header, time_zone, records())
+    return CsvTable(layout.header_line, layout.columns, layout.header, layout.time_zone, records())
+
+
+def looks_like_json(text: str) -> bool:
+    """A JSON document or JSON lines rather than delimited text."""
+    return text.lstrip()[:1] in ("[", "{")
+
+
+def read_json_records(text: str, spec: SourceSpec) -> CsvTable:
+    """JSON records (an array, one object per line, or an API page ``{"data": [...]}``) mapped
+    onto canonical columns by key, like headers. Keys are taken from every record; a record's
+    ``line`` is its position (1-based). A document that is not valid JSON is unreadable."""
+    stripped = text.strip()
+    records: list[tuple[int, Any, str | None]]
+    try:
+        document = json.loads(stripped)
+    except json.JSONDecodeError as exc:
+        if stripped.startswith("{") and exc.msg == "Extra data":
+            records = list(iter_jsonl(text))  # one object per line
+        else:
+            raise UnreadableFile(
+                f"invalid JSON document: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                line=exc.lineno,
+            ) from exc
+    else:
+        if isinstance(document, dict) and isinstance(document.get("data"), list):
+            document = document["data"]
+        elif isinstance(document, dict):
+            document = [document]
+        if not isinstance(document, list):
+            raise UnreadableFile("JSON document is neither a list of records nor {data: [...]}")
+        records = [
+            (i, item, None if isinstance(item, dict) else "JSON record is not an object")
+            for i, item in enumerate(document, start=1)
+        ]
+    keys: dict[str, str] = {}
+    for _, item, _ in records:
+        if isinstance(item, dict):
+            for key in item:
+                keys.setdefault(_norm(str(key)), str(key))
+    mapped: dict[str, tuple[str, float]] = {}
+    for column, rule in spec.columns.items():
+        for variant in rule.headers:
+            key = keys.get(_norm(variant.name))
+            if key is not None:
+                mapped[column] = (key, variant.scale)
+                break
+    _require_columns(spec, mapped, None)
+
+    def values() -> Iterator[tuple[int, dict[str, Any], str | None]]:
+        for position, item, problem in records:
+            if problem is not None or not isinstance(item, dict):
+                yield position, {}, problem or "JSON record is not an object"
+                continue
+            yield position, {c: item.get(k) for c, (k, _) in mapped.items()}, None
+
+    columns = {c: (i, scale) for i, (c, (_, scale)) in enumerate(mapped.items())}
+    return CsvTable(0, columns, list(keys.values()), None, values())
+
+
+def json_line(n: int, line: str) -> tuple[int, dict[str, Any] | None, str | None] | None:
+    """One line of JSON lines: None when blank, else ``(line, event, problem)``."""
+    if not line.strip():
+        return None
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return n, None, f"invalid JSON: {exc.msg} at column {exc.colno}"
+    if not isinstance(event, dict):
+        return n, None, "JSON line is not an object"
+    return n, event, None
 
 
 def iter_jsonl(text: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """``(line, event, problem)`` per non-blank line; a broken line is a problem, not a stop."""
     for n, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield n, None, f"invalid JSON: {exc.msg} at column {exc.colno}"
-            continue
-        if not isinstance(event, dict):
-            yield n, None, "JSON line is not an object"
-            continue
-        yield n, event, None
+        record = json_line(n, line)
+        if record is not None:
+            yield record

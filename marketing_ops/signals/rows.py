@@ -15,7 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marketing_ops.signals.privacy import email_key, mask, phone_key
-from marketing_ops.signals.sources import RAW_TABLES, ColumnRule, SourcesConfig, SourceSpec
+from marketing_ops.signals.reporting import Reporting
+from marketing_ops.signals.sources import (
+    RAW_TABLES,
+    REPORTING_AMOUNTS,
+    ColumnRule,
+    SourcesConfig,
+    SourceSpec,
+)
 
 __all__ = [
     "MAX_AGE_DAYS",
@@ -102,9 +109,10 @@ def _date(value: Any) -> date:
     return _timestamp(text, None).date()
 
 
-def _timestamp(value: Any, zone: ZoneInfo | None) -> datetime:
-    """ISO-8601 (``Z``, offsets, space or ``T``) to naive UTC; naive input is in ``zone``
-    (UTC when None). A trailing zone name (``... Europe/Berlin``) is honoured."""
+def _timestamp(value: Any, zone: ZoneInfo | None, out: ZoneInfo | None = None) -> datetime:
+    """ISO-8601 (``Z``, offsets, space or ``T``) to a naive time in ``out`` (UTC when None);
+    naive input is in ``zone`` (UTC when None). A trailing zone name (``... Europe/Berlin``)
+    is honoured."""
     text = str(value).strip()
     head, _, tail = text.rpartition(" ")
     if head and "/" in tail:
@@ -116,8 +124,10 @@ def _timestamp(value: Any, zone: ZoneInfo | None) -> datetime:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None and zone is not None:
         parsed = parsed.replace(tzinfo=zone)
+    if parsed.tzinfo is None and out is not None:
+        parsed = parsed.replace(tzinfo=UTC)
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        parsed = parsed.astimezone(out or UTC).replace(tzinfo=None)
     return parsed
 
 
@@ -133,7 +143,11 @@ def _bool(value: Any) -> bool:
 
 
 def _actions(value: Any, purchase_types: frozenset[str]) -> float:
-    """Sum of Meta ``actions``/``action_values`` entries whose type counts as a purchase."""
+    """Sum of Meta ``actions``/``action_values`` entries whose type counts as a purchase.
+
+    A plain number is already that sum (the column's default when the cell is empty)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
     items = json.loads(value) if isinstance(value, str) else value
     if not isinstance(items, list):
         raise ValueError("expected a JSON list of {action_type, value}")
@@ -151,19 +165,25 @@ class RowBuilder:
     """Turns one source's raw values into rows in raw-table column order.
 
     Built once per file: the time zone (offline conversions) and today's date (sense checks)
-    are per file, the rules per source."""
+    are per file, the rules per source. Timestamps come out naive in the reporting time zone
+    and amounts gain their reporting-currency twins (:mod:`marketing_ops.signals.reporting`)."""
 
     source: str
     spec: SourceSpec
     config: SourcesConfig
     pii_key: bytes
     today: date
-    time_zone: ZoneInfo | None = None
+    time_zone: ZoneInfo | None = None  # of naive timestamps: the file's, else the source's
     file_day: date | None = None  # catalogue snapshots: the day comes from the file name
+    reporting: Reporting = field(default_factory=Reporting)
     columns: tuple[str, ...] = field(init=False)
     _converters: list[tuple[str, Callable[[Any], Any]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.time_zone is None and self.spec.time_zone is not None:
+            self.time_zone = ZoneInfo(self.spec.time_zone)
+        self._out = None if self.reporting.is_utc else self.reporting.zone
+        self._amounts = tuple(REPORTING_AMOUNTS.get(self.source, {}).items())
         self.columns = tuple(c for c, _ in RAW_TABLES[self.source])
         self._purchase_types = frozenset(self.config.meta_purchase_actions)
         self._oldest = self.today - timedelta(days=MAX_AGE_DAYS)
@@ -174,6 +194,29 @@ class RowBuilder:
             if c in self.spec.columns
         ]
         self._checks = list(self.spec.checks)
+
+    @property
+    def oldest(self) -> date:
+        """Rows describing a day before this are rejected (more than 5 years back)."""
+        return self._oldest
+
+    @property
+    def latest(self) -> date:
+        """Dates after this are rejected (in the future)."""
+        return self._latest
+
+    def default_value(self, column: str) -> tuple[bool, Any]:
+        """``(usable, value)`` of the column's default, converted and checked like a cell."""
+        rule = self.spec.columns[column]
+        if rule.default is None:
+            return False, None
+        try:
+            value = dict(self._converters)[column](rule.default)
+        except (ValueError, TypeError, OverflowError):
+            return False, None
+        if rule.min is not None and isinstance(value, int | float) and value < rule.min:
+            return False, None
+        return True, value
 
     def _keyed_email_text(self, value: str) -> str:
         key = email_key(self.pii_key, value)
@@ -202,6 +245,8 @@ class RowBuilder:
                 number = parse_number(v)
                 if number != int(number):
                     raise ValueError("expected a whole number")
+                if abs(number) >= 2**63:
+                    raise ValueError("whole number out of range")
                 return int(number)
 
             return whole
@@ -209,12 +254,17 @@ class RowBuilder:
             return parse_number
         if kind == "date":
             return _date
-        if kind == "timestamp":
-            return lambda v: _timestamp(v, None)
-        if kind == "local_timestamp":
-            return lambda v: _timestamp(v, self.time_zone)
+        if kind in ("timestamp", "local_timestamp"):
+            return lambda v: _timestamp(v, self.time_zone, self._out)
         if kind == "timestamp_micros":
-            return lambda v: _EPOCH + timedelta(microseconds=int(parse_number(v)))
+
+            def micros(v: Any) -> datetime:
+                utc = _EPOCH + timedelta(microseconds=int(parse_number(v)))
+                if self._out is None:
+                    return utc
+                return utc.replace(tzinfo=UTC).astimezone(self._out).replace(tzinfo=None)
+
+            return micros
         if kind == "bool":
             return _bool
         if kind == "currency":
@@ -281,6 +331,13 @@ class RowBuilder:
             if a is not None and b is not None and a > b:
                 raise RowProblem(smaller, f"{smaller} > {larger}", f"{a} > {b}")
         day = self._partition_day(out, values)
+        for amount, reporting in self._amounts:
+            try:
+                out[reporting] = self.reporting.rates.convert(
+                    out.get(amount), out.get("currency"), day
+                )
+            except ValueError as exc:
+                raise RowProblem("currency", str(exc), out.get("currency")) from None
         row = tuple(out.get(c) for c in self.columns)
         return row, day
 

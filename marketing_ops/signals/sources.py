@@ -8,24 +8,35 @@ models so a mistake is reported with the file and the field.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "SOURCES",
     "RAW_TABLES",
     "LINEAGE_COLUMNS",
     "SOURCES_FILE",
+    "REPORTING_AMOUNTS",
     "ColumnRule",
     "HeaderVariant",
     "SourceSpec",
     "SourcesConfig",
     "SourcesConfigError",
     "load_sources",
+    "scale_divisor",
 ]
 
 SOURCES: tuple[str, ...] = (
@@ -60,6 +71,7 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("transaction_id", "VARCHAR"),
         ("device_category", "VARCHAR"),
         ("country", "VARCHAR"),
+        ("revenue_reporting", "DOUBLE"),
     ),
     "google_ads": (
         ("date_day", "DATE"),
@@ -71,6 +83,8 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("conversions", "DOUBLE"),
         ("conversions_value", "DOUBLE"),
         ("currency", "VARCHAR"),
+        ("spend_reporting", "DOUBLE"),
+        ("conversions_value_reporting", "DOUBLE"),
     ),
     "meta_ads": (
         ("date_day", "DATE"),
@@ -85,6 +99,8 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("conversions", "DOUBLE"),
         ("conversions_value", "DOUBLE"),
         ("currency", "VARCHAR"),
+        ("spend_reporting", "DOUBLE"),
+        ("conversions_value_reporting", "DOUBLE"),
     ),
     "crm_deals": (
         ("deal_id", "VARCHAR"),
@@ -99,6 +115,7 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("utm_campaign", "VARCHAR"),
         ("utm_content", "VARCHAR"),
         ("gclid", "VARCHAR"),
+        ("amount_reporting", "DOUBLE"),
     ),
     "crm_contacts": (
         ("contact_id", "VARCHAR"),
@@ -125,6 +142,7 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("conversion_ts", "TIMESTAMP"),
         ("conversion_value", "DOUBLE"),
         ("currency", "VARCHAR"),
+        ("conversion_value_reporting", "DOUBLE"),
     ),
     "content_assets": (
         ("asset_id", "VARCHAR"),
@@ -139,6 +157,23 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("regulated_claim", "BOOLEAN"),
         ("created_at", "TIMESTAMP"),
     ),
+}
+
+# Money columns converted to the reporting currency on load (docs/contracts.md): the amount as
+# the file gave it stays in its column, in the row's `currency`; the converted amount sits
+# beside it. The `_reporting` columns are computed, never mapped from a file.
+REPORTING_AMOUNTS: dict[str, dict[str, str]] = {
+    "ga4": {"revenue": "revenue_reporting"},
+    "google_ads": {
+        "spend": "spend_reporting",
+        "conversions_value": "conversions_value_reporting",
+    },
+    "meta_ads": {
+        "spend": "spend_reporting",
+        "conversions_value": "conversions_value_reporting",
+    },
+    "crm_deals": {"amount": "amount_reporting"},
+    "offline_conversions": {"conversion_value": "conversion_value_reporting"},
 }
 
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -178,6 +213,19 @@ class HeaderVariant(BaseModel):
     name: str
     scale: float = 1.0
 
+    @property
+    def divisor(self) -> int | None:
+        return scale_divisor(self.scale)
+
+
+def scale_divisor(scale: float) -> int | None:
+    """``1/scale`` when that is a whole number (micros: 1,000,000): dividing by it is exact to
+    the last bit, where multiplying by 0.000001 is not."""
+    if scale <= 0 or scale >= 1:
+        return None
+    inverse = round(1 / scale)
+    return inverse if abs(inverse * scale - 1) < 1e-12 else None
+
 
 class ColumnRule(BaseModel):
     """How one raw column is found in an export and what a sensible value is."""
@@ -210,14 +258,35 @@ class ColumnRule(BaseModel):
         return self.required and self.default is None
 
 
+_PATH_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 class SourceSpec(BaseModel):
     """One source: its export format, the column that dates a row, and the column rules."""
 
     model_config = ConfigDict(extra="forbid")
     format: Literal["csv", "jsonl"]
+    # A csv source whose tool also exports JSON records (an array, one object per line, or
+    # an API page {"data": [...]}); record keys are matched like headers.
+    json_records: bool = False
+    # The zone of timestamps written without an offset (a CRM exporting portal-local times).
+    # None: UTC. The offline-import `Parameters:TimeZone=` line overrides it per file.
+    time_zone: str | None = None
     partition: str | None = None
     columns: dict[str, ColumnRule]
     checks: list[tuple[str, str]] = Field(default_factory=list)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(
+                    f"unknown time zone {value!r} (expected e.g. Europe/Berlin)"
+                ) from exc
+        return value
 
 
 class SourcesConfig(BaseModel):
@@ -254,6 +323,15 @@ class SourcesConfig(BaseModel):
                     raise ValueError(f"sources.{source}.columns.{name}.headers: expected a list")
                 if spec.format == "jsonl" and not rule.paths:
                     raise ValueError(f"sources.{source}.columns.{name}.paths: expected a list")
+                for path in rule.paths:
+                    # Path segments name JSON fields inside SQL (bulk loads): identifiers only.
+                    if not all(_PATH_SEGMENT.fullmatch(p) for p in path.split(".")) or (
+                        path.count(".") > 1
+                    ):
+                        raise ValueError(
+                            f"sources.{source}.columns.{name}.paths: {path!r} must be `field` or "
+                            "`object.field` (letters, digits, underscores)"
+                        )
         missing = set(SOURCES) - set(self.sources)
         if missing:
             raise ValueError(f"sources: missing {sorted(missing)}")

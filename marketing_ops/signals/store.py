@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from marketing_ops.signals.bulk import StagedRows, insert_staged
 from marketing_ops.signals.sources import LINEAGE_COLUMNS, RAW_TABLES, SOURCES
 
 __all__ = [
@@ -59,10 +60,33 @@ def _ddl(table: str, columns: Sequence[tuple[str, str]]) -> str:
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema ``raw`` and every raw table (contract columns + lineage) if missing."""
+    """Create schema ``raw`` and every raw table (contract columns + lineage) if missing, and
+    add contract columns that came later (additive) to tables made before them."""
+    existing = {
+        (f"{schema}.{name}", column)
+        for schema, name, column in con.execute(
+            "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+            "WHERE schema_name = 'raw'"
+        ).fetchall()
+    }
+    wanted = {
+        (table, name)
+        for source, table in RAW_TABLE_NAMES.items()
+        for name, _ in RAW_TABLES[source] + LINEAGE_COLUMNS
+    }
+    wanted |= {(REJECTS_TABLE, n) for n, _ in _REJECTS_COLUMNS}
+    wanted |= {(FILE_LOG_TABLE, n) for n, _ in _FILE_LOG_COLUMNS}
+    if wanted <= existing:
+        return  # the usual case: nothing to do, no DDL on every load
+    tables = {t for t, _ in existing}
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for source, table in RAW_TABLE_NAMES.items():
-        con.execute(_ddl(table, RAW_TABLES[source] + LINEAGE_COLUMNS))
+        if table not in tables:
+            con.execute(_ddl(table, RAW_TABLES[source] + LINEAGE_COLUMNS))
+            continue
+        for name, kind in RAW_TABLES[source]:
+            if (table, name) not in existing:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
     con.execute(_ddl(REJECTS_TABLE, _REJECTS_COLUMNS))
     con.execute(_ddl(FILE_LOG_TABLE, _FILE_LOG_COLUMNS))
 
@@ -84,13 +108,16 @@ def replace_file_rows(
     rows: Sequence[Sequence[Any]],
     rejects: Sequence[Sequence[Any]],
     loaded_at: datetime,
+    staged: Sequence[tuple[StagedRows, str, str]] = (),
+    reporting_currency: str = "EUR",
 ) -> None:
     """Replace the days' rows of ``source`` (caller holds the transaction).
 
     Deletes the rows of ``drop_hashes`` (files being reloaded or superseded) and, on ``days``,
     any row whose file is not a current (``loaded``) file; keeps rows other current files
     hold on those days (a contacts file can carry a changed contact created on another day).
-    ``rows`` are raw-table tuples followed by (_file_hash, _file_name, _line, partition_date).
+    ``rows`` are raw-table tuples followed by (_file_hash, _file_name, _line, partition_date);
+    ``staged`` are bulk-validated rows in temporary tables, with their file's hash and name.
     """
     table = RAW_TABLE_NAMES[source]
     drop = list(drop_hashes)
@@ -119,6 +146,10 @@ def replace_file_rows(
             )
         finally:
             con.unregister("incoming")
+    for stage, file_hash, file_name in staged:
+        insert_staged(
+            con, source, table, stage, file_hash, file_name, loaded_at, reporting_currency
+        )
     if rejects:
         names = [c for c, _ in _REJECTS_COLUMNS[:-1]]
         con.register("incoming_rejects", _frame(names, rejects))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from marketing_ops.config import DataHome
 from marketing_ops.forecasting.curves import ResponseCurve
+from marketing_ops.simulator.exports import variant_file
 from marketing_ops.simulator.world import (
     BASELINE_CHANNELS,
     CAMPAIGNS,
@@ -146,14 +147,20 @@ def _csv(rows: list[list], header: list[str]) -> str:
 
 
 class _Writer:
-    def __init__(self, home: DataHome) -> None:
+    def __init__(self, home: DataHome, start: date, variants: bool = False) -> None:
         self.home = home
+        self.start = start
+        self.variants = variants
         self.summary = SimulationSummary(0, 0)
 
     def write(self, source: str, day: date, text: str, ext: str = "csv", rows: int = 0) -> None:
         folder = self.home.source_inbox(source)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{source}_{day.isoformat()}.{ext}").write_text(text, encoding="utf-8")
+        if self.variants:  # the same data in another shape the tool exports (exports.py)
+            ext, data = variant_file(source, day, (day - self.start).days, text, ext)
+            (folder / f"{source}_{day.isoformat()}.{ext}").write_bytes(data)
+        else:
+            (folder / f"{source}_{day.isoformat()}.{ext}").write_text(text, encoding="utf-8")
         self.summary.files += 1
         self.summary.rows[source] = self.summary.rows.get(source, 0) + rows
 
@@ -608,7 +615,7 @@ def generate_history(home: DataHome, config: WorldConfig) -> SimulationSummary:
     home.ensure()
     world = build_world(config)
     spend = historical_spend(world)
-    writer = _Writer(home)
+    writer = _Writer(home, config.start, config.export_variants)
     state: dict = {"adstock": {}, "next_day": None}
     truth: list[dict] = []
     rng = np.random.default_rng([config.seed, 2])
@@ -656,7 +663,7 @@ def simulate_outcomes(
     content actions choose the asset and hour of each segment's email; agent-caused outcomes
     carry the decision id."""
     world, state = _load_world(home)
-    writer = _Writer(home)
+    writer = _Writer(home, world.config.start, world.config.export_variants)
     truth: list[dict] = []
     budget = executed[executed["action_type"] == "budget_allocation"] if len(executed) else executed
     content = (

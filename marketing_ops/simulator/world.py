@@ -78,6 +78,9 @@ class WorldConfig:
     traffic_scale: float = 0.02
     contacts: int = 2500
     shock: Shock | None = None
+    # Write some days in the other shapes the tools export (simulator/exports.py): the same
+    # data, so loading them must give the same raw rows.
+    export_variants: bool = False
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -23,3 +24,11 @@ def con(home: DataHome) -> Iterator[duckdb.DuckDBPyConnection]:
         yield connection
     finally:
         connection.close()
+
+
+@pytest.fixture(scope="session")
+def definitions(dbt_manifest) -> dg.Definitions:
+    """The real code location (loaded once: it parses the dbt manifest)."""
+    from marketing_ops.lib.runs import load_definitions
+
+    return load_definitions()

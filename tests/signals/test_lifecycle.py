@@ -207,3 +207,25 @@ def test_gmail_dots_rule_is_optional() -> None:
 def test_normalise_phone(raw: str, expected: str | None) -> None:
     """Phones become digits, with a leading + for international numbers."""
     assert normalise_phone(raw) == expected
+
+
+def test_additive_columns_reach_an_older_warehouse(con) -> None:
+    """A warehouse made before the `_reporting` columns keeps its rows and gains the columns."""
+    from marketing_ops.signals import ensure_raw_schema
+
+    con.execute("create schema raw")
+    con.execute(
+        "create table raw.google_ads (date_day DATE, campaign_id VARCHAR, campaign_name VARCHAR, "
+        "impressions BIGINT, clicks BIGINT, spend DOUBLE, conversions DOUBLE, "
+        "conversions_value DOUBLE, currency VARCHAR, _file_hash VARCHAR, _file_name VARCHAR, "
+        "_line INTEGER, _loaded_at TIMESTAMP, partition_date DATE)"
+    )
+    con.execute("insert into raw.google_ads (campaign_id, spend) values ('1', 2.5)")
+
+    ensure_raw_schema(con)
+    ensure_raw_schema(con)  # and again: nothing left to do
+
+    assert con.execute(
+        "select campaign_id, spend, spend_reporting from raw.google_ads"
+    ).fetchall() == [("1", 2.5, None)]
+    assert con.execute("select count(*) from raw.file_log").fetchone() == (0,)

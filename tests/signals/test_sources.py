@@ -275,3 +275,115 @@ def test_config_rejects_columns_outside_the_contract(tmp_path: Path) -> None:
 
     with pytest.raises(SourcesConfigError, match=r"sources\.google_ads\.columns.*spend_x"):
         load_sources(bad)
+
+
+META_RECORD = {
+    "date_start": D,
+    "date_stop": D,
+    "account_id": "act_1",
+    "campaign_id": "2385000000101",
+    "campaign_name": "PROSPECTING",
+    "adset_id": "23850001",
+    "ad_id": "23850002",
+    "impressions": "5000",
+    "clicks": "60",
+    "spend": "75.20",
+    "account_currency": "EUR",
+    "actions": [
+        {"action_type": "offsite_conversion.fb_pixel_purchase", "value": "3"},
+        {"action_type": "link_click", "value": "40"},
+    ],
+    "action_values": [{"action_type": "offsite_conversion.fb_pixel_purchase", "value": "210.5"}],
+}
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["api_page", "array", "json_lines"],
+)
+def test_meta_insights_as_json(shape: str, home: DataHome, con) -> None:
+    """Meta insights as JSON (an Insights API page, a plain array, or one object per line)
+    load like the CSV export, with actions as real lists; a record that is not an object is
+    rejected with its position."""
+    other = {**META_RECORD, "ad_id": "23850003", "actions": None, "action_values": None}
+    records = [META_RECORD, other, "oops"]
+    if shape == "api_page":
+        text = json.dumps({"data": records, "paging": {"cursors": {"before": "x"}}})
+    elif shape == "array":
+        text = json.dumps(records, indent=2)
+    else:
+        text = "\n".join(json.dumps(r) for r in records) + "\n"
+    drop(home, "meta_ads", f"meta_ads_{D}.json", text)
+
+    report = ingest_source(home, con, "meta_ads", DAY, DAY, PII_KEY)
+
+    assert con.execute(
+        "select ad_id, spend, conversions, conversions_value from raw.meta_ads order by ad_id"
+    ).fetchall() == [("23850002", 75.2, 3.0, 210.5), ("23850003", 75.2, 0.0, 0.0)]
+    assert report.received == 3 and report.rejected == 1
+    assert con.execute("select line, field from raw.rejects").fetchall() == [(3, "(row)")]
+
+
+def test_meta_json_cut_short_is_quarantined(home: DataHome, con) -> None:
+    """A JSON document cut short cannot be read as a whole: quarantined, error names the line."""
+    text = json.dumps({"data": [META_RECORD, META_RECORD]}, indent=2)
+    drop(home, "meta_ads", f"meta_ads_{D}.json", text[: len(text) // 2])
+
+    report = ingest_source(home, con, "meta_ads", DAY, DAY, PII_KEY)
+
+    error = json.loads((home.quarantine / "meta_ads" / f"meta_ads_{D}.json.error.json").read_text())
+    assert report.to_metadata()["quarantined"] == 1
+    assert "invalid JSON document" in error["reason"] and error["line"] > 1
+
+
+def test_public_hubspot_deals_without_stage_are_quarantined(home: DataHome, con) -> None:
+    """Fivetran's HubSpot deal table carries no stage column (only a pipeline stage id): the
+    file is quarantined naming the stage, nothing half-loaded."""
+    sample = PUBLIC / "fivetran_crm" / "hubspot" / "deal_data.csv"
+    drop(home, "crm_deals", "deal_data.csv", sample.read_bytes())
+
+    report = ingest_source(home, con, "crm_deals", DAY, DAY, PII_KEY)
+
+    error = json.loads((home.quarantine / "crm_deals" / "deal_data.csv.error.json").read_text())
+    assert report.to_metadata()["quarantined"] == 1 and error["field"] == "stage"
+    assert con.execute("select count(*) from raw.crm_deals").fetchone()[0] == 0
+
+
+def test_public_hubspot_email_events_hashed_recipients_are_rejected(home: DataHome, con) -> None:
+    """HubSpot's real email events map (created, type, email_campaign_id, recipient); the
+    sample's recipients are hashes, not emails, so every row is rejected on contact_key with
+    a masked value: nothing that is not an email is keyed as one, and nothing is lost."""
+    sample = PUBLIC / "fivetran_crm" / "hubspot" / "email_event_data.csv"
+    drop(home, "email_events", "email_event_data.csv", sample.read_bytes())
+
+    report = ingest_source(
+        home, con, "email_events", date(2015, 1, 1), date(2021, 12, 31), PII_KEY,
+        today=date(2021, 6, 1),
+    )  # fmt: skip
+
+    rows = con.execute("select count(*) from read_csv_auto(?)", [str(sample)]).fetchone()[0]
+    assert report.received == rows and report.loaded == 0
+    fields = con.execute("select distinct field from raw.rejects").fetchall()
+    assert fields == [("contact_key",)]
+    assert (
+        con.execute(
+            "select count(*) from raw.rejects where raw_value not like '<masked%'"
+        ).fetchone()[0]
+        == 0
+    )
+
+
+def test_hubspot_style_event_types_map_to_the_contract(home: DataHome, con) -> None:
+    """HubSpot writes SENT/OPEN in capitals: they land as `send` and `open`."""
+    text = (
+        "id,created,type,recipient,email_campaign_id\n"
+        f"e1,{D}T07:00:00Z,SENT,ana@example.com,2\n"
+        f"e2,{D}T07:05:00Z,OPEN,ana@example.com,2\n"
+    )
+    drop(home, "email_events", f"email_events_{D}.csv", text)
+
+    ingest_source(home, con, "email_events", DAY, DAY, PII_KEY)
+
+    assert con.execute(
+        "select event_type, campaign_id from raw.email_events order by event_id"
+    ).fetchall() == [("send", "2"), ("open", "2")]

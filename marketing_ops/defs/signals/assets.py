@@ -1,10 +1,12 @@
-"""`signals`: one asset per source, `raw/<source>`, loading the inbox into `raw.*`."""
+"""`signals`: one asset per source, `raw/<source>`, loading the inbox into `raw.*`; and the
+inbox sensor that requests their partitions when files arrive."""
 
 import dagster as dg
 
 from marketing_ops.defs.partitions import daily, partition_window
 from marketing_ops.defs.resources import STORE_POOL, StoreResource
-from marketing_ops.signals import SOURCES, ingest_source
+from marketing_ops.defs.signals.sensors import inbox_sensor
+from marketing_ops.signals import SOURCES, IngestReport, ingest_source
 
 SOURCE_DESCRIPTIONS = {
     "ga4": "GA4 BigQuery export (newline-delimited JSON): sessions, page views, leads, purchases.",
@@ -16,6 +18,41 @@ SOURCE_DESCRIPTIONS = {
     "offline_conversions": "Offline conversions in the Google Ads offline-import layout.",
     "content_assets": "Content catalogue: assets with topic, format, channel fit, compliance.",
 }
+
+# A two-year backfill touches ~730 files per source: the table lists them all up to this many
+# (raw.file_log holds every one regardless).
+MAX_FILES_IN_METADATA = 1000
+FILE_COLUMNS = (
+    ("file", "string"),
+    ("day", "string"),
+    ("status", "string"),
+    ("received", "int"),
+    ("loaded", "int"),
+    ("rejected", "int"),
+    ("validated", "string"),
+    ("reason", "string"),
+)
+
+
+def file_table(report: IngestReport) -> dg.TableMetadataValue:
+    """Per file: received = loaded + rejected, its status, and why it was quarantined."""
+    records = [
+        dg.TableRecord(
+            {
+                "file": f.file_name,
+                "day": f.day.isoformat() if f.day else "",
+                "status": f.status,
+                "received": f.received,
+                "loaded": f.loaded,
+                "rejected": f.rejected,
+                "validated": f.validated,
+                "reason": f.reason,
+            }
+        )
+        for f in report.files[:MAX_FILES_IN_METADATA]
+    ]
+    schema = dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in FILE_COLUMNS])
+    return dg.MetadataValue.table(records, schema)
 
 
 def build_source_asset(source: str) -> dg.AssetsDefinition:
@@ -36,11 +73,14 @@ def build_source_asset(source: str) -> dg.AssetsDefinition:
             report = ingest_source(home, con, source, start, end, store.pii_key())
         meta = report.to_metadata()
         context.log.info(f"raw/{source} {start}..{end}: {meta}")
-        return dg.MaterializeResult(metadata={k: v for k, v in meta.items()})
+        for f in report.files:
+            if f.status == "quarantined":
+                context.log.warning(f"raw/{source}: {f.file_name} quarantined: {f.reason}")
+        return dg.MaterializeResult(metadata={**meta, "files_detail": file_table(report)})
 
     return _raw
 
 
 source_assets = [build_source_asset(s) for s in SOURCES]
 
-defs = dg.Definitions(assets=source_assets)
+defs = dg.Definitions(assets=source_assets, sensors=[inbox_sensor])

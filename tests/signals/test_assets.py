@@ -1,0 +1,47 @@
+"""The `raw/<source>` asset: per-file counts in its materialisation metadata."""
+
+from __future__ import annotations
+
+import dagster as dg
+from signal_samples import DAY, GOOGLE_HEADER, drop, google_csv
+
+from marketing_ops.config import DataHome
+from marketing_ops.defs.resources import StoreResource
+from marketing_ops.defs.signals.assets import build_source_asset
+
+
+def test_materialisation_lists_every_file_with_reconciling_counts(home: DataHome) -> None:
+    """One materialisation of a day: a clean file, a file with a bad row and a quarantined
+    file each appear in `files_detail` with received = loaded + rejected and their status;
+    the totals add up; no raw email reaches the metadata."""
+    d = DAY.isoformat()
+    drop(home, "google_ads", f"google_ads_{d}.csv", google_csv(DAY, 2))
+    drop(
+        home,
+        "google_ads",
+        f"google_ads_{d}_fix.csv",
+        google_csv(DAY, 3) + f"{d},1,ana@example.com,1,5,1,0,0,EUR\n",
+    )
+    drop(home, "google_ads", f"google_ads_{d}_bad.csv", "Day,Cost\n" + f"{d},1\n")
+
+    result = dg.materialize(
+        [build_source_asset("google_ads")],
+        partition_key=d,
+        resources={"store": StoreResource(home_root=str(home.root))},
+    )
+
+    (materialization,) = result.asset_materializations_for_node("raw__google_ads")
+    meta = materialization.metadata
+    rows = {r.data["file"]: r.data for r in meta["files_detail"].value.records}
+    assert rows[f"google_ads_{d}_fix.csv"]["status"] == "loaded"
+    assert rows[f"google_ads_{d}.csv"]["status"] == "superseded"
+    assert rows[f"google_ads_{d}_bad.csv"]["status"] == "quarantined"
+    assert "required column missing: campaign_id" in rows[f"google_ads_{d}_bad.csv"]["reason"]
+    for row in rows.values():
+        assert row["received"] == row["loaded"] + row["rejected"]
+    assert (
+        rows[f"google_ads_{d}_fix.csv"]["loaded"],
+        rows[f"google_ads_{d}_fix.csv"]["rejected"],
+    ) == (3, 1)
+    assert meta["received"].value == meta["loaded"].value + meta["rejected"].value == 4
+    assert "ana@example.com" not in str(meta) and GOOGLE_HEADER not in str(meta)
