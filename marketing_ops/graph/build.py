@@ -44,6 +44,7 @@ from marketing_ops.graph.schema import (
     GOVERNED_NODES,
     NODE_KEYS,
     NODE_TABLES,
+    REL_ENDS,
     REL_TABLES,
     SCHEMA_VERSION,
     VECTOR_INDEX,
@@ -322,10 +323,16 @@ def _update_rows(conn: kuzu.Connection, table: str, rows: pd.DataFrame, columns:
 
 def _upsert_nodes(
     conn: kuzu.Connection, table: str, frame: pd.DataFrame, embedder: Embedder | None
-) -> int:
-    """Make a node table equal ``frame``, touching only rows whose ``row_hash`` changed.
+) -> tuple[int, bool]:
+    """Make a node table equal ``frame``, touching only rows whose ``row_hash`` changed:
+    removed rows are deleted, new rows bulk-copied, changed rows updated in place.
 
-    Returns the number of texts embedded.
+    An asset whose text changed is deleted and inserted again instead: Kùzu 0.11 refuses to
+    SET a vector-indexed column (also after dropping the index, and reopening such a
+    database crashed), and after a SET of a full-text-indexed column every later COPY into
+    the table fails with "duplicated primary key" (both measured). Deleting a node deletes
+    its edges, so the caller reloads the relationships of the table when this returns True.
+    Returns (texts embedded, rows re-inserted).
     """
     key = NODE_KEYS[table]
     extra = ", n.text_hash AS t" if table == "ContentAsset" else ""
@@ -333,37 +340,32 @@ def _upsert_nodes(
     old = conn.execute(table_query(template, table, key=key)).get_as_df()
     old_hash = dict(zip(old["k"], old["h"], strict=True))
     keys = frame[key]
-    removed = sorted(set(old_hash) - set(keys))
     previous = keys.map(old_hash)
     added = frame[previous.isna()].copy()
     changed = frame[previous.notna() & (previous != frame["row_hash"])].copy()
+    reinserted = pd.DataFrame(columns=frame.columns)
+    if table == "ContentAsset":
+        old_text = dict(zip(old["k"], old["t"], strict=True))
+        text_changed = changed[key].map(old_text) != changed["text_hash"]
+        reinserted, changed = changed[text_changed], changed[~text_changed]
+        added = pd.concat([added, reinserted]) if len(reinserted) else added
+        if embedder is not None and len(added):
+            known = _stored_vectors(conn, sorted(set(added["text_hash"])))
+            embedded = _embed(added, embedder, known)
+        else:
+            embedded = 0
+    else:
+        embedded = 0
+    removed = sorted((set(old_hash) - set(keys)) | set(reinserted[key]))
     if removed:
         template = "MATCH (n:{table}) WHERE n.{key} IN $keys DETACH DELETE n"
         conn.execute(table_query(template, table, key=key), {"keys": removed})
-    columns = [c for c in _columns(conn, table) if c not in (key, "embedding")]
-    embedded = 0
-    if table == "ContentAsset":
-        old_text = dict(zip(old["k"], old["t"], strict=True))
-        new_text = changed[changed[key].map(old_text) != changed["text_hash"]]
-        if embedder is not None and (len(added) or len(new_text)):
-            wanted = sorted(set(added["text_hash"]) | set(new_text["text_hash"]))
-            known = _stored_vectors(conn, wanted)
-            embedded = _embed(added, embedder, known) + _embed(new_text, embedder, known)
-        if len(new_text):
-            # Kùzu 0.11 refuses to SET a vector-indexed column, and after a SET of a
-            # full-text-indexed column every later COPY into the table fails ("duplicated
-            # primary key", measured): drop both indexes; _create_indexes rebuilds them.
-            for index, drop in ((FTS_INDEX, "DROP_FTS_INDEX"), (VECTOR_INDEX, "DROP_VECTOR_INDEX")):
-                if index in _indexes(conn):
-                    conn.execute(f"CALL {drop}('ContentAsset', '{index}')")  # constants
-            if embedder is not None:
-                _update_rows(conn, table, new_text, ["embedding"])
-        else:
-            columns.remove("search_text")  # unchanged: never SET an indexed column
     _copy(conn, table, added)
     if len(changed):
-        _update_rows(conn, table, changed, columns)
-    return embedded
+        # Text (and so the indexed columns) is unchanged in these rows: never SET it.
+        skip = {key, "embedding", "search_text", "text_hash"}
+        _update_rows(conn, table, changed, [c for c in _columns(conn, table) if c not in skip])
+    return embedded, bool(len(reinserted))
 
 
 def _incremental_build(
@@ -379,12 +381,16 @@ def _incremental_build(
     conn = kuzu.Connection(db)
     try:
         _load_extensions(conn)
+        reload: set[str] = set()
         for name in NODE_TABLES:
             if before.get(name, {}).get("hash") != hashes[name]:
                 changed.append(name)
-                embedded += _upsert_nodes(conn, name, frames[name], embedder)
+                n, reinserted = _upsert_nodes(conn, name, frames[name], embedder)
+                embedded += n
+                if reinserted:  # their edges went with them
+                    reload |= {r for r, ends in REL_ENDS.items() if name in ends or "*" in ends}
         for name in REL_TABLES:
-            if before.get(name, {}).get("hash") != hashes[name]:
+            if before.get(name, {}).get("hash") != hashes[name] or name in reload:
                 changed.append(name)
                 conn.execute(f"DROP TABLE {name}")  # a schema constant
                 conn.execute(DDL[name])
