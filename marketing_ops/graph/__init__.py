@@ -19,8 +19,10 @@ from marketing_ops.graph.build import (
 )
 from marketing_ops.graph.embeddings import (
     MODEL_NAME,
+    SEMANTIC_MODES,
     Embedder,
     SemanticUnavailable,
+    embedder_for,
     load_embedder,
     semantic_available,
 )
@@ -40,6 +42,7 @@ from marketing_ops.graph.queries import (
     candidate_path,
     eligible_candidates,
     similar_assets,
+    table_columns,
     table_counts,
 )
 from marketing_ops.graph.retrieval import (
@@ -61,6 +64,7 @@ __all__ = [
     "REL_TABLES",
     "RETRIEVAL_COLUMNS",
     "SCHEMA_VERSION",
+    "SEMANTIC_MODES",
     "BuildReport",
     "CheckOutcome",
     "ContentRules",
@@ -75,6 +79,7 @@ __all__ = [
     "candidate_path",
     "check_integrity",
     "eligible_candidates",
+    "embedder_for",
     "find_snapshot",
     "graph_frames",
     "integrity_report",
@@ -86,6 +91,7 @@ __all__ = [
     "search_assets",
     "semantic_available",
     "similar_assets",
+    "table_columns",
     "table_counts",
     "table_hash",
     "writer_lock",

@@ -464,6 +464,7 @@ def build_graph(
             "changed_tables": changed,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "tables": {n: {"hash": hashes[n], "rows": counts[n]} for n in hashes},
+            "expected": frames.counts(),
             "dangling": frames.dangling,
         }
         staging.with_name(staging.name + _MANIFEST).write_text(json.dumps(manifest, indent=1))

@@ -20,8 +20,10 @@ from marketing_ops.graph.schema import EMBEDDING_DIMENSIONS
 
 __all__ = [
     "MODEL_NAME",
+    "SEMANTIC_MODES",
     "Embedder",
     "SemanticUnavailable",
+    "embedder_for",
     "load_embedder",
     "semantic_available",
 ]
@@ -95,3 +97,16 @@ class SentenceEmbedder:
 def load_embedder() -> SentenceEmbedder:
     """The process's one embedder (loading takes seconds: load once, reuse)."""
     return SentenceEmbedder()
+
+
+SEMANTIC_MODES = ("auto", "on", "off")
+
+
+def embedder_for(mode: str) -> Embedder | None:
+    """The embedder a build should use: ``on`` requires the extra, ``off`` never embeds,
+    ``auto`` embeds when the extra is installed (so a base install stays torch-free)."""
+    if mode not in SEMANTIC_MODES:
+        raise ValueError(f"semantic: expected one of {', '.join(SEMANTIC_MODES)}, got {mode!r}")
+    if mode == "off" or (mode == "auto" and not semantic_available()):
+        return None
+    return load_embedder()

@@ -149,22 +149,25 @@ def _stamp(versions: dict[str, str], *names: str) -> str:
     return "+".join(f"{n}@{versions[n]}" for n in names)
 
 
-def _row_hashes(frame: pd.DataFrame) -> list[str]:
-    """A short hash of each row's content (not its provenance), stable across processes."""
+def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's content (not its provenance), as hex text. pandas hashes
+    with a fixed key, so the same content gives the same hash in every process."""
     columns = [c for c in frame.columns if c not in _NOT_CONTENT]
-    values = frame[columns].astype(object).where(frame[columns].notna(), None)
-    return [
-        hashlib.blake2b(repr(row).encode(), digest_size=8).hexdigest()
-        for row in values.itertuples(index=False, name=None)
-    ]
+    if frame.empty:
+        return np.array([], dtype=object)
+    try:
+        hashed = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+    except TypeError:  # unhashable values in an object column: hash their text
+        hashed = pd.util.hash_pandas_object(frame[columns].astype(str), index=False).to_numpy()
+    return np.array([f"{h:016x}" for h in hashed], dtype=object)
 
 
 def table_hash(frame: pd.DataFrame) -> str:
     """A hash of a whole table's content, ignoring provenance: equal hashes, equal rows."""
     digest = hashlib.blake2b(digest_size=12)
     digest.update(",".join(c for c in frame.columns if c not in _NOT_CONTENT).encode())
-    for h in frame["row_hash"] if "row_hash" in frame else _row_hashes(frame):
-        digest.update(h.encode())
+    rows = frame["row_hash"] if "row_hash" in frame else _row_hashes(frame)
+    digest.update("\n".join(rows).encode())
     return digest.hexdigest()
 
 
@@ -294,20 +297,29 @@ def _audience_verdicts(audiences: pd.Series, rules: ContentRules, stamp: str) ->
     ]
 
 
-def _changed_fields(old: pd.Series, new: pd.Series) -> str:
-    changed = [f for f in _VERSIONED_FIELDS if str(old[f]) != str(new[f])]
-    return ", ".join(changed) if changed else "none"
-
-
 def _version_links(assets: pd.DataFrame, stamp: str) -> pd.DataFrame:
-    rows = []
-    for _, versions in assets.groupby("asset_id", sort=True):
-        ordered = versions.sort_values("version")
-        for (_, prev), (_, nxt) in zip(
-            ordered.iloc[:-1].iterrows(), ordered.iloc[1:].iterrows(), strict=True
-        ):
-            rows.append((nxt["asset_key"], prev["asset_key"], _changed_fields(prev, nxt), stamp))
-    return pd.DataFrame(rows, columns=["from", "to", "changed_fields", "data_version"])
+    """Each version to the one it revises, naming the fields that changed (vectorised: a
+    catalogue has tens of thousands of versions)."""
+    ordered = assets.sort_values(["asset_id", "version"])
+    prev = ordered.groupby("asset_id").shift(1)
+    has_prev = prev["asset_key"].notna()
+    new, old = ordered[has_prev], prev[has_prev]
+    changed = pd.DataFrame(
+        {
+            f: new[f].astype(str).to_numpy() != old[f].astype(str).to_numpy()
+            for f in _VERSIONED_FIELDS
+        }
+    )
+    names = np.array(_VERSIONED_FIELDS, dtype=object)
+    fields = [", ".join(names[row]) or "none" for row in changed.to_numpy()]
+    return pd.DataFrame(
+        {
+            "from": new["asset_key"].to_numpy(),
+            "to": old["asset_key"].to_numpy(),
+            "changed_fields": fields,
+            "data_version": stamp,
+        }
+    )
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> np.ndarray:
@@ -467,7 +479,7 @@ def graph_frames(inputs: GraphInputs) -> GraphFrames:
     for name in NODE_TABLES:
         frame = t[name].reset_index(drop=True)
         cols = [c for c in frame.columns if c != "data_version"]
-        frame["row_hash"] = _row_hashes(frame) if len(frame) else pd.Series(dtype=object)
+        frame["row_hash"] = _row_hashes(frame)
         t[name] = frame[[*cols, "row_hash", "data_version"]]
         if frame[NODE_KEYS[name]].duplicated().any():
             dup = frame.loc[frame[NODE_KEYS[name]].duplicated(), NODE_KEYS[name]].iloc[0]

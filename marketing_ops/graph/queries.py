@@ -17,6 +17,7 @@ __all__ = [
     "candidate_path",
     "eligible_candidates",
     "similar_assets",
+    "table_columns",
     "table_counts",
 ]
 
@@ -82,6 +83,15 @@ class GraphReader:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def table_columns(reader: GraphReader) -> dict[str, list[str]]:
+    """Property columns of every node and relationship table, in declared order."""
+    template = "CALL table_info('{table}') RETURN name"
+    return {
+        name: list(reader.frame(table_query(template, name))["name"])
+        for name in (*NODE_TABLES, *REL_TABLES)
+    }
 
 
 def table_counts(reader: GraphReader) -> dict[str, int]:
