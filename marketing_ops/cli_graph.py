@@ -174,7 +174,8 @@ def candidates(
             audiences=tuple(audience) or None,
         )
     if fmt is Output.table:
-        rows = rows.drop(columns=["path", "data_version"])
+        rows = rows[["audience_id", "asset_id", "asset_version", "consented_size", "sends",
+                     "clicks", "ctr", "readiness", "sends_per_contact_7d"]]  # fmt: skip
     _show(rows, fmt, title=f"{len(rows)} eligible candidates on {channel}", limit=limit)
 
 

@@ -169,3 +169,31 @@ def test_readers_cannot_write(graph):
 def test_reader_names_a_missing_graph(tmp_path):
     with pytest.raises(FileNotFoundError, match="materialise graph/knowledge_graph"):
         GraphReader(tmp_path / "nothing.kuzu")
+
+
+def test_a_large_catalogue_with_empty_columns_loads(tmp_path):
+    """More than 2048 assets from a latest-only catalogue: first_seen_on and embedding are
+    null in every row. Kùzu 0.11 crashed scanning such columns; they are left out of COPY."""
+    n = 2100
+    assets = pd.DataFrame(
+        {
+            "asset_id": [f"B{i:05d}" for i in range(n)],
+            "version": 1,
+            "title": "Title",
+            "body": "Body",
+            "topic": "pricing",
+            "format": "email",
+            "channel_fit": "email",
+            "compliance_status": "approved",
+            "brand_safe": True,
+            "regulated_claim": False,
+        }
+    )
+    report = build_graph(tmp_path / "g.kuzu", make_inputs(content_assets=assets))
+    assert report.counts["ContentAsset"] == n == report.expected["ContentAsset"]
+    nulls = frame_of(
+        tmp_path / "g.kuzu",
+        "MATCH (a:ContentAsset) WHERE a.first_seen_on IS NULL AND a.embedding IS NULL "
+        "RETURN count(a) AS n",
+    )
+    assert int(nulls["n"].iloc[0]) == n
