@@ -221,7 +221,7 @@ def _path_text(r: dict, asset_policies: str, audience_policies: str, channel_pol
         f"Channel({r['channel']}; passes {channel_policies or 'no policy'}) "
         f"<-AVAILABLE_ON- ContentAsset({r['asset_id']} v{int(r['asset_version'])}, readiness "
         f"{r['readiness']:.2f}) -GOVERNED_BY-> Policy({asset_policies or 'none'}: all pass); "
-        f"{engagement}; graph {r['data_version']}"
+        f"{engagement}; asset data {r['data_version']}"
     )
 
 
