@@ -26,6 +26,7 @@ from marketing_ops.graph.embeddings import (
     load_embedder,
     semantic_available,
 )
+from marketing_ops.graph.engine import GraphQueryError
 from marketing_ops.graph.frames import (
     POLICIES,
     ContentRules,
@@ -71,6 +72,7 @@ __all__ = [
     "Embedder",
     "GraphFrames",
     "GraphInputs",
+    "GraphQueryError",
     "GraphReader",
     "SemanticUnavailable",
     "assets_for_audience",

@@ -36,6 +36,7 @@ import kuzu
 import numpy as np
 import pandas as pd
 
+from marketing_ops.graph.engine import execute, open_database, run
 from marketing_ops.graph.frames import GraphFrames, GraphInputs, graph_frames, table_hash
 from marketing_ops.graph.queries import GraphReader, table_counts
 from marketing_ops.graph.schema import (
@@ -191,7 +192,7 @@ def _columns(conn: kuzu.Connection, table: str) -> list[str]:
     if table not in (*NODE_TABLES, *REL_TABLES):
         raise ValueError(f"not a graph table: {table!r}")
     # Kùzu takes table names only as literals; `table` is one of the schema's constants.
-    info = conn.execute(f"CALL table_info('{table}') RETURN name").get_as_df()
+    info = run(conn, f"CALL table_info('{table}') RETURN name")
     columns = list(info["name"])
     return ["from", "to", *columns] if table in REL_TABLES else columns
 
@@ -222,26 +223,27 @@ def _copy_frame(conn: kuzu.Connection, table: str, frame: pd.DataFrame, options:
     properties = ", ".join(c for c in loaded if c not in ends)
     # table, column names and options come from the schema's constants, never from input
     listed = f"({properties})" if properties else ""
-    conn.execute(f"COPY {table}{listed} FROM df{options}")
+    execute(conn, f"COPY {table}{listed} FROM df{options}")
 
 
 def _load_extensions(conn: kuzu.Connection) -> None:
     for ext in ("fts", "vector"):  # bundled with Kùzu 0.11, load offline (STACK_NOTES)
-        conn.execute(f"LOAD EXTENSION {ext}")
+        execute(conn, f"LOAD EXTENSION {ext}")
 
 
 def _indexes(conn: kuzu.Connection) -> set[str]:
-    return set(conn.execute("CALL SHOW_INDEXES() RETURN index_name").get_as_df()["index_name"])
+    return set(run(conn, "CALL SHOW_INDEXES() RETURN index_name")["index_name"])
 
 
 def _create_indexes(conn: kuzu.Connection, vectors: bool) -> None:
     existing = _indexes(conn)
     if FTS_INDEX not in existing:
-        conn.execute(f"CALL CREATE_FTS_INDEX('ContentAsset', '{FTS_INDEX}', ['search_text'])")
+        execute(conn, f"CALL CREATE_FTS_INDEX('ContentAsset', '{FTS_INDEX}', ['search_text'])")
     if vectors and VECTOR_INDEX not in existing:
-        conn.execute(
+        execute(
+            conn,
             f"CALL CREATE_VECTOR_INDEX('ContentAsset', '{VECTOR_INDEX}', 'embedding', "
-            "metric := 'cosine')"
+            "metric := 'cosine')",
         )
 
 
@@ -255,8 +257,7 @@ def _stored_vectors(conn: kuzu.Connection, hashes: list[str] | None = None) -> d
     if hashes is not None:
         query += " AND a.text_hash IN $hashes"
         params["hashes"] = hashes
-    rows = conn.execute(query + " RETURN a.text_hash AS h, a.embedding AS e", params)
-    frame = rows.get_as_df()
+    frame = run(conn, query + " RETURN a.text_hash AS h, a.embedding AS e", params)
     return {h: list(e) for h, e in zip(frame["h"], frame["e"], strict=True)}
 
 
@@ -278,13 +279,8 @@ def _embed(frame: pd.DataFrame, embedder: Embedder, known: dict[str, list]) -> i
 def _previous_vectors(path: Path) -> dict[str, list]:
     if not path.exists() or read_manifest(path).get("schema_version") != SCHEMA_VERSION:
         return {}
-    db = kuzu.Database(str(path), read_only=True)
-    conn = kuzu.Connection(db)
-    try:
+    with open_database(path, read_only=True) as conn:
         return _stored_vectors(conn)
-    finally:
-        conn.close()
-        db.close()
 
 
 # --------------------------------------------------------------------------- builds
@@ -294,12 +290,10 @@ def _full_build(
     staging: Path, frames: GraphFrames, embedder: Embedder | None, known: dict[str, list]
 ) -> int:
     embedded = 0
-    db = kuzu.Database(str(staging))
-    conn = kuzu.Connection(db)
-    try:
+    with open_database(staging) as conn:
         _load_extensions(conn)
         for name in (*NODE_TABLES, *REL_TABLES):
-            conn.execute(DDL[name])
+            execute(conn, DDL[name])
         for name in (*NODE_TABLES, *REL_TABLES):
             frame = frames[name]
             if name == "ContentAsset" and embedder is not None:
@@ -307,9 +301,6 @@ def _full_build(
                 embedded = _embed(frame, embedder, known)
             _copy(conn, name, frame)
         _create_indexes(conn, vectors=embedder is not None)
-    finally:
-        conn.close()
-        db.close()
     return embedded
 
 
@@ -328,7 +319,7 @@ def _update_rows(conn: kuzu.Connection, table: str, rows: pd.DataFrame, columns:
     )  # declared column names only
     # table, key and column names are schema constants; values travel in the frame
     template = "LOAD FROM upd MATCH (n:{table} {{{key}: {slot}}}) SET " + sets
-    conn.execute(table_query(template, table, key=key, slot=names[key]))
+    execute(conn, table_query(template, table, key=key, slot=names[key]))
 
 
 def _upsert_nodes(
@@ -347,7 +338,7 @@ def _upsert_nodes(
     key = NODE_KEYS[table]
     extra = ", n.text_hash AS t" if table == "ContentAsset" else ""
     template = "MATCH (n:{table}) RETURN n.{key} AS k, n.row_hash AS h" + extra
-    old = conn.execute(table_query(template, table, key=key)).get_as_df()
+    old = run(conn, table_query(template, table, key=key))
     old_hash = dict(zip(old["k"], old["h"], strict=True))
     keys = frame[key]
     previous = keys.map(old_hash)
@@ -369,7 +360,7 @@ def _upsert_nodes(
     removed = sorted((set(old_hash) - set(keys)) | set(reinserted[key]))
     if removed:
         template = "MATCH (n:{table}) WHERE n.{key} IN $keys DETACH DELETE n"
-        conn.execute(table_query(template, table, key=key), {"keys": removed})
+        execute(conn, table_query(template, table, key=key), {"keys": removed})
     _copy(conn, table, added)
     if len(changed):
         # Text (and so the indexed columns) is unchanged in these rows: never SET it.
@@ -387,9 +378,7 @@ def _incremental_build(
 ) -> tuple[list[str], int]:
     changed: list[str] = []
     embedded = 0
-    db = kuzu.Database(str(staging))
-    conn = kuzu.Connection(db)
-    try:
+    with open_database(staging) as conn:
         _load_extensions(conn)
         reload: set[str] = set()
         for name in NODE_TABLES:
@@ -402,13 +391,10 @@ def _incremental_build(
         for name in REL_TABLES:
             if before.get(name, {}).get("hash") != hashes[name] or name in reload:
                 changed.append(name)
-                conn.execute(f"DROP TABLE {name}")  # a schema constant
-                conn.execute(DDL[name])
+                execute(conn, f"DROP TABLE {name}")  # a schema constant
+                execute(conn, DDL[name])
                 _copy(conn, name, frames[name])
         _create_indexes(conn, vectors=embedder is not None)
-    finally:
-        conn.close()
-        db.close()
     return changed, embedded
 
 

@@ -9,6 +9,7 @@ from types import TracebackType
 import kuzu
 import pandas as pd
 
+from marketing_ops.graph.engine import execute, run
 from marketing_ops.graph.schema import COUNT_NODES, COUNT_RELS, NODE_TABLES, REL_TABLES, table_query
 
 __all__ = [
@@ -56,13 +57,14 @@ class GraphReader:
         self._extensions = False
 
     def frame(self, query: str, parameters: dict | None = None) -> pd.DataFrame:
-        return self._conn.execute(query, parameters or {}).get_as_df()
+        """Rows of a parameterised query; a refused or failed query raises GraphQueryError."""
+        return run(self._conn, query, parameters)
 
     def load_extensions(self) -> None:
         """Full-text and vector search (bundled with Kùzu, loaded offline, once)."""
         if not self._extensions:
             for ext in ("fts", "vector"):
-                self._conn.execute(f"LOAD EXTENSION {ext}")
+                execute(self._conn, f"LOAD EXTENSION {ext}")
             self._extensions = True
 
     def indexes(self) -> set[str]:

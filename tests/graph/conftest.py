@@ -55,6 +55,7 @@ def dump_graph(path: Path, provenance: bool = False) -> dict[str, list]:
             rows = []
             while result.has_next():
                 rows.append(_props(result.get_next()[0], drop))
+            result.close()  # before the database closes (Kùzu frees it natively)
             out[table] = sorted(rows)
         for table in REL_TABLES:
             result = reader._conn.execute(f"MATCH (a)-[r:{table}]->(b) RETURN a, r, b")
@@ -62,6 +63,7 @@ def dump_graph(path: Path, provenance: bool = False) -> dict[str, list]:
             while result.has_next():
                 a, r, b = result.get_next()
                 rows.append((_key(a), _key(b), _props(r, drop)))
+            result.close()
             out[table] = sorted(rows)
     return out
 
