@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketing_ops.cli_graph import graph_app
 from marketing_ops.config import PROJECT_ROOT, data_home
 from marketing_ops.signals_cli import signals_app
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 # Bound to the real stdout: runs redirect tool output (dbt's log) to a file meanwhile.
 console = Console(file=sys.stdout)
+app.add_typer(graph_app, name="graph")
 
 HomeOption = typer.Option(
     None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."

@@ -50,6 +50,8 @@ _READABLE = {
     "marts.dim_campaign",
     "marts.dim_audience",
     "marts.dim_content_asset",
+    "marts.dim_content_asset_version",
+    "marts.fct_campaign_content",
     "raw.google_ads",
     "raw.meta_ads",
     "raw.file_log",
