@@ -46,6 +46,7 @@ _READABLE = {
     "marts.fct_email_engagement",
     "marts.fct_audience_send_hours",
     "marts.fct_audience_email_daily",
+    "marts.fct_audience_kpis_daily",
     "marts.dim_channel",
     "marts.dim_campaign",
     "marts.dim_audience",
