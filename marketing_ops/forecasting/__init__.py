@@ -20,7 +20,9 @@ from marketing_ops.forecasting.baseline import (
     demand_index,
     fit_baselines,
     fit_series,
+    forecast_summary,
     quiet_logs,
+    seasonal_index_rows,
 )
 from marketing_ops.forecasting.curves import ResponseCurve, adstock, hill
 from marketing_ops.forecasting.metrics import coverage, mape, mase, smape
@@ -34,6 +36,7 @@ from marketing_ops.forecasting.plan import (
 from marketing_ops.forecasting.plots import (
     markdown_image,
     plot_audience_forecasts,
+    plot_backtest,
     plot_forecast,
     plot_forecasts,
     plot_response_curves,
@@ -42,6 +45,7 @@ from marketing_ops.forecasting.plots import (
 from marketing_ops.forecasting.response import (
     RESPONSE_COLUMNS,
     FittedResponse,
+    curve_summary,
     fit_channel,
     fit_response_curves,
     response_frame,
@@ -72,11 +76,13 @@ __all__ = [
     "baseline_model_version",
     "carry_in_adstock",
     "coverage",
+    "curve_summary",
     "demand_index",
     "fit_baselines",
     "fit_channel",
     "fit_response_curves",
     "fit_series",
+    "forecast_summary",
     "forward_plan",
     "hill",
     "load_forecast_settings",
@@ -85,6 +91,7 @@ __all__ = [
     "mase",
     "phase_by_index",
     "plot_audience_forecasts",
+    "plot_backtest",
     "plot_forecast",
     "plot_forecasts",
     "plot_response_curves",
@@ -93,6 +100,7 @@ __all__ = [
     "response_frame",
     "response_model_version",
     "responses_from_frame",
+    "seasonal_index_rows",
     "seasonal_naive",
     "smape",
     "worse_than_naive",

@@ -133,7 +133,7 @@ def _backtest_series(args) -> list[dict]:
 def _frame(rows: list[dict]) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
     for col in ("channel", "audience_id"):
-        out[col] = out[col].astype(object)
+        out[col] = out[col].astype("str")  # text even when all missing (DuckDB types)
     return out
 
 

@@ -36,7 +36,9 @@ __all__ = [
     "demand_index",
     "fit_baselines",
     "fit_series",
+    "forecast_summary",
     "quiet_logs",
+    "seasonal_index_rows",
     "spend_free_channels",
 ]
 
@@ -277,6 +279,52 @@ def fit_baselines(
         for (key, _), fc in zip(series, results, strict=True)
     ]
     forecast = pd.concat(frames, ignore_index=True)[FORECAST_COLUMNS]
-    forecast["channel"] = forecast["channel"].astype(object)
-    forecast["audience_id"] = forecast["audience_id"].astype(object)
+    # Text even when every value is missing: DuckDB would type an all-null column as NULL.
+    forecast["channel"] = forecast["channel"].astype("str")
+    forecast["audience_id"] = forecast["audience_id"].astype("str")
     return BaselineForecast(forecast=forecast, demand_index=index, series=[s for s, _ in series])
+
+
+def seasonal_index_rows(
+    index: pd.DataFrame, channels, as_of: date, model_version: str
+) -> pd.DataFrame:
+    """The demand index over the horizon (days after ``as_of``) as ``agent.forecasts`` rows of
+    metric ``seasonal_index``, one set per channel: what the optimiser phases budgets by and
+    the forward plan scales response with (the curves were fitted on the same index)."""
+    ahead = index.assign(date_day=pd.to_datetime(index["date_day"]).dt.date)
+    ahead = ahead[ahead["date_day"] > as_of]
+    rows = [
+        pd.DataFrame(
+            {
+                "as_of": as_of,
+                "channel": channel,
+                "audience_id": None,
+                "metric": "seasonal_index",
+                "date_day": ahead["date_day"].to_numpy(),
+                "yhat": ahead["index"].to_numpy(float),
+                "yhat_lower": np.nan,
+                "yhat_upper": np.nan,
+                "model_version": model_version,
+            }
+        )
+        for channel in sorted(channels)
+    ]
+    out = pd.concat(rows, ignore_index=True)[FORECAST_COLUMNS] if rows else None
+    if out is None:
+        return pd.DataFrame(columns=FORECAST_COLUMNS)
+    out["channel"] = out["channel"].astype("str")
+    out["audience_id"] = out["audience_id"].astype("str")
+    return out
+
+
+def forecast_summary(forecast: pd.DataFrame) -> pd.DataFrame:
+    """Per series: the horizon's total forecast and the sum of daily bounds (a conservative
+    range), for run metadata and the report."""
+    f = forecast[forecast["metric"] != "seasonal_index"].copy()
+    f["series"] = f["channel"].fillna("audience:" + f["audience_id"].fillna(""))
+    out = (
+        f.groupby(["series", "metric"], as_index=False)[["yhat", "yhat_lower", "yhat_upper"]]
+        .sum()
+        .rename(columns={"yhat": "forecast", "yhat_lower": "low", "yhat_upper": "high"})
+    )
+    return out.sort_values(["metric", "series"]).reset_index(drop=True)

@@ -16,6 +16,7 @@ import pandas as pd  # noqa: E402
 
 __all__ = [
     "markdown_image",
+    "plot_backtest",
     "plot_audience_forecasts",
     "plot_forecast",
     "plot_forecasts",
@@ -117,8 +118,10 @@ def plot_response_curves(responses: dict, level: float = 0.8) -> bytes:
     for col, (ch, fr) in enumerate(sorted(responses.items())):
         c = fr.curve
         current = float(getattr(fr, "current_daily_spend", 0.0) or 0.0)
-        top = max(current * 2.5, c.half_saturation * (1 - c.decay) * 2, 1.0)
-        grid = np.linspace(0, top, 80)
+        # Up to three times today's spend: the range a budget decision moves in.
+        top = current * 3 if current > 0 else max(c.half_saturation * (1 - c.decay) * 2, 1e-6)
+        # Marginal ROI of a Hill curve with shape < 1 is unbounded at zero: start a bit above.
+        grid = np.linspace(top * 0.02, top, 80)
         rev_ax, roi_ax = axes[0][col], axes[1][col]
         rev_ax.plot(grid, c.steady_state_revenue(grid), color="tab:green")
         roi_ax.plot(grid, c.marginal_roi(grid), color="tab:purple")
@@ -133,6 +136,8 @@ def plot_response_curves(responses: dict, level: float = 0.8) -> bytes:
             rev_ax.plot([current], c.steady_state_revenue(current), "ko", ms=4)
             roi_ax.plot([current], c.marginal_roi(current), "ko", ms=4)
         roi_ax.axhline(1.0, color="grey", ls="--", lw=0.8)
+        if current > 0:
+            roi_ax.set_ylim(0, max(2.0, 3 * float(c.marginal_roi(current))))
         rev_ax.set_title(f"{ch}: revenue / day", fontsize=9)
         roi_ax.set_title(f"{ch}: marginal ROI", fontsize=9)
         roi_ax.set_xlabel("spend / day (EUR)", fontsize=8)
@@ -163,5 +168,23 @@ def plot_response_fit(kpis: pd.DataFrame, responses: dict, index: pd.DataFrame, 
         for label in ax.get_xticklabels():
             label.set_rotation(30)
     fig.suptitle("measured conversions (black) and the response model (orange)", fontsize=10)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def plot_backtest(backtests: pd.DataFrame) -> bytes:
+    """MASE per series and model (bars) against seasonal naive; the dashed line is 1."""
+    bt = backtests.copy()
+    bt["series"] = (
+        bt["channel"].fillna("audience:" + bt["audience_id"].fillna("")) + " " + bt["metric"]
+    )
+    table = bt.pivot_table(index="series", columns="model", values="mase", aggfunc="first")
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.28 * len(table))))
+    table.sort_index(ascending=False).plot.barh(ax=ax, width=0.8)
+    ax.axvline(1.0, color="grey", ls="--", lw=0.8)
+    ax.set_xlabel("MASE (lower is better; seasonal naive in-sample = 1)", fontsize=8)
+    ax.set_ylabel("")
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return _png(fig)

@@ -38,6 +38,7 @@ __all__ = [
     "RESPONSE_COLUMNS",
     "fit_channel",
     "fit_response_curves",
+    "curve_summary",
     "predictive_interval",
     "response_frame",
     "responses_from_frame",
@@ -316,3 +317,29 @@ def predictive_interval(mean: np.ndarray, draws: np.ndarray, dispersion: float, 
     z = float(norm.ppf(0.5 + level / 2))
     half = z * np.sqrt(var)
     return np.clip(mean - half, 0.0, None), mean + half
+
+
+def curve_summary(fitted: dict[str, FittedResponse], level: float = 0.8) -> pd.DataFrame:
+    """One row per channel: the curve's parameters, fit, recent spend and the marginal ROI
+    there with its bootstrap interval (revenue of the next EUR per day, steady state)."""
+    rows = []
+    for channel, fr in sorted(fitted.items()):
+        c = fr.curve
+        roi, lo, hi = fr.marginal_roi_interval(fr.current_daily_spend, level)
+        rows.append(
+            {
+                "channel": channel,
+                "decay": c.decay,
+                "half_saturation": c.half_saturation,
+                "shape": c.shape,
+                "max_response": c.max_response,
+                "value_per_conversion": c.value_per_conversion,
+                "r2": fr.fit_quality.get("r2"),
+                "daily_spend_now": fr.current_daily_spend,
+                "marginal_roi": roi,
+                "marginal_roi_low": lo,
+                "marginal_roi_high": hi,
+                "draws": len(fr.samples),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -48,6 +48,9 @@ class BacktestSettings(_Strict):
     # A model whose MASE exceeds the seasonal-naive MASE on the same held-out days times this
     # ratio is flagged by the asset check.
     max_mase_ratio_vs_naive: float = Field(1.0, gt=0, description="a number > 0, 1.0 = no worse")
+    # Backtests cost a fit per origin and series: one per model version every this many days
+    # is enough (a closed loop decides daily); a new model version is backtested at once.
+    every_days: int = Field(7, ge=1, le=365, description="a whole number of days, 1 to 365")
 
 
 class AudienceSettings(_Strict):
