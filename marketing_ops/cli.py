@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketing_ops.cli_forecasts import forecasts_app
 from marketing_ops.config import PROJECT_ROOT, data_home
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(forecasts_app, name="forecasts")
 console = Console()
 
 HomeOption = typer.Option(
@@ -317,6 +319,8 @@ def _print_summary(h, as_of: date) -> None:
         console.print(t)
     if not backtests.empty:
         latest = backtests[backtests["as_of"] == backtests["as_of"].max()]
+        if "audience_id" in latest:  # channels' conversions here; the rest is in reports/
+            latest = latest[latest["audience_id"].isna() & (latest["metric"] == "conversions")]
         t = Table(title="Forecast accuracy (rolling-origin backtest, 7-day horizon)")
         cols = [
             c
