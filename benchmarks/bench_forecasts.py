@@ -173,9 +173,11 @@ def main() -> None:
     parallel_s = time.perf_counter() - t0
     same = all(np.array_equal(a, b) for a, b in zip(serial, parallel, strict=True))
 
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(
         f"\n{len(series)} series x {DAYS} days (simulated in {simulate_s:.1f} s), "
-        f"fit on {DAYS - _HOLDOUT} days, forecast {_HOLDOUT}; {os.cpu_count()} CPUs\n"
+        f"fit on {DAYS - _HOLDOUT} days, forecast {_HOLDOUT}; {os.cpu_count()} CPUs, "
+        f"load average {load} (other work on the machine shrinks the pool's speed-up)\n"
     )
     timing = pd.DataFrame(
         [

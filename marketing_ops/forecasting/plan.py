@@ -264,7 +264,8 @@ def forward_plan(
 
 
 def _baseline_rows(baseline, responses, day_list) -> dict[str, dict[str, pd.DataFrame]]:
-    """Per spend-free channel and metric, the forecast rows covering exactly the period."""
+    """Per channel without a response curve (the spend-free ones, or a paid channel whose
+    curve could not be fitted yet) and metric, the forecast rows covering exactly the period."""
     if baseline is None or baseline.empty:
         return {}
     b = baseline[
