@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketing_ops.cli_forecasts import forecasts_app
 from marketing_ops.cli_graph import graph_app
 from marketing_ops.config import PROJECT_ROOT, data_home
 from marketing_ops.signals_cli import signals_app
@@ -26,6 +27,7 @@ app = typer.Typer(
 # Bound to the real stdout: runs redirect tool output (dbt's log) to a file meanwhile.
 console = Console(file=sys.stdout)
 app.add_typer(graph_app, name="graph")
+app.add_typer(forecasts_app, name="forecasts")
 
 HomeOption = typer.Option(
     None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
@@ -328,6 +330,8 @@ def _print_summary(h, as_of: date) -> None:
         console.print(t)
     if not backtests.empty:
         latest = backtests[backtests["as_of"] == backtests["as_of"].max()]
+        if "audience_id" in latest:  # channels' conversions here; the rest is in reports/
+            latest = latest[latest["audience_id"].isna() & (latest["metric"] == "conversions")]
         t = Table(title="Forecast accuracy (rolling-origin backtest, 7-day horizon)")
         cols = [
             c

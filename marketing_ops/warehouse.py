@@ -46,6 +46,7 @@ _READABLE = {
     "marts.fct_email_engagement",
     "marts.fct_audience_send_hours",
     "marts.fct_audience_email_daily",
+    "marts.fct_audience_kpis_daily",
     "marts.dim_channel",
     "marts.dim_campaign",
     "marts.dim_audience",
@@ -126,6 +127,7 @@ def replace_partition(
     try:
         con.execute("begin transaction")
         if table_exists(con, table):
+            _add_missing_columns(con, table)
             con.execute(f"delete from {table} where {scope_column} = ?", [scope_value])
             con.execute(f"insert into {table} by name select * from _incoming")
         else:
@@ -137,6 +139,24 @@ def replace_partition(
     finally:
         con.unregister("_incoming")
     return len(frame)
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A newer writer may carry columns an older table lacks: add them (nullable, earlier rows
+    read NULL) so a data home built by an earlier version keeps working."""
+    schema, name = table.split(".")
+    have = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+    for column, kind, *_ in con.execute("describe select * from _incoming").fetchall():
+        if column not in have:
+            quoted = column.replace('"', '""')  # a frame's column name, quoted as an identifier
+            con.execute(f'alter table {table} add column "{quoted}" {kind}')
 
 
 def frame_version(frame: pd.DataFrame) -> str:

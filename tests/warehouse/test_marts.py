@@ -40,7 +40,7 @@ def test_schemas_are_exactly_staging_intermediate_marts(built_warehouse) -> None
     assert not any(s.startswith("main_") for s in schemas)
     assert marts == {
         "fct_ad_spend_daily", "fct_conversions", "fct_channel_kpis_daily", "fct_email_engagement",
-        "fct_audience_send_hours", "fct_audience_email_daily", "dim_channel", "dim_campaign", "dim_audience", "dim_content_asset",
+        "fct_audience_send_hours", "fct_audience_email_daily", "fct_audience_kpis_daily", "dim_channel", "dim_campaign", "dim_audience", "dim_content_asset",
     }  # fmt: skip
 
 
@@ -142,6 +142,25 @@ def test_email_engagement_by_audience_and_asset(built_warehouse) -> None:
     a001 = rows[("engaged_prospects", "A001")]
     assert (a001.sends, a001.opens, a001.clicks, a001.conversions) == (1, 1, 1, 2)
     assert rows[("loyal_customers", "A002")].conversions == 0
+
+
+def test_audience_kpis_follow_the_contacts_latest_segment(built_warehouse) -> None:
+    """Every audience with members, every day (zero-filled); K1's won DEAL1 is
+    loyal_customers' on day 2; C2 moved from new_visitors to engaged_prospects on day 2, so its
+    purchase T2 (day 2) and deal DEAL3 (day 3) are engaged_prospects'; T1 and G2 have no known
+    contact and are in no audience."""
+    kpis = read_mart(built_warehouse.db, "marts.fct_audience_kpis_daily", "date_day, audience_id")
+    got = {
+        (r.date_day.date(), r.audience_id): (r.conversions, r.revenue) for r in kpis.itertuples()
+    }
+    assert got == {
+        (DAY1, "new_visitors"): (0, 0.0),
+        (DAY1, "loyal_customers"): (0, 0.0),
+        (DAY2, "engaged_prospects"): (1, 50.0),
+        (DAY2, "loyal_customers"): (1, 1000.0),
+        (DAY3, "engaged_prospects"): (1, 500.0),
+        (DAY3, "loyal_customers"): (0, 0.0),
+    }
 
 
 def test_send_hours_cover_every_hour(built_warehouse) -> None:

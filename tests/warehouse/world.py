@@ -274,6 +274,7 @@ MARTS: dict[str, str] = {
     "marts.fct_channel_kpis_daily": "date_day, channel",
     "marts.fct_email_engagement": "audience_id, asset_id",
     "marts.fct_audience_send_hours": "audience_id, hour_of_day",
+    "marts.fct_audience_kpis_daily": "date_day, audience_id",
     "marts.dim_channel": "channel",
     "marts.dim_campaign": "campaign_id",
     "marts.dim_audience": "audience_id",
