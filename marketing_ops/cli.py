@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketing_ops.cli_decisions import explain
 from marketing_ops.config import PROJECT_ROOT, data_home
 
 app = typer.Typer(
@@ -144,6 +145,9 @@ def decisions(
     frame = frame[frame["batch_id"] == batch_id]
     if frame.empty:
         raise typer.BadParameter(f"--batch: no batch {batch!r}")
+    from marketing_ops.decisioning import apply_approvals, read_approvals
+
+    frame = apply_approvals(frame, read_approvals(h))  # statuses as the ledger stands now
     if fmt is ExportFormat.table:
         _print_decisions(frame, limit=None)
     else:
@@ -378,6 +382,8 @@ def _print_decisions(frame, limit: int | None) -> None:
         )
     console.print(t)
 
+
+app.command()(explain)  # `marketing-ops explain DECISION_ID` (marketing_ops/cli_decisions.py)
 
 if __name__ == "__main__":
     app()
