@@ -81,6 +81,30 @@ CHOICE_COLUMNS = [
     "hour_alternatives",  # other hours for the chosen arm: {hour, expected_clicks, ...}
 ]
 EXCLUSION_COLUMNS = ["audience_id", "asset_id", "channel", "rule", "reason"]
+_SCORES = (
+    "expected_ctr",
+    "ctr_lower",
+    "ctr_upper",
+    "expected_clicks",
+    "expected_conversions",
+    "conversions_lower",
+    "conversions_upper",
+    "expected_revenue",
+    "revenue_lower",
+    "revenue_upper",
+    "cost",
+    "expected_profit",
+    "profit_lower",
+    "profit_upper",
+)
+_ALT_SCORES = (
+    "expected_ctr",
+    "expected_clicks",
+    "expected_conversions",
+    "expected_revenue",
+    "expected_profit",
+)
+_SLOT_SCORES = ("expected_clicks", "expected_conversions", "expected_revenue", "expected_profit")
 _GRID = 256  # quadrature points per audience
 _SPAN = 6.0  # standard deviations around the posteriors the grid covers
 _CHUNK = 2_000_000  # arms x grid points per quadrature chunk (memory bound)
@@ -466,95 +490,68 @@ def choose_content(
     picks = _draw(group, p, rng.random(len(starts)))
     sizes = np.diff(np.r_[starts, len(kept)])
 
+    # what every arm scores at its best slot, as arrays indexed by arm
+    best = best_slot.reindex(np.arange(len(kept)))
+    col = {c: best[c].to_numpy(float) for c in (*_SCORES, "hour")}
+    asset = kept["asset_id"].to_numpy(object)
+    channel = kept["channel"].to_numpy(object)
+    by_clicks = np.lexsort((-col["expected_clicks"], group))  # per audience, best first
+    # every candidate hour of the chosen arms, for the send-time alternatives
+    chosen_slots = ordered[ordered["arm"].isin(picks)].sort_values(["arm", "hour"])
+    slot_arm = chosen_slots["arm"].to_numpy()
+    slot_cols = {c: chosen_slots[c].to_numpy(float) for c in (*_SLOT_SCORES, "hour")}
+    reasons = _hour_reasons(lifts)
+    audience_of = kept["audience_id"].to_numpy(object)
+    size = kept["consented_size"].to_numpy(float)
+    readiness = _column(kept, "readiness", None).to_numpy(object)
+    regulated = _column(kept, "regulated_claim", False).map(_truthy).to_numpy(bool)
+    path = _column(kept, "path", "").to_numpy(object)
+    fallback = kept["fallback"].to_numpy(bool)
+
     rows: dict[str, dict] = {}
-    slots_by_arm = {arm: g for arm, g in ordered.groupby("arm", sort=False)}
     for s, k, pick in zip(starts, sizes, picks, strict=True):
-        audience = str(kept["audience_id"].iloc[s])
-        chosen = kept.iloc[pick]
-        slot = best_slot.loc[pick]
-        hour = int(slot["hour"])
-        arm_lifts = lifts[lifts["audience_id"] == audience] if len(lifts) else lifts
-        if chosen["channel"] == "email" and len(arm_lifts):
-            hour_reason = _hour_reason(arm_lifts, hour)
+        audience = str(audience_of[s])
+        hour = int(col["hour"][pick])
+        if channel[pick] == "email" and (audience, hour) in reasons:
+            hour_reason = reasons[(audience, hour)]
         else:
             hour_reason = f"no engagement history: default {hour:02d}:00"
-        others = [j for j in range(s, s + k) if j != pick]
-        others.sort(key=lambda j: -float(best_slot.loc[j, "expected_clicks"]))
         alternatives = [
             {
-                "asset_id": str(kept["asset_id"].iloc[j]),
-                "channel": str(kept["channel"].iloc[j]),
+                "asset_id": str(asset[j]),
+                "channel": str(channel[j]),
                 "propensity": float(p[j]),
-                "send_hour": int(best_slot.loc[j, "hour"]),
-                **{
-                    c: _f(best_slot.loc[j, c])
-                    for c in (
-                        "expected_ctr",
-                        "expected_clicks",
-                        "expected_conversions",
-                        "expected_revenue",
-                        "expected_profit",
-                    )
-                },
+                "send_hour": int(col["hour"][j]),
+                **{c: _f(col[c][j]) for c in _ALT_SCORES},
             }
-            for j in others
+            for j in by_clicks[s : s + k]
+            if j != pick
         ]
+        lo, hi = np.searchsorted(slot_arm, [pick, pick + 1])
         hour_alts = [
-            {
-                "hour": int(r["hour"]),
-                **{
-                    c: _f(r[c])
-                    for c in (
-                        "expected_clicks",
-                        "expected_conversions",
-                        "expected_revenue",
-                        "expected_profit",
-                    )
-                },
-            }
-            for _, r in slots_by_arm[pick].iterrows()
-            if int(r["hour"]) != hour
+            {"hour": int(slot_cols["hour"][m]), **{c: _f(slot_cols[c][m]) for c in _SLOT_SCORES}}
+            for m in range(lo, hi)
+            if int(slot_cols["hour"][m]) != hour
         ]
         why = (
             f"Thompson sampling: {wins[pick]:.0%} chance of the best click rate among "
             f"{k} eligible asset{'s' if k > 1 else ''}; chosen with probability {p[pick]:.0%}"
         )
-        if bool(chosen.get("fallback", False)):
-            why = (
-                f"fallback asset {chosen['asset_id']}: every other asset is resting (fatigue); "
-                + why
-            )
+        if fallback[pick]:
+            why = f"fallback asset {asset[pick]}: every other asset is resting (fatigue); " + why
         rows[audience] = {
             "audience_id": audience,
             "action": "send",
-            "asset_id": str(chosen["asset_id"]),
-            "channel": str(chosen["channel"]),
+            "asset_id": str(asset[pick]),
+            "channel": str(channel[pick]),
             "scheduled_for": datetime.combine(send_day, time(hour)).isoformat(),
             "send_hour": hour,
             "propensity": float(p[pick]),
-            **{
-                c: float(slot[c])
-                for c in (
-                    "expected_ctr",
-                    "ctr_lower",
-                    "ctr_upper",
-                    "expected_clicks",
-                    "expected_conversions",
-                    "conversions_lower",
-                    "conversions_upper",
-                    "expected_revenue",
-                    "revenue_lower",
-                    "revenue_upper",
-                    "cost",
-                    "expected_profit",
-                    "profit_lower",
-                    "profit_upper",
-                )
-            },
-            "consented_size": float(chosen["consented_size"]),
-            "readiness": chosen.get("readiness"),
-            "regulated_claim": _truthy(chosen.get("regulated_claim", False)),
-            "graph_path": _text(chosen.get("path")),
+            **{c: float(col[c][pick]) for c in _SCORES},
+            "consented_size": float(size[pick]),
+            "readiness": readiness[pick],
+            "regulated_claim": bool(regulated[pick]),
+            "graph_path": _text(path[pick]),
             "send_hour_reason": hour_reason,
             "reason": why,
             "rules_applied": rules_by_audience.get(audience, []),
@@ -579,20 +576,53 @@ def choose_content(
 
 
 def _rules_in_words(excluded: pd.DataFrame) -> dict[str, list[str]]:
-    """Per audience: '<n> candidates: <reason> (A001, A002...)' per rule that removed some."""
+    """Per audience: '<n> candidates out: <reason> (A001, A002...)' per rule that removed some."""
+    if excluded.empty:
+        return {}
+    keys = ["audience_id", "reason"]
+    ordered = excluded.sort_values([*keys, "asset_id"], kind="stable")
+    counts = ordered.groupby(keys, sort=True).size()
+    distinct = ordered.drop_duplicates([*keys, "asset_id"])
+    n_distinct = distinct.groupby(keys, sort=True).size()
+    shown: dict[tuple[str, str], list[str]] = {}
+    head = distinct.groupby(keys, sort=False).head(5)
+    for a, r, asset in zip(head["audience_id"], head["reason"], head["asset_id"], strict=True):
+        shown.setdefault((a, r), []).append(str(asset))
     out: dict[str, list[str]] = {}
-    for (audience, reason), g in excluded.groupby(["audience_id", "reason"], sort=True):
-        assets = sorted(set(g["asset_id"]))
-        shown = ", ".join(assets[:5]) + (", ..." if len(assets) > 5 else "")
+    for (audience, reason), n in counts.items():
+        more = ", ..." if n_distinct[(audience, reason)] > 5 else ""
         out.setdefault(str(audience), []).append(
-            f"{len(g)} candidate{'s' if len(g) > 1 else ''} out: {reason} ({shown})"
+            f"{n} candidate{'s' if n > 1 else ''} out: {reason} "
+            f"({', '.join(shown[(audience, reason)])}{more})"
         )
     return out
 
 
+def _hour_reasons(lifts: pd.DataFrame) -> dict[tuple[str, int], str]:
+    """Why each (audience, hour) with history would be chosen, in the words of
+    :func:`best_send_hour`."""
+    if lifts.empty:
+        return {}
+    opens = lifts.groupby("audience_id")["opens"].transform("sum").to_numpy(float)
+    return {
+        (str(a), int(h)): (
+            f"best smoothed click rate {r:.1%} at {int(h):02d}:00 "
+            f"(audience average {o:.1%} over {n:,.0f} opens)"
+        )
+        for a, h, r, o, n in zip(
+            lifts["audience_id"],
+            lifts["hour_of_day"],
+            lifts["rate"],
+            lifts["overall"],
+            opens,
+            strict=True,
+        )
+    }
+
+
 def _f(v: object) -> float | None:
     f = float(v)
-    return None if np.isnan(f) else f
+    return None if f != f else f  # NaN is not JSON
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
