@@ -14,9 +14,13 @@ measured in the same run:
 * the oracle: the allocation of the same total that maximises *true* revenue within the
   same guardrails (max shift around last period), found on the true curves.
 
+A third column runs the product's optimiser on the true curves (cost shock included): the
+gap between it and the plan is the response model's error, not the optimiser's.
+
 ``capture = (plan - baseline) / (oracle - baseline)``: the share of the best achievable
-uplift the plan realises. Each world is planned twice: under the default policy (max shift
-30%) and with the shift limit lifted (100%), where the oracle has the most room.
+uplift the plan realises. Each world is planned under the default policy (max shift 30%) and
+with the shift limit loosened (60%) and lifted (100%), where the oracle has the most room and
+response-model error shows most.
 
 By default the observed KPIs are the simulator's per-channel daily draws (what
 ``marts.fct_channel_kpis_daily`` measures, without running dbt). ``--pipeline`` instead runs
@@ -34,6 +38,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 os.environ.setdefault("MARKETING_OPS_DEMO", "1")
@@ -100,6 +105,26 @@ def plan_amounts(home, as_of: date, kpis: pd.DataFrame, curves: pd.DataFrame, sh
     return dict(zip(rows["channel"], rows["amount"].astype(float), strict=True)), budget
 
 
+def true_curve_amounts(truth, budget, last: dict[str, float], nxt: date) -> dict[str, float]:
+    """The same optimiser on the true curves (cost shock folded into the half-saturation):
+    separates the optimiser's own shortfall from the response model's."""
+    from marketing_ops.decisioning import plan_budget
+    from marketing_ops.forecasting.curves import ResponseCurve
+
+    curves, carry = {}, {}
+    prior = truth.daily[truth.daily["date"] < nxt.isoformat()]
+    for c in PAID:
+        t = truth.curves[c]
+        m = truth.world.cost_multiplier(c, nxt)
+        curves[c] = ResponseCurve(
+            c, t.decay, t.half_saturation * m, t.shape, t.max_response, t.value_per_conversion
+        )
+        carry[c] = float(prior.loc[prior["channel"] == c, "adstock"].iloc[-1]) * m
+    index = np.array([truth.world.index(nxt + timedelta(days=i)) for i in range(7)])
+    plan = plan_budget(curves, last, {c: index for c in PAID}, carry, budget)
+    return plan.amounts
+
+
 def pipeline_amounts(home, start: date, end: date) -> dict[str, float]:
     """Run the whole Dagster flow and read the budget rows the decision asset wrote."""
     from marketing_ops.lib.runs import prepare_instance, run_window
@@ -151,15 +176,20 @@ def main() -> None:
         t0 = time.perf_counter()
         curves = None if args.pipeline else curve_rows(kpis, end)
         fit_s = time.perf_counter() - t0
-        for shift in (30.0, 100.0):
+        for shift in (30.0, 60.0, 100.0):
             t0 = time.perf_counter()
             if args.pipeline:
                 if shift != 30.0:
                     continue  # the pipeline plans with the policy files as they are
                 amounts = pipeline_amounts(home, start, end)
             else:
-                amounts, _ = plan_amounts(home, end, kpis, curves, shift)
+                amounts, budget = plan_amounts(home, end, kpis, curves, shift)
             plan_s = time.perf_counter() - t0
+            if args.pipeline:
+                from marketing_ops.decisioning import load_policies
+
+                budget = load_policies(home.policies).budget
+            ideal = true_curve_amounts(truth, budget, last, nxt)
             amounts = {c: amounts.get(c, 0.0) for c in PAID}
             bounds = {c: (last[c] * (1 - shift / 100), last[c] * (1 + shift / 100)) for c in PAID}
             oracle = truth.oracle_allocation(total, 7, nxt, bounds)
@@ -168,6 +198,8 @@ def main() -> None:
             r_oracle = truth.expected_revenue(oracle, nxt, 7)
             uplift = r_oracle - r_last
             capture = (r_plan - r_last) / uplift if uplift > 1e-6 else float("nan")
+            r_ideal = truth.expected_revenue(ideal, nxt, 7)
+            ideal_capture = (r_ideal - r_last) / uplift if uplift > 1e-6 else float("nan")
             inside = (
                 all(
                     bounds[c][0] - 1e-3 * total <= amounts[c] <= bounds[c][1] + 1e-3 * total
@@ -185,6 +217,7 @@ def main() -> None:
                     "oracle uplift": uplift,
                     "plan uplift": r_plan - r_last,
                     "capture": capture,
+                    "capture on true curves": ideal_capture,
                     "guardrails": "held" if inside else "VIOLATED",
                     "sim s": sim_s,
                     "fit s": fit_s,
@@ -202,7 +235,8 @@ def main() -> None:
     shown = frame.copy()
     for col in money:
         shown[col] = shown[col].map(lambda v: f"{v:,.0f}")
-    shown["capture"] = shown["capture"].map(lambda v: f"{v:.1%}")
+    for col in ("capture", "capture on true curves"):
+        shown[col] = shown[col].map(lambda v: f"{v:.1%}")
     for col in ("sim s", "fit s", "plan s"):
         shown[col] = shown[col].map(lambda v: f"{v:.1f}")
     mode = "whole Dagster pipeline" if args.pipeline else "observed daily KPIs, product fitter"
@@ -214,13 +248,16 @@ def main() -> None:
     print()
     for r in results:
         print(f"{r['world']:<40} {r['max shift']:>5}: {r['split']}")
-    ok = frame["capture"].min() >= 0.9 and (frame["guardrails"] == "held").all()
-    print(
-        f"\nminimum capture {frame['capture'].min():.1%} (target >= 90%), "
-        f"mean {frame['capture'].mean():.1%}; guardrails held in "
-        f"{int((frame['guardrails'] == 'held').sum())}/{len(frame)} plans: "
-        f"{'PASS' if ok else 'FAIL'}"
-    )
+    held = int((frame["guardrails"] == "held").sum())
+    print(f"\nguardrails held in {held}/{len(frame)} plans")
+    for shift, g in frame.groupby("max shift", sort=False):
+        ok = g["capture"].min() >= 0.9
+        print(
+            f"max shift {shift:>4}: capture min {g['capture'].min():.1%}, mean "
+            f"{g['capture'].mean():.1%} (optimiser on true curves: min "
+            f"{g['capture on true curves'].min():.1%}); target >= 90% in every world: "
+            f"{'PASS' if ok else 'FAIL'}" + ("  <- the default policy" if shift == "30%" else "")
+        )
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ CHOICE_COLUMNS = [
     "scheduled_for",
     "send_hour",
     "propensity",
+    "confidence",  # P(the chosen asset's click rate >= the audience's typical eligible asset)
     "expected_ctr",
     "ctr_lower",
     "ctr_upper",
@@ -483,6 +484,14 @@ def choose_content(
     group = pd.factorize(kept["audience_id"])[0]
     a, b, _, _ = posterior_parameters(kept, policy.exploration.prior_strength)
     wins = thompson_probabilities(group, a, b)
+    # confidence that a send is not a poor one: P(its click rate >= the mean of the posterior
+    # means of the audience's eligible assets); an unknown asset sits near 0.5, a known-bad
+    # one (drawn only through the exploration floor) near 0
+    means = a / (a + b)
+    typical = np.add.reduceat(means, _group_starts(group)) / np.diff(
+        np.r_[_group_starts(group), len(means)]
+    )
+    confidence = special.betaincc(a, b, typical[group])
     p = grouped_bounded_propensities(
         group, wins, policy.exploration.min_propensity, policy.exploration.max_share
     )
@@ -547,6 +556,7 @@ def choose_content(
             "scheduled_for": datetime.combine(send_day, time(hour)).isoformat(),
             "send_hour": hour,
             "propensity": float(p[pick]),
+            "confidence": float(confidence[pick]),
             **{c: float(col[c][pick]) for c in _SCORES},
             "consented_size": float(size[pick]),
             "readiness": readiness[pick],
@@ -652,6 +662,7 @@ def _hold(audience: str | None, channel: str, reason: str, rules: list[str]) -> 
         "scheduled_for": None,
         "send_hour": None,
         "propensity": 1.0,
+        "confidence": 0.0,
         "cost": 0.0,
         "consented_size": 0.0,
         "readiness": None,

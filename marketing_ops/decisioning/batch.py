@@ -260,11 +260,7 @@ def _content_rows(choices: pd.DataFrame, policies: PolicySet) -> list[dict]:
         if c["action"] != "send":
             rows.append(_hold_row(c))
             continue
-        confidence = (
-            0.0
-            if c["expected_ctr"] <= 0
-            else max(0.0, 1.0 - (c["ctr_upper"] - c["ctr_lower"]) / c["expected_ctr"])
-        )
+        confidence = float(c["confidence"])
         waits = []
         if c["consented_size"] > thresholds.audience_size:
             waits.append(

@@ -108,7 +108,10 @@ def decide(
     """Plan next period's budget, choose content and send time, and assemble the batch."""
     budget = policies.budget
     curves, samples = curves_as_of(inputs.curve_rows)
-    paid = curves  # every channel with a fitted spend-response curve gets a budget line
+    # The plan covers the channels the budget policy lists (paid media); email's cost follows
+    # the content decisions, not a budget. No list: every channel with a curve.
+    listed = set(budget.channels)
+    paid = {c: v for c, v in curves.items() if not listed or c in listed}
     last = last_period_spend(inputs.kpis, as_of, budget.period_days)
     index = seasonal_index_as_of(inputs.forecasts, paid, budget.period_days)
     carry = carry_in_adstock(inputs.kpis, paid)
