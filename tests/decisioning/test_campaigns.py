@@ -120,3 +120,38 @@ def test_locked_channel_keeps_its_campaign_split() -> None:
     assert lines["S1"].amount == pytest.approx(4200.0) and lines["S2"].amount == pytest.approx(
         2800.0
     )
+
+
+def test_closed_loop_spends_the_sum_of_the_latest_plans_campaign_rows(tmp_path) -> None:
+    """The simulator executes campaign-level rows as their channel's total, and a newer plan
+    replaces an older one covering the same day (rather than adding to it)."""
+    from marketing_ops.config import data_home
+    from marketing_ops.simulator import WorldConfig, generate_history, load_ground_truth
+    from marketing_ops.simulator.market import simulate_outcomes
+
+    home = data_home(tmp_path / "loop").ensure()
+    generate_history(home, WorldConfig(seed=3, start=date(2025, 3, 1), days=30, contacts=60))
+    start = date(2025, 3, 31)
+    rows = [
+        ("D-old", start - timedelta(days=1), 70_000.0),  # yesterday's plan, still running
+        ("D-s1", start, 4_200.0),
+        ("D-s2", start, 2_800.0),
+    ]
+    executed = pd.DataFrame(
+        [
+            {
+                "decision_id": d,
+                "action_type": "budget_allocation",
+                "channel": "paid_search",
+                "audience_id": None,
+                "asset_id": None,
+                "scheduled_for": first.isoformat(),
+                "amount": amount,
+            }
+            for d, first, amount in rows
+        ]
+    )
+    simulate_outcomes(home, executed, start, 2)
+    daily = load_ground_truth(home).daily
+    search = daily[(daily["channel"] == "paid_search") & (daily["date"] >= start.isoformat())]
+    assert search["spend"].tolist() == pytest.approx([1_000.0, 1_000.0])
