@@ -174,11 +174,11 @@ def apply_content_rules(
         )
     if c.require_brand_safe and "brand_safe" in frame:
         fails["brand_safety"] = (
-            ~frame["brand_safe"].map(_truthy).to_numpy(bool),
+            ~_flags(frame["brand_safe"]),
             "not marked brand safe",
         )
     if "regulated_claim" in frame:
-        regulated = frame["regulated_claim"].map(_truthy).to_numpy(bool)
+        regulated = _flags(frame["regulated_claim"])
         excluded = frame["audience_id"].isin(c.regulated_claims.excluded_audiences).to_numpy()
         blocked = regulated & (excluded | (not c.regulated_claims.allowed))
         fails["regulated_claim"] = (
@@ -247,6 +247,14 @@ def apply_content_rules(
     return frame.loc[~out].reset_index(drop=True), excluded[EXCLUSION_COLUMNS].reset_index(
         drop=True
     )
+
+
+def _flags(values: pd.Series) -> np.ndarray:
+    """A yes/no column as booleans: real booleans as they are, text 'true'/'1'/'yes', and
+    anything missing as no."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.fillna(False).to_numpy(bool)
+    return values.map(_truthy).to_numpy(bool)
 
 
 def _truthy(v: object) -> bool:
@@ -513,7 +521,7 @@ def choose_content(
     audience_of = kept["audience_id"].to_numpy(object)
     size = kept["consented_size"].to_numpy(float)
     readiness = _column(kept, "readiness", None).to_numpy(object)
-    regulated = _column(kept, "regulated_claim", False).map(_truthy).to_numpy(bool)
+    regulated = _flags(_column(kept, "regulated_claim", False))
     path = _column(kept, "path", "").to_numpy(object)
     fallback = kept["fallback"].to_numpy(bool)
 
@@ -593,7 +601,7 @@ def _rules_in_words(excluded: pd.DataFrame) -> dict[str, list[str]]:
     ordered = excluded.sort_values([*keys, "asset_id"], kind="stable")
     counts = ordered.groupby(keys, sort=True).size()
     distinct = ordered.drop_duplicates([*keys, "asset_id"])
-    n_distinct = distinct.groupby(keys, sort=True).size()
+    n_distinct = distinct.groupby(keys, sort=True).size().to_dict()
     shown: dict[tuple[str, str], list[str]] = {}
     head = distinct.groupby(keys, sort=False).head(5)
     for a, r, asset in zip(head["audience_id"], head["reason"], head["asset_id"], strict=True):
