@@ -29,7 +29,7 @@ def _number(v: object, digits: int = 1) -> str:
 
 
 def _interval(pair: object, fmt) -> str:
-    if not isinstance(pair, list | tuple) or len(pair) != 2 or None in pair:
+    if not isinstance(pair, list | tuple) or len(pair) != 2 or any(_isnan(v) for v in pair):
         return "-"
     return f"{fmt(pair[0])} to {fmt(pair[1])}"
 
@@ -112,7 +112,7 @@ def rationale_markdown(row: dict, ledger: list[dict] | None = None, heading: str
     ]
     binding = rationale.get("binding_constraints") or []
     lines += ["", "**Binding constraints**"]
-    lines += [f"- {b}" for b in binding] or ["- none: the plan is free of its limits"]
+    lines += [f"- {b}" for b in binding] or ["- none"]
     lines += [
         "",
         "**Alternatives (counterfactuals)**",
