@@ -1,6 +1,7 @@
 """Budget plans against the oracle: how much of the best possible uplift the agent captures.
 
-    .venv/bin/python benchmarks/bench_decisions.py [--days 730] [--pipeline]
+    .venv/bin/python benchmarks/bench_decisions.py [--days 730] [--pipeline] [--worlds 3]
+                                                   [--end 2026-11-24]
 
 Three seeded simulator worlds (two with a mid-history shock: a channel's costs double). In
 each, the agent plans next week's paid budget exactly as the decision asset does
@@ -146,16 +147,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--pipeline", action="store_true")
+    parser.add_argument("--worlds", type=int, default=len(CASES), help="how many of the worlds")
+    parser.add_argument(
+        "--end", default="2026-11-24", help="last day of history (fixed: same worlds every run)"
+    )
     args = parser.parse_args()
 
     from marketing_ops.config import data_home
     from marketing_ops.simulator import Shock, WorldConfig, generate_history, load_ground_truth
 
-    end = date.today() - timedelta(days=1)
+    end = date.fromisoformat(args.end)
     start = end - timedelta(days=args.days - 1)
     nxt = end + timedelta(days=1)
     results = []
-    for case in CASES:
+    for case in CASES[: args.worlds]:
         home = data_home(Path(tempfile.mkdtemp(prefix="mo-bench-dec-"))).ensure()
         shock = Shock(case.shock[0], int(args.days * case.shock[1]), 2.0) if case.shock else None
         t0 = time.perf_counter()
