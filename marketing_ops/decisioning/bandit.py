@@ -350,8 +350,7 @@ def grouped_bounded_propensities(
     # best guess of each group: its first arm with the highest probability
     top = np.maximum.reduceat(p, starts)
     is_top = np.flatnonzero(p == top[gid])
-    _, first = np.unique(gid[is_top], return_index=True)
-    best = is_top[first]
+    best = is_top[_firsts(gid[is_top])]
     k = sizes.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         fl = np.minimum.reduce([np.full(len(k), floor), 1.0 / k, max_share / np.maximum(k - 1, 1)])
@@ -384,6 +383,13 @@ def bounded_propensities(thompson: np.ndarray, floor: float, max_share: float) -
     return grouped_bounded_propensities(np.zeros(len(p), int), p, floor, max_share)
 
 
+def _firsts(sorted_codes: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal codes starts (codes sorted): the first of each group."""
+    if len(sorted_codes) == 0:
+        return np.zeros(0, int)
+    return np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+
+
 def _draw(group: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Index of the arm drawn in each group, given one uniform number per group."""
     starts = _group_starts(group)
@@ -393,8 +399,7 @@ def _draw(group: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
     local = cum - (cum[starts] - p[starts])[gid]
     local[starts + sizes - 1] = np.inf  # rounding never leaves a group without a pick
     hit = np.flatnonzero(local >= u[gid])
-    _, first = np.unique(gid[hit], return_index=True)
-    return hit[first]
+    return hit[_firsts(gid[hit])]
 
 
 # ------------------------------------------------------------------ send time
@@ -524,6 +529,10 @@ def choose_content(
     regulated = _flags(_column(kept, "regulated_claim", False))
     path = _column(kept, "path", "").to_numpy(object)
     fallback = kept["fallback"].to_numpy(bool)
+    # plain Python lists (NaN as None) make building ~1M alternative entries cheap
+    asset_l, channel_l = [str(x) for x in asset], [str(x) for x in channel]
+    p_l, hour_l, by_clicks_l = p.tolist(), col["hour"].astype(int).tolist(), by_clicks.tolist()
+    alt_l = {c: [None if v != v else v for v in col[c].tolist()] for c in _ALT_SCORES}
 
     rows: dict[str, dict] = {}
     for s, k, pick in zip(starts, sizes, picks, strict=True):
@@ -535,13 +544,13 @@ def choose_content(
             hour_reason = f"no engagement history: default {hour:02d}:00"
         alternatives = [
             {
-                "asset_id": str(asset[j]),
-                "channel": str(channel[j]),
-                "propensity": float(p[j]),
-                "send_hour": int(col["hour"][j]),
-                **{c: _f(col[c][j]) for c in _ALT_SCORES},
+                "asset_id": asset_l[j],
+                "channel": channel_l[j],
+                "propensity": p_l[j],
+                "send_hour": hour_l[j],
+                **{c: alt_l[c][j] for c in _ALT_SCORES},
             }
-            for j in by_clicks[s : s + k]
+            for j in by_clicks_l[s : s + k]
             if j != pick
         ]
         lo, hi = np.searchsorted(slot_arm, [pick, pick + 1])
