@@ -1,6 +1,6 @@
 """Score and optimise a million candidate content actions, against a serial-loop baseline.
 
-    .venv/bin/python benchmarks/bench_candidates.py [--audiences 10000] [--assets 24]
+    .venv/bin/python benchmarks/bench_candidates.py [--audiences 10200] [--assets 24]
                                                     [--baseline-audiences 60]
 
 A candidate action is (audience, asset, channel, send hour). The synthetic market has
@@ -126,7 +126,7 @@ def serial_baseline(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--audiences", type=int, default=10_000)
+    parser.add_argument("--audiences", type=int, default=10_200)
     parser.add_argument("--assets", type=int, default=24)
     parser.add_argument("--baseline-audiences", type=int, default=60)
     args = parser.parse_args()
