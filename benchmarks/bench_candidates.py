@@ -1,6 +1,6 @@
 """Score and optimise a million candidate content actions, against a serial-loop baseline.
 
-    .venv/bin/python benchmarks/bench_candidates.py [--audiences 10200] [--assets 24]
+    .venv/bin/python benchmarks/bench_candidates.py [--audiences 11000] [--assets 24]
                                                     [--baseline-audiences 60]
 
 A candidate action is (audience, asset, channel, send hour). The synthetic market has
@@ -55,8 +55,10 @@ def market(audiences: int, assets: int, seed: int = 0) -> tuple[pd.DataFrame, pd
     sends = rng.choice([0, 200, 2_000, 20_000], size=n, p=[0.15, 0.35, 0.35, 0.15])
     clicks = rng.binomial(sends, true_ctr)
     conversions = rng.binomial(clicks, 0.08)
-    asset_status = rng.choice(["approved", "pending"], size=assets, p=[0.92, 0.08])
-    asset_safe = rng.random(assets) > 0.03
+    # asset facts from their own stream, so they do not change with the number of audiences
+    facts = np.random.default_rng([seed, 1])
+    asset_status = facts.choice(["approved", "pending"], size=assets, p=[0.92, 0.08])
+    asset_safe = facts.random(assets) > 0.03
     idx = np.tile(np.repeat(np.arange(assets), 2), audiences)
     last_seen = pd.Timestamp("2026-06-01") + pd.to_timedelta(rng.integers(0, 175, n), unit="D")
     candidates = pd.DataFrame(
@@ -126,7 +128,7 @@ def serial_baseline(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--audiences", type=int, default=10_200)
+    parser.add_argument("--audiences", type=int, default=11_000)
     parser.add_argument("--assets", type=int, default=24)
     parser.add_argument("--baseline-audiences", type=int, default=60)
     args = parser.parse_args()
