@@ -1,6 +1,6 @@
 """Score and optimise a million candidate content actions, against a serial-loop baseline.
 
-    .venv/bin/python benchmarks/bench_candidates.py [--audiences 11000] [--assets 24]
+    .venv/bin/python benchmarks/bench_candidates.py [--audiences 12000] [--assets 24]
                                                     [--baseline-audiences 60]
 
 A candidate action is (audience, asset, channel, send hour). The synthetic market has
@@ -128,7 +128,7 @@ def serial_baseline(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--audiences", type=int, default=11_000)
+    parser.add_argument("--audiences", type=int, default=12_000)
     parser.add_argument("--assets", type=int, default=24)
     parser.add_argument("--baseline-audiences", type=int, default=60)
     args = parser.parse_args()
