@@ -126,8 +126,10 @@ def true_curve_amounts(truth, budget, last: dict[str, float], nxt: date) -> dict
     return plan.amounts
 
 
-def pipeline_amounts(home, start: date, end: date) -> dict[str, float]:
-    """Run the whole Dagster flow and read the budget rows the decision asset wrote."""
+def pipeline_amounts(home, start: date, end: date) -> tuple[dict[str, float], dict[str, float]]:
+    """Run the whole Dagster flow; the budget rows the decision asset wrote, and last
+    period's spend as the warehouse measured it (platform-reported cost, which the guardrails
+    are judged against; the simulator's reported cost differs slightly from true spend)."""
     from marketing_ops.lib.runs import prepare_instance, run_window
     from marketing_ops.warehouse import connect
 
@@ -140,7 +142,12 @@ def pipeline_amounts(home, start: date, end: date) -> dict[str, float]:
             "where action_type = 'budget_allocation' and as_of = ? group by channel",
             [end],
         ).fetchall()
-    return {c: float(a) for c, a in rows}
+        seen = con.execute(
+            "select channel, sum(spend) from marts.fct_channel_kpis_daily "
+            "where date_day > ? and date_day <= ? group by channel",
+            [end - timedelta(days=7), end],
+        ).fetchall()
+    return {c: float(a) for c, a in rows}, {c: float(a) for c, a in seen}
 
 
 def main() -> None:
@@ -183,10 +190,11 @@ def main() -> None:
         fit_s = time.perf_counter() - t0
         for shift in (30.0, 60.0, 100.0):
             t0 = time.perf_counter()
+            seen: dict[str, float] = {}
             if args.pipeline:
                 if shift != 30.0:
                     continue  # the pipeline plans with the policy files as they are
-                amounts = pipeline_amounts(home, start, end)
+                amounts, seen = pipeline_amounts(home, start, end)
             else:
                 amounts, budget = plan_amounts(home, end, kpis, curves, shift)
             plan_s = time.perf_counter() - t0
@@ -205,12 +213,17 @@ def main() -> None:
             capture = (r_plan - r_last) / uplift if uplift > 1e-6 else float("nan")
             r_ideal = truth.expected_revenue(ideal, nxt, 7)
             ideal_capture = (r_ideal - r_last) / uplift if uplift > 1e-6 else float("nan")
+            # guardrails are judged on last period as the agent saw it
+            seen_last = {c: seen.get(c, 0.0) for c in PAID} if args.pipeline else last
+            seen_total = sum(seen_last.values())
             inside = (
                 all(
-                    bounds[c][0] - 1e-3 * total <= amounts[c] <= bounds[c][1] + 1e-3 * total
+                    seen_last[c] * (1 - shift / 100) - 1e-3 * seen_total
+                    <= amounts[c]
+                    <= seen_last[c] * (1 + shift / 100) + 1e-3 * seen_total
                     for c in PAID
                 )
-                and abs(sum(amounts.values()) - total) <= 1e-3 * total
+                and abs(sum(amounts.values()) - seen_total) <= 1e-3 * seen_total
             )
             results.append(
                 {
