@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketing_ops.cli_decisions import explain
 from marketing_ops.cli_forecasts import forecasts_app
 from marketing_ops.cli_graph import graph_app
 from marketing_ops.config import PROJECT_ROOT, data_home
@@ -157,6 +158,9 @@ def decisions(
     frame = frame[frame["batch_id"] == batch_id]
     if frame.empty:
         raise typer.BadParameter(f"--batch: no batch {batch!r}")
+    from marketing_ops.decisioning import apply_approvals, read_approvals
+
+    frame = apply_approvals(frame, read_approvals(h))  # statuses as the ledger stands now
     if fmt is ExportFormat.table:
         _print_decisions(frame, limit=None)
     else:
@@ -395,6 +399,7 @@ def _print_decisions(frame, limit: int | None) -> None:
 
 
 app.add_typer(signals_app, name="signals")
+app.command()(explain)  # `marketing-ops explain DECISION_ID` (marketing_ops/cli_decisions.py)
 
 if __name__ == "__main__":
     app()

@@ -37,6 +37,15 @@ CANDIDATE_COLUMNS = [
     "asset_version",
     "data_version",
     "path",
+    # asset facts and recency, for the decision layer's compliance and fatigue rules
+    "topic",
+    "format",
+    "title",
+    "body",
+    "compliance_status",
+    "brand_safe",
+    "regulated_claim",
+    "last_seen_at",
 ]
 
 
@@ -131,7 +140,15 @@ RETURN au.audience_id AS audience_id,
        coalesce(e.ctr, 0.0) AS ctr,
        a.readiness AS readiness,
        r.sends_per_contact_7d AS sends_per_contact_7d,
-       a.data_version AS data_version
+       a.data_version AS data_version,
+       a.topic AS topic,
+       a.format AS format,
+       a.title AS title,
+       a.body AS body,
+       a.compliance_status AS compliance_status,
+       a.brand_safe AS brand_safe,
+       a.regulated_claim AS regulated_claim,
+       e.last_seen_at AS last_seen_at
 ORDER BY audience_id, asset_id
 """
 

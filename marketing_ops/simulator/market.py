@@ -674,11 +674,19 @@ def simulate_outcomes(
         day = start + timedelta(days=i)
         day_index = (day - world.config.start).days
         spend, tags = dict(last_spend), {}
+        # per channel, the latest plan covering the day wins; its rows (one per campaign
+        # when planned per campaign) add up to the channel's spend
+        active: dict[str, list[tuple[date, float, str]]] = {}
         for row in budget.itertuples():
             first = date.fromisoformat(str(row.scheduled_for)[:10])
             if first <= day < first + timedelta(days=7) and row.channel in spend:
-                spend[row.channel] = float(row.amount) / 7.0
-                tags[row.channel] = row.decision_id
+                active.setdefault(row.channel, []).append(
+                    (first, float(row.amount), row.decision_id)
+                )
+        for channel, rows in active.items():
+            latest = [r for r in rows if r[0] == max(r[0] for r in rows)]
+            spend[channel] = sum(r[1] for r in latest) / 7.0
+            tags[channel] = latest[0][2]
         email = []
         for row in content.itertuples():
             when = pd.Timestamp(row.scheduled_for)
