@@ -18,6 +18,13 @@ from marketing_ops.measurement.experiments import (
     experiment_report,
     sample_ratio_mismatch,
 )
+from marketing_ops.measurement.kpis import (
+    DAILY_COLUMNS,
+    KPI_COLUMNS,
+    decision_days,
+    kpi_rollup,
+    uplift_vs_holdout,
+)
 from marketing_ops.measurement.ope import (
     LOG_COLUMNS,
     GateDecision,
@@ -38,7 +45,9 @@ from marketing_ops.measurement.outcomes import (
 )
 
 __all__ = [
+    "DAILY_COLUMNS",
     "DRIFT_COLUMNS",
+    "KPI_COLUMNS",
     "FORECAST_ERROR_COLUMNS",
     "LOG_COLUMNS",
     "OUTCOME_COLUMNS",
@@ -51,6 +60,7 @@ __all__ = [
     "always_valid",
     "assign_arms",
     "compare_arms",
+    "decision_days",
     "decision_outcomes",
     "deterministic_policy",
     "distribution_shift",
@@ -60,9 +70,11 @@ __all__ = [
     "experiment_report",
     "forecast_error",
     "greedy_candidate",
+    "kpi_rollup",
     "logged_content_decisions",
     "ope_gate",
     "population_stability_index",
     "reward_model",
     "sample_ratio_mismatch",
+    "uplift_vs_holdout",
 ]
