@@ -37,6 +37,11 @@ AGENT_TABLES: dict[str, str] = {
     "agent.executions": "as_of",
     "agent.decision_outcomes": "as_of",
     "agent.forecast_error": "as_of",
+    # closing the loop (issue 8): rollbacks are scoped by the batch they undo
+    "agent.rollbacks": "batch_id",
+    "agent.decision_kpis": "as_of",
+    "agent.drift": "as_of",
+    "agent.policy_evaluations": "as_of",
 }
 
 _READABLE = {
@@ -54,6 +59,7 @@ _READABLE = {
     "raw.meta_ads",
     "raw.file_log",
     "raw.rejects",
+    "raw.email_events",
     *AGENT_TABLES,
 }
 
