@@ -126,6 +126,10 @@ def replace_partition(
     scope_column = AGENT_TABLES[table]
     schema = table.split(".")[0]
     con.execute(f"create schema if not exists {schema}")
+    if frame.empty and not table_exists(con, table):
+        # an empty frame has no column types: a table created from it gets NULL-typed
+        # columns that refuse every later row; wait for the first real rows instead
+        return 0
     con.register("_incoming", frame)
     try:
         con.execute("begin transaction")

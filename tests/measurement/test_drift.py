@@ -85,3 +85,27 @@ def test_psi_grows_with_the_shift(shift, expect_large) -> None:
     ref = rng.normal(0, 1, 2000)
     psi = population_stability_index(ref, rng.normal(shift, 1, 2000))
     assert (psi > 0.25) is expect_large
+
+
+def test_drift_sensor_requests_a_refit_only_when_the_offramp_fired(dbt_manifest) -> None:
+    """One sensor tick per drift materialisation: a crossed report asks for the forecasts
+    of that day to be re-fitted, tagged with why; a quiet one asks for nothing."""
+    import dagster as dg
+
+    from marketing_ops.defs.learning.sensors import DRIFT, REASON_TAG, drift_offramp_sensor
+    from marketing_ops.lib.runs import load_definitions
+
+    repo = load_definitions()
+
+    with dg.instance_for_test() as instance:
+        for day, scopes in (("2026-11-20", ""), ("2026-11-21", "channel:paid_search")):
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(
+                    asset_key=DRIFT, partition=day, metadata={"offramp_scopes": scopes}
+                )
+            )
+        ctx = dg.build_sensor_context(instance=instance, definitions=repo)
+        result = drift_offramp_sensor.evaluate_tick(ctx)
+    requests = result.run_requests or []
+    assert [r.partition_key for r in requests] == ["2026-11-21"]
+    assert "channel:paid_search" in requests[0].tags[REASON_TAG]
