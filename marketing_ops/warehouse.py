@@ -77,10 +77,11 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
-    row = con.execute(
+    rows = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, name],
-    ).fetchone()
+    ).fetchall()  # fetch to the end: an unfinished result blocks the next register()
+    row = rows[0] if rows else None
     return bool(row and row[0])
 
 
