@@ -67,10 +67,13 @@ def test_a_short_closed_loop_continues_the_world(flow_world, tmp_path) -> None:
 
     # the simulator ran the executed budget and tagged its outcomes with the decision ids
     budget = executed[executed["action_type"] == "budget_allocation"].set_index("channel")
-    search = pd.read_csv(home.inbox / "google_ads" / f"google_ads_{result.start}.csv")
+    # accepted files are archived as <sha256>__<name> once ingested
+    (search_file,) = home.archive.rglob(f"*google_ads_{result.start}.csv")
+    search = pd.read_csv(search_file)
     spent = search[search["Campaign"].str.startswith("SEARCH")]["Cost"].sum()
     assert spent == pytest.approx(budget.loc["paid_search", "amount"] / 7, rel=0.15)
-    ga4 = (home.inbox / "ga4" / f"ga4_{result.start}.jsonl").read_text()
+    (ga4_file,) = home.archive.rglob(f"*ga4_{result.start}.jsonl")
+    ga4 = ga4_file.read_text()
     assert budget.loc["paid_search", "decision_id"] in ga4
 
     # ...and the product measured those days back into the marts
