@@ -374,7 +374,19 @@ def run_loop(
     events: list[str] = []
     executed_all: list[pd.DataFrame] = []
     units: list[dict] = []
+    # Sends per audience and day, to hold the weekly frequency cap between graph rebuilds
+    # (the graph counts sends as of its last build only), seeded with the last week before
+    # the loop.
     sends_by_audience: dict[str, list[date]] = {}
+    before = _read(
+        home,
+        "marts.fct_audience_email_daily",
+        date_column="date_day",
+        start=start - timedelta(days=7),
+        end=start - timedelta(days=1),
+    )
+    for r in before[before["sends"] > 0].itertuples() if len(before) else []:
+        sends_by_audience.setdefault(r.audience_id, []).append(pd.Timestamp(r.date_day).date())
     curves, samples, plan = {}, {}, None
     refit_needed = True
     for i in range(cfg.days):
@@ -435,9 +447,9 @@ def run_loop(
                 reader,
                 channel="email",
                 suppressed_audiences=tuple(policies.content.suppressed_audiences),
-                frequency_cap_per_week=policies.content.frequency_cap_per_week,
+                frequency_cap_per_week=None,  # held below with sends up to yesterday
             )
-        # the graph is as of the last measure: enforce the weekly cap on the loop's own sends
+        # the graph is as of the last measure: hold the weekly cap with the sends up to today
         cap = policies.content.frequency_cap_per_week
         recent_sends = {
             a: sum(1 for s in v if s > day - timedelta(days=7))
