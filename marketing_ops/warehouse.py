@@ -37,6 +37,11 @@ AGENT_TABLES: dict[str, str] = {
     "agent.executions": "as_of",
     "agent.decision_outcomes": "as_of",
     "agent.forecast_error": "as_of",
+    # closing the loop (issue 8): rollbacks are scoped by the batch they undo
+    "agent.rollbacks": "batch_id",
+    "agent.decision_kpis": "as_of",
+    "agent.drift": "as_of",
+    "agent.policy_evaluations": "as_of",
 }
 
 _READABLE = {
@@ -57,6 +62,7 @@ _READABLE = {
     "raw.meta_ads",
     "raw.file_log",
     "raw.rejects",
+    "raw.email_events",
     *AGENT_TABLES,
 }
 
@@ -74,10 +80,11 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
-    row = con.execute(
+    rows = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, name],
-    ).fetchone()
+    ).fetchall()  # fetch to the end: an unfinished result blocks the next register()
+    row = rows[0] if rows else None
     return bool(row and row[0])
 
 
@@ -123,6 +130,10 @@ def replace_partition(
     scope_column = AGENT_TABLES[table]
     schema = table.split(".")[0]
     con.execute(f"create schema if not exists {schema}")
+    if frame.empty and not table_exists(con, table):
+        # an empty frame has no column types: a table created from it gets NULL-typed
+        # columns that refuse every later row; wait for the first real rows instead
+        return 0
     con.register("_incoming", frame)
     try:
         con.execute("begin transaction")
