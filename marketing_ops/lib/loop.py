@@ -237,11 +237,13 @@ def _graph(home: DataHome, day: date) -> None:
     """Rebuild the knowledge graph as of ``day`` by calling the graph asset itself."""
     import dagster as dg
 
-    from marketing_ops.defs.knowledge_graph.assets import knowledge_graph
+    from marketing_ops.defs.knowledge_graph.assets import KnowledgeGraphConfig, knowledge_graph
     from marketing_ops.defs.resources import StoreResource
 
     knowledge_graph(
         dg.build_asset_context(partition_key=day.isoformat()),
+        # the loop never retrieves content by meaning: no embeddings to compute
+        config=KnowledgeGraphConfig(semantic="off"),
         store=StoreResource(home_root=str(home.root)),
     )
 
@@ -312,10 +314,10 @@ def run_loop(
         read_approvals,
         scoped_autonomy,
     )
-    from marketing_ops.defs.decisions.assets import carry_in_adstock
+    from marketing_ops.decisioning.decide import carry_in_adstock
     from marketing_ops.defs.resources import ConnectorsResource
     from marketing_ops.execution import execute_batch
-    from marketing_ops.forecasting import fit_response_curves
+    from marketing_ops.forecasting import demand_index, fit_response_curves
     from marketing_ops.graph import GraphReader, eligible_candidates
     from marketing_ops.lib.runs import prepare_instance
     from marketing_ops.measurement import (
@@ -424,7 +426,10 @@ def run_loop(
         if i % PERIOD_DAYS == 0:
             if refit_needed or not curves:
                 fitted = fit_response_curves(
-                    kpis, channels=PAID, bootstrap=cfg.curve_bootstrap, seed=i
+                    kpis,
+                    demand_index(kpis, as_of, PERIOD_DAYS),
+                    channels=PAID,
+                    bootstrap=cfg.curve_bootstrap,
                 )
                 curves = {c: f.curve for c, f in fitted.items()}
                 samples = {c: f.samples for c, f in fitted.items()}

@@ -177,7 +177,9 @@ def _distribution_crossed(shift: dict, drop: float, t: DriftThresholds) -> bool:
     )
 
 
-def _fit_curve(h: pd.DataFrame, ref: pd.Series, channel: str) -> ResponseCurve | None:
+def _fit_curve(
+    h: pd.DataFrame, ref: pd.Series, channel: str, index: np.ndarray
+) -> ResponseCurve | None:
     """A curve over every day up to as-of, as the forecasts stage fits it: fitting on the
     reference window alone would judge recent days at spend levels the curve never saw
     (a saturation misfit looks like an efficiency drop). A shock still shows: a curve has
@@ -191,7 +193,7 @@ def _fit_curve(h: pd.DataFrame, ref: pd.Series, channel: str) -> ResponseCurve |
         return None
     conv = r["conversions"].sum()
     vpc = float(r["revenue"].sum() / conv) if conv > 0 else 0.0
-    return fit_channel(r["conversions"], r["spend"], r["date_day"], vpc, channel).curve
+    return fit_channel(r["conversions"], r["spend"], index, vpc, channel).curve
 
 
 def _calibrated(
@@ -280,9 +282,10 @@ def drift_report(
             continue
         ref, cur = _windows(h["date_day"], as_of, t)
         scope = f"channel:{channel}"
-        curve = (curves or {}).get(channel) or _fit_curve(h, ref, channel)
+        index = _index_for(season, h["date_day"])
+        curve = (curves or {}).get(channel) or _fit_curve(h, ref, channel, index)
         if curve is not None:
-            predicted = _calibrated(curve, h, ref.to_numpy(), _index_for(season, h["date_day"]))
+            predicted = _calibrated(curve, h, ref.to_numpy(), index)
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(
                     predicted > 0, h["conversions"].to_numpy(float) / predicted, np.nan

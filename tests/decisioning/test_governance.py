@@ -22,7 +22,7 @@ from marketing_ops.decisioning import DECISION_COLUMNS, read_approvals
 from marketing_ops.defs.decisions.approvals import record_approval, set_autonomy
 from marketing_ops.defs.decisions.assets import decision_batch
 from marketing_ops.defs.execution.assets import executed_actions
-from marketing_ops.defs.resources import StoreResource
+from marketing_ops.defs.resources import ConnectorsResource, StoreResource
 from marketing_ops.warehouse import connect, replace_partition
 
 from .world import AS_OF, build_batch, with_autonomy
@@ -51,7 +51,9 @@ def _outbox(home) -> set[str]:
 
 def _execute(store: StoreResource) -> None:
     result = dg.materialize(
-        [executed_actions], partition_key=AS_OF.isoformat(), resources={"store": store}
+        [executed_actions],
+        partition_key=AS_OF.isoformat(),
+        resources={"store": store, "connectors": ConnectorsResource()},
     )
     assert result.success
 

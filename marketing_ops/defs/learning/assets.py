@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from marketing_ops.decisioning import apply_offramp, scoped_autonomy
-from marketing_ops.defs.decisions.assets import curves_as_of
+from marketing_ops.decisioning.decide import curves_as_of
 from marketing_ops.defs.learning import sensors
 from marketing_ops.defs.partitions import as_of, daily
 from marketing_ops.defs.resources import STORE_POOL, StoreResource
