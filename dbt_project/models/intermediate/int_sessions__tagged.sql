@@ -1,8 +1,21 @@
--- One row per GA4 session with the channel its traffic source maps to. The session's tags
--- come from its first event: GA4 repeats the session's collected traffic source on its
--- events, but a later event may lack it.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='session_key',
+        pre_hook="{{ clear_window('date_day') }}",
+        on_schema_change='fail'
+    )
+}}
+
+-- One row per GA4 session, on the day it started, with the channel its traffic source maps
+-- to. The session's tags come from its first event: GA4 repeats the session's collected
+-- traffic source on its events, but a later event may lack it. Incremental per day: a run
+-- reads its days plus one on each side (a session may cross midnight) and writes the
+-- sessions that started on its days.
 with events as (
     select * from {{ ref('stg_ga4__events') }}
+    where {{ in_window('date_day', days_before=1, days_after=1) }}
 ),
 
 sessions as (
@@ -28,3 +41,4 @@ select
     sessions.*,
     {{ channel_for('sessions.traffic_source', 'sessions.traffic_medium') }} as channel
 from sessions
+where {{ in_window('sessions.date_day') }}

@@ -1,11 +1,29 @@
-"""`warehouse`: the dbt project, run through dagster-dbt, one daily partition window per run."""
+"""`warehouse`: the dbt project, run through dagster-dbt, one daily partition window per run.
+
+dbt builds in three steps so that the blocking quality gates (``checks.py``) sit between
+them and rows that fail a gate never reach a mart decisions read:
+
+1. ``warehouse_staging``: seeds and staging views, after the gates on the raw tables.
+2. ``warehouse_models``: intermediate models (among them the *audit* tables
+   ``int_conversions__deduplicated`` and ``int_channel_kpis__daily``) and the marts that read
+   no audited rows; then the gates on staging views have passed.
+3. ``warehouse_publish``: ``fct_conversions``, ``fct_channel_kpis_daily``,
+   ``fct_email_engagement`` and ``fct_attribution_daily``, once the ``marts.*`` suites passed on
+   the audit tables and the data-driven attribution weights are written.
+
+Two small Python assets sit in between: the channel grouping overrides of the data home's
+``measurement.yaml`` (before staging) and the Markov/Shapley attribution weights (before
+publishing). Each dbt step starts dbt anew (about 3 s); that is the price of gating.
+"""
 
 import json
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -15,10 +33,28 @@ from dagster_dbt import (
 
 from marketing_ops.defs.partitions import daily, partition_window
 from marketing_ops.defs.resources import STORE_POOL, StoreResource, dbt_project
+from marketing_ops.measurement.attribution import (
+    PATH_SEPARATOR,
+    PathCount,
+    data_driven_weights,
+    markov_removal_effects,
+)
+from marketing_ops.measurement.settings import MeasurementSettings, load_measurement_settings
+from marketing_ops.warehouse import read_table, replace_handoff
 
 project = dbt_project()
 # Acts only under `dagster dev`; the CLI and tests prepare the manifest once in set-up.
 project.prepare_if_dev()
+
+# dbt selections of the three steps (dbt_project.yml sets indirect selection to `buildable`,
+# so a test runs in the step that builds the last relation it reads).
+STAGING_SELECT = "resource_type:seed path:models/staging"
+MODELS_SELECT = "path:models/intermediate path:models/marts"
+PUBLISH_SELECT = "tag:publish"
+
+OVERRIDES_KEY = dg.AssetKey(["config", "channel_grouping_overrides"])
+WEIGHTS_KEY = dg.AssetKey(["attribution", "data_driven_weights"])
+PATH_COUNTS_KEY = dg.AssetKey(["intermediate", "int_journeys__path_counts"])
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -39,25 +75,168 @@ class WarehouseTranslator(DagsterDbtTranslator):
 translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def dbt_build_args(start: str, end: str) -> list[str]:
-    """The dbt command for one partition window (inclusive ISO dates)."""
-    return ["build", "--vars", json.dumps({"start_date": start, "end_date": end})]
+def dbt_build_args(start: str, end: str, settings: Mapping[str, Any] | None = None) -> list[str]:
+    """The dbt command for one partition window (inclusive ISO dates) and the measurement
+    settings (numbers only; dbt validates them again before they reach SQL)."""
+    dbt_vars = {"start_date": start, "end_date": end, **(settings or {})}
+    return ["build", "--vars", json.dumps(dbt_vars, sort_keys=True)]
 
 
-@dbt_assets(
+def _settings(store: StoreResource) -> MeasurementSettings:
+    return load_measurement_settings(store.home().root)
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
+    os.environ["MARKETING_OPS_WAREHOUSE"] = str(store.home().warehouse)
+    start, end = partition_window(context)
+    args = dbt_build_args(
+        start.isoformat(), end.isoformat(), _settings(store).attribution.dbt_vars()
+    )
+    yield from dbt.cli(args, context=context).stream()
+
+
+_dbt_step = dict(
     manifest=project.manifest_path,
     project=project,
     partitions_def=daily,
     backfill_policy=dg.BackfillPolicy.single_run(),
     dagster_dbt_translator=translator,
     pool=STORE_POOL,
-    name="warehouse_dbt",
 )
-def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
-    """Staging, intermediate and marts for the run's days (incremental delete+insert)."""
-    os.environ["MARKETING_OPS_WAREHOUSE"] = str(store.home().warehouse)
+
+
+@dbt_assets(select=STAGING_SELECT, name="warehouse_staging", **_dbt_step)
+def warehouse_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
+    """Seeds and staging views for the run's days; gated by the raw tables' suites."""
+    yield from _build(context, dbt, store)
+
+
+@dbt_assets(select=MODELS_SELECT, exclude=PUBLISH_SELECT, name="warehouse_models", **_dbt_step)
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
+    """Intermediate models, audit tables and the marts that read no audited rows, for the
+    run's days (incremental delete+insert); gated by the staging views' suites."""
+    yield from _build(context, dbt, store)
+
+
+@dbt_assets(select=PUBLISH_SELECT, name="warehouse_publish", **_dbt_step)
+def warehouse_publish(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
+    """The marts decisions read from audited rows, and the attribution mart: published only
+    after the `marts.*` suites passed on the audit tables."""
+    yield from _build(context, dbt, store)
+
+
+def _rules_frame(settings: MeasurementSettings) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "position": i,
+                "source_pattern": rule.source,
+                "medium_pattern": rule.medium,
+                "channel": rule.channel,
+                "description": rule.description,
+            }
+            for i, rule in enumerate(settings.channel_grouping, start=1)
+        ],
+        columns=["position", "source_pattern", "medium_pattern", "channel", "description"],
+    )
+
+
+def _rules_markdown(rules: pd.DataFrame) -> str:
+    if rules.empty:
+        return "No overrides: the default grouping (seeds/channel_grouping.csv) applies."
+    lines = ["| # | source | medium | channel |", "|---|---|---|---|"]
+    lines += [
+        f"| {r.position} | `{r.source_pattern}` | `{r.medium_pattern}` | {r.channel} |"
+        for r in rules.itertuples()
+    ]
+    return "\n".join(lines)
+
+
+@dg.asset(
+    key=OVERRIDES_KEY,
+    group_name="warehouse",
+    partitions_def=daily,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=STORE_POOL,
+    kinds={"duckdb"},
+)
+def channel_grouping_overrides(context: dg.AssetExecutionContext, store: StoreResource):
+    """The channel grouping rules of the data home's measurement.yaml, tried before the
+    default GA4-like rules (dbt_project/seeds/channel_grouping.csv). Validated first: a
+    mistake stops the run with the file and field named."""
+    settings = _settings(store)
+    rules = _rules_frame(settings)
+    with store.warehouse() as con:
+        replace_handoff(con, "config.channel_grouping_overrides", rules)
+    return dg.MaterializeResult(
+        metadata={
+            "override_rules": len(rules),
+            "rules": dg.MetadataValue.md(_rules_markdown(rules)),
+            "attribution_settings": dg.MetadataValue.json(
+                settings.attribution.model_dump(mode="json")
+            ),
+        }
+    )
+
+
+@dg.asset(
+    key=WEIGHTS_KEY,
+    group_name="warehouse",
+    deps=[PATH_COUNTS_KEY],
+    partitions_def=daily,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=STORE_POOL,
+    kinds={"python", "duckdb"},
+)
+def data_driven_attribution_weights(context: dg.AssetExecutionContext, store: StoreResource):
+    """Markov removal-effect and Shapley shares per day and converting channel set, each day
+    fitted on the journeys of its trailing training window (measurement.yaml,
+    `attribution.training_days`); fct_attribution_daily turns them into credits."""
+    training_days = _settings(store).attribution.training_days
     start, end = partition_window(context)
-    yield from dbt.cli(dbt_build_args(start.isoformat(), end.isoformat()), context=context).stream()
+    with store.warehouse() as con:
+        counts = read_table(
+            con,
+            "intermediate.int_journeys__path_counts",
+            date_column="date_day",
+            start=start - timedelta(days=training_days - 1),
+            end=end,
+        )
+        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        weights = data_driven_weights(counts, days, training_days)
+        replace_handoff(con, "attribution.data_driven_weights", weights, start, end)
+    # What the last day's Markov model says, for people reading the run.
+    recent = (
+        counts[pd.to_datetime(counts["date_day"]).dt.date > end - timedelta(days=training_days)]
+        if len(counts)
+        else counts
+    )
+    effects = (
+        markov_removal_effects(
+            PathCount(tuple(p.split(PATH_SEPARATOR)), int(j), int(c))
+            for p, j, c in recent[["path", "journeys", "conversions"]].itertuples(index=False)
+        )
+        if len(recent)
+        else {}
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "weight_rows": len(weights),
+            "channel_sets": int(weights["channel_set"].nunique()) if len(weights) else 0,
+            "training_days": training_days,
+            "removal_effects_last_day": dg.MetadataValue.json(
+                {k: round(v, 4) for k, v in sorted(effects.items())}
+            ),
+        }
+    )
 
 
-defs = dg.Definitions(assets=[warehouse_dbt])
+defs = dg.Definitions(
+    assets=[
+        channel_grouping_overrides,
+        warehouse_staging,
+        warehouse_models,
+        data_driven_attribution_weights,
+        warehouse_publish,
+    ]
+)
