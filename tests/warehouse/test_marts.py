@@ -57,7 +57,10 @@ def test_sources_carry_dagster_asset_keys(built_warehouse) -> None:
     assert raw["ga4_events"] == ["raw", "ga4"]
     assert raw["google_ads"] == ["raw", "google_ads"]
     assert len(raw) == 8 and all(k[0] == "raw" for k in raw.values())
-    assert keys[("config", "channel_grouping_overrides")] == ["config", "channel_grouping_overrides"]
+    assert keys[("config", "channel_grouping_overrides")] == [
+        "config",
+        "channel_grouping_overrides",
+    ]
     assert keys[("attribution", "data_driven_weights")] == ["attribution", "data_driven_weights"]
 
 
