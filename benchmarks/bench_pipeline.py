@@ -22,6 +22,11 @@ os.environ.setdefault("MARKETING_OPS_DEMO", "1")
 STEP_GROUPS = {
     "raw": "signals",
     "warehouse_dbt": "warehouse",
+    "warehouse_staging": "warehouse",
+    "warehouse_models": "warehouse",
+    "warehouse_publish": "warehouse",
+    "config": "warehouse",
+    "attribution": "warehouse",
     "graph": "knowledge_graph",
     "forecasts": "forecasts",
     "decisions": "decisions",

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketing_ops import cli_warehouse as warehouse_cli
 from marketing_ops.config import PROJECT_ROOT, data_home
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+app.add_typer(warehouse_cli.app, name="warehouse")  # attribution by channel, dbt docs
 
 HomeOption = typer.Option(
     None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
