@@ -18,8 +18,10 @@ publishing). Each dbt step starts dbt anew (about 3 s); that is the price of gat
 
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -92,7 +94,27 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreR
     args = dbt_build_args(
         start.isoformat(), end.isoformat(), _settings(store).attribution.dbt_vars()
     )
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    _share_parse(Path(invocation.target_path))
+
+
+def _share_parse(target_path: Path) -> None:
+    """Leave this invocation's parse where dagster-dbt looks for one to reuse.
+
+    dagster-dbt gives each dbt call its own target folder, seeded with the project's
+    `partial_parse.msgpack`. That one comes from `dbt parse` without the run's vars and
+    warehouse path, so dbt re-parsed the whole project (about 8 s) in each of a run's three
+    steps. The run's first step leaves its parse for the next two, which share its vars and
+    profile; dbt checks both before reusing it, so a stale file only costs a full parse.
+    """
+    produced = target_path / "partial_parse.msgpack"
+    if not produced.is_file():
+        return
+    shared = Path(project.project_dir) / "target" / "partial_parse.msgpack"
+    staging = shared.with_name(f".partial_parse.{os.getpid()}.msgpack")
+    shutil.copyfile(produced, staging)
+    os.replace(staging, shared)  # atomic: a concurrent run reads the old or the new file
 
 
 _dbt_step = dict(
