@@ -61,7 +61,9 @@ def generate_raw(db: Path, start: date, days: int, events_per_day: int) -> int:
 
     sessions_per_day = round(events_per_day / 2.05)  # 2 events a session, 5% one more
     contacts = 50_000
-    with duckdb.connect(str(db)) as con:
+    with duckdb.connect(
+        str(db), config={"memory_limit": os.environ["MARKETING_OPS_DUCKDB_MEMORY_LIMIT"]}
+    ) as con:
         ensure_raw_schema(con)
         con.execute(
             """
@@ -240,7 +242,8 @@ def bare_scan(db: Path, day: date | None) -> float:
     where = "where partition_date = ?" if day else ""
     params = [day] if day else []
     t0 = time.perf_counter()
-    with duckdb.connect(str(db), read_only=True) as con:
+    config = {"memory_limit": os.environ["MARKETING_OPS_DUCKDB_MEMORY_LIMIT"]}
+    with duckdb.connect(str(db), read_only=True, config=config) as con:
         for table in RAW_TABLES:  # fixed names
             con.execute(
                 f"select count(*), sum(hash(t) % 1000) from {table} as t {where}", params
@@ -281,7 +284,8 @@ def weights(db: Path, first: date, last: date) -> float:
 
     training = AttributionSettings().training_days
     t0 = time.perf_counter()
-    with duckdb.connect(str(db)) as con:
+    config = {"memory_limit": os.environ["MARKETING_OPS_DUCKDB_MEMORY_LIMIT"]}
+    with duckdb.connect(str(db), config=config) as con:
         counts = read_table(
             con,
             "intermediate.int_journeys__path_counts",
@@ -311,7 +315,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--events-per-day", type=int, default=100_000)
+    parser.add_argument(
+        "--memory-limit", default="6GB", help="DuckDB memory limit (it spills beyond it)."
+    )
     args = parser.parse_args()
+    os.environ["MARKETING_OPS_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
 
     from marketing_ops.lib.runs import ensure_dbt_manifest
 
