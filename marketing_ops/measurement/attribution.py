@@ -45,6 +45,7 @@ __all__ = [
     "data_driven_weights",
     "markov_removal_effects",
     "markov_shares",
+    "removal_effects_as_of",
     "shapley_shares",
     "shapley_values",
 ]
@@ -274,6 +275,21 @@ def data_driven_weights(
     if not rows:
         return empty
     return pd.DataFrame(rows, columns=WEIGHT_COLUMNS)
+
+
+def removal_effects_as_of(
+    path_counts: pd.DataFrame, day: date, training_days: int
+) -> dict[str, float]:
+    """The Markov removal effects of the model fitted for ``day`` (its trailing
+    ``training_days`` of path counts): what a person reading a run wants to see."""
+    if path_counts.empty:
+        return {}
+    days = pd.to_datetime(path_counts["date_day"]).dt.date
+    window = path_counts[(days > day - timedelta(days=training_days)) & (days <= day)]
+    return markov_removal_effects(
+        PathCount(_split(p, PATH_SEPARATOR), int(j), int(c))
+        for p, j, c in window[["path", "journeys", "conversions"]].itertuples(index=False)
+    )
 
 
 def _day_range(start: date, end: date) -> Iterable[date]:

@@ -14,6 +14,7 @@ from marketing_ops.measurement.attribution import (
     data_driven_weights,
     markov_removal_effects,
     markov_shares,
+    removal_effects_as_of,
     shapley_shares,
     shapley_values,
 )
@@ -157,3 +158,17 @@ def test_no_days_or_no_data_gives_an_empty_frame() -> None:
     assert data_driven_weights(_counts([(D0, "email", 1, 1)]), [], 30).empty
     with pytest.raises(ValueError, match="training_days"):
         data_driven_weights(_counts([(D0, "email", 1, 1)]), [D0], 0)
+
+
+def test_removal_effects_as_of_a_day_use_its_window() -> None:
+    """The effects reported for a day come from that day's training window only."""
+    counts = _counts(
+        [
+            (D0, "display", 10, 10),  # outside a 3-day window ending on day 5
+            (D0 + timedelta(days=4), "email", 10, 5),
+            (D0 + timedelta(days=5), "display", 10, 0),
+        ]
+    )
+    effects = removal_effects_as_of(counts, D0 + timedelta(days=5), training_days=3)
+    assert effects == pytest.approx({"display": 0.0, "email": 1.0})
+    assert removal_effects_as_of(_counts([]), D0, 3) == {}

@@ -35,12 +35,7 @@ from dagster_dbt import (
 
 from marketing_ops.defs.partitions import daily, partition_window
 from marketing_ops.defs.resources import STORE_POOL, StoreResource, dbt_project
-from marketing_ops.measurement.attribution import (
-    PATH_SEPARATOR,
-    PathCount,
-    data_driven_weights,
-    markov_removal_effects,
-)
+from marketing_ops.measurement.attribution import data_driven_weights, removal_effects_as_of
 from marketing_ops.measurement.settings import MeasurementSettings, load_measurement_settings
 from marketing_ops.warehouse import read_table, replace_handoff
 
@@ -227,20 +222,7 @@ def data_driven_attribution_weights(context: dg.AssetExecutionContext, store: St
         days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
         weights = data_driven_weights(counts, days, training_days)
         replace_handoff(con, "attribution.data_driven_weights", weights, start, end)
-    # What the last day's Markov model says, for people reading the run.
-    recent = (
-        counts[pd.to_datetime(counts["date_day"]).dt.date > end - timedelta(days=training_days)]
-        if len(counts)
-        else counts
-    )
-    effects = (
-        markov_removal_effects(
-            PathCount(tuple(p.split(PATH_SEPARATOR)), int(j), int(c))
-            for p, j, c in recent[["path", "journeys", "conversions"]].itertuples(index=False)
-        )
-        if len(recent)
-        else {}
-    )
+    effects = removal_effects_as_of(counts, end, training_days)
     return dg.MaterializeResult(
         metadata={
             "weight_rows": len(weights),
