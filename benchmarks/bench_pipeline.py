@@ -7,7 +7,7 @@ Prints a table of seconds per group and the share of the total; the baseline in 
 is the cost of simulating the same market (the work every stage must at least keep up with).
 """
 
-from __future__ import annotations
+from __future__ import re
 
 import argparse
 import os
@@ -21,9 +21,14 @@ os.environ.setdefault("MARKETING_OPS_DEMO", "1")
 
 STEP_GROUPS = {
     "raw": "signals",
-    "warehouse_dbt": "warehouse",
-    "warehouse_dbt_inputs": "warehouse",
-    "warehouse_dbt_current": "warehouse",
+    "warehouse_staging": "warehouse",
+    "warehouse_models_inputs": "warehouse",
+    "warehouse_models": "warehouse",
+    "warehouse_models_after": "warehouse",
+    "warehouse_publish": "warehouse",
+    "warehouse_publish_current": "warehouse",
+    "config": "warehouse",
+    "attribution": "warehouse",
     "graph": "knowledge_graph",
     "forecasts": "forecasts",
     "decisions": "decisions",
@@ -36,7 +41,7 @@ STEP_GROUPS = {
 def group_of(step_key: str) -> str:
     if "gx_" in step_key:
         return "quality gates"
-    head = step_key.split("__")[0]
+    head = re.sub(r"_\d+$", "", step_key.split("__")[0])  # Dagster numbers split subsets
     return STEP_GROUPS.get(head, STEP_GROUPS.get(step_key, head))
 
 

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketing_ops import cli_warehouse as warehouse_cli
 from marketing_ops import loop_cli
 from marketing_ops.cli_decisions import explain
 from marketing_ops.cli_forecasts import forecasts_app
@@ -31,6 +32,7 @@ console = Console(file=sys.stdout)
 app.add_typer(graph_app, name="graph")
 app.add_typer(forecasts_app, name="forecasts")
 loop_cli.register(app)  # rollback, restore-autonomy, simulate-loop
+app.add_typer(warehouse_cli.app, name="warehouse")  # attribution by channel, dbt docs
 
 HomeOption = typer.Option(
     None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."

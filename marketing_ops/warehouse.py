@@ -25,6 +25,8 @@ __all__ = [
     "table_exists",
     "frame_version",
     "combined_version",
+    "HANDOFF_TABLES",
+    "replace_handoff",
 ]
 
 # The agent's tables and the column that scopes a replace (one as-of day, one batch...).
@@ -64,6 +66,47 @@ _READABLE = {
     "raw.rejects",
     "raw.email_events",
     *AGENT_TABLES,
+    # Warehouse (issue 4): journeys and attribution, the staging views and audit tables the
+    # quality gates validate, and what Python hands to dbt.
+    "marts.fct_touchpoints",
+    "marts.fct_journeys",
+    "marts.fct_attribution_daily",
+    "staging.stg_ga4__events",
+    "staging.stg_crm__deals",
+    "staging.stg_email__events",
+    "staging.stg_offline__conversions",
+    "intermediate.int_conversions__deduplicated",
+    "intermediate.int_channel_kpis__daily",
+    "intermediate.int_journeys__path_counts",
+    "config.channel_grouping_overrides",
+    "attribution.data_driven_weights",
+}
+
+# Tables Python fills for dbt to read: columns (the contract; dbt's on-run-start hook
+# `create_handoff_tables` creates the same) and the date column a write replaces a window
+# of (None: the whole table is replaced).
+HANDOFF_TABLES: dict[str, tuple[tuple[tuple[str, str], ...], str | None]] = {
+    "config.channel_grouping_overrides": (
+        (
+            ("position", "INTEGER"),
+            ("source_pattern", "VARCHAR"),
+            ("medium_pattern", "VARCHAR"),
+            ("channel", "VARCHAR"),
+            ("description", "VARCHAR"),
+        ),
+        None,
+    ),
+    "attribution.data_driven_weights": (
+        (
+            ("date_day", "DATE"),
+            ("channel_set", "VARCHAR"),
+            ("channel", "VARCHAR"),
+            ("markov", "DOUBLE"),
+            ("shapley", "DOUBLE"),
+            ("training_journeys", "BIGINT"),
+        ),
+        "date_day",
+    ),
 }
 
 
@@ -104,7 +147,7 @@ def read_table(
     sql = f"select * from {table}"  # table is one of the fixed names above
     params: list[object] = []
     if date_column:
-        if date_column not in {"date_day", "as_of"}:
+        if date_column not in {"date_day", "as_of", "partition_date"}:
             raise ValueError(f"not a date column: {date_column!r}")
         clauses = []
         if start is not None:
@@ -168,6 +211,41 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
         if column not in have:
             quoted = column.replace('"', '""')  # a frame's column name, quoted as an identifier
             con.execute(f'alter table {table} add column "{quoted}" {kind}')
+
+
+def replace_handoff(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    start: date | None = None,
+    end: date | None = None,
+) -> int:
+    """Replace a hand-off table's rows (those of days ``start``..``end`` when it is scoped by a
+    date column, else all of them) with ``frame``, atomically; the table is created first when
+    dbt has not yet run."""
+    columns, scope_column = HANDOFF_TABLES[table]
+    names = [name for name, _ in columns]
+    schema = table.split(".")[0]
+    body = ", ".join(f"{name} {kind}" for name, kind in columns)
+    con.execute(f"create schema if not exists {schema}")  # fixed names above
+    con.execute(f"create table if not exists {table} ({body})")
+    con.register("_incoming", frame[names])
+    try:
+        con.execute("begin transaction")
+        if scope_column is None:
+            con.execute(f"delete from {table}")
+        else:
+            if start is None or end is None:
+                raise ValueError(f"{table} is replaced per window: give start and end")
+            con.execute(f"delete from {table} where {scope_column} between ? and ?", [start, end])
+        con.execute(f"insert into {table} by name select * from _incoming")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_incoming")
+    return len(frame)
 
 
 def frame_version(frame: pd.DataFrame) -> str:

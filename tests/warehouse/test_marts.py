@@ -41,18 +41,27 @@ def test_schemas_are_exactly_staging_intermediate_marts(built_warehouse) -> None
     assert marts == {
         "fct_ad_spend_daily", "fct_conversions", "fct_channel_kpis_daily", "fct_email_engagement",
         "fct_audience_send_hours", "fct_audience_email_daily", "fct_audience_kpis_daily", "dim_channel", "dim_campaign", "dim_audience", "dim_content_asset",
+        "fct_touchpoints", "fct_journeys", "fct_attribution_daily",
     }  # fmt: skip
 
 
 def test_sources_carry_dagster_asset_keys(built_warehouse) -> None:
-    """Each raw table maps to the `raw/<source>` asset the signals stage materialises."""
+    """Each raw table maps to the `raw/<source>` asset the signals stage materialises; the
+    tables Python hands to dbt map to the Python assets that write them."""
     manifest = json.loads((built_warehouse.work / "target" / "manifest.json").read_text())
     keys = {
-        s["name"]: s["config"]["meta"]["dagster"]["asset_key"] for s in manifest["sources"].values()
+        (s["source_name"], s["name"]): s["config"]["meta"]["dagster"]["asset_key"]
+        for s in manifest["sources"].values()
     }
-    assert keys["ga4_events"] == ["raw", "ga4"]
-    assert keys["google_ads"] == ["raw", "google_ads"]
-    assert len(keys) == 8 and all(k[0] == "raw" for k in keys.values())
+    raw = {name: key for (source, name), key in keys.items() if source == "raw"}
+    assert raw["ga4_events"] == ["raw", "ga4"]
+    assert raw["google_ads"] == ["raw", "google_ads"]
+    assert len(raw) == 8 and all(k[0] == "raw" for k in raw.values())
+    assert keys[("config", "channel_grouping_overrides")] == [
+        "config",
+        "channel_grouping_overrides",
+    ]
+    assert keys[("attribution", "data_driven_weights")] == ["attribution", "data_driven_weights"]
 
 
 def test_each_business_conversion_is_counted_once(built_warehouse) -> None:
