@@ -7,10 +7,11 @@ Prints a table of seconds per group and the share of the total; the baseline in 
 is the cost of simulating the same market (the work every stage must at least keep up with).
 """
 
-from __future__ import re
+from __future__ import annotations
 
 import argparse
 import os
+import re
 import tempfile
 import time
 from collections import defaultdict
