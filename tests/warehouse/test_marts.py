@@ -41,7 +41,8 @@ def test_schemas_are_exactly_staging_intermediate_marts(built_warehouse) -> None
     assert marts == {
         "fct_ad_spend_daily", "fct_conversions", "fct_channel_kpis_daily", "fct_email_engagement",
         "fct_audience_send_hours", "fct_audience_email_daily", "fct_audience_kpis_daily", "dim_channel", "dim_campaign", "dim_audience", "dim_content_asset",
-        "fct_touchpoints", "fct_journeys", "fct_attribution_daily",
+        "fct_touchpoints", "fct_journeys", "fct_attribution_daily", "fct_campaign_content",
+        "dim_content_asset_version",
     }  # fmt: skip
 
 
