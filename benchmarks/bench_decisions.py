@@ -72,9 +72,10 @@ def observed_kpis(truth: pd.DataFrame) -> pd.DataFrame:
 
 def curve_rows(kpis: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """`agent.response_curves`-shaped rows from the forecasting stage's fitter."""
-    from marketing_ops.forecasting import fit_response_curves
+    from marketing_ops.forecasting import demand_index, fit_response_curves
 
-    fitted = fit_response_curves(kpis, bootstrap=0, workers=2, seed=0)
+    index = demand_index(kpis, as_of, horizon=7)
+    fitted = fit_response_curves(kpis, index, bootstrap=0, workers=2)
     return pd.DataFrame(
         [{"as_of": as_of, "channel": c, "draw": 0, **f.curve.to_dict()} for c, f in fitted.items()]
     )
