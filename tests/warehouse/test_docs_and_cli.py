@@ -87,6 +87,7 @@ def test_three_dbt_steps_with_gates_between(dbt_manifest) -> None:
         "marts/fct_channel_kpis_daily",
         "marts/fct_email_engagement",
         "marts/fct_attribution_daily",
+        "marts/fct_audience_kpis_daily",  # reads fct_conversions: published after it
     }
     # only the daily facts are partitioned: views and current-state marts are rebuilt whole
     assert assets.warehouse_models.partitions_def is not None

@@ -63,7 +63,8 @@ def dbt_layers(manifest: Mapping[str, Any]) -> dict[str, str]:
     that reads a daily fact and feeds another): a step may not be both upstream and
     downstream of another, or Dagster splits it into several dbt invocations. The rest of
     the models step is rebuilt whole before the daily models (``models_inputs``: no daily
-    ancestor) or after them (``models_after``). Publishing models split the same way."""
+    ancestor) or after them (``models_after``). Publishing models (tagged ``publish``, and
+    any model that reads one) split the same way."""
     models = {
         uid: n
         for uid, n in manifest["nodes"].items()
@@ -88,6 +89,9 @@ def dbt_layers(manifest: Mapping[str, Any]) -> dict[str, str]:
         return seen
 
     daily = {u for u, n in models.items() if n["config"]["materialized"] == "incremental"}
+    # A model reading published rows is published with them, after the same gates.
+    tagged = {u for u, n in models.items() if "publish" in n["tags"]}
+    publish = tagged.union(*(reach(u, children) for u in tagged))
     layers: dict[str, list[str]] = {
         k: [] for k in ("models_inputs", "models", "models_after", "publish", "publish_current")
     }
@@ -95,7 +99,7 @@ def dbt_layers(manifest: Mapping[str, Any]) -> dict[str, str]:
         after_daily = bool(reach(uid, parents) & daily)
         before_daily = bool(reach(uid, children) & daily)
         is_daily = uid in daily or (after_daily and before_daily)
-        if "publish" in node["tags"]:
+        if uid in publish:
             layer = "publish" if is_daily else "publish_current"
         elif is_daily:
             layer = "models"
