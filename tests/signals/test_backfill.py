@@ -21,8 +21,8 @@ def test_ui_backfill_of_two_years_is_a_single_run(definitions: dg.Definitions) -
     the selection (a dbt model, a raw source) would split it."""
     graph = definitions.resolve_asset_graph()
     selected = dg.AssetSelection.groups(*INGEST_GROUPS).resolve(graph)
-    # Views, seeds, current-state marts and the channel-grouping config are unpartitioned (rebuilt whole in their own dbt
-    # layer); a backfill covers the partitioned assets: every raw source and daily fact.
+    # Views, seeds, current-state marts and the channel-grouping config are unpartitioned
+    # (rebuilt whole); a backfill covers the partitioned assets: raw sources, daily facts.
     keys = {k for k in selected if graph.get(k).is_partitioned}
     unpartitioned = selected - keys
     assert all(k.path[0] in {"config", "staging", "intermediate", "marts"} for k in unpartitioned)
