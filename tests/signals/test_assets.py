@@ -45,3 +45,25 @@ def test_materialisation_lists_every_file_with_reconciling_counts(home: DataHome
     ) == (3, 1)
     assert meta["received"].value == meta["loaded"].value + meta["rejected"].value == 4
     assert "ana@example.com" not in str(meta) and GOOGLE_HEADER not in str(meta)
+
+
+def test_a_long_range_lists_the_files_needing_attention_first() -> None:
+    """A ranged run's metadata is copied onto each of its days: over two years it lists a
+    handful of files, those quarantined or with rejected rows first; one day lists all."""
+    from datetime import timedelta
+
+    from marketing_ops.defs.signals.assets import files_for_metadata
+    from marketing_ops.signals.ingest import FileOutcome, IngestReport
+
+    def outcome(i: int, status: str = "loaded", rejected: int = 0) -> FileOutcome:
+        return FileOutcome(f"f{i}.csv", f"h{i}", DAY + timedelta(days=i), 3, 3 - rejected,
+                           rejected, status)  # fmt: skip
+
+    files = [outcome(i) for i in range(800)]
+    files[400] = outcome(400, "quarantined")
+    files[700] = outcome(700, rejected=1)
+    report = IngestReport("google_ads", DAY, DAY + timedelta(days=799), files)
+    listed = files_for_metadata(report, days=730)
+    assert [f.file_name for f in listed[:2]] == ["f400.csv", "f700.csv"]
+    assert 2 < len(listed) <= 10
+    assert len(files_for_metadata(report, days=1)) == 800
