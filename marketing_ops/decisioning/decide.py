@@ -1,0 +1,129 @@
+"""One day's decisions from the warehouse's and the graph's frames: the agent's whole turn.
+
+Pure: the Dagster asset reads the tables and the graph, calls :func:`decide`, and writes the
+batch; replay (:mod:`.replay`) calls the same function on the frames the ledger recorded, so a
+past batch can be re-run exactly. Nothing here opens a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from marketing_ops.decisioning.approvals import AutonomyState
+from marketing_ops.decisioning.bandit import choose_content
+from marketing_ops.decisioning.batch import assemble_batch
+from marketing_ops.decisioning.optimiser import BudgetPlan, plan_budget
+from marketing_ops.decisioning.policy import PolicySet
+from marketing_ops.forecasting.curves import ResponseCurve, adstock
+
+__all__ = [
+    "DecisionInputs",
+    "DecisionResult",
+    "carry_in_adstock",
+    "curves_as_of",
+    "decide",
+    "last_period_spend",
+    "seasonal_index_as_of",
+]
+
+PERIOD_DAYS = 7
+
+
+@dataclass(frozen=True)
+class DecisionInputs:
+    """What the agent reads for one as-of day (frames as the warehouse and graph give them)."""
+
+    kpis: pd.DataFrame  # marts.fct_channel_kpis_daily up to the day
+    curve_rows: pd.DataFrame  # agent.response_curves of the day (draw 0 = point)
+    forecasts: pd.DataFrame  # agent.forecasts of the day (incl. metric seasonal_index)
+    send_hours: pd.DataFrame  # marts.fct_audience_send_hours
+    candidates: pd.DataFrame  # graph eligible_candidates
+    ad_spend: pd.DataFrame = field(default_factory=pd.DataFrame)  # marts.fct_ad_spend_daily
+    conversions: pd.DataFrame = field(default_factory=pd.DataFrame)  # marts.fct_conversions
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    batch: pd.DataFrame
+    plan: BudgetPlan
+    choices: pd.DataFrame
+
+
+def curves_as_of(
+    frame: pd.DataFrame,
+) -> tuple[dict[str, ResponseCurve], dict[str, list[ResponseCurve]]]:
+    """Point curves (draw 0) and bootstrap draws from `agent.response_curves` rows."""
+    point: dict[str, ResponseCurve] = {}
+    samples: dict[str, list[ResponseCurve]] = {}
+    for channel, rows in frame.sort_values("draw").groupby("channel"):
+        curves = [ResponseCurve.from_dict(r) for r in rows.to_dict("records")]
+        point[channel], samples[channel] = curves[0], curves[1:]
+    return point, samples
+
+
+def carry_in_adstock(kpis: pd.DataFrame, curves: dict[str, ResponseCurve]) -> dict[str, float]:
+    """Adstock each channel carries into the next period from its spend history."""
+    out = {}
+    for channel, curve in curves.items():
+        spend = kpis.loc[kpis["channel"] == channel].sort_values("date_day")["spend"].to_numpy()
+        out[channel] = float(adstock(spend, curve.decay)[-1]) if len(spend) else 0.0
+    return out
+
+
+def seasonal_index_as_of(
+    forecasts: pd.DataFrame, channels, period_days: int = PERIOD_DAYS
+) -> dict[str, np.ndarray]:
+    """The forecast's seasonal index per channel for the days ahead (1.0 when absent)."""
+    if forecasts is None or forecasts.empty or "metric" not in forecasts:
+        return {c: np.ones(period_days) for c in channels}
+    idx = forecasts[forecasts["metric"] == "seasonal_index"].sort_values("date_day")
+    out = {}
+    for channel in channels:
+        values = idx.loc[idx["channel"] == channel, "yhat"].to_numpy(dtype=float)
+        out[channel] = values if len(values) else np.ones(period_days)
+    return out
+
+
+def last_period_spend(kpis: pd.DataFrame, as_of: date, days: int) -> dict[str, float]:
+    """Spend per channel over the ``days`` up to and including ``as_of``."""
+    if kpis.empty:
+        return {}
+    when = pd.to_datetime(kpis["date_day"])
+    recent = kpis[
+        (when > pd.Timestamp(as_of) - pd.Timedelta(days=days)) & (when <= pd.Timestamp(as_of))
+    ]
+    return {str(k): float(v) for k, v in recent.groupby("channel")["spend"].sum().items()}
+
+
+def decide(
+    as_of: date,
+    inputs: DecisionInputs,
+    policies: PolicySet,
+    autonomy: AutonomyState,
+    signals: list[dict],
+    seed: int | None = None,
+) -> DecisionResult:
+    """Plan next period's budget, choose content and send time, and assemble the batch."""
+    curves, samples = curves_as_of(inputs.curve_rows)
+    last = last_period_spend(inputs.kpis, as_of, PERIOD_DAYS)
+    plan = plan_budget(
+        curves,
+        last_period_spend={c: last.get(c, 0.0) for c in curves},
+        seasonal_index=seasonal_index_as_of(inputs.forecasts, curves),
+        initial_adstock=carry_in_adstock(inputs.kpis, curves),
+        policy=policies.budget,
+        samples=samples,
+    )
+    choices = choose_content(
+        inputs.candidates,
+        inputs.send_hours,
+        policies.content,
+        as_of=as_of,
+        seed=int(as_of.strftime("%Y%m%d")) if seed is None else seed,
+    )
+    batch = assemble_batch(as_of, plan, choices, policies, signals, autonomy)
+    return DecisionResult(batch, plan, choices)
