@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketing_ops.cli_governance import audit_app, explain, forget, replay, report
 from marketing_ops.config import PROJECT_ROOT, data_home
 from marketing_ops.signals_cli import signals_app
 
@@ -389,6 +390,11 @@ def _print_decisions(frame, limit: int | None) -> None:
 
 
 app.add_typer(signals_app, name="signals")
+app.add_typer(audit_app, name="audit")  # governance commands: marketing_ops/cli_governance.py
+app.command()(explain)
+app.command()(replay)
+app.command()(report)
+app.command()(forget)
 
 if __name__ == "__main__":
     app()

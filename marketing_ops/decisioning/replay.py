@@ -251,13 +251,21 @@ def _num(v: object) -> float | None:
     return float(v)
 
 
+def _text(v: object) -> str:
+    """A text cell as people read it: missing (None, NaN, 'None', 'nan') is ''."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    text = str(v)
+    return "" if text in ("None", "nan", "NaN") else text
+
+
 def compare_batches(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Action by action (matched on type, channel, campaign and audience): what differs."""
 
     def keyed(frame: pd.DataFrame) -> dict[tuple, dict]:
         out = {}
         for rec in frame.to_dict("records"):
-            key = tuple("" if rec.get(k) in (None, "None") else str(rec.get(k)) for k in SLOT)
+            key = tuple(_text(rec.get(k)) for k in SLOT)
             out[key] = rec
         return out
 
@@ -298,13 +306,12 @@ def compare_batches(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 
 def _differs(a: object, b: object) -> bool:
-    na, nb = (
-        _num(a) if isinstance(a, int | float) else a,
-        _num(b) if isinstance(b, int | float) else b,
-    )
-    if isinstance(na, float) and isinstance(nb, float):
+    if isinstance(a, int | float) or isinstance(b, int | float):
+        na, nb = _num(a), _num(b)
+        if na is None or nb is None:
+            return (na is None) != (nb is None)
         return abs(na - nb) > 0.005
-    return (na or None) != (nb or None)
+    return _text(a) != _text(b)
 
 
 def _describe(rec: dict) -> str:
@@ -312,10 +319,10 @@ def _describe(rec: dict) -> str:
     amount = _num(rec.get("amount"))
     if amount is not None:
         parts.append(f"{amount:,.0f} EUR")
-    if rec.get("asset_id") not in (None, "", "None"):
+    if _text(rec.get("asset_id")):
         parts.append(f"asset {rec['asset_id']}")
-    if rec.get("scheduled_for") not in (None, "", "None"):
-        parts.append(f"at {rec['scheduled_for']}")
+    if _text(rec.get("scheduled_for")):
+        parts.append(f"from {rec['scheduled_for']}")
     revenue = _num(rec.get("expected_revenue"))
     if revenue is not None:
         parts.append(f"exp. {revenue:,.0f} EUR")

@@ -88,9 +88,13 @@ class Identity:
     def values(self) -> list[str]:
         return sorted({v for values in self.ids.values() for v in values})
 
+    def file_tokens(self) -> set[str]:
+        """The raw address and every identifier an export would carry verbatim."""
+        return {self.email} | {v for k in FILE_KINDS for v in self.ids.get(k, ())}
+
     def file_pattern(self) -> re.Pattern[str]:
-        """Whole-token match of the raw address or any identifier an export would carry."""
-        tokens = {self.email} | {v for k in FILE_KINDS for v in self.ids.get(k, ())}
+        """Whole-token match of any of :meth:`file_tokens`."""
+        tokens = self.file_tokens()
         alternatives = "|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True))
         return re.compile(rf"(?<![\w.+-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
 
@@ -196,14 +200,21 @@ def compact_warehouse(path: Path) -> None:
     path.with_name(path.name + ".wal").unlink(missing_ok=True)
 
 
-def _redact_bytes(data: bytes, pattern: re.Pattern[str]) -> tuple[bytes, int]:
-    """``data`` without the lines ``pattern`` finds (gzip and UTF-16 kept as they were)."""
+def _redact_bytes(
+    data: bytes, pattern: re.Pattern[str], needles: tuple[bytes, ...] = ()
+) -> tuple[bytes, int]:
+    """``data`` without the lines ``pattern`` finds (gzip and UTF-16 kept as they were).
+    ``needles`` (lower-case UTF-8 tokens) skip, cheaply, a file that cannot match."""
     packed = data[:2] == b"\x1f\x8b"
     try:
         raw = gzip.decompress(data) if packed else data
     except (OSError, EOFError):
         return data, 0  # a truncated archive (it sits in quarantine): nothing readable to edit
     utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if needles and not utf16:
+        lowered = raw.lower()
+        if not any(n in lowered for n in needles):
+            return data, 0
     encoding, errors = ("utf-16", "surrogatepass") if utf16 else ("utf-8", "surrogateescape")
     try:
         text = raw.decode(encoding, errors=errors)
@@ -221,6 +232,7 @@ def _redact_bytes(data: bytes, pattern: re.Pattern[str]) -> tuple[bytes, int]:
 
 def _redact_files(home: DataHome, con: duckdb.DuckDBPyConnection, identity: Identity) -> list[dict]:
     pattern = identity.file_pattern()
+    needles = tuple(t.lower().encode("utf-8") for t in identity.file_tokens())
     changed = []
     for area, root in (
         ("archive", home.archive),
@@ -231,7 +243,7 @@ def _redact_files(home: DataHome, con: duckdb.DuckDBPyConnection, identity: Iden
             continue
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             data = path.read_bytes()
-            redacted, removed = _redact_bytes(data, pattern)
+            redacted, removed = _redact_bytes(data, pattern, needles)
             if not removed:
                 continue
             old_sha = hashlib.sha256(data).hexdigest()
@@ -344,8 +356,19 @@ def forget(
     report = ErasureReport(subject_digest(key))
     identity = Identity(normalised, {"email": {key}})
     if home.warehouse.exists():
-        with connect(home.warehouse) as con:
+        with connect(home.warehouse, read_only=True) as con:
             identity = find_identity(con, normalised, key)
+    report.identifiers = {k: len(v) for k, v in sorted(identity.ids.items())}
+    # Derived stores first, the warehouse (where the identifiers are found) last: a run
+    # stopped half-way can simply be repeated.
+    values = identity.values()
+    for target in [home.graph, *list_snapshots(home.graph_snapshots)]:
+        for where, n in erase_values(target, values).items():
+            label = where if target == home.graph else f"{target.name}:{where}"
+            report.graph[label] = n
+    report.payloads = _redact_payloads(home, identity)
+    if home.warehouse.exists():
+        with connect(home.warehouse) as con:
             con.execute("begin transaction")
             try:
                 report.files = _redact_files(home, con, identity)
@@ -357,13 +380,6 @@ def forget(
             con.execute("checkpoint")
         if compact:
             compact_warehouse(home.warehouse)
-    report.identifiers = {k: len(v) for k, v in sorted(identity.ids.items())}
-    values = identity.values()
-    for target in [home.graph, *list_snapshots(home.graph_snapshots)]:
-        for where, n in erase_values(target, values).items():
-            label = where if target == home.graph else f"{target.name}:{where}"
-            report.graph[label] = n
-    report.payloads = _redact_payloads(home, identity)
     report.entry = append_entry(
         home,
         "erasure",

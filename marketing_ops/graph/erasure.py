@@ -20,7 +20,9 @@ def _string_properties(conn: kuzu.Connection) -> list[tuple[str, str, str]]:
     tables = conn.execute("CALL show_tables() RETURN name, type").get_as_df()
     out = []
     for name, kind in tables.itertuples(index=False):
-        info = conn.execute("CALL table_info($t) RETURN name, type", {"t": name}).get_as_df()
+        # table_info takes a literal only; the name is the catalog's own, quoted.
+        quoted = "'" + str(name).replace("'", "") + "'"
+        info = conn.execute("CALL table_info(" + quoted + ") RETURN name, type").get_as_df()
         out += [
             (str(name), str(kind), str(p)) for p, t in info.itertuples(index=False) if t == "STRING"
         ]
