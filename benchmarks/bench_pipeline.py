@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import tempfile
 import time
 from collections import defaultdict
@@ -21,9 +22,14 @@ os.environ.setdefault("MARKETING_OPS_DEMO", "1")
 
 STEP_GROUPS = {
     "raw": "signals",
-    "warehouse_dbt": "warehouse",
-    "warehouse_dbt_inputs": "warehouse",
-    "warehouse_dbt_current": "warehouse",
+    "warehouse_staging": "warehouse",
+    "warehouse_models_inputs": "warehouse",
+    "warehouse_models": "warehouse",
+    "warehouse_models_after": "warehouse",
+    "warehouse_publish": "warehouse",
+    "warehouse_publish_current": "warehouse",
+    "config": "warehouse",
+    "attribution": "warehouse",
     "graph": "knowledge_graph",
     "forecasts": "forecasts",
     "decisions": "decisions",
@@ -36,7 +42,7 @@ STEP_GROUPS = {
 def group_of(step_key: str) -> str:
     if "gx_" in step_key:
         return "quality gates"
-    head = step_key.split("__")[0]
+    head = re.sub(r"_\d+$", "", step_key.split("__")[0])  # Dagster numbers split subsets
     return STEP_GROUPS.get(head, STEP_GROUPS.get(step_key, head))
 
 

@@ -14,7 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from marketing_ops.cli_governance import audit_app, explain, forget, replay, report
+from marketing_ops import cli_warehouse as warehouse_cli
+from marketing_ops import loop_cli
+from marketing_ops.cli_decisions import explain
+from marketing_ops.cli_forecasts import forecasts_app
+from marketing_ops.cli_governance import audit_app, forget, replay, report
+from marketing_ops.cli_graph import graph_app
 from marketing_ops.config import PROJECT_ROOT, data_home
 from marketing_ops.signals_cli import signals_app
 
@@ -25,6 +30,10 @@ app = typer.Typer(
 )
 # Bound to the real stdout: runs redirect tool output (dbt's log) to a file meanwhile.
 console = Console(file=sys.stdout)
+app.add_typer(graph_app, name="graph")
+app.add_typer(forecasts_app, name="forecasts")
+loop_cli.register(app)  # rollback, restore-autonomy, simulate-loop
+app.add_typer(warehouse_cli.app, name="warehouse")  # attribution by channel, dbt docs
 
 HomeOption = typer.Option(
     None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
@@ -154,6 +163,9 @@ def decisions(
     frame = frame[frame["batch_id"] == batch_id]
     if frame.empty:
         raise typer.BadParameter(f"--batch: no batch {batch!r}")
+    from marketing_ops.decisioning import apply_approvals, read_approvals
+
+    frame = apply_approvals(frame, read_approvals(h))  # statuses as the ledger stands now
     if fmt is ExportFormat.table:
         _print_decisions(frame, limit=None)
     else:
@@ -327,6 +339,8 @@ def _print_summary(h, as_of: date) -> None:
         console.print(t)
     if not backtests.empty:
         latest = backtests[backtests["as_of"] == backtests["as_of"].max()]
+        if "audience_id" in latest:  # channels' conversions here; the rest is in reports/
+            latest = latest[latest["audience_id"].isna() & (latest["metric"] == "conversions")]
         t = Table(title="Forecast accuracy (rolling-origin backtest, 7-day horizon)")
         cols = [
             c
@@ -390,8 +404,8 @@ def _print_decisions(frame, limit: int | None) -> None:
 
 
 app.add_typer(signals_app, name="signals")
-app.add_typer(audit_app, name="audit")  # governance commands: marketing_ops/cli_governance.py
-app.command()(explain)
+app.command()(explain)  # `marketing-ops explain DECISION_ID` (marketing_ops/cli_decisions.py)
+app.add_typer(audit_app, name="audit")  # governance: marketing_ops/cli_governance.py
 app.command()(replay)
 app.command()(report)
 app.command()(forget)

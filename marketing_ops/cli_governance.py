@@ -1,4 +1,5 @@
-"""Governance commands: `audit verify`, `explain --lineage`, `replay`, `report`, `forget`.
+"""Governance commands: `audit verify`, `replay`, `report`, `forget`, and the lineage part
+of `explain --lineage` (:mod:`marketing_ops.cli_decisions` owns `explain`).
 
 Registered on the main CLI (:mod:`marketing_ops.cli`) by one line each. They read the data
 home directly (ledger, warehouse, archive); none of them needs the Dagster instance.
@@ -6,7 +7,6 @@ home directly (ledger, warehouse, archive); none of them needs the Dagster insta
 
 from __future__ import annotations
 
-import json
 import sys
 import webbrowser
 from datetime import date
@@ -169,45 +169,6 @@ def print_lineage(home, decision_id: str, files: bool = False, verify: bool = Tr
         "[green]Lineage intact.[/green]" if ok else "[red]Lineage does NOT check out.[/red]"
     )
     return ok
-
-
-def explain(
-    decision_id: str = typer.Argument(..., help="Decision id (D-...)."),
-    lineage: bool = typer.Option(
-        True, "--lineage/--no-lineage", help="Walk back to the archived source files."
-    ),
-    files: bool = typer.Option(False, "--files", help="List every source file with its hash."),
-    home: Path | None = HomeOption,
-) -> None:
-    """Explain one decision: what it is and why (its rationale), and with --lineage the ledger
-    entry, code, policy and model versions, every upstream asset with its Dagster data version,
-    and the archived source files it rests on with their content hashes re-checked."""
-    from marketing_ops.decisioning.ledger import read_entries
-    from marketing_ops.governance.lineage import _entry_for_decision
-
-    h = _home(home)
-    entry = _entry_for_decision(read_entries(h, verify=False), decision_id)
-    row = None
-    if entry is not None:
-        from marketing_ops.decisioning.replay import recorded_batch_frame
-
-        batch = recorded_batch_frame(h, entry)
-        match = batch[batch["decision_id"] == decision_id]
-        row = match.iloc[0].to_dict() if len(match) else None
-    if row is None:
-        console.print(f"[red]No decision {decision_id} in the ledger.[/red]")
-        raise typer.Exit(1)
-    rationale = row.get("rationale") or {}
-    if isinstance(rationale, str):
-        rationale = json.loads(rationale)
-    console.rule(f"[bold]{decision_id}[/bold] · {row['action_type']} · status {row['status']}")
-    console.print(rationale.get("summary", ""))
-    for c in rationale.get("binding_constraints") or []:
-        console.print(f"  held by: {c}")
-    if not lineage:
-        return
-    if not print_lineage(h, decision_id, files=files):
-        raise typer.Exit(1)
 
 
 def replay(

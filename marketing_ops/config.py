@@ -86,6 +86,12 @@ class DataHome:
         return self.root / "logs"
 
     @property
+    def settings(self) -> Path:
+        """Stage settings people edit besides policies (``forecasting.yaml``); a missing file
+        means the packaged defaults."""
+        return self.root / "settings"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster"
 

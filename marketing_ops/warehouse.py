@@ -25,6 +25,8 @@ __all__ = [
     "table_exists",
     "frame_version",
     "combined_version",
+    "HANDOFF_TABLES",
+    "replace_handoff",
 ]
 
 # The agent's tables and the column that scopes a replace (one as-of day, one batch...).
@@ -37,6 +39,11 @@ AGENT_TABLES: dict[str, str] = {
     "agent.executions": "as_of",
     "agent.decision_outcomes": "as_of",
     "agent.forecast_error": "as_of",
+    # closing the loop (issue 8): rollbacks are scoped by the batch they undo
+    "agent.rollbacks": "batch_id",
+    "agent.decision_kpis": "as_of",
+    "agent.drift": "as_of",
+    "agent.policy_evaluations": "as_of",
 }
 
 _READABLE = {
@@ -46,15 +53,60 @@ _READABLE = {
     "marts.fct_email_engagement",
     "marts.fct_audience_send_hours",
     "marts.fct_audience_email_daily",
+    "marts.fct_audience_kpis_daily",
     "marts.dim_channel",
     "marts.dim_campaign",
     "marts.dim_audience",
     "marts.dim_content_asset",
+    "marts.dim_content_asset_version",
+    "marts.fct_campaign_content",
     "raw.google_ads",
     "raw.meta_ads",
     "raw.file_log",
     "raw.rejects",
+    "raw.email_events",
     *AGENT_TABLES,
+    # Warehouse (issue 4): journeys and attribution, the staging views and audit tables the
+    # quality gates validate, and what Python hands to dbt.
+    "marts.fct_touchpoints",
+    "marts.fct_journeys",
+    "marts.fct_attribution_daily",
+    "staging.stg_ga4__events",
+    "staging.stg_crm__deals",
+    "staging.stg_email__events",
+    "staging.stg_offline__conversions",
+    "intermediate.int_conversions__deduplicated",
+    "intermediate.int_channel_kpis__daily",
+    "intermediate.int_journeys__path_counts",
+    "config.channel_grouping_overrides",
+    "attribution.data_driven_weights",
+}
+
+# Tables Python fills for dbt to read: columns (the contract; dbt's on-run-start hook
+# `create_handoff_tables` creates the same) and the date column a write replaces a window
+# of (None: the whole table is replaced).
+HANDOFF_TABLES: dict[str, tuple[tuple[tuple[str, str], ...], str | None]] = {
+    "config.channel_grouping_overrides": (
+        (
+            ("position", "INTEGER"),
+            ("source_pattern", "VARCHAR"),
+            ("medium_pattern", "VARCHAR"),
+            ("channel", "VARCHAR"),
+            ("description", "VARCHAR"),
+        ),
+        None,
+    ),
+    "attribution.data_driven_weights": (
+        (
+            ("date_day", "DATE"),
+            ("channel_set", "VARCHAR"),
+            ("channel", "VARCHAR"),
+            ("markov", "DOUBLE"),
+            ("shapley", "DOUBLE"),
+            ("training_journeys", "BIGINT"),
+        ),
+        "date_day",
+    ),
 }
 
 
@@ -71,10 +123,11 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
-    row = con.execute(
+    rows = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, name],
-    ).fetchone()
+    ).fetchall()  # fetch to the end: an unfinished result blocks the next register()
+    row = rows[0] if rows else None
     return bool(row and row[0])
 
 
@@ -94,7 +147,7 @@ def read_table(
     sql = f"select * from {table}"  # table is one of the fixed names above
     params: list[object] = []
     if date_column:
-        if date_column not in {"date_day", "as_of"}:
+        if date_column not in {"date_day", "as_of", "partition_date"}:
             raise ValueError(f"not a date column: {date_column!r}")
         clauses = []
         if start is not None:
@@ -120,14 +173,72 @@ def replace_partition(
     scope_column = AGENT_TABLES[table]
     schema = table.split(".")[0]
     con.execute(f"create schema if not exists {schema}")
+    if frame.empty and not table_exists(con, table):
+        # an empty frame has no column types: a table created from it gets NULL-typed
+        # columns that refuse every later row; wait for the first real rows instead
+        return 0
     con.register("_incoming", frame)
     try:
         con.execute("begin transaction")
         if table_exists(con, table):
+            _add_missing_columns(con, table)
             con.execute(f"delete from {table} where {scope_column} = ?", [scope_value])
             con.execute(f"insert into {table} by name select * from _incoming")
         else:
             con.execute(f"create table {table} as select * from _incoming")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_incoming")
+    return len(frame)
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A newer writer may carry columns an older table lacks: add them (nullable, earlier rows
+    read NULL) so a data home built by an earlier version keeps working."""
+    schema, name = table.split(".")
+    have = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+    for column, kind, *_ in con.execute("describe select * from _incoming").fetchall():
+        if column not in have:
+            quoted = column.replace('"', '""')  # a frame's column name, quoted as an identifier
+            con.execute(f'alter table {table} add column "{quoted}" {kind}')
+
+
+def replace_handoff(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    start: date | None = None,
+    end: date | None = None,
+) -> int:
+    """Replace a hand-off table's rows (those of days ``start``..``end`` when it is scoped by a
+    date column, else all of them) with ``frame``, atomically; the table is created first when
+    dbt has not yet run."""
+    columns, scope_column = HANDOFF_TABLES[table]
+    names = [name for name, _ in columns]
+    schema = table.split(".")[0]
+    body = ", ".join(f"{name} {kind}" for name, kind in columns)
+    con.execute(f"create schema if not exists {schema}")  # fixed names above
+    con.execute(f"create table if not exists {table} ({body})")
+    con.register("_incoming", frame[names])
+    try:
+        con.execute("begin transaction")
+        if scope_column is None:
+            con.execute(f"delete from {table}")
+        else:
+            if start is None or end is None:
+                raise ValueError(f"{table} is replaced per window: give start and end")
+            con.execute(f"delete from {table} where {scope_column} between ? and ?", [start, end])
+        con.execute(f"insert into {table} by name select * from _incoming")
         con.execute("commit")
     except Exception:
         con.execute("rollback")

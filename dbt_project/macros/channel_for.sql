@@ -1,11 +1,13 @@
-{#- The channel of a source/medium pair: the lowest-priority rule of the `channel_grouping`
-    seed whose patterns fully match both (GA4's default channel grouping works the same way:
-    ordered rules, first match wins). The seed's last rule matches everything, so every pair
-    gets a channel. Inputs are expected lower-cased (staging does that). -#}
-{% macro channel_for(source_column, medium_column) -%}
+{#- The channel of a source/medium pair: the lowest-priority rule whose patterns fully match
+    both (GA4's default channel grouping works the same way: ordered rules, first match wins).
+    `rules` defaults to stg_config__channel_grouping: the data home's overrides first, then the
+    `channel_grouping` seed, whose last rule matches everything, so every pair gets a channel.
+    Inputs are expected lower-cased (staging does that). -#}
+{% macro channel_for(source_column, medium_column, rules=none) -%}
+    {%- set rules = rules if rules is not none else ref('stg_config__channel_grouping') -%}
     (
         select min_by(grouping_rule.channel, grouping_rule.priority)
-        from {{ ref('channel_grouping') }} as grouping_rule
+        from {{ rules }} as grouping_rule
         where {{ full_match(source_column, 'grouping_rule.source_pattern') }}
           and {{ full_match(medium_column, 'grouping_rule.medium_pattern') }}
     )

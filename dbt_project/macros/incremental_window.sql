@@ -16,16 +16,20 @@
 
 
 {#- A predicate on `column` that keeps the window's days in an incremental run and every day
-    otherwise (first build, full refresh, or no vars). -#}
-{% macro in_window(column) -%}
+    otherwise (first build, full refresh, or no vars). `days_before` / `days_after` widen the
+    window: a model that needs context around its days (the lookback of a journey, a session
+    that crosses midnight) reads that much more, and still writes only the window's days. -#}
+{% macro in_window(column, days_before=0, days_after=0) -%}
     {%- set start_date = window_date('start_date') -%}
     {%- set end_date = window_date('end_date') -%}
+    {%- set before = days_before | int -%}
+    {%- set after = days_after | int -%}
     {%- if is_incremental() and start_date is not none and end_date is not none -%}
-        {{ column }} between cast('{{ start_date }}' as date) and cast('{{ end_date }}' as date)
+        {{ column }} between cast('{{ start_date }}' as date) - {{ before }} and cast('{{ end_date }}' as date) + {{ after }}
     {%- elif is_incremental() and start_date is not none -%}
-        {{ column }} >= cast('{{ start_date }}' as date)
+        {{ column }} >= cast('{{ start_date }}' as date) - {{ before }}
     {%- elif is_incremental() and end_date is not none -%}
-        {{ column }} <= cast('{{ end_date }}' as date)
+        {{ column }} <= cast('{{ end_date }}' as date) + {{ after }}
     {%- else -%}
         true
     {%- endif -%}
@@ -57,4 +61,27 @@
 {#- True when `value` fully matches the regular expression `pattern`. -#}
 {% macro full_match(value, pattern) -%}
     regexp_full_match({{ value }}, {{ pattern }})
+{%- endmacro %}
+
+
+{#- A numeric dbt var, checked to be a number within [minimum, maximum] before it reaches SQL
+    (the settings in the data home's measurement.yaml arrive as vars). -#}
+{% macro number_var(name, minimum, maximum, integer=false) -%}
+    {%- set value = var(name) -%}
+    {%- set text = value | string -%}
+    {%- set pattern = '[0-9]+' if integer else '[0-9]+(\.[0-9]+)?' -%}
+    {%- if not modules.re.fullmatch(pattern, text) -%}
+        {{ exceptions.raise_compiler_error("dbt var " ~ name ~ " must be " ~ ("a whole number" if integer else "a number") ~ " between " ~ minimum ~ " and " ~ maximum ~ ", got " ~ text) }}
+    {%- endif -%}
+    {%- set number = (text | int) if integer else (text | float) -%}
+    {%- if number < minimum or number > maximum -%}
+        {{ exceptions.raise_compiler_error("dbt var " ~ name ~ " must be between " ~ minimum ~ " and " ~ maximum ~ ", got " ~ text) }}
+    {%- endif -%}
+    {{ return(number) }}
+{%- endmacro %}
+
+
+{#- Seconds between two timestamps, as a double (for time-decay weights and lookbacks). -#}
+{% macro seconds_between(earlier, later) -%}
+    (epoch({{ later }}) - epoch({{ earlier }}))
 {%- endmacro %}

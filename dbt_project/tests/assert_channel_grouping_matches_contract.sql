@@ -1,4 +1,4 @@
--- The shipped channel_grouping seed maps the source/medium pairs of docs/contracts.md to the
+-- The shipped channel_grouping seed (without the data home's overrides) maps the source/medium pairs of docs/contracts.md to the
 -- contract's channels. Returns the pairs that map elsewhere (edit the seed, then this list,
 -- when the contract changes).
 with contract_examples as (
@@ -17,7 +17,7 @@ with contract_examples as (
 grouped as (
     select
         *,
-        {{ channel_for('traffic_source', 'traffic_medium') }} as channel
+        {{ channel_for('traffic_source', 'traffic_medium', rules=ref('channel_grouping')) }} as channel
     from contract_examples
 )
 

@@ -1,6 +1,9 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ad_spend_daily'}}}) }}
+
 -- Consistency across layers (fivetran ad_reporting style): per day, the spend in
 -- fct_ad_spend_daily equals what raw.google_ads and raw.meta_ads hold, to the cent.
--- Returns the days that disagree.
+-- Returns the days that disagree. Surfaces in Dagster as a check on fct_ad_spend_daily (the
+-- test reads two relations, so its meta names the one it checks).
 with raw_spend as (
     select date_day, sum(spend) as spend
     from (

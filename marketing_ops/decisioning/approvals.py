@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,17 +22,23 @@ from pathlib import Path
 import pandas as pd
 
 from marketing_ops.config import DataHome
-from marketing_ops.decisioning.policy import AUTONOMY_LEVELS, RolesPolicy
+from marketing_ops.decisioning.policy import AUTONOMY_LEVELS, RolesPolicy, stricter
 
 __all__ = [
     "ApprovalError",
     "AutonomyState",
     "LedgerTampered",
     "apply_approvals",
+    "apply_offramp",
+    "apply_scoped_autonomy",
     "approve",
     "autonomy_state",
+    "drop_scope_autonomy",
     "read_approvals",
     "reject",
+    "restore_scope_autonomy",
+    "scoped_autonomy",
+    "scopes_for",
     "set_global_autonomy",
 ]
 
@@ -227,3 +234,163 @@ def set_global_autonomy(
     with (home.ledger / "autonomy_history.jsonl").open("a") as f:
         f.write(_canonical(doc) + "\n")
     return state
+
+
+# --------------------------------------------------------------------------- scoped off-ramp
+# The drift off-ramp lowers autonomy for the *affected scope* only (one channel, or the budget
+# or content policy), so one drifting channel does not stop everything. Scopes live beside
+# the global switch in ``ledger/autonomy_scopes.json``; every change is also appended to
+# ``ledger/autonomy_history.jsonl``. Lowering is automatic; lifting needs a named approver.
+
+_SCOPE = re.compile(r"^(budget|content|channel:[a-z0-9_]+)$")
+
+
+def _scopes_file(home: DataHome) -> Path:
+    return home.ledger / "autonomy_scopes.json"
+
+
+def _check_scope(scope: str) -> str:
+    if not _SCOPE.match(scope or ""):
+        raise ValueError(
+            f"autonomy scope: expected budget, content or channel:<channel>, got {scope!r}"
+        )
+    return scope
+
+
+def scopes_for(action_type: str, channel: str | None) -> list[str]:
+    """The scopes that cover an action: its policy (budget/content) and its channel."""
+    policy = "budget" if action_type == "budget_allocation" else "content"
+    return [policy] + ([f"channel:{channel}"] if channel else [])
+
+
+def scoped_autonomy(home: DataHome) -> dict[str, AutonomyState]:
+    """Scope -> its run-time ceiling (only scopes that were lowered are listed)."""
+    path = _scopes_file(home)
+    if not path.exists():
+        return {}
+    doc = json.loads(path.read_text())
+    out = {}
+    for scope, s in doc.items():
+        level = s.get("level")
+        if level not in AUTONOMY_LEVELS:
+            raise ValueError(f"{path}: {scope}.level: expected one of {AUTONOMY_LEVELS}")
+        out[_check_scope(scope)] = AutonomyState(
+            level, s.get("set_by", ""), s.get("set_at", ""), s.get("reason", "")
+        )
+    return out
+
+
+def _write_scopes(home: DataHome, scopes: dict[str, AutonomyState], change: dict) -> None:
+    home.ledger.mkdir(parents=True, exist_ok=True)
+    doc = {
+        k: {"level": v.level, "set_by": v.set_by, "set_at": v.set_at, "reason": v.reason}
+        for k, v in sorted(scopes.items())
+    }
+    tmp = _scopes_file(home).with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=2))
+    tmp.replace(_scopes_file(home))
+    with (home.ledger / "autonomy_history.jsonl").open("a") as f:
+        f.write(_canonical(change) + "\n")
+
+
+def drop_scope_autonomy(
+    home: DataHome,
+    scope: str,
+    reason: str,
+    by: str = "drift off-ramp",
+    level: str = "recommend_only",
+) -> AutonomyState:
+    """Lower one scope's ceiling at once (never raises it: a stricter level already set stays)."""
+    _check_scope(scope)
+    if level not in AUTONOMY_LEVELS or level == "full":
+        raise ValueError(f"drop_scope_autonomy: level must be lower than full, got {level!r}")
+    scopes = scoped_autonomy(home)
+    current = scopes.get(scope)
+    if current is not None and stricter(current.level, level) == current.level:
+        return current
+    state = AutonomyState(level, by, datetime.now(UTC).isoformat(timespec="seconds"), reason)
+    scopes[scope] = state
+    _write_scopes(
+        home,
+        scopes,
+        {"scope": scope, "level": level, "set_by": by, "set_at": state.set_at, "reason": reason},
+    )
+    return state
+
+
+def apply_offramp(
+    home: DataHome, crossed: dict[str, list[str]], by: str = "drift off-ramp"
+) -> dict[str, AutonomyState]:
+    """Drop every scope a drift report crossed to recommend-only, with its reasons."""
+    return {
+        scope: drop_scope_autonomy(home, scope, "; ".join(reasons), by=by)
+        for scope, reasons in sorted(crossed.items())
+    }
+
+
+def restore_scope_autonomy(
+    home: DataHome, scope: str, who: str, roles: RolesPolicy, reason: str = ""
+) -> None:
+    """Lift a scope's ceiling: only a person named in roles.yaml who may approve the scope's
+    actions can do it; the agent never restores its own autonomy."""
+    _check_scope(scope)
+    person = roles.find(who)
+    if person is None:
+        names = ", ".join(a.name for a in roles.approvers) or "nobody"
+        raise ApprovalError(
+            f"{who!r} is not an approver in roles.yaml (approvers: {names}); "
+            "only a person may return a scope to autonomy"
+        )
+    needed = "content_selection" if scope == "content" else "budget_allocation"
+    if not person.may(needed):
+        raise ApprovalError(f"{who!r} may not approve {needed} actions, so cannot restore {scope}")
+    scopes = scoped_autonomy(home)
+    if scope not in scopes:
+        return
+    del scopes[scope]
+    _write_scopes(
+        home,
+        scopes,
+        {
+            "scope": scope,
+            "level": None,
+            "set_by": who,
+            "set_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "reason": reason or "restored by a person",
+        },
+    )
+
+
+def apply_scoped_autonomy(
+    batch: pd.DataFrame, scopes: dict[str, AutonomyState], ledger_entries: list[dict]
+) -> pd.DataFrame:
+    """The batch with scope ceilings applied (pure).
+
+    An action in a lowered scope that the agent approved by itself becomes ``proposed``
+    (recommend-only) or ``blocked`` (off); one a person approved in the ledger keeps its
+    approval, since recommend-only means a person decides.
+    """
+    if not scopes or batch.empty:
+        return batch
+    by_person = {e["decision_id"] for e in ledger_entries if e.get("verdict") == "approved"}
+    out = batch.copy()
+    for i, row in out.iterrows():
+        if row["status"] != "approved" or row["decision_id"] in by_person:
+            continue
+        levels = [
+            scopes[s].level
+            for s in scopes_for(str(row["action_type"]), row.get("channel"))
+            if s in scopes
+        ]
+        if not levels:
+            continue
+        level = levels[0]
+        for other in levels[1:]:
+            level = stricter(level, other)
+        out.at[i, "status"] = status_after_ceiling(level)
+    return out
+
+
+def status_after_ceiling(level: str) -> str:
+    """What an auto-approved action becomes under a lowered ceiling."""
+    return "blocked" if level == "off" else "proposed" if level == "recommend_only" else "approved"

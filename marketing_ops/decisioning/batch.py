@@ -100,6 +100,10 @@ def _level(policies: PolicySet, state: AutonomyState, action_type: str) -> str:
     return stricter(level, state.level) if state.level is not None else level
 
 
+def _interval(lo: float, hi: float) -> list[float | None]:
+    return [_num(lo), _num(hi)]
+
+
 def _budget_rows(as_of: date, plan: BudgetPlan, policies: PolicySet) -> list[dict]:
     start = as_of + timedelta(days=1)
     thresholds = policies.approvals
@@ -146,13 +150,25 @@ def _budget_rows(as_of: date, plan: BudgetPlan, policies: PolicySet) -> list[dic
                 "expected_upper": line.revenue_upper,
                 "propensity": 1.0,  # the optimiser is deterministic: this plan, with certainty
                 "_waits": waits,
-                "_graph_path": "",
+                "_graph_path": ""
+                if line.campaign_id is None
+                else f"Campaign({line.campaign_id}) -RUNS_ON-> Channel({line.channel})",
                 "_scores": {
+                    "expected_conversions": _num(line.expected_conversions),
+                    "conversions_interval": _interval(
+                        line.conversions_lower, line.conversions_upper
+                    ),
+                    "expected_revenue": _num(line.expected_revenue),
+                    "revenue_interval": _interval(line.revenue_lower, line.revenue_upper),
+                    "expected_profit": _num(line.expected_profit),
+                    "profit_interval": _interval(line.profit_lower, line.profit_upper),
+                    "value_per_conversion": _num(line.value_per_conversion),
                     "marginal_roi": _num(line.marginal_roi),
                     "confidence": _num(line.confidence),
                     "last_period_amount": _num(line.last_amount),
                     "money_moved": _num(moved),
                     "plan_expected_revenue": _num(plan.expected_revenue),
+                    "plan_expected_profit": _num(plan.expected_profit),
                     "plan_total_spend": _num(plan.total_spend),
                     "objective": plan.objective,
                 },
@@ -191,61 +207,60 @@ def _budget_summary(line: PlanLine, start: date, days: int) -> str:
     held = f"; held by: {'; '.join(line.binding)}" if line.binding else ""
     return (
         f"Spend {line.amount:,.0f} EUR on {what} over the {days} days from {start.isoformat()} "
-        f"({change}): expected {line.expected_revenue:,.0f} EUR revenue{interval}; "
+        f"({change}): expected {line.expected_revenue:,.0f} EUR revenue{interval}, "
+        f"{line.expected_profit:,.0f} EUR after the spend; "
         f"the next euro here returns {line.marginal_roi:.2f} EUR{held}."
     )
 
 
-def _revenue(value: float | None, conversions: float) -> float | None:
-    """Revenue of some conversions, when the channel's value per conversion is known."""
-    return None if value is None else conversions * value
+def _diff(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or (isinstance(a, float) and math.isnan(a)):
+        return None
+    if isinstance(b, float) and math.isnan(b):
+        return None
+    return _num(a - b)
 
 
-def _content_rows(
-    choices: pd.DataFrame, plan: BudgetPlan | None, policies: PolicySet
-) -> list[dict]:
+def _hold_row(c: dict) -> dict:
+    return {
+        "action_type": "content_selection",
+        "channel": c["channel"],
+        "campaign_id": None,
+        "audience_id": c["audience_id"],
+        "asset_id": None,
+        "scheduled_for": None,
+        "amount": math.nan,
+        "expected_conversions": 0.0,
+        "expected_revenue": 0.0,
+        "expected_lower": 0.0,
+        "expected_upper": 0.0,
+        "propensity": 1.0,
+        "_force": "blocked",
+        "_waits": [],
+        "_graph_path": "",
+        "_scores": {},
+        "_binding": [c["reason"]],
+        "_alternatives": [
+            {
+                "description": "no alternative qualifies: every candidate failed a rule "
+                "(see binding_constraints), so nothing is sent",
+                "expected_revenue": 0.0,
+                "difference": 0.0,
+            }
+        ],
+        "_extra": {},
+        "_summary": f"Hold: nothing sent to {c['audience_id'] or 'any audience'}: {c['reason']}.",
+    }
+
+
+def _content_rows(choices: pd.DataFrame, policies: PolicySet) -> list[dict]:
     thresholds = policies.approvals
-    values = {line.channel: line.value_per_conversion for line in plan.lines} if plan else {}
     rows = []
     for c in choices.to_dict("records"):
         if c["action"] != "send":
-            rows.append(
-                {
-                    "action_type": "content_selection",
-                    "channel": c["channel"],
-                    "campaign_id": None,
-                    "audience_id": c["audience_id"],
-                    "asset_id": None,
-                    "scheduled_for": None,
-                    "amount": math.nan,
-                    "expected_conversions": 0.0,
-                    "expected_revenue": 0.0,
-                    "expected_lower": 0.0,
-                    "expected_upper": 0.0,
-                    "propensity": 1.0,
-                    "_force": "blocked",
-                    "_waits": [],
-                    "_graph_path": "",
-                    "_scores": {},
-                    "_binding": [c["reason"]],
-                    "_alternatives": [
-                        {
-                            "description": "no alternative qualifies",
-                            "expected_revenue": 0.0,
-                            "difference": 0.0,
-                        }
-                    ],
-                    "_extra": {},
-                    "_summary": f"Hold: nothing sent to {c['audience_id'] or 'any audience'}: {c['reason']}.",
-                }
-            )
+            rows.append(_hold_row(c))
             continue
-        value = values.get(c["channel"])
-        confidence = (
-            0.0
-            if c["expected_ctr"] <= 0
-            else max(0.0, 1.0 - (c["ctr_upper"] - c["ctr_lower"]) / c["expected_ctr"])
-        )
+        confidence = float(c["confidence"])
         waits = []
         if c["consented_size"] > thresholds.audience_size:
             waits.append(
@@ -253,27 +268,30 @@ def _content_rows(
             )
         if confidence < thresholds.min_confidence:
             waits.append(f"confidence {confidence:.2f} below {thresholds.min_confidence:.2f}")
-        exp_rev = _revenue(value, c["expected_conversions"])
+        if c.get("regulated_claim") and policies.compliance.regulated_claims.need_approval:
+            waits.append("makes a regulated claim (compliance.yaml: need_approval)")
+        exp_rev = _num(c["expected_revenue"])
         alternatives = [
             {
-                "description": f"send {a['asset_id']} instead (probability {a['propensity']:.0%})",
-                "expected_revenue": _num(_revenue(value, a["expected_conversions"])),
-                "difference": _num(
-                    None if value is None else exp_rev - _revenue(value, a["expected_conversions"])
-                ),
+                "description": f"send {a['asset_id']} by {a['channel']} at "
+                f"{a['send_hour']:02d}:00 instead (probability {a['propensity']:.0%})",
+                "expected_revenue": _num(a["expected_revenue"]),
+                "difference": _diff(exp_rev, a["expected_revenue"]),
                 "expected_conversions": _num(a["expected_conversions"]),
-                "difference_conversions": _num(
-                    c["expected_conversions"] - a["expected_conversions"]
+                "difference_conversions": _diff(
+                    c["expected_conversions"], a["expected_conversions"]
                 ),
+                "expected_profit": _num(a["expected_profit"]),
             }
             for a in c["alternatives"]
-        ] or [
+        ] + [
             {
                 "description": "send nothing",
                 "expected_revenue": 0.0,
-                "difference": _num(exp_rev),
+                "difference": exp_rev,
                 "expected_conversions": 0.0,
                 "difference_conversions": _num(c["expected_conversions"]),
+                "expected_profit": 0.0,
             }
         ]
         common = {
@@ -286,15 +304,27 @@ def _content_rows(
         }
         scores = {
             "expected_ctr": _num(c["expected_ctr"]),
-            "ctr_interval": [_num(c["ctr_lower"]), _num(c["ctr_upper"])],
+            "ctr_interval": _interval(c["ctr_lower"], c["ctr_upper"]),
+            "expected_clicks": _num(c["expected_clicks"]),
+            "expected_conversions": _num(c["expected_conversions"]),
+            "conversions_interval": _interval(c["conversions_lower"], c["conversions_upper"]),
+            "expected_revenue": exp_rev,
+            "revenue_interval": _interval(c["revenue_lower"], c["revenue_upper"]),
+            "cost": _num(c["cost"]),
+            "expected_profit": _num(c["expected_profit"]),
+            "profit_interval": _interval(c["profit_lower"], c["profit_upper"]),
             "propensity": _num(c["propensity"]),
             "confidence": _num(confidence),
             "consented_size": _num(c["consented_size"]),
             "readiness": _num(c["readiness"])
             if isinstance(c["readiness"], int | float)
             else c["readiness"],
-            "expected_clicks": _num(c["expected_clicks"]),
         }
+        binding = [
+            f"consent, suppression and frequency cap {policies.content.frequency_cap_per_week}"
+            "/contact/week (checked in the graph query and again before choosing)",
+            *c["rules_applied"],
+        ]
         rows.append(
             {
                 **common,
@@ -302,23 +332,41 @@ def _content_rows(
                 "scheduled_for": c["scheduled_for"],
                 "amount": math.nan,
                 "expected_conversions": c["expected_conversions"],
-                "expected_revenue": math.nan if exp_rev is None else exp_rev,
-                "expected_lower": math.nan if value is None else c["conversions_lower"] * value,
-                "expected_upper": math.nan if value is None else c["conversions_upper"] * value,
+                "expected_revenue": c["expected_revenue"],
+                "expected_lower": c["revenue_lower"],
+                "expected_upper": c["revenue_upper"],
                 "propensity": c["propensity"],
                 "_scores": scores,
-                "_binding": [
-                    f"frequency cap {policies.content.frequency_cap_per_week}/contact/week and consent (candidate query)"
-                ],
+                "_binding": binding,
                 "_alternatives": alternatives,
                 "_extra": {"send_at": c["scheduled_for"]},
                 "_summary": (
                     f"Send {c['asset_id']} to {c['audience_id']} ({c['consented_size']:,.0f} consented contacts) by "
                     f"{c['channel']} at {c['scheduled_for']}: expected {c['expected_clicks']:,.0f} clicks and "
-                    f"{c['expected_conversions']:,.1f} conversions. {c['reason']}."
+                    f"{c['expected_conversions']:,.1f} conversions"
+                    + (f" worth {exp_rev:,.0f} EUR" if exp_rev is not None else "")
+                    + f". {c['reason']}."
                 ),
             }
         )
+        hour = int(c["send_hour"])
+        hour_alts = [
+            {
+                "description": f"send at {h['hour']:02d}:00 instead",
+                "expected_revenue": _num(h["expected_revenue"]),
+                "difference": _diff(exp_rev, h["expected_revenue"]),
+                "expected_clicks": _num(h["expected_clicks"]),
+                "difference_clicks": _diff(c["expected_clicks"], h["expected_clicks"]),
+            }
+            for h in sorted(c["hour_alternatives"], key=lambda h: -h["expected_clicks"])[:3]
+        ] or [
+            {
+                "description": f"any other hour: without hourly history every hour scores as "
+                f"{hour:02d}:00",
+                "expected_revenue": exp_rev,
+                "difference": 0.0,
+            }
+        ]
         rows.append(
             {
                 **common,
@@ -326,22 +374,15 @@ def _content_rows(
                 "scheduled_for": c["scheduled_for"],
                 "amount": math.nan,
                 "expected_conversions": c["expected_conversions"],
-                "expected_revenue": math.nan if exp_rev is None else exp_rev,
-                "expected_lower": math.nan,
-                "expected_upper": math.nan,
+                "expected_revenue": c["expected_revenue"],
+                "expected_lower": c["revenue_lower"],
+                "expected_upper": c["revenue_upper"],
                 "propensity": 1.0,  # the best hour is chosen deterministically
-                "_scores": {"send_hour": int(c["send_hour"])},
+                "_scores": {"send_hour": hour, "expected_clicks": _num(c["expected_clicks"])},
                 "_binding": [],
-                "_alternatives": [
-                    {
-                        "description": f"send at the default {policies.content.default_send_hour:02d}:00 instead",
-                        "expected_revenue": None,
-                        "difference": None,
-                        "note": c["send_hour_reason"],
-                    }
-                ],
+                "_alternatives": hour_alts,
                 "_extra": {},
-                "_summary": f"Send to {c['audience_id']} at {int(c['send_hour']):02d}:00 UTC: {c['send_hour_reason']}.",
+                "_summary": f"Send to {c['audience_id']} at {hour:02d}:00 UTC: {c['send_hour_reason']}.",
             }
         )
     return rows
@@ -358,7 +399,7 @@ def assemble_batch(
 ) -> pd.DataFrame:
     """All of a day's actions in the export contract's columns, with ids, rationale and status."""
     rows = (_budget_rows(as_of, budget_plan, policies) if budget_plan else []) + (
-        _content_rows(content_choices, budget_plan, policies) if content_choices is not None else []
+        _content_rows(content_choices, policies) if content_choices is not None else []
     )
     used = [{"name": s["name"], "data_version": s.get("data_version", "unknown")} for s in signals]
     day = as_of.strftime("%Y%m%d")

@@ -1,8 +1,8 @@
 """One day's decisions from the warehouse's and the graph's frames: the agent's whole turn.
 
 Pure: the Dagster asset reads the tables and the graph, calls :func:`decide`, and writes the
-batch; replay (:mod:`.replay`) calls the same function on the frames the ledger recorded, so a
-past batch can be re-run exactly. Nothing here opens a database.
+batch; tests and benchmarks call the same function on frames they build. Nothing here
+opens a database.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import pandas as pd
 from marketing_ops.decisioning.approvals import AutonomyState
 from marketing_ops.decisioning.bandit import choose_content
 from marketing_ops.decisioning.batch import assemble_batch
+from marketing_ops.decisioning.campaigns import campaign_shares, split_by_campaign
 from marketing_ops.decisioning.optimiser import BudgetPlan, plan_budget
 from marketing_ops.decisioning.policy import PolicySet
+from marketing_ops.decisioning.scoring import value_per_conversion
 from marketing_ops.forecasting.curves import ResponseCurve, adstock
 
 __all__ = [
@@ -30,8 +32,6 @@ __all__ = [
     "seasonal_index_as_of",
 ]
 
-PERIOD_DAYS = 7
-
 
 @dataclass(frozen=True)
 class DecisionInputs:
@@ -41,7 +41,7 @@ class DecisionInputs:
     curve_rows: pd.DataFrame  # agent.response_curves of the day (draw 0 = point)
     forecasts: pd.DataFrame  # agent.forecasts of the day (incl. metric seasonal_index)
     send_hours: pd.DataFrame  # marts.fct_audience_send_hours
-    candidates: pd.DataFrame  # graph eligible_candidates
+    candidates: pd.DataFrame  # graph eligible_candidates, every allowed channel
     ad_spend: pd.DataFrame = field(default_factory=pd.DataFrame)  # marts.fct_ad_spend_daily
     conversions: pd.DataFrame = field(default_factory=pd.DataFrame)  # marts.fct_conversions
 
@@ -75,7 +75,7 @@ def carry_in_adstock(kpis: pd.DataFrame, curves: dict[str, ResponseCurve]) -> di
 
 
 def seasonal_index_as_of(
-    forecasts: pd.DataFrame, channels, period_days: int = PERIOD_DAYS
+    forecasts: pd.DataFrame, channels, period_days: int = 7
 ) -> dict[str, np.ndarray]:
     """The forecast's seasonal index per channel for the days ahead (1.0 when absent)."""
     if forecasts is None or forecasts.empty or "metric" not in forecasts:
@@ -90,8 +90,6 @@ def seasonal_index_as_of(
 
 def last_period_spend(kpis: pd.DataFrame, as_of: date, days: int) -> dict[str, float]:
     """Spend per channel over the ``days`` up to and including ``as_of``."""
-    if kpis.empty:
-        return {}
     when = pd.to_datetime(kpis["date_day"])
     recent = kpis[
         (when > pd.Timestamp(as_of) - pd.Timedelta(days=days)) & (when <= pd.Timestamp(as_of))
@@ -108,22 +106,40 @@ def decide(
     seed: int | None = None,
 ) -> DecisionResult:
     """Plan next period's budget, choose content and send time, and assemble the batch."""
+    budget = policies.budget
     curves, samples = curves_as_of(inputs.curve_rows)
-    last = last_period_spend(inputs.kpis, as_of, PERIOD_DAYS)
+    # The plan covers the channels the budget policy lists (paid media); email's cost follows
+    # the content decisions, not a budget. No list: every channel with a curve.
+    listed = set(budget.channels)
+    paid = {c: v for c, v in curves.items() if not listed or c in listed}
+    last = last_period_spend(inputs.kpis, as_of, budget.period_days)
+    index = seasonal_index_as_of(inputs.forecasts, paid, budget.period_days)
+    carry = carry_in_adstock(inputs.kpis, paid)
     plan = plan_budget(
-        curves,
-        last_period_spend={c: last.get(c, 0.0) for c in curves},
-        seasonal_index=seasonal_index_as_of(inputs.forecasts, curves),
-        initial_adstock=carry_in_adstock(inputs.kpis, curves),
-        policy=policies.budget,
-        samples=samples,
+        paid,
+        last_period_spend={c: last.get(c, 0.0) for c in paid},
+        seasonal_index=index,
+        initial_adstock=carry,
+        policy=budget,
+        samples={c: samples.get(c, []) for c in paid},
     )
+    if budget.plan_level == "campaign":
+        shares = campaign_shares(
+            inputs.ad_spend,
+            inputs.conversions,
+            as_of,
+            budget.campaign_history_days,
+            budget.period_days,
+        )
+        plan = split_by_campaign(plan, paid, shares, index, carry, budget, samples)
     choices = choose_content(
         inputs.candidates,
         inputs.send_hours,
         policies.content,
         as_of=as_of,
         seed=int(as_of.strftime("%Y%m%d")) if seed is None else seed,
+        value_per_conversion=value_per_conversion(inputs.kpis),
+        compliance=policies.compliance,
     )
     batch = assemble_batch(as_of, plan, choices, policies, signals, autonomy)
     return DecisionResult(batch, plan, choices)

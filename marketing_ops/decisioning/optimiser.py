@@ -75,6 +75,19 @@ class PlanLine:
     alternatives: tuple[Alternative, ...]
 
     @property
+    def expected_profit(self) -> float:
+        """Expected revenue minus the spend itself (EUR, period)."""
+        return self.expected_revenue - self.amount
+
+    @property
+    def profit_lower(self) -> float:
+        return self.revenue_lower - self.amount
+
+    @property
+    def profit_upper(self) -> float:
+        return self.revenue_upper - self.amount
+
+    @property
     def confidence(self) -> float:
         """1 - relative interval width, in [0, 1]; 0 when there is no interval to judge by."""
         if not (math.isfinite(self.revenue_lower) and math.isfinite(self.revenue_upper)):
@@ -102,9 +115,15 @@ class BudgetPlan:
     notes: tuple[str, ...] = ()
     solver: str = ""
     extra: dict = field(default_factory=dict)
+    conversions_lower: float = math.nan
+    conversions_upper: float = math.nan
 
     def line(self, key: str) -> PlanLine:
         return next(line for line in self.lines if line.key == key)
+
+    @property
+    def expected_profit(self) -> float:
+        return self.expected_revenue - self.total_spend
 
     @property
     def amounts(self) -> dict[str, float]:
@@ -164,11 +183,14 @@ def plan_budget(
     initial_adstock: dict[str, float],
     policy: BudgetPolicy,
     samples: dict[str, list[ResponseCurve]] | None = None,
+    baseline_label: str = "last period",
 ) -> BudgetPlan:
     """Optimise next period's budget per plan line (curves keyed by channel or campaign id).
 
     A key that is not its curve's channel is a campaign of that channel: channel limits then
     apply to the sum of its campaigns, campaign limits to the line itself.
+    ``last_period_spend`` is the split the max shift is measured from; ``baseline_label``
+    names it in the binding constraints.
     """
     keys = sorted(curves)
     if not keys:
@@ -189,6 +211,9 @@ def plan_budget(
     def line_rev(i: int, amount: float) -> float:
         return period_revenue(curves[keys[i]], amount, idx[i], init[i], days)[1]
 
+    def line_conv(i: int, amount: float) -> float:
+        return period_revenue(curves[keys[i]], amount, idx[i], init[i], days)[0]
+
     # ---- per-line bounds and multi-line channel groups, with labels for "binding" ----
     lo, hi = np.zeros(n), np.full(n, np.inf)
     lo_lab, hi_lab = ["no negative spend"] * n, [""] * n
@@ -197,7 +222,7 @@ def plan_budget(
         members = [i for i in range(n) if chan[i] == c]
         c_last = float(last[members].sum())
         bounds = policy.channels.get(c, ChannelBounds())
-        rng = _resolve(c, c_last, bounds, policy.max_shift_pct, days, notes)
+        rng = _resolve(c, c_last, bounds, policy.max_shift_pct, days, notes, baseline_label)
         if len(members) == 1:
             i = members[0]
             lo[i], hi[i], lo_lab[i], hi_lab[i] = rng
@@ -223,7 +248,11 @@ def plan_budget(
     # ---- total budget ----
     last_total = float(last.sum())
     total = last_total if policy.total_budget == "keep_last_period" else float(policy.total_budget)
-    fixed_total = policy.objective == "max_revenue" and policy.target_roas is None
+    fixed_total = (
+        policy.objective == "max_revenue"
+        and policy.target_roas is None
+        and policy.target_cpa is None
+    )
     lo_sum, hi_sum = float(lo.sum()), float(hi.sum())
     if total < lo_sum - 1e-9:
         notes.append(
@@ -241,19 +270,29 @@ def plan_budget(
     def revenue(x: np.ndarray) -> float:
         return float(sum(line_rev(i, x[i]) for i in range(n)))
 
-    def revenue_grad(x: np.ndarray) -> np.ndarray:
+    def conversions(x: np.ndarray) -> float:
+        return float(sum(line_conv(i, x[i]) for i in range(n)))
+
+    def _grad(fn, x: np.ndarray) -> np.ndarray:
         g = np.empty(n)
         h = max(1e-4, 1e-7 * scale)
         for i in range(n):
             a = x[i]
             if a - h >= 0:
-                g[i] = (line_rev(i, a + h) - line_rev(i, a - h)) / (2 * h)
+                g[i] = (fn(i, a + h) - fn(i, a - h)) / (2 * h)
             else:
-                g[i] = (line_rev(i, a + h) - line_rev(i, a)) / h
+                g[i] = (fn(i, a + h) - fn(i, a)) / h
         return g
+
+    def revenue_grad(x: np.ndarray) -> np.ndarray:
+        return _grad(line_rev, x)
+
+    def conversions_grad(x: np.ndarray) -> np.ndarray:
+        return _grad(line_conv, x)
 
     # ---- objective and constraints, in scaled units (z = x / scale) ----
     r_scale = max(revenue(np.clip(last, lo, hi_eff)), revenue(np.full(n, total / n)), 1.0)
+    c_scale = max(conversions(np.clip(last, lo, hi_eff)), conversions(np.full(n, total / n)), 1e-6)
     if policy.objective == "min_spend":
 
         def obj(z: np.ndarray) -> float:
@@ -322,7 +361,25 @@ def plan_budget(
                 "jac": lambda z: (revenue_grad(z * scale) - roas) * scale / r_scale,
             }
         )
-    if policy.objective == "min_spend":
+    if policy.target_cpa is not None:
+        cpa = policy.target_cpa
+        cons.append(
+            {
+                "type": "ineq",
+                "fun": lambda z: (cpa * conversions(z * scale) - z.sum() * scale) / scale,
+                "jac": lambda z: cpa * conversions_grad(z * scale) - 1.0,
+            }
+        )
+    if policy.objective == "min_spend" and policy.target_conversions is not None:
+        target_c = float(policy.target_conversions)
+        cons.append(
+            {
+                "type": "ineq",
+                "fun": lambda z: (conversions(z * scale) - target_c) / c_scale,
+                "jac": lambda z: conversions_grad(z * scale) * scale / c_scale,
+            }
+        )
+    elif policy.objective == "min_spend":
         target = float(policy.target_revenue or 0.0)
         cons.append(
             {
@@ -334,7 +391,9 @@ def plan_budget(
     bounds = [(lo[i] / scale, hi_eff[i] / scale) for i in range(n)]
 
     def feasible(x: np.ndarray) -> list[str]:
-        return _violations(x, keys, lo, hi, groups, total, fixed_total, policy, revenue)
+        return _violations(
+            x, keys, lo, hi, groups, total, fixed_total, policy, revenue, conversions
+        )
 
     # ---- multi-start SLSQP ----
     starts = [
@@ -359,8 +418,7 @@ def plan_budget(
     if best is None:
         # Nothing meets every limit (e.g. the target ROAS or revenue is out of reach): fall back
         # to the best revenue for the total within the hard bounds and say so.
-        plain = policy.objective == "max_revenue" and policy.target_roas is None
-        if plain:
+        if fixed_total:
             raise RuntimeError(
                 f"budget optimiser found no plan within the limits: {message}; {notes}"
             )
@@ -368,14 +426,31 @@ def plan_budget(
             update={
                 "objective": "max_revenue",
                 "target_roas": None,
+                "target_cpa": None,
                 "target_revenue": None,
+                "target_conversions": None,
                 "total_budget": total,
             }
         )
         plan = plan_budget(
-            curves, last_period_spend, seasonal_index, initial_adstock, fallback, samples
+            curves,
+            last_period_spend,
+            seasonal_index,
+            initial_adstock,
+            fallback,
+            samples,
+            baseline_label,
         )
-        why = "target ROAS" if policy.target_roas is not None else "target revenue"
+        why = " and ".join(
+            w
+            for w, on in (
+                ("target ROAS", policy.target_roas is not None),
+                ("target CPA", policy.target_cpa is not None),
+                ("target revenue", policy.target_revenue is not None),
+                ("target conversions", policy.target_conversions is not None),
+            )
+            if on
+        )
         note = (
             f"{why} not reachable within the limits; planned the most revenue for the total instead"
         )
@@ -386,7 +461,7 @@ def plan_budget(
     spend = float(x_opt.sum())
     alt_defs = [
         (
-            "keep last period's split",
+            "keep last period's split" if baseline_label == "last period" else baseline_label,
             (last / last_total * spend) if last_total > 0 else np.full(n, spend / n),
         ),
         ("even split across channels", np.full(n, spend / n)),
@@ -446,7 +521,12 @@ def plan_budget(
         binding.append(f"total budget ceiling {total:,.0f} EUR for {days} days")
     if policy.target_roas is not None and plan_rev <= policy.target_roas * spend * (1 + 1e-4):
         binding.append(f"target ROAS {policy.target_roas:g}")
-    if policy.objective == "min_spend":
+    plan_conv = conversions(x_opt)
+    if policy.target_cpa is not None and spend >= policy.target_cpa * plan_conv * (1 - 1e-4):
+        binding.append(f"target CPA {policy.target_cpa:g} EUR")
+    if policy.objective == "min_spend" and policy.target_conversions is not None:
+        binding.append(f"target conversions {policy.target_conversions:,.0f}")
+    elif policy.objective == "min_spend":
         binding.append(f"target revenue {policy.target_revenue:,.0f} EUR")
 
     # ---- per-line figures, intervals from bootstrap draws, marginal ROI ----
@@ -455,6 +535,7 @@ def plan_budget(
     even = spend / n
     lines = []
     draw_totals: list[np.ndarray] = []
+    conv_totals: list[np.ndarray] = []
     for i, k in enumerate(keys):
         conv, rev = period_revenue(curves[k], x_opt[i], idx[i], init[i], days)
         draws = [period_revenue(s, x_opt[i], idx[i], init[i], days) for s in samples.get(k, [])]
@@ -464,9 +545,11 @@ def plan_budget(
             r_lo, r_hi = np.percentile(d_rev, [5, 95])
             c_lo, c_hi = np.percentile(d_conv, [5, 95])
             draw_totals.append(d_rev)
+            conv_totals.append(d_conv)
         else:
             r_lo = r_hi = c_lo = c_hi = math.nan
             draw_totals.append(np.array([rev]))
+            conv_totals.append(np.array([conv]))
         line_alts = tuple(
             Alternative(
                 description=desc,
@@ -476,7 +559,12 @@ def plan_budget(
                 feasible=lo[i] - _TOL * scale <= a <= hi[i] + _TOL * scale,
             )
             for desc, a in (
-                (f"keep last period's {k} budget ({last[i]:,.0f} EUR; {k} alone)", last[i]),
+                (
+                    f"keep last period's {k} budget ({last[i]:,.0f} EUR; {k} alone)"
+                    if baseline_label == "last period"
+                    else f"{k} at {baseline_label} ({last[i]:,.0f} EUR; {k} alone)",
+                    last[i],
+                ),
                 (f"even split: {even:,.0f} EUR on {k} ({k} alone)", even),
             )
         )
@@ -500,12 +588,8 @@ def plan_budget(
                 alternatives=line_alts,
             )
         )
-    if any(len(s) > 1 for s in draw_totals):
-        m = min(len(s) for s in draw_totals if len(s) > 1)
-        totals = sum(s[:m] if len(s) > 1 else np.full(m, s[0]) for s in draw_totals)
-        p_lo, p_hi = (float(v) for v in np.percentile(totals, [5, 95]))
-    else:
-        p_lo = p_hi = math.nan
+    p_lo, p_hi = _total_interval(draw_totals)
+    pc_lo, pc_hi = _total_interval(conv_totals)
     return BudgetPlan(
         objective=policy.objective,
         period_days=days,
@@ -519,7 +603,19 @@ def plan_budget(
         alternatives=alternatives,
         notes=tuple(notes),
         solver=message,
+        conversions_lower=pc_lo,
+        conversions_upper=pc_hi,
     )
+
+
+def _total_interval(per_line: list[np.ndarray]) -> tuple[float, float]:
+    """5-95% interval of the plan total over bootstrap draws (draw k of every line summed)."""
+    if not any(len(s) > 1 for s in per_line):
+        return math.nan, math.nan
+    m = min(len(s) for s in per_line if len(s) > 1)
+    totals = sum(s[:m] if len(s) > 1 else np.full(m, s[0]) for s in per_line)
+    lo, hi = np.percentile(totals, [5, 95])
+    return float(lo), float(hi)
 
 
 def _cap(per_day: float | None, days: int) -> float:
@@ -527,7 +623,13 @@ def _cap(per_day: float | None, days: int) -> float:
 
 
 def _resolve(
-    channel: str, last: float, bounds: ChannelBounds, shift_pct: float, days: int, notes: list[str]
+    channel: str,
+    last: float,
+    bounds: ChannelBounds,
+    shift_pct: float,
+    days: int,
+    notes: list[str],
+    baseline_label: str = "last period",
 ) -> tuple[float, float, str, str]:
     """A channel's allowed period range: its daily limits, narrowed by max shift where they agree."""
     b_lo, b_hi = bounds.min_eur_per_day * days, _cap(bounds.max_eur_per_day, days)
@@ -544,9 +646,9 @@ def _resolve(
             )
         else:
             if s_lo > lo:
-                lo, lo_lab = s_lo, f"{channel}: max shift -{shift_pct:g}% vs last period"
+                lo, lo_lab = s_lo, f"{channel}: max shift -{shift_pct:g}% vs {baseline_label}"
             if s_hi < hi:
-                hi, hi_lab = s_hi, f"{channel}: max shift +{shift_pct:g}% vs last period"
+                hi, hi_lab = s_hi, f"{channel}: max shift +{shift_pct:g}% vs {baseline_label}"
     return lo, hi, lo_lab, hi_lab
 
 
@@ -576,6 +678,7 @@ def _violations(
     fixed_total: bool,
     policy: BudgetPolicy,
     revenue,
+    conversions,
 ) -> list[str]:
     """Which limits a plan breaks (empty when feasible), in words."""
     scale = max(total, 1.0)
@@ -597,8 +700,14 @@ def _violations(
     if policy.target_roas is not None and revenue(x) < policy.target_roas * x.sum() - 1e-6 * scale:
         out.append(f"ROAS below target {policy.target_roas:g}")
     if (
-        policy.objective == "min_spend"
-        and revenue(x) < (policy.target_revenue or 0.0) - 1e-6 * scale
+        policy.target_cpa is not None
+        and x.sum() > policy.target_cpa * conversions(x) + 1e-6 * scale
     ):
-        out.append("expected revenue below target")
+        out.append(f"CPA above target {policy.target_cpa:g} EUR")
+    if policy.objective == "min_spend":
+        if policy.target_conversions is not None:
+            if conversions(x) < policy.target_conversions * (1 - 1e-6):
+                out.append("expected conversions below target")
+        elif revenue(x) < (policy.target_revenue or 0.0) - 1e-6 * scale:
+            out.append("expected revenue below target")
     return out

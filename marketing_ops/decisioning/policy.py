@@ -26,8 +26,10 @@ __all__ = [
     "AutonomyPolicy",
     "BudgetPolicy",
     "ChannelBounds",
+    "CompliancePolicy",
     "ContentPolicy",
     "ExplorationPolicy",
+    "FatiguePolicy",
     "PolicyError",
     "PolicySet",
     "RolesPolicy",
@@ -79,9 +81,20 @@ class BudgetPolicy(_Strict):
     target_roas: float | None = _expect(
         "a number > 0 (revenue per EUR), or null", default=None, gt=0
     )
+    target_cpa: float | None = _expect(
+        "a number > 0 (EUR per conversion), or null", default=None, gt=0
+    )
     target_revenue: Euros | None = None
+    target_conversions: float | None = _expect(
+        "a number of conversions for the period (> 0), or null", default=None, gt=0
+    )
     max_shift_pct: Percent = 30.0
     locked_channels: list[str] = Field(default_factory=list)
+    plan_level: Literal["channel", "campaign"] = "channel"
+    campaign_max_shift_pct: Percent = 30.0
+    campaign_history_days: int = _expect(
+        "a whole number of days between 7 and 365", default=28, ge=7, le=365
+    )
     channels: dict[str, ChannelBounds] = Field(default_factory=dict)
     campaigns: dict[str, ChannelBounds] = Field(default_factory=dict)
 
@@ -94,8 +107,19 @@ class BudgetPolicy(_Strict):
 
     @model_validator(mode="after")
     def _min_spend_needs_target(self) -> BudgetPolicy:
-        if self.objective == "min_spend" and self.target_revenue is None:
-            raise ValueError("objective min_spend needs target_revenue (EUR for the period)")
+        if self.objective == "min_spend" and (
+            self.target_revenue is None and self.target_conversions is None
+        ):
+            raise ValueError(
+                "objective min_spend needs target_revenue (EUR for the period) "
+                "or target_conversions"
+            )
+        if self.objective == "min_spend" and (
+            self.target_revenue is not None and self.target_conversions is not None
+        ):
+            raise ValueError(
+                "objective min_spend takes one target: target_revenue or target_conversions"
+            )
         return self
 
 
@@ -126,12 +150,44 @@ class ExplorationPolicy(_Strict):
     prior_strength: float = _expect("a number of pseudo-sends > 0", default=50.0, gt=0)
 
 
+class FatiguePolicy(_Strict):
+    """When an audience has seen an asset enough: soft rules, the fallback asset may ignore them."""
+
+    min_days_between_same_asset: int = _expect(
+        "a whole number of days >= 0 (0 = no rest)", default=14, ge=0
+    )
+    max_sends_per_contact: float | None = _expect(
+        "a number of sends per consented contact (> 0), or null for no limit", default=None, gt=0
+    )
+
+
 class ContentPolicy(_Strict):
     allowed_channels: list[str] = Field(default_factory=lambda: ["email"])
     suppressed_audiences: list[str] = Field(default_factory=list)
     frequency_cap_per_week: int = _expect("a whole number of sends >= 0", default=2, ge=0)
     default_send_hour: int = _expect("an hour between 0 and 23", default=10, ge=0, le=23)
+    cost_per_send_eur: Euros = 0.002
     exploration: ExplorationPolicy = Field(default_factory=ExplorationPolicy)
+    fatigue: FatiguePolicy = Field(default_factory=FatiguePolicy)
+    fallback_asset: str | None = _expect(
+        "an asset id (e.g. A001), or null to hold when nothing qualifies", default=None
+    )
+
+
+class RegulatedClaimsPolicy(_Strict):
+    allowed: bool = True
+    excluded_audiences: list[str] = Field(default_factory=list)
+    need_approval: bool = True
+
+
+class CompliancePolicy(_Strict):
+    """Brand safety and compliance: checked on every candidate before anything is chosen."""
+
+    require_compliance_approved: bool = True
+    require_brand_safe: bool = True
+    regulated_claims: RegulatedClaimsPolicy = Field(default_factory=RegulatedClaimsPolicy)
+    blocked_topics: list[str] = Field(default_factory=list)
+    blocked_terms: list[str] = Field(default_factory=list)
 
 
 class Approver(_Strict):
@@ -159,6 +215,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "approvals": ApprovalPolicy,
     "autonomy": AutonomyPolicy,
     "content": ContentPolicy,
+    "compliance": CompliancePolicy,
     "roles": RolesPolicy,
 }
 POLICY_FILES: tuple[str, ...] = tuple(f"{s}.yaml" for s in SECTIONS)
@@ -173,6 +230,7 @@ class PolicySet(_Strict):
     approvals: ApprovalPolicy
     autonomy: AutonomyPolicy
     content: ContentPolicy
+    compliance: CompliancePolicy
     roles: RolesPolicy
     version: str
 

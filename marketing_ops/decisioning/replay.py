@@ -72,8 +72,7 @@ def frame_to_parquet(frame: pd.DataFrame) -> bytes:
         path = Path(tmp) / "frame.parquet"
         con = duckdb.connect()
         try:
-            con.register("frame", frame)
-            con.execute(f"COPY frame TO '{path}' (FORMAT parquet)")  # path is our temp file
+            con.from_df(frame).write_parquet(str(path))
         finally:
             con.close()
         return path.read_bytes()

@@ -52,6 +52,12 @@ class DeliveryReceipt:
     location: str
     payload_sha256: str
     note: str = ""
+    attempts: int = 1  # requests made (0: nothing sent because it was already delivered)
+
+    @property
+    def done(self) -> bool:
+        """The channel has the action: delivered now or before."""
+        return self.delivered or self.already_delivered
 
 
 class Connector(Protocol):
@@ -161,7 +167,9 @@ def execute_batch(
 
     ``connectors`` maps a channel to its connector; ``"*"`` serves any other channel.
     Approved actions that reach a connector become ``executed`` (also when the connector
-    already had them: that is the idempotent re-run). Everything else keeps its status.
+    already had them: that is the idempotent re-run). An action the connector could not
+    deliver (the webhook gave up after its retries) stays ``approved`` with the reason in
+    ``note``, so the next run tries again. Everything else keeps its status.
     """
     now = pd.Timestamp(datetime.now(UTC)).tz_localize(None)
     out = []
@@ -180,7 +188,8 @@ def execute_batch(
                 note = "dry run: would deliver"
             else:
                 receipt = connector.deliver(action_payload(row))
-                status, note = "executed", receipt.note
+                status = "executed" if receipt.done else status
+                note = receipt.note
         r = asdict(receipt) if receipt else {}
         out.append(
             {
@@ -193,7 +202,7 @@ def execute_batch(
                 "already_delivered": bool(r.get("already_delivered", False)),
                 "receipt_location": r.get("location", ""),
                 "payload_sha256": r.get("payload_sha256", ""),
-                "executed_at": now if receipt else pd.NaT,
+                "executed_at": now if receipt is not None and receipt.done else pd.NaT,
                 "note": note,
             }
         )

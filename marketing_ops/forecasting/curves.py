@@ -16,18 +16,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.signal import lfilter
 
 __all__ = ["ResponseCurve", "adstock", "hill"]
 
 
 def adstock(spend: np.ndarray, decay: float, initial: float = 0.0) -> np.ndarray:
-    """Geometric carry-over of spend. ``initial`` is the adstock carried in from before day 0."""
+    """Geometric carry-over of spend. ``initial`` is the adstock carried in from before day 0.
+
+    A first-order recursive filter (``lfilter``): the response fit evaluates it thousands of
+    times per channel, where a Python loop over two years of days dominated the fit time."""
     spend = np.asarray(spend, dtype=float)
-    out = np.empty_like(spend)
-    carry = float(initial)
-    for i, s in enumerate(spend):
-        carry = s + decay * carry
-        out[i] = carry
+    if spend.size == 0:
+        return spend.copy()
+    out, _ = lfilter([1.0], [1.0, -float(decay)], spend, zi=[float(decay) * float(initial)])
     return out
 
 

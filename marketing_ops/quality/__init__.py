@@ -7,6 +7,7 @@ themselves are JSON files people edit.
 from marketing_ops.quality.gx import (
     FailedExpectation,
     ValidationOutcome,
+    report_path,
     suite_for,
     validate_table,
     write_validation_report,
@@ -15,6 +16,7 @@ from marketing_ops.quality.gx import (
 __all__ = [
     "FailedExpectation",
     "ValidationOutcome",
+    "report_path",
     "suite_for",
     "validate_table",
     "write_validation_report",

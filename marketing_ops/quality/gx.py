@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from marketing_ops.config import EXPECTATIONS_DIR
 __all__ = [
     "FailedExpectation",
     "ValidationOutcome",
+    "report_path",
     "suite_for",
     "validate_table",
     "write_validation_report",
@@ -172,6 +173,14 @@ def validate_table(df: pd.DataFrame, suite_path: Path) -> ValidationOutcome:
         evaluated=len(result.results),
         failures=failures,
     )
+
+
+def report_path(reports: Path, suite: str, start: date, end: date) -> Path:
+    """Where the HTML report of one suite on one window goes: ``<reports>/validation/<suite>/
+    <start>_<end>.html`` (a re-run of the window replaces it; other windows keep theirs)."""
+    if not _TABLE_NAME.fullmatch(suite):
+        raise ValueError(f"not a suite name: {suite!r}")
+    return Path(reports) / "validation" / suite / f"{start.isoformat()}_{end.isoformat()}.html"
 
 
 def write_validation_report(

@@ -115,6 +115,11 @@ ASSET_HEADER = [
     "created_at",
 ]
 META_ACCOUNT = "act_1029384756"
+# Returning visitors make multi-touch journeys: a browser that clicked an ad comes back
+# within this many days, through any channel, and sometimes converts then.
+RETURN_WINDOW_DAYS = 28
+RETURNING_BROWSE_SHARE = 0.25  # of ad-click sessions that come from a returning browser
+RETURNING_CONVERT_SHARE = 0.4  # of converting sessions that come from a returning browser
 
 
 @dataclass
@@ -203,6 +208,13 @@ def _simulate_day(
 ) -> None:
     cfg = world.config
     rng = np.random.default_rng([cfg.seed, 1000 + day.toordinal()])
+    # Returning visitors draw from their own stream, so every other draw of the day (and the
+    # ground truth built from them) is what it was before journeys were simulated.
+    returning = np.random.default_rng([cfg.seed, 3000 + day.toordinal()])
+    visitors: list[list] = [
+        v for v in state.get("visitors", []) if day_index - v[1] <= RETURN_WINDOW_DAYS
+    ]
+    state["visitors"] = visitors
     stamp = day.strftime("%Y%m%d")
     contacts = world.contacts
     ga4: list[str] = []
@@ -212,6 +224,18 @@ def _simulate_day(
     google_rows: list[list] = []
     meta_rows: list[list] = []
     n_conv = 0
+
+    def _returning_visitor(new_pseudo: str, converting: bool) -> str:
+        """The browser of this session: a returning one that clicked an ad in the last
+        RETURN_WINDOW_DAYS, or a new one (which joins the pool when it only browsed). A
+        browser converts at most once, so each journey ends in one conversion."""
+        share = RETURNING_CONVERT_SHARE if converting else RETURNING_BROWSE_SHARE
+        if visitors and returning.random() < share:
+            k = int(returning.integers(0, len(visitors)))
+            return str(visitors.pop(k)[0] if converting else visitors[k][0])
+        if not converting:
+            visitors.append([new_pseudo, day_index])
+        return new_pseudo
 
     def ga4_session(
         channel: str,
@@ -226,6 +250,7 @@ def _simulate_day(
         source, medium = TAGS[channel]
         t0 = int(_ts(day, rng.uniform(0, 23.9)).timestamp() * 1_000_000)
         pseudo = f"{int(rng.integers(10**9, 10**10))}.{int(t0 // 1_000_000)}"
+        pseudo = _returning_visitor(pseudo, converting=kind is not None)
         session = int(t0 // 1_000_000)
         cts = {
             "manual_source": source,
@@ -309,7 +334,8 @@ def _simulate_day(
                 [
                     f"DL{stamp}{n_conv:05d}",
                     contact["email"],
-                    f"{created.isoformat()} 10:00:00",
+                    # Created before the earliest close hour (08:00): never closed before created.
+                    f"{created.isoformat()} 07:00:00",
                     "closedwon",
                     f"{revenue:.2f}",
                     "EUR",
@@ -674,11 +700,19 @@ def simulate_outcomes(
         day = start + timedelta(days=i)
         day_index = (day - world.config.start).days
         spend, tags = dict(last_spend), {}
+        # per channel, the latest plan covering the day wins; its rows (one per campaign
+        # when planned per campaign) add up to the channel's spend
+        active: dict[str, list[tuple[date, float, str]]] = {}
         for row in budget.itertuples():
             first = date.fromisoformat(str(row.scheduled_for)[:10])
             if first <= day < first + timedelta(days=7) and row.channel in spend:
-                spend[row.channel] = float(row.amount) / 7.0
-                tags[row.channel] = row.decision_id
+                active.setdefault(row.channel, []).append(
+                    (first, float(row.amount), row.decision_id)
+                )
+        for channel, rows in active.items():
+            latest = [r for r in rows if r[0] == max(r[0] for r in rows)]
+            spend[channel] = sum(r[1] for r in latest) / 7.0
+            tags[channel] = latest[0][2]
         email = []
         for row in content.itertuples():
             when = pd.Timestamp(row.scheduled_for)

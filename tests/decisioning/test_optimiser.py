@@ -260,3 +260,116 @@ def test_period_revenue_counts_carry_in() -> None:
     without = period_revenue(curve, 0.0, None, 0.0, 7)[1]
     with_carry = period_revenue(curve, 0.0, None, 200.0, 7)[1]
     assert without == 0.0 and with_carry > 0.0
+
+
+def test_target_cpa_mode_keeps_cost_per_conversion() -> None:
+    """With a CPA ceiling below what the full budget costs per conversion, the plan spends
+    less and each conversion costs at most the target."""
+    _, curves, last, index, carry = random_world(1)
+    full = plan_budget(curves, last, index, carry, BudgetPolicy(max_shift_pct=100))
+    target = full.total_spend / full.expected_conversions * 0.8
+    plan = plan_budget(
+        curves, last, index, carry, BudgetPolicy(max_shift_pct=100, target_cpa=target)
+    )
+    assert plan.total_spend < full.total_spend
+    assert plan.total_spend <= target * plan.expected_conversions * (1 + 1e-6)
+    assert any(b.startswith("target CPA") for b in plan.binding_constraints)
+
+
+def test_min_spend_for_target_conversions() -> None:
+    """Minimum spend for a conversion target: the target is met and no cheaper plan could."""
+    _, curves, last, index, carry = random_world(3)
+    full = plan_budget(curves, last, index, carry, BudgetPolicy(max_shift_pct=100))
+    target = 0.7 * full.expected_conversions
+    plan = plan_budget(
+        curves,
+        last,
+        index,
+        carry,
+        BudgetPolicy(max_shift_pct=100, objective="min_spend", target_conversions=target),
+    )
+    assert plan.expected_conversions == pytest.approx(target, rel=1e-4)
+    assert plan.total_spend < full.total_spend
+    cheaper = plan_budget(
+        curves,
+        last,
+        index,
+        carry,
+        BudgetPolicy(max_shift_pct=100, total_budget=plan.total_spend * 0.98),
+    )
+    # 2% less money, spent for the most revenue, buys fewer conversions than the target
+    assert cheaper.expected_conversions < target
+
+
+def _policy_space(rng) -> BudgetPolicy:
+    """A random budget policy: any objective and target mode, bounds, locks and shift."""
+    mode = rng.choice(["revenue", "profit", "roas", "cpa", "min_revenue", "min_conv"])
+    bounds = {}
+    for c in CHANNELS:
+        if rng.random() < 0.6:
+            bounds[c] = ChannelBounds(
+                min_eur_per_day=float(rng.uniform(0, 150)),
+                max_eur_per_day=float(rng.uniform(200, 700)) if rng.random() < 0.7 else None,
+            )
+    kw = dict(
+        max_shift_pct=float(rng.uniform(5, 100)),
+        channels=bounds,
+        locked_channels=[str(rng.choice(CHANNELS))] if rng.random() < 0.3 else [],
+    )
+    if mode == "profit":
+        kw.update(objective="max_profit", total_budget=float(rng.uniform(2000, 9000)))
+    elif mode == "roas":
+        kw.update(target_roas=float(rng.uniform(0.5, 6)))
+    elif mode == "cpa":
+        kw.update(target_cpa=float(rng.uniform(10, 200)))
+    elif mode == "min_revenue":
+        kw.update(objective="min_spend", target_revenue=float(rng.uniform(1000, 30000)))
+    elif mode == "min_conv":
+        kw.update(objective="min_spend", target_conversions=float(rng.uniform(10, 300)))
+    return BudgetPolicy(**kw)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_guardrails_are_never_violated(seed: int) -> None:
+    """Whatever the objective, target and limits: a locked channel keeps last period's spend,
+    every other channel stays inside its daily limits (which win over max shift when they
+    conflict) and its max shift, and a ceiling total is never exceeded; when a target is out
+    of reach the plan says so instead of breaking a limit."""
+    rng, curves, last, index, carry = random_world(seed)
+    policy = _policy_space(rng)
+    plan = plan_budget(curves, last, index, carry, policy)
+    total = sum(last.values()) if policy.total_budget == "keep_last_period" else policy.total_budget
+    tol = 1e-3 * max(total, 1.0)
+    mins = 0.0
+    for line in plan.lines:
+        c = line.channel
+        if c in policy.locked_channels:
+            assert line.amount == pytest.approx(last[c], abs=tol)
+            mins += last[c]
+            continue
+        b = policy.channels.get(c, ChannelBounds())
+        lo, hi = (
+            b.min_eur_per_day * 7,
+            np.inf if b.max_eur_per_day is None else b.max_eur_per_day * 7,
+        )
+        s_lo = last[c] * (1 - policy.max_shift_pct / 100)
+        s_hi = last[c] * (1 + policy.max_shift_pct / 100)
+        if not (s_lo > hi or s_hi < lo):  # shift applies where it agrees with the limits
+            lo, hi = max(lo, s_lo), min(hi, s_hi)
+        assert lo - tol <= line.amount <= hi + tol, (c, line.amount, lo, hi, policy)
+        mins += lo
+    # the total is never above the budget, unless the channels' minimums force it (and say so)
+    assert plan.total_spend <= max(total, mins) + tol
+    if mins > total + tol:
+        assert any("below the channels' minimums" in n for n in plan.notes)
+    # a target is met, or the plan says it was out of reach
+    if not any("not reachable" in n for n in plan.notes):
+        rel = 1 + 1e-5
+        if policy.target_roas is not None:
+            assert plan.expected_revenue * rel >= policy.target_roas * plan.total_spend
+        if policy.target_cpa is not None:
+            assert plan.total_spend <= policy.target_cpa * plan.expected_conversions * rel
+        if policy.target_revenue is not None:
+            assert plan.expected_revenue * rel >= policy.target_revenue
+        if policy.target_conversions is not None:
+            assert plan.expected_conversions * rel >= policy.target_conversions

@@ -71,6 +71,37 @@ def test_defaults_load_with_documented_values(policies: Path) -> None:
             "policies/roles.yaml: roles.approvers.0.may_approve.0: expected a list of action types",
         ),
         (
+            "compliance.yaml",
+            "compliance:\n  regulated_claims: {need_aproval: true}\n",
+            "policies/compliance.yaml: compliance.regulated_claims.need_aproval: no such setting; "
+            "expected one of allowed, excluded_audiences, need_approval",
+        ),
+        (
+            "compliance.yaml",
+            "compliance:\n  require_brand_safe: sometimes\n",
+            "policies/compliance.yaml: compliance.require_brand_safe: expected true or false, got 'sometimes'",
+        ),
+        (
+            "content.yaml",
+            "content:\n  fatigue: {min_days_between_same_asset: -3}\n",
+            "policies/content.yaml: content.fatigue.min_days_between_same_asset: expected a whole number of days >= 0",
+        ),
+        (
+            "budget.yaml",
+            "budget:\n  target_cpa: 0\n",
+            "policies/budget.yaml: budget.target_cpa: expected a number > 0 (EUR per conversion), or null, got 0",
+        ),
+        (
+            "budget.yaml",
+            "budget:\n  plan_level: adgroup\n",
+            "policies/budget.yaml: budget.plan_level: expected one of 'channel' or 'campaign', got 'adgroup'",
+        ),
+        (
+            "budget.yaml",
+            "budget:\n  objective: min_spend\n  target_revenue: 10\n  target_conversions: 5\n",
+            "policies/budget.yaml: budget: objective min_spend takes one target",
+        ),
+        (
             "approvals.yaml",
             "approval:\n  money_moved_eur: 10\n",
             "policies/approvals.yaml: expected exactly one top-level key `approvals:`, got ['approval']",

@@ -40,19 +40,29 @@ def test_schemas_are_exactly_staging_intermediate_marts(built_warehouse) -> None
     assert not any(s.startswith("main_") for s in schemas)
     assert marts == {
         "fct_ad_spend_daily", "fct_conversions", "fct_channel_kpis_daily", "fct_email_engagement",
-        "fct_audience_send_hours", "fct_audience_email_daily", "dim_channel", "dim_campaign", "dim_audience", "dim_content_asset",
+        "fct_audience_send_hours", "fct_audience_email_daily", "fct_audience_kpis_daily", "dim_channel", "dim_campaign", "dim_audience", "dim_content_asset",
+        "fct_touchpoints", "fct_journeys", "fct_attribution_daily", "fct_campaign_content",
+        "dim_content_asset_version",
     }  # fmt: skip
 
 
 def test_sources_carry_dagster_asset_keys(built_warehouse) -> None:
-    """Each raw table maps to the `raw/<source>` asset the signals stage materialises."""
+    """Each raw table maps to the `raw/<source>` asset the signals stage materialises; the
+    tables Python hands to dbt map to the Python assets that write them."""
     manifest = json.loads((built_warehouse.work / "target" / "manifest.json").read_text())
     keys = {
-        s["name"]: s["config"]["meta"]["dagster"]["asset_key"] for s in manifest["sources"].values()
+        (s["source_name"], s["name"]): s["config"]["meta"]["dagster"]["asset_key"]
+        for s in manifest["sources"].values()
     }
-    assert keys["ga4_events"] == ["raw", "ga4"]
-    assert keys["google_ads"] == ["raw", "google_ads"]
-    assert len(keys) == 8 and all(k[0] == "raw" for k in keys.values())
+    raw = {name: key for (source, name), key in keys.items() if source == "raw"}
+    assert raw["ga4_events"] == ["raw", "ga4"]
+    assert raw["google_ads"] == ["raw", "google_ads"]
+    assert len(raw) == 8 and all(k[0] == "raw" for k in raw.values())
+    assert keys[("config", "channel_grouping_overrides")] == [
+        "config",
+        "channel_grouping_overrides",
+    ]
+    assert keys[("attribution", "data_driven_weights")] == ["attribution", "data_driven_weights"]
 
 
 def test_each_business_conversion_is_counted_once(built_warehouse) -> None:
@@ -142,6 +152,25 @@ def test_email_engagement_by_audience_and_asset(built_warehouse) -> None:
     a001 = rows[("engaged_prospects", "A001")]
     assert (a001.sends, a001.opens, a001.clicks, a001.conversions) == (1, 1, 1, 2)
     assert rows[("loyal_customers", "A002")].conversions == 0
+
+
+def test_audience_kpis_follow_the_contacts_latest_segment(built_warehouse) -> None:
+    """Every audience with members, every day (zero-filled); K1's won DEAL1 is
+    loyal_customers' on day 2; C2 moved from new_visitors to engaged_prospects on day 2, so its
+    purchase T2 (day 2) and deal DEAL3 (day 3) are engaged_prospects'; T1 and G2 have no known
+    contact and are in no audience."""
+    kpis = read_mart(built_warehouse.db, "marts.fct_audience_kpis_daily", "date_day, audience_id")
+    got = {
+        (r.date_day.date(), r.audience_id): (r.conversions, r.revenue) for r in kpis.itertuples()
+    }
+    assert got == {
+        (DAY1, "new_visitors"): (0, 0.0),
+        (DAY1, "loyal_customers"): (0, 0.0),
+        (DAY2, "engaged_prospects"): (1, 50.0),
+        (DAY2, "loyal_customers"): (1, 1000.0),
+        (DAY3, "engaged_prospects"): (1, 500.0),
+        (DAY3, "loyal_customers"): (0, 0.0),
+    }
 
 
 def test_send_hours_cover_every_hour(built_warehouse) -> None:

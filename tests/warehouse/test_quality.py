@@ -18,6 +18,11 @@ SUITE_TABLES = {
     "raw.meta_ads": "date_day, ad_id",
     "marts.fct_channel_kpis_daily": "date_day, channel",
     "marts.fct_conversions": "conversion_id",
+    "staging.stg_ga4__events": "event_at, session_key, event_name",
+    "staging.stg_crm__deals": "deal_id",
+    "staging.stg_offline__conversions": "gclid",
+    "staging.stg_email__events": "event_id",
+    "marts.fct_attribution_daily": "date_day, channel",
 }
 
 
@@ -107,3 +112,38 @@ def test_validation_report_is_written(built_warehouse, tmp_path) -> None:
     assert page.exists() and text.count("<section") == 2
     assert "raw.google_ads: passed" in text and "raw.google_ads: failed" in text
     assert "expect_column_values_to_be_between" in text
+
+
+def test_implausible_purchase_and_purchase_without_transaction_fail_the_ga4_gate(
+    built_warehouse,
+) -> None:
+    """Rows GA4 row validation lets through but the staging gate stops: a 5,000,000 EUR
+    purchase, and a purchase without a transaction id (it could not be deduplicated). A page
+    view without a transaction id is fine: the expectation only looks at purchases."""
+    frame = read_mart(
+        built_warehouse.db, "staging.stg_ga4__events", SUITE_TABLES["staging.stg_ga4__events"]
+    )
+    purchases = frame.index[frame["event_name"] == "purchase"]
+    frame.loc[purchases[0], "revenue"] = 5_000_000.0
+    frame.loc[purchases[1], "transaction_id"] = None
+    outcome = validate_table(frame, suite_for("staging.stg_ga4__events"))
+    assert not outcome.passed
+    broken = {(f.expectation, f.column, f.unexpected_count) for f in outcome.failures}
+    assert broken == {
+        ("expect_column_values_to_be_between", "revenue", 1),
+        ("expect_column_values_to_not_be_null", "transaction_id", 1),
+    }
+
+
+def test_report_path_is_per_suite_and_window(tmp_path) -> None:
+    """One page per suite and partition window: re-running a window replaces its page only."""
+    from datetime import date
+
+    from marketing_ops.quality import report_path
+
+    path = report_path(tmp_path, "staging.stg_ga4__events", date(2026, 1, 5), date(2026, 1, 7))
+    assert (
+        path == tmp_path / "validation" / "staging.stg_ga4__events" / "2026-01-05_2026-01-07.html"
+    )
+    with pytest.raises(ValueError):
+        report_path(tmp_path, "../etc", date(2026, 1, 5), date(2026, 1, 5))

@@ -11,6 +11,10 @@ Three days (5-7 January 2026) chosen so each rule of the contract shows up once:
   paid-search conversion of its own).
 - Spend: Google search and display every day, Meta (two ads of one campaign) on the first
   two days only, so paid social must be zero-filled on the third.
+- Journeys (built with a one-day attribution lookback, WORLD_VARS): u1 saw a display ad two
+  hours before buying T1 (a two-touch journey); u2 visited from organic search the evening
+  before logging in and buying T2 (stitched: as of the purchase day u2 is contact C2); u5
+  clicked a Meta ad and never came back (a journey without conversion, ended on day 2).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import duckdb
 import pandas as pd
 
 from marketing_ops.config import DBT_PROJECT_DIR
+from marketing_ops.measurement.attribution import data_driven_weights
+from marketing_ops.warehouse import read_table, replace_handoff
 
 DAY1, DAY2, DAY3 = date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)
 DAYS = (DAY1, DAY2, DAY3)
@@ -180,6 +186,11 @@ RAW_ROWS: list[tuple[str, date, tuple]] = [
     ("ga4_events", DAY2, _ga4(DAY2, 12, 9, "purchase", "u2", "C2", 2, "newsletter", "email", "D-20260106-001", None, 50.0, "T2")),
     ("ga4_events", DAY2, _ga4(DAY2, 15, 0, "session_start", "u4", None, 4, None, None, SEARCH, "G2")),
     ("ga4_events", DAY3, _ga4(DAY3, 9, 0, "page_view", "u3", None, 3, "facebook", "paid_social", META, None)),
+    # Earlier visits that make journeys: u1 by display before T1, u2 anonymously by organic
+    # search before logging in for T2, u5 from a Meta ad without ever converting.
+    ("ga4_events", DAY1, _ga4(DAY1, 8, 0, "session_start", "u1", None, 11, "google", "display", DISPLAY, None)),
+    ("ga4_events", DAY1, _ga4(DAY1, 20, 0, "session_start", "u2", None, 21, "google", "organic", None, None)),
+    ("ga4_events", DAY1, _ga4(DAY1, 9, 0, "session_start", "u5", None, 5, "facebook", "paid_social", META, None)),
     # Google Ads: search and display every day.
     *[("google_ads", d, (d, SEARCH, "SEARCH | brand", 1000, 50, 20.0, 3.0, 300.0, "EUR")) for d in DAYS],
     *[("google_ads", d, (d, DISPLAY, "DISPLAY | prospecting", 5000, 20, 10.0, 1.0, 40.0, "EUR")) for d in DAYS],
@@ -240,12 +251,43 @@ def load_raw(
             )
 
 
+# The world's journeys span hours, so a one-day lookback shows both kinds of journey.
+WORLD_VARS = {"attribution_lookback_days": 1}
+ATTRIBUTION_MART = "fct_attribution_daily"
+
+
 def dbt_build(
     db: Path, work: Path, dbt_vars: dict[str, str] | None = None, *extra: str
 ) -> subprocess.CompletedProcess:
-    """A real `dbt build` of the project against ``db``; raises with dbt's log on failure."""
+    """A real `dbt build` of the project against ``db`` in the order Dagster runs it:
+    everything but the attribution mart, then the data-driven weights (Python), then the
+    attribution mart. With ``extra`` arguments (a selection), one plain `dbt build`.
+    Raises with dbt's log on failure."""
+    dbt_vars = {**WORLD_VARS, **(dbt_vars or {})}
+    if extra:
+        return _dbt(db, work, "build", dbt_vars, *extra)
+    done = _dbt(db, work, "build", dbt_vars, "--exclude", ATTRIBUTION_MART)
+    write_weights(db, dbt_vars.get("start_date"), dbt_vars.get("end_date"))
+    _dbt(db, work, "build", dbt_vars, "--select", ATTRIBUTION_MART)
+    return done
+
+
+def write_weights(db: Path, start: str | None, end: str | None) -> None:
+    """What the `attribution/data_driven_weights` asset does, for the window's days."""
+    first = date.fromisoformat(start) if start else min(DAYS)
+    last = date.fromisoformat(end) if end else max(DAYS)
+    days = [d for d in DAYS if first <= d <= last]
+    with duckdb.connect(str(db)) as con:
+        counts = read_table(con, "intermediate.int_journeys__path_counts")
+        weights = data_driven_weights(counts, days, training_days=90)
+        replace_handoff(con, "attribution.data_driven_weights", weights, first, last)
+
+
+def _dbt(
+    db: Path, work: Path, command: str, dbt_vars: dict[str, object], *extra: str
+) -> subprocess.CompletedProcess:
     dbt = Path(sys.executable).parent / "dbt"
-    args = [str(dbt), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+    args = [str(dbt), command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *extra]  # fmt: skip
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
@@ -257,7 +299,7 @@ def dbt_build(
     done = subprocess.run(args, env=env, capture_output=True, text=True, cwd=work)
     if done.returncode != 0:
         raise AssertionError(
-            f"dbt build failed ({done.returncode}):\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+            f"dbt {command} failed ({done.returncode}):\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
         )
     return done
 
@@ -274,6 +316,10 @@ MARTS: dict[str, str] = {
     "marts.fct_channel_kpis_daily": "date_day, channel",
     "marts.fct_email_engagement": "audience_id, asset_id",
     "marts.fct_audience_send_hours": "audience_id, hour_of_day",
+    "marts.fct_audience_kpis_daily": "date_day, audience_id",
+    "marts.fct_touchpoints": "journey_id, touch_position",
+    "marts.fct_journeys": "journey_id",
+    "marts.fct_attribution_daily": "date_day, channel",
     "marts.dim_channel": "channel",
     "marts.dim_campaign": "campaign_id",
     "marts.dim_audience": "audience_id",

@@ -17,9 +17,21 @@ unioned as (
     select date_day, platform, account_id, campaign_id, campaign_name, ad_group_id, ad_id,
            impressions, clicks, spend, conversions, conversions_value, currency
     from meta_ads
+),
+
+channelled as (
+    select
+        *,
+        {{ ad_channel('platform', 'campaign_name') }} as channel
+    from unioned
 )
 
 select
-    *,
-    {{ ad_channel('platform', 'campaign_name') }} as channel
-from unioned
+    channelled.*,
+    -- The tags the ad's clicks arrive with (seed ad_tagging): the key to its sessions.
+    tagging.utm_source,
+    tagging.utm_medium,
+    channelled.campaign_id as utm_campaign,
+    channelled.ad_id as utm_content
+from channelled
+left join {{ ref('ad_tagging') }} as tagging on tagging.channel = channelled.channel

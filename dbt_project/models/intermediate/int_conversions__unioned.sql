@@ -48,7 +48,11 @@ online_purchases as (
         coalesce(sessions.traffic_medium, purchases.traffic_medium) as traffic_medium,
         coalesce(purchases.campaign_id, sessions.campaign_id) as campaign_id,
         contacts.contact_key,
-        coalesce(purchases.revenue, 0) as revenue
+        coalesce(purchases.revenue, 0) as revenue,
+        purchases.session_key,
+        purchases.user_pseudo_id,
+        coalesce(purchases.gclid, sessions.gclid) as gclid,
+        purchases.event_at as originated_at
     from purchases
     left join sessions on sessions.session_key = purchases.session_key
     -- GA4 user_id is the CRM contact id when the visitor is logged in.
@@ -68,7 +72,12 @@ won_deals as (
         campaign_id,
         contact_key,
         coalesce(amount, 0) as revenue,
-        utm_content
+        utm_content,
+        cast(null as varchar) as session_key,
+        cast(null as varchar) as user_pseudo_id,
+        gclid,
+        -- The deal came from its UTM-tagged visit when it was created.
+        coalesce(created_at, closed_at) as originated_at
     from deals
     where is_won
 ),
@@ -89,7 +98,11 @@ offline_only as (
         'cpc' as traffic_medium,
         gclid_sessions.campaign_id,
         cast(null as varchar) as contact_key,
-        coalesce(offline.conversion_value, 0) as revenue
+        coalesce(offline.conversion_value, 0) as revenue,
+        cast(null as varchar) as session_key,
+        cast(null as varchar) as user_pseudo_id,
+        offline.gclid,
+        offline.converted_at as originated_at
     from offline
     left join (
         select gclid, first(campaign_id order by session_started_at) as campaign_id
@@ -105,19 +118,19 @@ unioned as (
     select conversion_id, converted_at, date_day, conversion_type, source_system,
            traffic_source, traffic_medium, campaign_id,
            case when campaign_id like 'D-%' then campaign_id end as decision_id,
-           contact_key, revenue
+           contact_key, revenue, session_key, user_pseudo_id, gclid, originated_at
     from online_purchases
     union all
     select conversion_id, converted_at, date_day, conversion_type, source_system,
            traffic_source, traffic_medium, campaign_id,
            case when utm_content like 'D-%' then utm_content end as decision_id,
-           contact_key, revenue
+           contact_key, revenue, session_key, user_pseudo_id, gclid, originated_at
     from won_deals
     union all
     select conversion_id, converted_at, date_day, conversion_type, source_system,
            traffic_source, traffic_medium, campaign_id,
            case when campaign_id like 'D-%' then campaign_id end as decision_id,
-           contact_key, revenue
+           contact_key, revenue, session_key, user_pseudo_id, gclid, originated_at
     from offline_only
 )
 

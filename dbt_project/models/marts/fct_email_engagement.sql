@@ -1,7 +1,10 @@
+{{ config(tags=['publish']) }}
+
 -- Email engagement per audience and content asset: what the agent learns which asset works
 -- for which audience from. A conversion counts for an asset when the contact's last email
 -- click before an email-channel conversion was on that asset, within
--- `email_attribution_days`.
+-- `email_attribution_days`. Built in the publish step: it reads conversions, so it waits for
+-- their gate.
 with events as (
     select * from {{ ref('stg_email__events') }}
     where asset_id is not null
@@ -12,7 +15,7 @@ contacts as (
 ),
 
 conversions as (
-    select * from {{ ref('fct_conversions') }}
+    select * from {{ ref('int_conversions__deduplicated') }}
     where channel = 'email' and contact_key is not null
 ),
 

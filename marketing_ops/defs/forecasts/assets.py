@@ -1,4 +1,7 @@
-"""`forecasts`: Prophet baselines with backtests, and spend-response curves, as of a day."""
+"""`forecasts`: Prophet baselines per channel and audience, spend-response curves, and their
+backtests against seasonal naive, as of a day. Thin shells: read, call the core, write."""
+
+from datetime import timedelta
 
 import dagster as dg
 import pandas as pd
@@ -6,67 +9,116 @@ import pandas as pd
 from marketing_ops.defs.partitions import as_of, daily
 from marketing_ops.defs.resources import STORE_POOL, StoreResource
 from marketing_ops.forecasting import (
-    backtest_all,
+    backtest_baselines,
+    backtest_response,
+    baseline_model_version,
+    curve_summary,
+    demand_index,
     fit_baselines,
     fit_response_curves,
-    plot_forecast,
+    forecast_summary,
+    load_forecast_settings,
+    markdown_image,
+    plot_audience_forecasts,
+    plot_backtest,
+    plot_forecasts,
     plot_response_curves,
+    plot_response_fit,
+    response_frame,
+    response_model_version,
+    seasonal_index_rows,
+    worse_than_naive,
 )
+from marketing_ops.forecasting.report import write_report_page
 from marketing_ops.warehouse import frame_version, read_table, replace_partition
 
 KPIS = dg.AssetKey(["marts", "fct_channel_kpis_daily"])
-HORIZON_DAYS = 7
-WORKERS = 2
+AUDIENCE_KPIS = dg.AssetKey(["marts", "fct_audience_kpis_daily"])
+BACKTESTS_KEY = ["forecasts", "backtests"]
+NAIVE_CHECK = "beats_seasonal_naive"
 
 
-def _kpis(store: StoreResource, day) -> pd.DataFrame:
+def _settings(store: StoreResource):
+    return load_forecast_settings(store.home().settings / "forecasting.yaml")
+
+
+def _history(store: StoreResource, day) -> tuple[pd.DataFrame, pd.DataFrame]:
     with store.warehouse() as con:
-        return read_table(con, "marts.fct_channel_kpis_daily", date_column="date_day", end=day)
+        kpis = read_table(con, "marts.fct_channel_kpis_daily", date_column="date_day", end=day)
+        audiences = read_table(
+            con, "marts.fct_audience_kpis_daily", date_column="date_day", end=day
+        )
+    return kpis, audiences
+
+
+def _report(store: StoreResource, day, page: str, title: str, images, tables, notes=None):
+    folder = store.home().reports / "forecasts" / day.isoformat()
+    return write_report_page(folder, page, title, images, tables, notes)
+
+
+def _md_table(frame: pd.DataFrame) -> dg.MetadataValue:
+    tidy = frame.copy()
+    for col in ("channel", "audience_id"):
+        if col in tidy:
+            tidy[col] = tidy[col].astype(object).where(tidy[col].notna(), "")
+    return dg.MetadataValue.md(tidy.to_markdown(index=False, floatfmt=".3f"))
 
 
 @dg.asset(
     key=["forecasts", "baselines"],
     group_name="forecasts",
-    deps=[KPIS],
+    deps=[KPIS, AUDIENCE_KPIS],
     partitions_def=daily,
     pool=STORE_POOL,
     kinds={"prophet", "duckdb"},
     owners=["team:marketing-ops"],
 )
 def baselines(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
-    """Prophet forecast per channel of conversions and revenue for the next 7 days (weekly and
-    yearly seasonality, holidays, adstocked spend as a regressor), with a rolling-origin
-    backtest against seasonal naive and the seasonality index used to phase spend."""
+    """Prophet forecast of conversions and revenue per channel and per audience segment with
+    enough history, for the next days (weekly and yearly seasonality, the holidays of the
+    configured country, intervals; adstocked spend as a regressor for series whose spend
+    moves), plus the demand index (seasonality of spend-free demand) that response curves and
+    budget phasing share. Settings: `<data home>/settings/forecasting.yaml`."""
     day = as_of(context)
-    kpis = _kpis(store, day)
-    forecast = fit_baselines(kpis, as_of=day, horizon=HORIZON_DAYS, workers=WORKERS)
-    backtests = backtest_all(kpis, metrics=("conversions",), workers=WORKERS)
-    backtests.insert(0, "as_of", day)
-    index = forecast.seasonal_index.rename(columns={"index": "yhat"}).assign(
-        as_of=day,
-        metric="seasonal_index",
-        yhat_lower=None,
-        yhat_upper=None,
-        model_version=forecast.forecast["model_version"].iloc[0],
-    )
-    rows = pd.concat([forecast.forecast, index[forecast.forecast.columns]], ignore_index=True)
+    settings = _settings(store)
+    kpis, audiences = _history(store, day)
+    fit = fit_baselines(kpis, day, settings, audiences)
+    version = baseline_model_version(settings)
+    index_rows = seasonal_index_rows(fit.demand_index, kpis["channel"].unique(), day, version)
+    rows = pd.concat([fit.forecast, index_rows], ignore_index=True)
     with store.warehouse() as con:
         replace_partition(con, "agent.forecasts", rows, day)
-        replace_partition(con, "agent.backtests", backtests, day)
-    home = store.home()
-    pictures = {}
-    for channel in ("paid_search", "paid_social"):
-        path = home.reports / f"forecast_{channel}.png"
-        path.write_bytes(plot_forecast(kpis, forecast.forecast, channel))
-        pictures[f"picture_{channel}"] = dg.MetadataValue.path(str(path))
-    prophet_rows = backtests[backtests["model"] == "prophet"]
+    images = {"conversions": plot_forecasts(kpis, fit.forecast, "conversions")}
+    if "revenue" in settings.metrics:
+        images["revenue"] = plot_forecasts(kpis, fit.forecast, "revenue")
+    if fit.forecast["audience_id"].notna().any():
+        images["audiences"] = plot_audience_forecasts(audiences, fit.forecast, "conversions")
+    summary = forecast_summary(fit.forecast)
+    paths = _report(
+        store,
+        day,
+        "baselines",
+        f"Baselines as of {day}",
+        images,
+        {"next_days": summary},
+        [f"Model {version}; holidays {settings.country}; {settings.horizon_days} days ahead."],
+    )
+    audience_series = sorted({s.audience_id for s in fit.series if s.audience_id})
+    context.log.info(f"{len(fit.series)} series fitted ({len(audience_series)} audiences)")
     return dg.MaterializeResult(
         metadata={
             "as_of": str(day),
-            "forecast_rows": len(forecast.forecast),
-            "mean_mase_vs_seasonal_naive": float(prophet_rows["mase"].mean()),
-            "backtest": dg.MetadataValue.md(backtests.round(3).to_markdown(index=False)),
-            **pictures,
+            "model_version": version,
+            "holiday_country": settings.country,
+            "series": len(fit.series),
+            "audiences_forecast": ", ".join(audience_series) or "none (too little history)",
+            "forecast_rows": len(fit.forecast),
+            "next_days": _md_table(summary),
+            **{
+                f"picture_{name}": dg.MetadataValue.md(markdown_image(png, name))
+                for name, png in images.items()
+            },
+            "report": dg.MetadataValue.path(str(paths["page"])),
         },
         data_version=dg.DataVersion(frame_version(rows)),
     )
@@ -84,37 +136,139 @@ def baselines(context: dg.AssetExecutionContext, store: StoreResource) -> dg.Mat
 def response_curves(
     context: dg.AssetExecutionContext, store: StoreResource
 ) -> dg.MaterializeResult:
-    """Adstock + Hill response per paid channel fitted on measured (not platform-reported)
-    conversions, with bootstrap draws for intervals."""
+    """Adstock + Hill response per paid channel, fitted on measured (not platform-reported)
+    conversions on top of the demand index, with block-bootstrap draws for intervals; the
+    marginal ROI at the recent spend level. The forward plan and the optimiser use these."""
     day = as_of(context)
-    kpis = _kpis(store, day)
-    fitted = fit_response_curves(kpis, workers=WORKERS, seed=0)
-    rows = []
-    for channel, fr in fitted.items():
-        for draw, curve in enumerate([fr.curve, *fr.samples]):
-            rows.append(
-                {
-                    "as_of": day,
-                    "channel": channel,
-                    "draw": draw,
-                    **curve.to_dict(),
-                    "r2": fr.fit_quality.get("r2") if isinstance(fr.fit_quality, dict) else None,
-                }
-            )
-    frame = pd.DataFrame(rows)
+    settings = _settings(store)
+    kpis, _ = _history(store, day)
+    index = demand_index(kpis, day, settings.horizon_days, settings)
+    fitted = fit_response_curves(kpis, index, settings)
+    version = response_model_version(settings)
+    frame = response_frame(fitted, day, version)
     with store.warehouse() as con:
         replace_partition(con, "agent.response_curves", frame, day)
-    path = store.home().reports / "response_curves.png"
-    path.write_bytes(plot_response_curves(fitted))
-    point = frame[frame["draw"] == 0].drop(columns=["as_of", "draw"])
+    summary = curve_summary(fitted, settings.interval_width)
+    images = {}
+    if fitted:
+        images = {
+            "curves": plot_response_curves(fitted, settings.interval_width),
+            "fit": plot_response_fit(kpis, fitted, index),
+        }
+    paths = _report(
+        store, day, "response_curves", f"Response curves as of {day}", images, {"curves": summary}
+    )
     return dg.MaterializeResult(
         metadata={
             "as_of": str(day),
-            "curves": dg.MetadataValue.md(point.round(4).to_markdown(index=False)),
-            "picture": dg.MetadataValue.path(str(path)),
+            "model_version": version,
+            "channels": len(fitted),
+            "curves": _md_table(summary),
+            **{
+                f"picture_{name}": dg.MetadataValue.md(markdown_image(png, name))
+                for name, png in images.items()
+            },
+            "report": dg.MetadataValue.path(str(paths["page"])),
         },
         data_version=dg.DataVersion(frame_version(frame)),
     )
 
 
-defs = dg.Definitions(assets=[baselines, response_curves])
+def _recent_backtest(store: StoreResource, day, settings, versions: set[str]) -> pd.DataFrame:
+    """The latest stored backtest of exactly these model versions within ``every_days``."""
+    start = day - timedelta(days=settings.backtest.every_days - 1)
+    with store.warehouse() as con:
+        prior = read_table(con, "agent.backtests", date_column="as_of", start=start, end=day)
+    if prior.empty or "model_version" not in prior:
+        return prior.iloc[0:0]
+    prior["as_of"] = pd.to_datetime(prior["as_of"]).dt.date
+    for when in sorted(prior["as_of"].unique(), reverse=True):
+        rows = prior[prior["as_of"] == when]
+        if versions <= set(rows["model_version"].dropna()):
+            return rows
+    return prior.iloc[0:0]
+
+
+@dg.asset(
+    key=BACKTESTS_KEY,
+    group_name="forecasts",
+    deps=[KPIS, AUDIENCE_KPIS],
+    partitions_def=daily,
+    pool=STORE_POOL,
+    kinds={"prophet", "duckdb"},
+    owners=["team:marketing-ops"],
+    check_specs=[
+        dg.AssetCheckSpec(
+            NAIVE_CHECK,
+            asset=BACKTESTS_KEY,
+            description="Flags every series whose model (Prophet baseline, or the response "
+            "model behind the forward plan) has a higher MASE than copying last week.",
+        )
+    ],
+)
+def backtests(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+    """Rolling-origin backtests of the Prophet baselines (every series) and of the response
+    model behind the forward plan (paid channels), each next to seasonal naive on the same
+    held-out days: MAPE, sMAPE, MASE and interval coverage, stored per model version. Run once
+    per model version every `backtest.every_days`; in between the stored one is reported."""
+    day = as_of(context)
+    settings = _settings(store)
+    versions = {baseline_model_version(settings), response_model_version(settings)}
+    stored = _recent_backtest(store, day, settings, versions)
+    if stored.empty:
+        kpis, audiences = _history(store, day)
+        bt = pd.concat(
+            [backtest_baselines(kpis, settings, audiences), backtest_response(kpis, settings)],
+            ignore_index=True,
+        ).drop_duplicates(subset=["channel", "audience_id", "metric", "model"])
+        bt.insert(0, "as_of", day)
+        with store.warehouse() as con:
+            replace_partition(con, "agent.backtests", bt, day)
+        backtest_day = day
+    else:
+        bt, backtest_day = stored, stored["as_of"].iloc[0]
+        context.log.info(f"backtest of {backtest_day} reused (same model versions)")
+    flagged = worse_than_naive(bt, settings.backtest.max_mase_ratio_vs_naive)
+    means = bt.groupby("model")[["mase", "smape", "coverage"]].mean().reset_index()
+    table = bt.drop(columns=["as_of"]).sort_values(["model", "metric", "channel", "audience_id"])
+    images = {"mase": plot_backtest(bt)} if len(bt) else {}
+    paths = _report(
+        store,
+        day,
+        "backtests",
+        f"Backtests as of {day}",
+        images,
+        {"mean_per_model": means, "per_series": table, "worse_than_naive": flagged},
+        [f"Backtest run on {backtest_day}; models {', '.join(sorted(versions))}."],
+    )
+    check = dg.AssetCheckResult(
+        check_name=NAIVE_CHECK,
+        passed=bool(flagged.empty),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "flagged": len(flagged),
+            "worse_than_naive": _md_table(flagged) if len(flagged) else "none",
+            "max_mase_ratio_vs_naive": settings.backtest.max_mase_ratio_vs_naive,
+        },
+    )
+    prophet = bt[bt["model"] == "prophet"]
+    return dg.MaterializeResult(
+        metadata={
+            "as_of": str(day),
+            "backtest_as_of": str(backtest_day),
+            "model_versions": ", ".join(sorted(versions)),
+            "mean_mase_prophet": float(prophet["mase"].mean()) if len(prophet) else float("nan"),
+            "mean_per_model": _md_table(means),
+            "backtest": _md_table(table),
+            **{
+                f"picture_{name}": dg.MetadataValue.md(markdown_image(png, name))
+                for name, png in images.items()
+            },
+            "report": dg.MetadataValue.path(str(paths["page"])),
+        },
+        check_results=[check],
+        data_version=dg.DataVersion(frame_version(bt)),
+    )
+
+
+defs = dg.Definitions(assets=[baselines, response_curves, backtests])

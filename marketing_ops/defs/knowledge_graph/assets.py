@@ -1,94 +1,149 @@
-"""`knowledge_graph`: the Kuzu map of audiences, assets, channels, campaigns and policies."""
+"""`knowledge_graph`: the Kùzu map of audiences, assets, channels, campaigns and policies."""
 
 from datetime import timedelta
 
 import dagster as dg
+import pandas as pd
+from pydantic import Field
 
+from marketing_ops.decisioning import ensure_default_policies, load_policies
 from marketing_ops.defs.partitions import as_of, daily
 from marketing_ops.defs.resources import STORE_POOL, StoreResource
-from marketing_ops.graph import GraphInputs, GraphReader, build_graph, integrity_report
-from marketing_ops.warehouse import combined_version, frame_version, read_table
+from marketing_ops.graph import (
+    CHECKS,
+    ContentRules,
+    GraphInputs,
+    GraphReader,
+    build_graph,
+    check_integrity,
+    embedder_for,
+)
+from marketing_ops.warehouse import read_table
 
+GRAPH_KEY = dg.AssetKey(["graph", "knowledge_graph"])
 GRAPH_INPUTS = {
     "dim_audience": "marts.dim_audience",
-    "dim_content_asset": "marts.dim_content_asset",
+    "content_assets": "marts.dim_content_asset_version",
     "dim_channel": "marts.dim_channel",
     "dim_campaign": "marts.dim_campaign",
     "fct_email_engagement": "marts.fct_email_engagement",
+    "campaign_content": "marts.fct_campaign_content",
 }
 EMAIL_DAILY = "marts.fct_audience_email_daily"
-INTEGRITY_CHECK = "graph_integrity"
+
+
+class KnowledgeGraphConfig(dg.Config):
+    """Launch-time options of a graph build (the defaults suit a daily run)."""
+
+    semantic: str = Field(
+        default="auto",
+        description="Sentence embeddings for semantic retrieval: auto (when the semantic "
+        "extra is installed), on (fail without it) or off.",
+    )
+    incremental: bool = Field(
+        default=True,
+        description="Change the current graph in place where its inputs changed; false "
+        "rebuilds every table.",
+    )
+    max_engagement_age_days: int = Field(
+        default=7,
+        description="The newest RESPONDS_TO edge may be at most this many days older than "
+        "the as-of day (graph_performance_fresh).",
+    )
+
+
+def read_graph_inputs(con, day, rules: ContentRules) -> GraphInputs:
+    """The marts the graph is built from as of ``day`` (email sends over the 7 days up to it)."""
+    frames = {name: read_table(con, table) for name, table in GRAPH_INPUTS.items()}
+    daily_sends = read_table(
+        con, EMAIL_DAILY, date_column="date_day", start=day - timedelta(days=6), end=day
+    )
+    email_sends_7d = (
+        daily_sends.groupby("audience_id", as_index=False)["sends"].sum()
+        if len(daily_sends)
+        else pd.DataFrame(columns=["audience_id", "sends"])
+    )
+    return GraphInputs(**frames, email_sends_7d=email_sends_7d, rules=rules)
+
+
+def policy_rules(home) -> ContentRules:
+    """What the content policy files say that the graph records as verdicts."""
+    ensure_default_policies(home.policies)
+    policies = load_policies(home.policies)
+    return ContentRules(
+        allowed_channels=tuple(policies.content.allowed_channels),
+        suppressed_audiences=tuple(policies.content.suppressed_audiences),
+        version=policies.version,
+    )
 
 
 @dg.asset(
-    key=["graph", "knowledge_graph"],
+    key=GRAPH_KEY,
     group_name="knowledge_graph",
-    deps=[dg.AssetKey(["marts", name]) for name in [*GRAPH_INPUTS, "fct_audience_email_daily"]],
+    deps=[
+        dg.AssetKey(["marts", name.split(".")[1]]) for name in [*GRAPH_INPUTS.values(), EMAIL_DAILY]
+    ],
     partitions_def=daily,
     pool=STORE_POOL,
     kinds={"kuzu"},
     owners=["team:marketing-ops"],
     check_specs=[
-        dg.AssetCheckSpec(
-            INTEGRITY_CHECK,
-            asset=dg.AssetKey(["graph", "knowledge_graph"]),
-            blocking=True,
-            description="No orphan asset, audience or campaign; every asset has a readiness "
-            "score and a verdict from every policy that governs it.",
-        )
+        dg.AssetCheckSpec(name, asset=GRAPH_KEY, blocking=True, description=text)
+        for name, text in CHECKS.items()
     ],
 )
 def knowledge_graph(
-    context: dg.AssetExecutionContext, store: StoreResource
+    context: dg.AssetExecutionContext, config: KnowledgeGraphConfig, store: StoreResource
 ) -> dg.MaterializeResult:
-    """Audiences, content assets, channels, campaigns and policies with engagement, consent
-    and frequency on the edges, rebuilt from the marts as of the partition's day. The graph
-    it replaces is kept as a snapshot (the last 7 are kept)."""
+    """Audiences, content asset versions, channels, campaigns and policies with engagement,
+    consent, frequency and policy verdicts on the edges, as of the partition's day. Built
+    incrementally from the current graph (only changed tables and rows are rewritten); the
+    graph it replaces is kept as a snapshot (`marketing-ops graph snapshots`). Its four
+    integrity checks block the decisions when they fail."""
     day = as_of(context)
-    with store.warehouse() as con:
-        frames = {name: read_table(con, table) for name, table in GRAPH_INPUTS.items()}
-        daily_sends = read_table(
-            con, EMAIL_DAILY, date_column="date_day", start=day - timedelta(days=6), end=day
-        )
-    email_sends_7d = (
-        daily_sends.groupby("audience_id", as_index=False)["sends"].sum()
-        if len(daily_sends)
-        else None
-    )
-    parts = {name: frame_version(f) for name, f in frames.items()}
-    parts["email_sends_7d"] = frame_version(daily_sends)
-    version = combined_version(parts)
-    inputs = GraphInputs(
-        **frames, **({"email_sends_7d": email_sends_7d} if email_sends_7d is not None else {})
-    )
     home = store.home()
+    with store.warehouse() as con:
+        inputs = read_graph_inputs(con, day, policy_rules(home))
     report = build_graph(
         home.graph,
         inputs,
-        data_version=f"{day.isoformat()}-{version}",
+        as_of=day,
         snapshots=home.graph_snapshots,
+        embedder=embedder_for(config.semantic),
+        incremental=config.incremental,
+    )
+    context.log.info(
+        f"graph as of {day}: {report.mode} build in {report.seconds:.1f}s, "
+        f"rewrote {', '.join(report.changed_tables) or 'nothing'}, embedded {report.embedded}"
     )
     with GraphReader(home.graph) as reader:
-        problems = integrity_report(reader)
-    broken = {k: v for k, v in problems.items() if v}
+        outcomes = check_integrity(
+            reader,
+            as_of=day,
+            expected=report.expected,
+            dangling=report.dangling,
+            max_age_days=config.max_engagement_age_days,
+        )
     return dg.MaterializeResult(
         metadata={
             "as_of": str(day),
+            "build_mode": report.mode,
+            "build_seconds": round(report.seconds, 2),
+            "changed_tables": ", ".join(report.changed_tables) or "none",
+            "texts_embedded": report.embedded,
             **{k: int(v) for k, v in report.counts.items()},
             "snapshot": str(report.snapshot) if report.snapshot else "first build",
         },
-        data_version=dg.DataVersion(version),
+        data_version=dg.DataVersion(report.data_version),
         check_results=[
             dg.AssetCheckResult(
-                check_name=INTEGRITY_CHECK,
-                passed=not broken,
+                check_name=o.name,
+                passed=o.passed,
                 severity=dg.AssetCheckSeverity.ERROR,
-                metadata={k: int(v) for k, v in problems.items()},
-                description="graph is consistent"
-                if not broken
-                else "graph has orphans or missing facts: "
-                + ", ".join(f"{k}={v}" for k, v in broken.items()),
+                metadata=o.metadata,
+                description=o.description,
             )
+            for o in outcomes
         ],
     )
 

@@ -1,21 +1,33 @@
-"""`measurement`: outcomes joined back to the decisions that caused them."""
+"""`measurement`: outcomes joined back to the decisions that caused them, and KPIs per
+decision, policy, channel and day."""
 
 import dagster as dg
+import pandas as pd
 
 from marketing_ops.defs.partitions import as_of, daily
 from marketing_ops.defs.resources import STORE_POOL, StoreResource
+from marketing_ops.measurement import decision_days, kpi_rollup
 from marketing_ops.measurement import decision_outcomes as join_outcomes
 from marketing_ops.warehouse import read_table, replace_partition
 
 EXECUTED = dg.AssetKey(["execution", "executed_actions"])
 KPIS = dg.AssetKey(["marts", "fct_channel_kpis_daily"])
 CONVERSIONS = dg.AssetKey(["marts", "fct_conversions"])
+EMAIL_EVENTS = dg.AssetKey(["raw", "email_events"])
+OUTCOMES = dg.AssetKey(["measurement", "decision_outcomes"])
+
+
+def agent_email_events(events: pd.DataFrame, decision_ids) -> pd.DataFrame:
+    """Email events of the agent's own sends (campaign id = a decision id)."""
+    if events.empty:
+        return pd.DataFrame(columns=["campaign_id", "event_type"])
+    return events.loc[events["campaign_id"].isin(set(decision_ids)), ["campaign_id", "event_type"]]
 
 
 @dg.asset(
     key=["measurement", "decision_outcomes"],
     group_name="measurement",
-    deps=[EXECUTED, KPIS, CONVERSIONS],
+    deps=[EXECUTED, KPIS, CONVERSIONS, EMAIL_EVENTS],
     partitions_def=daily,
     pool=STORE_POOL,
     kinds={"duckdb"},
@@ -25,13 +37,16 @@ def decision_outcomes(
     context: dg.AssetExecutionContext, store: StoreResource
 ) -> dg.MaterializeResult:
     """Per executed decision: actual spend, conversions, revenue and ROAS over its scheduled
-    days against what was expected, joined by channel and by decision-id tags."""
+    days against what was expected, joined by channel and by decision-id tags; sends, opens
+    and clicks of the agent's emails (campaign id = decision id)."""
     day = as_of(context)
     with store.warehouse() as con:
         decisions = read_table(con, "agent.decisions", date_column="as_of", end=day)
         kpis = read_table(con, "marts.fct_channel_kpis_daily", date_column="date_day", end=day)
         conversions = read_table(con, "marts.fct_conversions", date_column="date_day", end=day)
-    outcomes = join_outcomes(decisions, kpis, conversions)
+        events = read_table(con, "raw.email_events")
+    ids = decisions["decision_id"] if len(decisions) else []
+    outcomes = join_outcomes(decisions, kpis, conversions, agent_email_events(events, ids))
     outcomes = outcomes.assign(as_of=day)
     with store.warehouse() as con:
         replace_partition(con, "agent.decision_outcomes", outcomes, day)
@@ -46,4 +61,40 @@ def decision_outcomes(
     )
 
 
-defs = dg.Definitions(assets=[decision_outcomes])
+def _md(frame: pd.DataFrame) -> dg.MetadataValue:
+    cols = [c for c in frame.columns if c not in ("tagged_conversions", "deals_lost")]
+    return dg.MetadataValue.md(frame[cols].round(2).to_markdown(index=False))
+
+
+@dg.asset(
+    key=["measurement", "decision_kpis"],
+    group_name="measurement",
+    deps=[OUTCOMES, KPIS, CONVERSIONS],
+    partitions_def=daily,
+    pool=STORE_POOL,
+    kinds={"duckdb"},
+    owners=["team:marketing-ops"],
+)
+def decision_kpis(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+    """Revenue, spend, CAC, ROAS, win rate and profit of the executed decisions, per decision
+    and day (stored), and rolled up per policy version, channel and day (shown here). A
+    budget decision owns its channel on the days its plan ran; a send is credited with the
+    conversions tagged with its decision id."""
+    day = as_of(context)
+    with store.warehouse() as con:
+        decisions = read_table(con, "agent.decisions", date_column="as_of", end=day)
+        kpis = read_table(con, "marts.fct_channel_kpis_daily", date_column="date_day", end=day)
+        conversions = read_table(con, "marts.fct_conversions", date_column="date_day", end=day)
+    daily_rows = decision_days(decisions, kpis, conversions)
+    with store.warehouse() as con:
+        replace_partition(con, "agent.decision_kpis", daily_rows.assign(as_of=day), day)
+    meta: dict = {"as_of": str(day), "decision_days": len(daily_rows)}
+    if len(daily_rows):
+        meta["by_policy"] = _md(kpi_rollup(daily_rows, "policy_version"))
+        meta["by_channel"] = _md(kpi_rollup(daily_rows, "channel"))
+        by_day = kpi_rollup(daily_rows, "date_day").tail(14)
+        meta["by_day_last_14"] = _md(by_day.assign(date_day=by_day["date_day"].dt.date))
+    return dg.MaterializeResult(metadata=meta)
+
+
+defs = dg.Definitions(assets=[decision_outcomes, decision_kpis])

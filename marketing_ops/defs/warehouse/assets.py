@@ -1,11 +1,38 @@
-"""`warehouse`: the dbt project, run through dagster-dbt, one daily partition window per run."""
+"""`warehouse`: the dbt project, run through dagster-dbt.
+
+dbt builds in three gated steps so that the blocking quality gates (``checks.py``) sit between
+them and rows that fail a gate never reach a mart decisions read (write-audit-publish):
+
+1. staging: seeds and staging views, after the gates on the raw tables.
+2. models: intermediate models (among them the *audit* tables
+   ``int_conversions__deduplicated`` and ``int_channel_kpis__daily``) and the marts that read
+   no audited rows; after the gates on staging views.
+3. publish: ``fct_conversions``, ``fct_channel_kpis_daily``, ``fct_email_engagement`` and
+   ``fct_attribution_daily``, once the ``marts.*`` suites passed on the audit tables and the
+   data-driven attribution weights are written.
+
+Only the daily facts (incremental models) are partitioned; views, seeds and current-state
+tables have no days and are rebuilt whole. A ranged run logs one materialisation per asset
+and day: with every dbt node partitioned the demo's two years made ~24,000 events before any
+work was done. So each step is split by partitioning: ``warehouse_staging`` (whole),
+``warehouse_models_current`` (whole) and ``warehouse_models`` (daily), ``warehouse_publish``
+(daily) and ``warehouse_publish_current`` (whole).
+
+Two small Python assets sit in between: the channel grouping overrides of the data home's
+``measurement.yaml`` (before staging) and the Markov/Shapley attribution weights (before
+publishing). Each dbt step starts dbt anew (about 3 s); that is the price of gating.
+"""
 
 import json
 import os
+import shutil
 from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -15,10 +42,74 @@ from dagster_dbt import (
 
 from marketing_ops.defs.partitions import daily, partition_window
 from marketing_ops.defs.resources import STORE_POOL, StoreResource, dbt_project
+from marketing_ops.measurement.attribution import data_driven_weights, removal_effects_as_of
+from marketing_ops.measurement.settings import MeasurementSettings, load_measurement_settings
+from marketing_ops.warehouse import read_table, replace_handoff
 
 project = dbt_project()
 # Acts only under `dagster dev`; the CLI and tests prepare the manifest once in set-up.
 project.prepare_if_dev()
+
+# dbt selections of the three steps (dbt_project.yml sets indirect selection to `buildable`,
+# so a test runs in the step that builds the last relation it reads).
+STAGING_SELECT = "resource_type:seed path:models/staging"
+PUBLISH_SELECT = "tag:publish"
+
+
+def dbt_layers(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """dbt selections (model names) of the model steps, from the manifest's graph.
+
+    Daily models are the incremental ones, plus any model between two daily ones (a view
+    that reads a daily fact and feeds another): a step may not be both upstream and
+    downstream of another, or Dagster splits it into several dbt invocations. The rest of
+    the models step is rebuilt whole before the daily models (``models_inputs``: no daily
+    ancestor) or after them (``models_after``). Publishing models split the same way."""
+    models = {
+        uid: n
+        for uid, n in manifest["nodes"].items()
+        if n["resource_type"] == "model" and "staging" not in n["fqn"]
+    }
+    parents = {
+        uid: [p for p in n["depends_on"]["nodes"] if p in models] for uid, n in models.items()
+    }
+    children: dict[str, list[str]] = {uid: [] for uid in models}
+    for uid, ps in parents.items():
+        for p in ps:
+            children[p].append(uid)
+
+    def reach(start: str, edges: dict[str, list[str]]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(edges[start])
+        while todo:
+            uid = todo.pop()
+            if uid not in seen:
+                seen.add(uid)
+                todo += edges[uid]
+        return seen
+
+    daily = {u for u, n in models.items() if n["config"]["materialized"] == "incremental"}
+    layers: dict[str, list[str]] = {
+        k: [] for k in ("models_inputs", "models", "models_after", "publish", "publish_current")
+    }
+    for uid, node in sorted(models.items()):
+        after_daily = bool(reach(uid, parents) & daily)
+        before_daily = bool(reach(uid, children) & daily)
+        is_daily = uid in daily or (after_daily and before_daily)
+        if "publish" in node["tags"]:
+            layer = "publish" if is_daily else "publish_current"
+        elif is_daily:
+            layer = "models"
+        else:
+            layer = "models_after" if after_daily else "models_inputs"
+        layers[layer].append(node["name"])
+    return {k: " ".join(v) for k, v in layers.items()}
+
+
+LAYERS = dbt_layers(json.loads(Path(project.manifest_path).read_text()))
+
+OVERRIDES_KEY = dg.AssetKey(["config", "channel_grouping_overrides"])
+WEIGHTS_KEY = dg.AssetKey(["attribution", "data_driven_weights"])
+PATH_COUNTS_KEY = dg.AssetKey(["intermediate", "int_journeys__path_counts"])
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -40,83 +131,208 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 
 
 def dbt_build_args(
-    start: str | None = None, end: str | None = None, upstream_layer: bool = False
+    start: str | None, end: str | None, settings: Mapping[str, Any] | None = None
 ) -> list[str]:
-    """The dbt command: with a partition window (inclusive ISO dates) for the daily facts,
-    without for the layers that are rebuilt whole.
-
-    ``upstream_layer``: run only the tests whose every parent is in this layer
-    (``cautious``). A relationship test from a daily fact to ``dim_channel`` would otherwise
-    run with the layer that builds ``dim_channel``, before the fact exists; it runs with
-    the fact's layer instead."""
-    args = ["build"]
-    if upstream_layer:
-        args += ["--indirect-selection", "cautious"]
-    if start is not None:
-        args += ["--vars", json.dumps({"start_date": start, "end_date": end})]
-    return args
+    """The dbt command for one partition window (inclusive ISO dates; none for the steps
+    rebuilt whole) and the measurement settings (numbers only; dbt validates them again
+    before they reach SQL)."""
+    window = {"start_date": start, "end_date": end} if start is not None else {}
+    dbt_vars = {**window, **(settings or {})}
+    return ["build", "--vars", json.dumps(dbt_vars, sort_keys=True)]
 
 
-# Three layers, so that only the daily facts are partitioned. A range run logs one
-# materialisation per asset and day: with every dbt node partitioned the demo's 730 days made
-# ~24,000 events before any work was done; views and current-state tables have no days.
-# dim_channel comes from a seed and is what the daily facts' relationship tests point at,
-# so it is built with the views, before them.
-CURRENT_INPUTS = "resource_type:seed path:models/staging path:models/intermediate dim_channel"
-DAILY_FACTS = "config.materialized:incremental"
-CURRENT_STATE_EXCLUDE = f"{DAILY_FACTS} dim_channel"
+def _settings(store: StoreResource) -> MeasurementSettings:
+    return load_measurement_settings(store.home().root)
 
 
-@dbt_assets(
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
+    os.environ["MARKETING_OPS_WAREHOUSE"] = str(store.home().warehouse)
+    settings = _settings(store).attribution.dbt_vars()
+    if context.has_partition_key_range:
+        start, end = partition_window(context)
+        args = dbt_build_args(start.isoformat(), end.isoformat(), settings)
+    else:
+        args = dbt_build_args(None, None, settings)
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    _share_parse(Path(invocation.target_path))
+
+
+def _share_parse(target_path: Path) -> None:
+    """Leave this invocation's parse where dagster-dbt looks for one to reuse.
+
+    dagster-dbt gives each dbt call its own target folder, seeded with the project's
+    `partial_parse.msgpack`. That one comes from `dbt parse` without the run's vars and
+    warehouse path, so dbt re-parsed the whole project (about 8 s) in each of a run's three
+    steps. The run's first step leaves its parse for the next two, which share its vars and
+    profile; dbt checks both before reusing it, so a stale file only costs a full parse.
+    """
+    produced = target_path / "partial_parse.msgpack"
+    if not produced.is_file():
+        return
+    shared = Path(project.project_dir) / "target" / "partial_parse.msgpack"
+    staging = shared.with_name(f".partial_parse.{os.getpid()}.msgpack")
+    shutil.copyfile(produced, staging)
+    os.replace(staging, shared)  # atomic: a concurrent run reads the old or the new file
+
+
+_dbt_step = dict(
     manifest=project.manifest_path,
     project=project,
-    select=CURRENT_INPUTS,
     dagster_dbt_translator=translator,
     pool=STORE_POOL,
-    name="warehouse_dbt_inputs",
 )
-def warehouse_dbt_inputs(
+_daily = dict(partitions_def=daily, backfill_policy=dg.BackfillPolicy.single_run())
+
+
+@dbt_assets(select=STAGING_SELECT, name="warehouse_staging", **_dbt_step)
+def warehouse_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
+    """Seeds and staging views (renamed, typed; no data of their own); gated by the raw
+    tables' suites."""
+    yield from _build(context, dbt, store)
+
+
+@dbt_assets(select=LAYERS["models_inputs"], name="warehouse_models_inputs", **_dbt_step)
+def warehouse_models_inputs(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource
 ):
-    """Seeds, staging and intermediate views (renamed, typed, stitched): cheap to rebuild,
-    they hold no data of their own."""
-    os.environ["MARKETING_OPS_WAREHOUSE"] = str(store.home().warehouse)
-    yield from dbt.cli(dbt_build_args(upstream_layer=True), context=context).stream()
+    """Intermediate views, identity links and dimensions that read no daily fact, rebuilt
+    whole; gated by the staging views' suites."""
+    yield from _build(context, dbt, store)
 
 
-@dbt_assets(
-    manifest=project.manifest_path,
-    project=project,
-    select=DAILY_FACTS,
+@dbt_assets(select=LAYERS["models"], name="warehouse_models", **_dbt_step, **_daily)
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
+    """Daily facts of the run's days (incremental delete+insert), among them the audit tables
+    and the marts that read no audited rows; gated by the staging views' suites."""
+    yield from _build(context, dbt, store)
+
+
+@dbt_assets(select=LAYERS["models_after"], name="warehouse_models_after", **_dbt_step)
+def warehouse_models_after(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource
+):
+    """Views and current-state marts over the daily facts (journey path counts, send hours),
+    rebuilt whole after them."""
+    yield from _build(context, dbt, store)
+
+
+@dbt_assets(select=LAYERS["publish"], name="warehouse_publish", **_dbt_step, **_daily)
+def warehouse_publish(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
+    """The daily marts decisions read from audited rows, and the attribution mart: published
+    only after the `marts.*` suites passed on the audit tables."""
+    yield from _build(context, dbt, store)
+
+
+@dbt_assets(select=LAYERS["publish_current"], name="warehouse_publish_current", **_dbt_step)
+def warehouse_publish_current(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource
+):
+    """Current-state marts read from audited rows (engagement per audience and asset),
+    rebuilt whole after the same gates as the daily ones."""
+    yield from _build(context, dbt, store)
+
+
+def _rules_frame(settings: MeasurementSettings) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "position": i,
+                "source_pattern": rule.source,
+                "medium_pattern": rule.medium,
+                "channel": rule.channel,
+                "description": rule.description,
+            }
+            for i, rule in enumerate(settings.channel_grouping, start=1)
+        ],
+        columns=["position", "source_pattern", "medium_pattern", "channel", "description"],
+    )
+
+
+def _rules_markdown(rules: pd.DataFrame) -> str:
+    if rules.empty:
+        return "No overrides: the default grouping (seeds/channel_grouping.csv) applies."
+    lines = ["| # | source | medium | channel |", "|---|---|---|---|"]
+    lines += [
+        f"| {r.position} | `{r.source_pattern}` | `{r.medium_pattern}` | {r.channel} |"
+        for r in rules.itertuples()
+    ]
+    return "\n".join(lines)
+
+
+@dg.asset(
+    key=OVERRIDES_KEY,
+    group_name="warehouse",
+    pool=STORE_POOL,
+    kinds={"duckdb"},
+)
+def channel_grouping_overrides(context: dg.AssetExecutionContext, store: StoreResource):
+    """The channel grouping rules of the data home's measurement.yaml, tried before the
+    default GA4-like rules (dbt_project/seeds/channel_grouping.csv). Validated first: a
+    mistake stops the run with the file and field named."""
+    settings = _settings(store)
+    rules = _rules_frame(settings)
+    with store.warehouse() as con:
+        replace_handoff(con, "config.channel_grouping_overrides", rules)
+    return dg.MaterializeResult(
+        metadata={
+            "override_rules": len(rules),
+            "rules": dg.MetadataValue.md(_rules_markdown(rules)),
+            "attribution_settings": dg.MetadataValue.json(
+                settings.attribution.model_dump(mode="json")
+            ),
+        }
+    )
+
+
+@dg.asset(
+    key=WEIGHTS_KEY,
+    group_name="warehouse",
+    deps=[PATH_COUNTS_KEY],
     partitions_def=daily,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    dagster_dbt_translator=translator,
     pool=STORE_POOL,
-    name="warehouse_dbt",
+    kinds={"python", "duckdb"},
 )
-def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
-    """The daily facts for the run's days (incremental delete+insert per day)."""
-    os.environ["MARKETING_OPS_WAREHOUSE"] = str(store.home().warehouse)
+def data_driven_attribution_weights(context: dg.AssetExecutionContext, store: StoreResource):
+    """Markov removal-effect and Shapley shares per day and converting channel set, each day
+    fitted on the journeys of its trailing training window (measurement.yaml,
+    `attribution.training_days`); fct_attribution_daily turns them into credits."""
+    training_days = _settings(store).attribution.training_days
     start, end = partition_window(context)
-    yield from dbt.cli(dbt_build_args(start.isoformat(), end.isoformat()), context=context).stream()
+    with store.warehouse() as con:
+        counts = read_table(
+            con,
+            "intermediate.int_journeys__path_counts",
+            date_column="date_day",
+            start=start - timedelta(days=training_days - 1),
+            end=end,
+        )
+        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        weights = data_driven_weights(counts, days, training_days)
+        replace_handoff(con, "attribution.data_driven_weights", weights, start, end)
+    effects = removal_effects_as_of(counts, end, training_days)
+    return dg.MaterializeResult(
+        metadata={
+            "weight_rows": len(weights),
+            "channel_sets": int(weights["channel_set"].nunique()) if len(weights) else 0,
+            "training_days": training_days,
+            "removal_effects_last_day": dg.MetadataValue.json(
+                {k: round(v, 4) for k, v in sorted(effects.items())}
+            ),
+        }
+    )
 
 
-@dbt_assets(
-    manifest=project.manifest_path,
-    project=project,
-    select="path:models/marts",
-    exclude=CURRENT_STATE_EXCLUDE,
-    dagster_dbt_translator=translator,
-    pool=STORE_POOL,
-    name="warehouse_dbt_current",
+defs = dg.Definitions(
+    assets=[
+        channel_grouping_overrides,
+        warehouse_staging,
+        warehouse_models_inputs,
+        warehouse_models,
+        warehouse_models_after,
+        data_driven_attribution_weights,
+        warehouse_publish,
+        warehouse_publish_current,
+    ]
 )
-def warehouse_dbt_current(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource
-):
-    """Current-state marts rebuilt whole from all history: dimensions, engagement per
-    audience and asset, send hours."""
-    os.environ["MARKETING_OPS_WAREHOUSE"] = str(store.home().warehouse)
-    yield from dbt.cli(dbt_build_args(), context=context).stream()
-
-
-defs = dg.Definitions(assets=[warehouse_dbt_inputs, warehouse_dbt, warehouse_dbt_current])

@@ -1,0 +1,50 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='journey_id',
+        pre_hook="{{ clear_window('date_day') }}",
+        on_schema_change='fail'
+    )
+}}
+
+-- One row per journey: its path of channels in touch order (`paid_social > email`), its
+-- channel set (distinct channels, sorted: `email|paid_social`) and how it ended.
+with touches as (
+    select * from {{ ref('int_journeys__touchpoints') }}
+    where {{ in_window('date_day') }}
+),
+
+conversions as (
+    select conversion_id, conversion_type, revenue
+    from {{ ref('int_conversions__deduplicated') }}
+)
+
+select
+    touches.date_day,
+    touches.journey_id,
+    touches.is_converted,
+    touches.conversion_id,
+    conversions.conversion_type,
+    touches.person_id,
+    min(touches.touched_at) as started_at,
+    touches.ended_at,
+    cast(count(*) as integer) as touches,
+    cast(count(distinct touches.channel) as integer) as channels,
+    string_agg(touches.channel, ' > ' order by touches.touch_position) as path,
+    string_agg(distinct touches.channel, '|' order by touches.channel) as channel_set,
+    min_by(touches.channel, touches.touch_position) as first_channel,
+    max_by(touches.channel, touches.touch_position) as last_channel,
+    date_diff('day', cast(min(touches.touched_at) as date), cast(touches.ended_at as date)) as days_to_end,
+    coalesce(conversions.revenue, 0) as revenue
+from touches
+left join conversions on conversions.conversion_id = touches.conversion_id
+group by
+    touches.date_day,
+    touches.journey_id,
+    touches.is_converted,
+    touches.conversion_id,
+    conversions.conversion_type,
+    touches.person_id,
+    touches.ended_at,
+    conversions.revenue

@@ -1,0 +1,87 @@
+"""Closing the loop on the shared simulated world: the learning stage on a stable market,
+and a short `simulate-loop` continuing that world for real (decide -> execute -> simulator
+-> Dagster ingest -> measure -> learn). The 60-day version is benchmarks/bench_loop.py."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from marketing_ops.config import data_home
+from marketing_ops.decisioning import scoped_autonomy
+from marketing_ops.lib.runs import prepare_instance
+from marketing_ops.warehouse import connect
+
+DRIFT = dg.AssetKey(["learning", "drift"])
+
+
+def test_drift_is_quiet_on_the_stable_world(flow_world) -> None:
+    """On the shared world (no shock), every drift check ran and passed, no scope lost
+    autonomy, and the findings are stored with their statistics."""
+    instance = prepare_instance(flow_world.home)
+    keys = [
+        dg.AssetCheckKey(DRIFT, name)
+        for name in ("signal_drift", "forecast_error_drift", "guardrail_regressions")
+    ]
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    assert set(latest) == set(keys)
+    for key, record in latest.items():
+        assert record.evaluation is not None and record.evaluation.passed, key
+    assert scoped_autonomy(flow_world.home) == {}
+    with connect(flow_world.home.warehouse, read_only=True) as con:
+        findings = con.execute("select * from agent.drift").df()
+    assert len(findings) >= 8 and not findings["crossed"].any()
+    assert findings["psi"].notna().sum() >= 6
+
+
+def test_a_short_closed_loop_continues_the_world(flow_world, tmp_path) -> None:
+    """Two loop days on a copy of the shared world: budget and content decisions are made as
+    of each day, executed through the sandbox connector, simulated by the market with their
+    decision ids in the exports, measured back through Dagster, and scored against the
+    static baseline and the oracle on the simulator's truth."""
+    from marketing_ops.lib.loop import LoopConfig, run_loop
+
+    root = tmp_path / "loop"
+    shutil.copytree(flow_world.home.root, root)
+    result = run_loop(
+        root, LoopConfig(days=2, seed=11, curve_bootstrap=2, fresh=False, measure_every=7)
+    )
+    home = data_home(root)
+    assert (result.start - flow_world.end).days == 1 and (result.end - result.start).days == 1
+
+    with connect(home.warehouse, read_only=True) as con:
+        decisions = con.execute(
+            "select * from agent.decisions where as_of >= ?", [flow_world.end]
+        ).df()
+        kpis = con.execute(
+            "select * from marts.fct_channel_kpis_daily where date_day >= ?", [result.start]
+        ).df()
+    executed = decisions[decisions["status"] == "executed"]
+    assert {"budget_allocation", "content_selection"} <= set(executed["action_type"])
+    outbox = {p.stem for p in home.outbox.rglob("*.json")}
+    assert set(executed["decision_id"]) <= outbox
+
+    # the simulator ran the executed budget and tagged its outcomes with the decision ids
+    budget = executed[executed["action_type"] == "budget_allocation"].set_index("channel")
+    # accepted files are archived as <sha256>__<name> once ingested
+    (search_file,) = home.archive.rglob(f"*google_ads_{result.start}.csv")
+    search = pd.read_csv(search_file)
+    spent = search[search["Campaign"].str.startswith("SEARCH")]["Cost"].sum()
+    assert spent == pytest.approx(budget.loc["paid_search", "amount"] / 7, rel=0.15)
+    (ga4_file,) = home.archive.rglob(f"*ga4_{result.start}.jsonl")
+    ga4 = ga4_file.read_text()
+    assert budget.loc["paid_search", "decision_id"] in ga4
+
+    # ...and the product measured those days back into the marts
+    assert set(pd.to_datetime(kpis["date_day"]).dt.date) == {result.start, result.end}
+
+    profit = result.profit.set_index("policy")
+    assert list(profit.index) == ["agent", "static campaign-by-campaign", "oracle"]
+    assert profit.loc["oracle", "profit"] >= profit.loc["static campaign-by-campaign", "profit"]
+    assert profit["spend"].gt(0).all()
+    saved = json.loads((home.reports / "loop_result.json").read_text())
+    assert saved["start"] == result.start.isoformat() and len(saved["profit"]) == 3

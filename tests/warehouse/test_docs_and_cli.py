@@ -1,0 +1,118 @@
+"""`dbt docs generate` on the built warehouse (through `marketing-ops warehouse docs`), the
+attribution table people read, and the Dagster wiring of the three dbt steps."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from marketing_ops.cli import app
+from marketing_ops.cli_warehouse import METHODS, attribution_summary
+from marketing_ops.config import data_home
+
+
+def test_dbt_docs_generate_documents_every_layer(built_warehouse, tmp_path) -> None:
+    """The docs site is written to the data home; its catalog has every layer's relations
+    and the manifest carries the YAML descriptions of the new marts' columns."""
+    home = data_home(tmp_path / "home").ensure()
+    shutil.copyfile(built_warehouse.db, home.warehouse)
+    result = CliRunner().invoke(app, ["warehouse", "docs", "--home", str(home.root)])
+    assert result.exit_code == 0, result.output
+    site = home.reports / "dbt_docs"
+    assert (site / "index.html").is_file()
+    catalog = json.loads((site / "catalog.json").read_text())
+    relations = {
+        node["metadata"]["schema"] + "." + node["metadata"]["name"]
+        for node in catalog["nodes"].values()
+    }
+    assert {
+        "staging.stg_ga4__events",
+        "intermediate.int_identity__links",
+        "intermediate.int_journeys__touchpoints",
+        "marts.fct_touchpoints",
+        "marts.fct_journeys",
+        "marts.fct_attribution_daily",
+    } <= relations
+    manifest = json.loads((site / "manifest.json").read_text())
+    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    undocumented = [name for name, node in models.items() if not node["description"].strip()]
+    assert undocumented == []
+    assert "Markov" in models["fct_attribution_daily"]["columns"]["markov"]["description"]
+
+
+def test_attribution_summary_puts_methods_beside_claims() -> None:
+    """Per channel: each method's credits, the own-channel count, the platforms' claims."""
+    mart = pd.DataFrame(
+        {
+            "channel": ["display", "paid_search", "display"],
+            "conversions": [0, 2, 1],
+            **{m: [1.0, 1.0, 1.0] for m in METHODS},
+        }
+    )
+    mart.loc[1, "markov"] = 1.5
+    mart.loc[[0, 2], "markov"] = 0.5  # display 1.0, paid_search 1.5
+    kpis = pd.DataFrame(
+        {"channel": ["paid_search", "paid_search"], "platform_conversions": [3.0, 4.0]}
+    )
+    summary = attribution_summary(mart, kpis)
+    assert list(summary.index) == ["paid_search", "display"]  # by Markov credit
+    assert summary.loc["display", "linear"] == 2.0 and summary.loc["display", "conversions"] == 1
+    assert summary.loc["paid_search", "platform_claims"] == 7.0
+    assert summary.loc["display", "platform_claims"] == 0.0
+
+
+def test_three_dbt_steps_with_gates_between(dbt_manifest) -> None:
+    """Staging, models and publish are separate steps; the singular test reading raw and the
+    mart is a check on fct_ad_spend_daily (not a bare observation); the attribution sums
+    test runs with the attribution mart; the vars carry the window and the settings."""
+    import dagster as dg
+
+    from marketing_ops.defs.warehouse import assets, checks
+
+    def check_keys(definition) -> set[tuple[str, str]]:
+        return {(k.asset_key.to_user_string(), k.name) for k in definition.check_keys}
+
+    def asset_keys(definition) -> set[str]:
+        return {k.to_user_string() for k in definition.keys}
+
+    assert "staging/stg_ga4__events" in asset_keys(assets.warehouse_staging)
+    assert {"intermediate/int_conversions__deduplicated", "marts/fct_touchpoints"} <= asset_keys(
+        assets.warehouse_models
+    )
+    assert asset_keys(assets.warehouse_publish) | asset_keys(assets.warehouse_publish_current) == {
+        "marts/fct_conversions",
+        "marts/fct_channel_kpis_daily",
+        "marts/fct_email_engagement",
+        "marts/fct_attribution_daily",
+    }
+    # only the daily facts are partitioned: views and current-state marts are rebuilt whole
+    assert assets.warehouse_models.partitions_def is not None
+    assert assets.warehouse_staging.partitions_def is None
+    assert assets.warehouse_models_inputs.partitions_def is None
+    assert "marts/dim_channel" in asset_keys(assets.warehouse_models_inputs)
+    assert ("marts/fct_ad_spend_daily", "assert_spend_reconciles_with_raw") in check_keys(
+        assets.warehouse_models
+    )
+    assert ("marts/fct_attribution_daily", "assert_attribution_sums_to_conversions") in check_keys(
+        assets.warehouse_publish
+    )
+    gated = {(g.asset_key[0], g.suite) for g in checks.GATES}
+    assert ("intermediate", "marts.fct_conversions") in gated
+    assert ("staging", "staging.stg_ga4__events") in gated
+    assert all(c.check_specs and next(iter(c.check_specs)).blocking for c in checks.gx_checks)
+    publish_deps = {k.to_user_string() for k in assets.warehouse_publish.dependency_keys}
+    assert {
+        "attribution/data_driven_weights",
+        "intermediate/int_channel_kpis__daily",
+    } <= publish_deps
+    args = assets.dbt_build_args("2026-01-05", "2026-01-07", {"attribution_lookback_days": 14})
+    assert args[:2] == ["build", "--vars"]
+    assert json.loads(args[2]) == {
+        "attribution_lookback_days": 14,
+        "end_date": "2026-01-07",
+        "start_date": "2026-01-05",
+    }
+    assert isinstance(assets.channel_grouping_overrides, dg.AssetsDefinition)
