@@ -7,7 +7,6 @@ home directly (ledger, warehouse, archive); none of them needs the Dagster insta
 
 from __future__ import annotations
 
-import sys
 import webbrowser
 from datetime import date
 from pathlib import Path
@@ -19,7 +18,7 @@ from rich.tree import Tree
 
 from marketing_ops.config import data_home
 
-console = Console(file=sys.stdout)
+console = Console()  # sys.stdout at write time (CliRunner, redirection)
 
 HomeOption = typer.Option(
     None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
