@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -55,7 +56,7 @@ def audit_verify(
     console.print(table)
     for c in report.checks:
         for problem in c.problems:
-            console.print(f"[red]{c.name}: {problem}[/red]")
+            console.print(f"[red]{c.name}: {escape(problem)}[/red]")
     if not report.ok:
         raise typer.Exit(1)
 
@@ -211,7 +212,9 @@ def replay(
             console.print(f"[bold]{name}[/bold]")
             for line in lines:
                 style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-                console.print(f"[{style}]{line}[/{style}]" if style else line, markup=bool(style))
+                console.print(
+                    f"[{style}]{escape(line)}[/{style}]" if style else line, markup=bool(style)
+                )
         if pd_.same:
             console.print("Today's policy would have decided exactly the same actions.")
         else:
