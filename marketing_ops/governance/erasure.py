@@ -67,13 +67,20 @@ IDENTITY_COLUMNS: dict[str, str] = {
     "user_pseudo_id": "device",
     "gclid": "click",
     "deal_id": "deal",
+    # The stitched person of the journey models: the keyed email, or ``anon:<device>``.
+    "person_id": "person",
+    "linked_person_id": "person",
 }
-# From rows matched on one kind, which other identifiers are the same person's. Nothing is
-# followed from a device or a click: a shared device must not lead to someone else.
+# From rows matched on one kind, which other identifiers are the same person's, in this
+# order. Nothing is followed from a device or a click: a shared device must not lead to
+# someone else. The person ids are the email keys and ``anon:`` + each device found so far;
+# the identity links then add the devices stitched to the person by a click.
 FOLLOWS: dict[str, tuple[str, ...]] = {
     "email": ("phone", "crm_id", "click", "deal"),
     "crm_id": ("device",),
+    "person": ("device",),
 }
+ANONYMOUS = "anon:"
 # Identifiers that appear verbatim in exported files (keys never do; the raw email does).
 FILE_KINDS = ("crm_id", "device", "click", "deal")
 
@@ -147,6 +154,8 @@ def find_identity(con: duckdb.DuckDBPyConnection, email: str, contact_key: str) 
     identity = Identity(email, {"email": {contact_key}})
     tables = _identity_tables(con)
     for kind, follows in FOLLOWS.items():
+        if kind == "person":
+            _person_ids(identity)
         known = sorted(identity.ids.get(kind, ()))
         if not known:
             continue
@@ -164,7 +173,15 @@ def find_identity(con: duckdb.DuckDBPyConnection, email: str, contact_key: str) 
                 for column, value in zip(wanted, row, strict=True):
                     if value not in (None, ""):
                         identity.ids.setdefault(IDENTITY_COLUMNS[column], set()).add(value)
+    _person_ids(identity)
     return identity
+
+
+def _person_ids(identity: Identity) -> None:
+    """The journey models' person ids for what is known so far (see :data:`FOLLOWS`)."""
+    identity.ids["person"] = set(identity.ids.get("email", ())) | {
+        ANONYMOUS + d for d in identity.ids.get("device", ())
+    }
 
 
 def _erase_warehouse(con: duckdb.DuckDBPyConnection, identity: Identity) -> dict[str, int]:

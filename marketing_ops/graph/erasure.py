@@ -12,17 +12,19 @@ from pathlib import Path
 
 import kuzu
 
+from marketing_ops.graph.engine import execute, open_database, run
+
 __all__ = ["erase_values", "find_values"]
 
 
 def _string_properties(conn: kuzu.Connection) -> list[tuple[str, str, str]]:
     """(table, kind NODE|REL, property) for every STRING property in the catalog."""
-    tables = conn.execute("CALL show_tables() RETURN name, type").get_as_df()
+    tables = run(conn, "CALL show_tables() RETURN name, type")
     out = []
     for name, kind in tables.itertuples(index=False):
         # table_info takes a literal only; the name is the catalog's own, quoted.
         quoted = "'" + str(name).replace("'", "") + "'"
-        info = conn.execute("CALL table_info(" + quoted + ") RETURN name, type").get_as_df()
+        info = run(conn, "CALL table_info(" + quoted + ") RETURN name, type")
         out += [
             (str(name), str(kind), str(p)) for p, t in info.itertuples(index=False) if t == "STRING"
         ]
@@ -39,21 +41,18 @@ def _match(table: str, kind: str, prop: str) -> str:
 def _apply(path: Path, values: list[str], delete: bool) -> dict[str, int]:
     if not Path(path).exists() or not values:
         return {}
-    db = kuzu.Database(str(path), read_only=not delete)
-    conn = kuzu.Connection(db)
     counts: dict[str, int] = {}
-    try:
+    with open_database(Path(path), read_only=not delete) as conn:
         for table, kind, prop in _string_properties(conn):
-            found = conn.execute(_match(table, kind, prop) + "RETURN count(*)", {"values": values})
-            n = int(found.get_next()[0])
+            found = run(
+                conn, _match(table, kind, prop) + "RETURN count(*) AS n", {"values": values}
+            )
+            n = int(found["n"].iloc[0])
             if n:
                 counts[f"{table}.{prop}"] = n
                 if delete:
                     verb = "DETACH DELETE x" if kind == "NODE" else "DELETE x"
-                    conn.execute(_match(table, kind, prop) + verb, {"values": values})
-    finally:
-        conn.close()
-        db.close()
+                    execute(conn, _match(table, kind, prop) + verb, {"values": values})
     return counts
 
 

@@ -120,3 +120,46 @@ def record_day(
     with connect(home.warehouse) as con:
         replace_partition(con, "agent.decisions", batch.assign(as_of=as_of), as_of)
     return batch, entry
+
+
+def simulate_and_load(root: Path, days: int = 14, contacts: int = 60, seed: int = 3):
+    """A small simulated market in a data home: its signal files loaded through the real
+    ingest path (archive, file log, keyed PII), the warehouse built by a real `dbt build`
+    (models and seeds), and the knowledge graph built from its marts. Returns (home, end)."""
+    import os
+    import subprocess
+    import sys
+
+    from marketing_ops.config import DBT_PROJECT_DIR, data_home
+    from marketing_ops.decisioning import ensure_default_policies
+    from marketing_ops.defs.knowledge_graph.assets import policy_rules, read_graph_inputs
+    from marketing_ops.graph import build_graph
+    from marketing_ops.signals import SOURCES
+    from marketing_ops.signals.ingest import ingest_source
+    from marketing_ops.signals.privacy import pii_key
+    from marketing_ops.simulator import WorldConfig, generate_history
+
+    home = data_home(root).ensure()
+    ensure_default_policies(home.policies)
+    end = date.today() - timedelta(days=2)
+    start = end - timedelta(days=days - 1)
+    generate_history(home, WorldConfig(seed=seed, start=start, days=days, contacts=contacts))
+    with connect(home.warehouse) as con:
+        for source in SOURCES:
+            ingest_source(home, con, source, start, end, pii_key(demo=True))
+    work = root.parent / f"{root.name}-dbt"
+    dbt = Path(sys.executable).parent / "dbt"
+    done = subprocess.run(
+        [str(dbt), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+         str(DBT_PROJECT_DIR), "--target-path", str(work / "target"), "--log-path",
+         str(work / "logs"), "--resource-type", "model", "--resource-type", "seed",
+         "--exclude", "fct_attribution_daily"],
+        env={**os.environ, "MARKETING_OPS_WAREHOUSE": str(home.warehouse),
+             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        capture_output=True, text=True, cwd=root.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:]
+    with connect(home.warehouse, read_only=True) as con:
+        graph_inputs = read_graph_inputs(con, end, policy_rules(home))
+    build_graph(home.graph, graph_inputs, as_of=end, snapshots=home.graph_snapshots)
+    return home, end
