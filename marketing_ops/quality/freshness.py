@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = [
     "FreshnessPolicy",
@@ -42,6 +42,10 @@ class SourceFreshness(BaseModel):
     deadline_hour_utc: int | None = Field(default=None, ge=0, le=23)
 
 
+# A catalogue changes when people edit it, not daily: no expectation unless the file sets one.
+DEFAULT_SOURCES = {"content_assets": SourceFreshness(max_lag_days=None)}
+
+
 class FreshnessPolicy(BaseModel):
     """When each source's data must have arrived."""
 
@@ -49,9 +53,13 @@ class FreshnessPolicy(BaseModel):
 
     deadline_hour_utc: int = Field(default=9, ge=0, le=23)
     max_lag_days: int = Field(default=1, ge=0, le=366)
-    sources: dict[str, SourceFreshness] = Field(
-        default_factory=lambda: {"content_assets": SourceFreshness(max_lag_days=None)}
-    )
+    sources: dict[str, SourceFreshness] = Field(default_factory=dict, validate_default=True)
+
+    @field_validator("sources", mode="after")
+    @classmethod
+    def _keep_defaults(cls, sources: dict[str, SourceFreshness]) -> dict[str, SourceFreshness]:
+        """A file naming some sources keeps the defaults of the others (the catalogue)."""
+        return {**DEFAULT_SOURCES, **sources}
 
     def for_source(self, source: str) -> tuple[int | None, int]:
         """(max lag in days or None for no expectation, deadline hour) for one source."""
