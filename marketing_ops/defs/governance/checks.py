@@ -61,7 +61,7 @@ def signal_freshness(context: dg.AssetCheckExecutionContext, store: StoreResourc
 
 
 freshness_job = dg.define_asset_job(
-    "signal_freshness",
+    "signal_freshness_checks",  # not the check's own name: op and job names share a namespace
     selection=dg.AssetSelection.checks(signal_freshness),
     description="Evaluate the freshness of every signal source (no data is loaded).",
 )
