@@ -18,6 +18,7 @@ from marketing_ops import cli_warehouse as warehouse_cli
 from marketing_ops import loop_cli
 from marketing_ops.cli_decisions import explain
 from marketing_ops.cli_forecasts import forecasts_app
+from marketing_ops.cli_governance import audit_app, forget, replay, report
 from marketing_ops.cli_graph import graph_app
 from marketing_ops.config import PROJECT_ROOT, data_home
 from marketing_ops.signals_cli import signals_app
@@ -404,6 +405,10 @@ def _print_decisions(frame, limit: int | None) -> None:
 
 app.add_typer(signals_app, name="signals")
 app.command()(explain)  # `marketing-ops explain DECISION_ID` (marketing_ops/cli_decisions.py)
+app.add_typer(audit_app, name="audit")  # governance: marketing_ops/cli_governance.py
+app.command()(replay)
+app.command()(report)
+app.command()(forget)
 
 if __name__ == "__main__":
     app()

@@ -28,13 +28,21 @@ def explain(
     fmt: ExplainFormat = typer.Option(
         ExplainFormat.markdown, "--format", help="markdown (rendered) or json (the export row)."
     ),
+    lineage: bool = typer.Option(
+        False,
+        "--lineage",
+        help="Walk back through the decision ledger to the archived source files (hashes).",
+    ),
+    files: bool = typer.Option(False, "--files", help="With --lineage: list every source file."),
     home: Path | None = typer.Option(
         None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
     ),
 ) -> None:
     """Explain one decision: expected outcome with intervals, binding constraints, the
     alternatives and the expected difference to each, signals with data versions, the graph
-    path, and its approvals (status as the ledger stands now)."""
+    path, and its approvals (status as the ledger stands now). With --lineage: its ledger
+    entry, code, policy and model versions, every upstream asset with its Dagster data
+    version, and the archived source files with their content hashes re-checked."""
     from marketing_ops.decisioning import (
         apply_approvals,
         export_batch,
@@ -62,3 +70,8 @@ def explain(
         console.print(Markdown(text))
     else:
         sys.stdout.write(text)
+    if lineage:
+        from marketing_ops.cli_governance import print_lineage
+
+        if not print_lineage(h, decision_id, files=files):
+            raise typer.Exit(1)

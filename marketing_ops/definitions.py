@@ -11,6 +11,9 @@ from marketing_ops.defs import jobs, resources
 from marketing_ops.defs.decisions import assets as decisions
 from marketing_ops.defs.execution import assets as execution
 from marketing_ops.defs.forecasts import assets as forecasts
+from marketing_ops.defs.governance import assets as governance
+from marketing_ops.defs.governance import checks as freshness
+from marketing_ops.defs.governance import sensors as alerts
 from marketing_ops.defs.knowledge_graph import assets as knowledge_graph
 from marketing_ops.defs.learning import assets as learning
 from marketing_ops.defs.measurement import assets as measurement
@@ -28,6 +31,9 @@ defs = dg.Definitions.merge(
     execution.defs,
     measurement.defs,
     learning.defs,
+    governance.defs,
+    freshness.defs,
+    alerts.defs,
     jobs.defs,
     dg.Definitions(
         resources=resources.resources(),

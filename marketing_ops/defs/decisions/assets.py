@@ -14,6 +14,7 @@ from marketing_ops.decisioning import (
 )
 from marketing_ops.decisioning.decide import DecisionInputs
 from marketing_ops.defs.decisions.approvals import defs as approval_defs
+from marketing_ops.defs.decisions.ledger import record_decisions
 from marketing_ops.defs.lineage import input_versions
 from marketing_ops.defs.partitions import as_of, daily
 from marketing_ops.defs.resources import STORE_POOL, StoreResource
@@ -84,14 +85,16 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
     keys = [KPIS, BASELINES, CURVES, GRAPH, SEND_HOURS] + (
         [AD_SPEND, CONVERSIONS] if campaign_level else []
     )
-    result = decide(
-        day,
-        DecisionInputs(kpis, curve_rows, forecasts, send_hours, candidates, ad_spend, conversions),
-        policies,
-        autonomy_state(home),
-        input_versions(context.instance, keys),
+    inputs = DecisionInputs(
+        kpis, curve_rows, forecasts, send_hours, candidates, ad_spend, conversions
     )
+    autonomy = autonomy_state(home)
+    signals = input_versions(context.instance, keys)
+    result = decide(day, inputs, policies, autonomy, signals)
     batch = result.batch
+    # On the ledger first (inputs, versions, lineage; replayed once from what it stored):
+    # nothing reaches agent.decisions, and so execution, without its entry.
+    ledger = record_decisions(context, store, day, batch, inputs, policies, autonomy, signals, keys)
     with store.warehouse() as con:
         replace_partition(con, "agent.decisions", batch.assign(as_of=day), day)
     counts = batch.groupby(["action_type", "status"]).size().reset_index(name="actions")
@@ -123,6 +126,7 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
                 .to_markdown(index=False)
             ),
             "rationale": dg.MetadataValue.md(batch_markdown(batch, read_approvals(home))),
+            **ledger,
         },
         data_version=dg.DataVersion(str(batch["batch_id"].iloc[0])),
     )

@@ -34,10 +34,13 @@ def _assets(context: dg.SensorEvaluationContext, sources: tuple[str, ...]) -> li
     repository = context.repository_def
     if repository is None:
         return keys
-    downstream = dg.AssetSelection.assets(*keys).downstream() & dg.AssetSelection.groups(
-        *LOADED_GROUPS
-    )
-    return sorted(downstream.resolve(repository.asset_graph), key=lambda k: k.to_user_string())
+    loaded = dg.AssetSelection.groups(*LOADED_GROUPS)
+    downstream = dg.AssetSelection.assets(*keys).downstream() & loaded
+    # Seeds and the models built from them alone (channel grouping, ad tagging) descend from
+    # no raw source, yet the models above read them: a fresh warehouse needs them built too.
+    static = loaded - dg.AssetSelection.groups("signals").downstream()
+    selection = downstream | (downstream.upstream() & static)
+    return sorted(selection.resolve(repository.asset_graph), key=lambda k: k.to_user_string())
 
 
 def run_request(context: dg.SensorEvaluationContext, load: LoadRequest) -> dg.RunRequest:

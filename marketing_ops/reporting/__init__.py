@@ -1,0 +1,12 @@
+"""Reports people read: the performance report as an HTML page in the data home.
+
+:mod:`.performance` gathers what the page shows from the warehouse and the ledgers (pure
+frames in, frames out); :mod:`.render` draws the charts as PNG files and writes the page.
+The Dagster asset ``reports/performance_report`` and ``marketing-ops report`` both call
+:func:`build_report`.
+"""
+
+from marketing_ops.reporting.performance import ReportData, collect_report_data
+from marketing_ops.reporting.render import BuiltReport, build_report, latest_report
+
+__all__ = ["BuiltReport", "ReportData", "build_report", "collect_report_data", "latest_report"]
