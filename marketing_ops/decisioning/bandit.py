@@ -31,6 +31,7 @@ from scipy import special
 
 from marketing_ops.decisioning.policy import CompliancePolicy, ContentPolicy
 from marketing_ops.decisioning.scoring import (
+    ACTION_SCORE_COLUMNS,
     candidate_actions,
     hour_lifts,
     posterior_parameters,
@@ -82,22 +83,7 @@ CHOICE_COLUMNS = [
     "hour_alternatives",  # other hours for the chosen arm: {hour, expected_clicks, ...}
 ]
 EXCLUSION_COLUMNS = ["audience_id", "asset_id", "channel", "rule", "reason"]
-_SCORES = (
-    "expected_ctr",
-    "ctr_lower",
-    "ctr_upper",
-    "expected_clicks",
-    "expected_conversions",
-    "conversions_lower",
-    "conversions_upper",
-    "expected_revenue",
-    "revenue_lower",
-    "revenue_upper",
-    "cost",
-    "expected_profit",
-    "profit_lower",
-    "profit_upper",
-)
+_SCORES = tuple(ACTION_SCORE_COLUMNS)  # every score a choice carries
 _ALT_SCORES = (
     "expected_ctr",
     "expected_clicks",
