@@ -311,6 +311,11 @@ def build(db: Path, work: Path, first: date, last: date, incremental: bool) -> d
     }
 
 
+def progress(message: str) -> None:
+    """Long runs (a two-year build takes many minutes) say where they are, on stderr."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=730)
@@ -330,12 +335,16 @@ def main() -> None:
     last = first + timedelta(days=args.days - 1)
 
     t0 = time.perf_counter()
+    progress(f"generating {args.days} days x {args.events_per_day:,} events into {db}")
     events = generate_raw(db, first, args.days, args.events_per_day)
     generate_s = time.perf_counter() - t0
     size_mb = db.stat().st_size / 1e6
+    progress(f"generated {events:,} events ({size_mb:,.0f} MB) in {generate_s:.0f} s")
 
     full = build(db, work, first, last, incremental=False)
+    progress(f"full refresh: {full}")
     one_day = build(db, work, last, last, incremental=True)
+    progress(f"one day: {one_day}")
     fixed = dbt(db, work, {}, "--select", "dim_channel")  # dbt's own start-up, one tiny model
     scan_all = bare_scan(db, None)
     scan_day = bare_scan(db, last)
