@@ -23,12 +23,17 @@ $(SEMANTIC): $(STAMP)
 demo: $(STAMP)
 	MARKETING_OPS_HOME=$(HOME_DIR) $(BIN)/marketing-ops demo
 
-# The Postgres-backed instance test needs Debian's PostgreSQL server binaries.
+# System packages the tests need, from Debian: PostgreSQL's server binaries (the
+# Postgres-backed instance tests) and chromium (the browser test of the Dagster UI;
+# Playwright drives it and never downloads a browser of its own).
+SYSTEM_PACKAGES := $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
+	$(if $(wildcard /usr/bin/chromium),,chromium)
 system-deps:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-	  echo "installing Debian's postgresql (needed by the PostgreSQL instance test)"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
+	@packages="$(strip $(SYSTEM_PACKAGES))"; [ -z "$$packages" ] || { \
+	  echo "installing Debian's $$packages (needed by the tests)"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$packages >/dev/null; }
 
 test: $(STAMP) $(SEMANTIC) system-deps
 	$(BIN)/ruff check marketing_ops tests benchmarks

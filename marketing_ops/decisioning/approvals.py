@@ -90,9 +90,10 @@ def _chain(prev_hash: str, entry: dict) -> str:
     return hashlib.sha256((prev_hash + _canonical(entry)).encode()).hexdigest()
 
 
-def read_approvals(home: DataHome, verify: bool = True) -> list[dict]:
-    """Every ledger entry, oldest first; raises :class:`LedgerTampered` on a broken chain."""
-    path = _ledger_file(home)
+def read_chain(path: Path, verify: bool = True) -> list[dict]:
+    """Every entry of a hash-chained JSONL ledger, oldest first (none when the file is
+    missing); raises :class:`LedgerTampered` naming the first line that breaks the chain.
+    Both ledgers (approvals here, decision batches in :mod:`.ledger`) are read by it."""
     if not path.exists():
         return []
     entries, prev = [], GENESIS
@@ -105,13 +106,24 @@ def read_approvals(home: DataHome, verify: bool = True) -> list[dict]:
             raise LedgerTampered(f"{path.name} line {n}: not JSON ({exc})") from exc
         if verify:
             body = {k: v for k, v in entry.items() if k != "hash"}
-            if entry.get("prev_hash") != prev or entry.get("hash") != _chain(prev, body):
+            if entry.get("prev_hash") != prev:
                 raise LedgerTampered(
-                    f"{path.name} line {n}: hash chain broken (edited or removed entry)"
+                    f"{path.name} line {n}: does not follow line {n - 1} (hash chain broken: "
+                    "an entry was removed, inserted or reordered)"
+                )
+            if entry.get("hash") != _chain(prev, body):
+                raise LedgerTampered(
+                    f"{path.name} line {n}: content does not match its hash (hash chain "
+                    "broken: an entry was edited)"
                 )
         prev = entry.get("hash", "")
         entries.append(entry)
     return entries
+
+
+def read_approvals(home: DataHome, verify: bool = True) -> list[dict]:
+    """Every approval entry, oldest first; raises :class:`LedgerTampered` on a broken chain."""
+    return read_chain(_ledger_file(home), verify)
 
 
 def _append(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from marketing_ops.config import DataHome
-from marketing_ops.decisioning.approvals import GENESIS, LedgerTampered, _canonical, _chain
+from marketing_ops.decisioning.approvals import (
+    GENESIS,
+    LedgerTampered,
+    _canonical,
+    _chain,
+    read_chain,
+)
 
 __all__ = [
     "LEDGER_FILE",
@@ -101,29 +106,7 @@ def _locked(home: DataHome) -> Iterator[None]:
 
 def read_entries(home: DataHome, verify: bool = True) -> list[dict]:
     """Every entry, oldest first; raises :class:`LedgerTampered` naming the first bad line."""
-    path = _ledger_path(home)
-    if not path.exists():
-        return []
-    entries, prev = [], GENESIS
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LedgerTampered(f"{path.name} line {n}: not JSON ({exc})") from exc
-        if verify:
-            body = {k: v for k, v in entry.items() if k != "hash"}
-            if entry.get("prev_hash") != prev:
-                raise LedgerTampered(
-                    f"{path.name} line {n}: does not follow line {n - 1} (an entry was removed, "
-                    "inserted or reordered)"
-                )
-            if entry.get("hash") != _chain(prev, body):
-                raise LedgerTampered(f"{path.name} line {n}: content does not match its hash")
-        prev = entry.get("hash", "")
-        entries.append(entry)
-    return entries
+    return read_chain(_ledger_path(home), verify)
 
 
 def append_entry(home: DataHome, kind: str, body: dict) -> dict:

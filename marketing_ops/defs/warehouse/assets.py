@@ -42,13 +42,18 @@ from dagster_dbt import (
 
 from marketing_ops.defs.partitions import daily, partition_window
 from marketing_ops.defs.resources import STORE_POOL, StoreResource, dbt_project
+from marketing_ops.lib.runs import ensure_dbt_manifest
 from marketing_ops.measurement.attribution import data_driven_weights, removal_effects_as_of
 from marketing_ops.measurement.settings import MeasurementSettings, load_measurement_settings
 from marketing_ops.warehouse import read_table, replace_handoff
 
 project = dbt_project()
-# Acts only under `dagster dev`; the CLI and tests prepare the manifest once in set-up.
-project.prepare_if_dev()
+# Under `dagster dev` a model edited since the last parse re-parses when the code location
+# (re)loads; the CLI and tests prepare the manifest once in set-up. Not dagster-dbt's
+# `project.prepare_if_dev()`: it runs `dbt` from PATH, which an unactivated venv (`make ui`)
+# lacks, and the code location then failed to load (found by the browser test).
+if os.getenv("DAGSTER_IS_DEV_CLI"):
+    ensure_dbt_manifest()
 
 # dbt selections of the three steps (dbt_project.yml sets indirect selection to `buildable`,
 # so a test runs in the step that builds the last relation it reads).
