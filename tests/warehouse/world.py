@@ -265,10 +265,10 @@ def dbt_build(
     Raises with dbt's log on failure."""
     dbt_vars = {**WORLD_VARS, **(dbt_vars or {})}
     if extra:
-        return _dbt(db, work, "build", dbt_vars, *extra)
-    done = _dbt(db, work, "build", dbt_vars, "--exclude", ATTRIBUTION_MART)
+        return dbt_run(db, work, "build", dbt_vars, *extra)
+    done = dbt_run(db, work, "build", dbt_vars, "--exclude", ATTRIBUTION_MART)
     write_weights(db, dbt_vars.get("start_date"), dbt_vars.get("end_date"))
-    _dbt(db, work, "build", dbt_vars, "--select", ATTRIBUTION_MART)
+    dbt_run(db, work, "build", dbt_vars, "--select", ATTRIBUTION_MART)
     return done
 
 
@@ -283,7 +283,7 @@ def write_weights(db: Path, start: str | None, end: str | None) -> None:
         replace_handoff(con, "attribution.data_driven_weights", weights, first, last)
 
 
-def _dbt(
+def dbt_run(
     db: Path, work: Path, command: str, dbt_vars: dict[str, object], *extra: str
 ) -> subprocess.CompletedProcess:
     dbt = Path(sys.executable).parent / "dbt"

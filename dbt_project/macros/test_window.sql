@@ -1,0 +1,48 @@
+{#- Data tests of a windowed run check the window's rows.
+
+    A run with the `start_date` / `end_date` vars (what Dagster passes a daily step) rebuilds
+    only the window's days of each incremental model; the days outside it are untouched, and
+    delete+insert on the model's unique key keeps a rebuilt row from duplicating one outside.
+    Testing the whole relation again on every day cost most of a one-day build (measured: 95
+    of 166 s at two years x 100k events a day, benchmarks/bench_dbt.py). So a generic test on
+    an incremental model reads only the rows whose `date_day` is in the window; a view between
+    daily models opts in with `meta: {test_window_column: <its day column>}`, and a model can
+    name another column the same way (or opt out with `test_window_column: none`). A run
+    without the vars (a full build, the unpartitioned steps) tests every row, and a test's own
+    `where` config still applies. The dates are checked by window_date() before they reach SQL. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set clauses = [] -%}
+    {%- set where = config.get('where') -%}
+    {%- if where -%}
+        {%- do clauses.append('(' ~ where ~ ')') -%}
+    {%- endif -%}
+    {%- set column = test_window_column() -%}
+    {%- set start_date = window_date('start_date') -%}
+    {%- set end_date = window_date('end_date') -%}
+    {%- if column and start_date is not none and end_date is not none -%}
+        {%- do clauses.append(adapter.quote(column) ~ " between cast('" ~ start_date ~ "' as date) and cast('" ~ end_date ~ "' as date)") -%}
+    {%- endif -%}
+    {%- if clauses -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ clauses | join(' and ') ~ ') dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The day column a test of the current test node's model is windowed on, or none. -#}
+{% macro test_window_column() -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
+    {%- if tested is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set meta = tested['config'].get('meta') or {} -%}
+    {%- if 'test_window_column' in meta -%}
+        {%- set column = meta['test_window_column'] -%}
+        {{ return(none if column in (none, 'none', '') else column) }}
+    {%- endif -%}
+    {{ return('date_day' if tested['config'].get('materialized') == 'incremental' else none) }}
+{%- endmacro %}
