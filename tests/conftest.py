@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from processes import free_port
 
 os.environ.setdefault("MARKETING_OPS_DEMO", "1")  # tests use the documented demo PII key
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pg_bin() -> Path:
@@ -40,7 +34,7 @@ def postgres_url() -> str:
     # Not under pytest's tmp dir: that is private to root, and the server runs as `postgres`.
     base = Path(tempfile.mkdtemp(prefix="marketing-ops-pg-"))
     data = base / "data"
-    port = _free_port()
+    port = free_port()
     as_root = os.geteuid() == 0
     prefix: list[str] = []
     if as_root:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from processes import free_port, stop_group
 
 from marketing_ops.config import PROJECT_ROOT, DataHome, data_home
 from marketing_ops.decisioning.approvals import read_approvals
@@ -58,12 +57,6 @@ class Ui:
     home: DataHome
     end: object
     log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def graphql(base: str, query: str, variables: dict | None = None) -> dict:
@@ -107,24 +100,6 @@ def _tail(path: Path, chars: int = 4000) -> str:
     return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
 
-def _stop(server: subprocess.Popen) -> None:
-    """SIGTERM to the UI's process group (dagster dev, webserver, daemon, code servers and run
-    workers), then SIGKILL to whatever is left of it."""
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(server.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            server.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-    try:  # the leader gone, children may linger in its group
-        os.killpg(server.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
 @pytest.fixture(scope="module")
 def ui(flow_world, tmp_path_factory) -> Iterator[Ui]:
     root = tmp_path_factory.mktemp("ui") / "home"
@@ -132,7 +107,7 @@ def ui(flow_world, tmp_path_factory) -> Iterator[Ui]:
     home = data_home(root).ensure()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / "marketing-ops-ui.log"
-    port = _free_port()
+    port = free_port()
     venv_bin = str(Path(sys.executable).parent)
     path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin)
     env = {**os.environ, "PATH": path}
@@ -157,7 +132,7 @@ def ui(flow_world, tmp_path_factory) -> Iterator[Ui]:
         _wait_until_loaded(base, server, log)
         yield Ui(base, home, flow_world.end, log)
     finally:
-        _stop(server)
+        stop_group(server, grace=20)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from processes import stop_group
 
 from marketing_ops.config import PROJECT_ROOT, DataHome, data_home
 from marketing_ops.simulator import WorldConfig, generate_history
@@ -49,18 +49,6 @@ def _messages(error) -> list[str]:
         out.append(error.message[-1500:])
         error = error.cause
     return out
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the daemon's process group (it and the code server it spawned), then kill."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +100,7 @@ def daemon_run(tmp_path_factory, postgres_url, dbt_manifest) -> DaemonRun:
                     break
                 time.sleep(5)
         finally:
-            _stop(daemon)
+            stop_group(daemon)
         failures = [
             (e.step_key, _messages(e.dagster_event.step_failure_data.error))
             for r in runs
