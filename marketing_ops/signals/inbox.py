@@ -29,6 +29,7 @@ from typing import Any
 import duckdb
 
 from marketing_ops.config import DataHome
+from marketing_ops.signals.currency import Reporting, load_reporting
 from marketing_ops.signals.ingest import (
     BULK_MIN_BYTES,
     inbox_files,
@@ -36,7 +37,6 @@ from marketing_ops.signals.ingest import (
     parse_signal_file,
 )
 from marketing_ops.signals.readers import UnreadableFile
-from marketing_ops.signals.reporting import Reporting, load_reporting
 from marketing_ops.signals.sources import SOURCES
 
 __all__ = [

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from marketing_ops.signals.currency import Reporting
 from marketing_ops.signals.privacy import email_key, mask, phone_key
-from marketing_ops.signals.reporting import Reporting
 from marketing_ops.signals.sources import (
     RAW_TABLES,
     REPORTING_AMOUNTS,
@@ -166,7 +166,7 @@ class RowBuilder:
 
     Built once per file: the time zone (offline conversions) and today's date (sense checks)
     are per file, the rules per source. Timestamps come out naive in the reporting time zone
-    and amounts gain their reporting-currency twins (:mod:`marketing_ops.signals.reporting`)."""
+    and amounts gain their reporting-currency twins (:mod:`marketing_ops.signals.currency`)."""
 
     source: str
     spec: SourceSpec

@@ -53,7 +53,7 @@ def test_a_long_range_lists_the_files_needing_attention_first() -> None:
     from datetime import timedelta
 
     from marketing_ops.defs.signals.assets import files_for_metadata
-    from marketing_ops.signals.ingest import FileOutcome, IngestReport
+    from marketing_ops.signals import FileOutcome, IngestReport
 
     def outcome(i: int, status: str = "loaded", rejected: int = 0) -> FileOutcome:
         return FileOutcome(f"f{i}.csv", f"h{i}", DAY + timedelta(days=i), 3, 3 - rejected,

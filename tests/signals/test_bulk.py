@@ -19,7 +19,7 @@ from test_broken_inputs import CASES
 
 from marketing_ops.config import data_home
 from marketing_ops.signals import ingest_source
-from marketing_ops.signals.reporting import FxRates, Reporting
+from marketing_ops.signals.currency import FxRates, Reporting
 from marketing_ops.signals.store import RAW_TABLE_NAMES
 
 D = DAY.isoformat()

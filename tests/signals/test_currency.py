@@ -11,7 +11,7 @@ from signal_samples import DAY, PII_KEY, drop
 
 from marketing_ops.config import DataHome
 from marketing_ops.signals import ingest_source
-from marketing_ops.signals.reporting import (
+from marketing_ops.signals.currency import (
     FxRates,
     ReportingConfigError,
     load_reporting,
