@@ -277,25 +277,15 @@ def dbt(db: Path, work: Path, dbt_vars: dict, *args: str) -> float:
 
 
 def weights(db: Path, first: date, last: date) -> float:
-    """The `attribution/data_driven_weights` asset's work, timed."""
-    from marketing_ops.measurement.attribution import data_driven_weights
+    """The `attribution/data_driven_weights` asset's work (the same core function), timed."""
+    from marketing_ops.measurement.attribution import refresh_data_driven_weights
     from marketing_ops.measurement.settings import AttributionSettings
-    from marketing_ops.warehouse import read_table, replace_handoff
 
     training = AttributionSettings().training_days
     t0 = time.perf_counter()
     config = {"memory_limit": os.environ["MARKETING_OPS_DUCKDB_MEMORY_LIMIT"]}
     with duckdb.connect(str(db), config=config) as con:
-        counts = read_table(
-            con,
-            "intermediate.int_journeys__path_counts",
-            date_column="date_day",
-            start=first - timedelta(days=training - 1),
-            end=last,
-        )
-        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        frame = data_driven_weights(counts, days, training)
-        replace_handoff(con, "attribution.data_driven_weights", frame, first, last)
+        refresh_data_driven_weights(con, first, last, training)
     return time.perf_counter() - t0
 
 
@@ -326,7 +316,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["MARKETING_OPS_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
 
-    from marketing_ops.lib.runs import ensure_dbt_manifest
+    from marketing_ops.runner import ensure_dbt_manifest
 
     ensure_dbt_manifest()
     work = Path(tempfile.mkdtemp(prefix="mo-bench-dbt-"))

@@ -131,7 +131,7 @@ def pipeline_amounts(home, start: date, end: date) -> tuple[dict[str, float], di
     """Run the whole Dagster flow; the budget rows the decision asset wrote, and last
     period's spend as the warehouse measured it (platform-reported cost, which the guardrails
     are judged against; the simulator's reported cost differs slightly from true spend)."""
-    from marketing_ops.lib.runs import prepare_instance, run_window
+    from marketing_ops.runner import prepare_instance, run_window
     from marketing_ops.warehouse import connect
 
     outcomes = run_window(prepare_instance(home), start, end)

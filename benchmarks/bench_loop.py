@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from marketing_ops.lib.loop import LoopConfig, run_loop
-    from marketing_ops.lib.runs import ensure_dbt_manifest
+    from marketing_ops.runner import ensure_dbt_manifest
 
     ensure_dbt_manifest()
     root = Path(args.home or tempfile.mkdtemp(prefix="mo-loop-"))

@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from marketing_ops.config import data_home
-    from marketing_ops.lib.runs import ensure_dbt_manifest, prepare_instance, run_window
+    from marketing_ops.runner import ensure_dbt_manifest, prepare_instance, run_window
     from marketing_ops.simulator import WorldConfig, generate_history
 
     ensure_dbt_manifest()

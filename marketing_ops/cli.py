@@ -91,7 +91,7 @@ def demo(
     postgres_url: str | None = PostgresOption,
 ) -> None:
     """Simulate a market into the data home, run the whole asset graph over it, print a summary."""
-    from marketing_ops.lib.runs import prepare_instance, run_window
+    from marketing_ops.runner import prepare_instance, run_window
     from marketing_ops.simulator import WorldConfig, generate_history, simulated_window
 
     os.environ.setdefault("MARKETING_OPS_DEMO", "1")
@@ -128,7 +128,7 @@ def run(
     postgres_url: str | None = PostgresOption,
 ) -> None:
     """Materialise a day range: signals and warehouse in one run, then decide as of END."""
-    from marketing_ops.lib.runs import prepare_instance, run_window
+    from marketing_ops.runner import prepare_instance, run_window
 
     s, e = _parse_day(start, "--start"), _parse_day(end, "--end")
     if e < s:
@@ -285,7 +285,7 @@ def autonomy(
 @app.command()
 def ui(home: Path | None = HomeOption, port: int = typer.Option(3000, help="Web UI port.")) -> None:
     """Start the Dagster UI (`dagster dev` via workspace.yaml) on the same data home."""
-    from marketing_ops.lib.runs import ensure_dbt_manifest, prepare_instance
+    from marketing_ops.runner import ensure_dbt_manifest, prepare_instance
 
     h = _home(home)
     prepare_instance(h)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from marketing_ops.defs import jobs, resources
+from marketing_ops.defs import _shared, jobs
 from marketing_ops.defs.decisions import assets as decisions
 from marketing_ops.defs.execution import assets as execution
 from marketing_ops.defs.forecasts import assets as forecasts
@@ -36,7 +36,7 @@ defs = dg.Definitions.merge(
     alerts.defs,
     jobs.defs,
     dg.Definitions(
-        resources=resources.resources(),
+        resources=_shared.resources(),
         # In-process: ~2x faster than a process per step for this graph (STACK_NOTES), and
         # the store pool still keeps concurrent runs from colliding on DuckDB/Kuzu.
         executor=dg.in_process_executor,

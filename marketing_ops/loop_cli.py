@@ -45,7 +45,7 @@ def rollback(
     your name before anything is sent; rolling back twice sends nothing new.
     """
     from marketing_ops.decisioning import ApprovalError, approve, autonomy_state, load_policies
-    from marketing_ops.defs.resources import ConnectorsResource
+    from marketing_ops.defs._shared import ConnectorsResource
     from marketing_ops.execution import execute_batch
     from marketing_ops.execution.rollback import plan_rollback, rollback_records
     from marketing_ops.warehouse import connect, read_table, replace_partition

@@ -34,7 +34,7 @@ def _warehouse(home):
 @signals_app.command()
 def inbox(home: Path | None = HOME) -> None:
     """Files waiting in the inbox, the days inside them, and the runs the sensor would ask for."""
-    from marketing_ops.defs.partitions import daily
+    from marketing_ops.defs._shared import daily
     from marketing_ops.signals import plan_loads, scan_inbox
 
     h = data_home(home).ensure()

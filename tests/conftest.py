@@ -110,7 +110,7 @@ def postgres_url() -> str:
 
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
-    from marketing_ops.lib.runs import ensure_dbt_manifest, quiet_dagster
+    from marketing_ops.runner import ensure_dbt_manifest, quiet_dagster
 
     quiet_dagster()
     return ensure_dbt_manifest()

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from marketing_ops.defs.partitions import daily
+from marketing_ops.defs._shared import daily
 
 INGEST_GROUPS = ("signals", "warehouse")
 DECIDE_GROUPS = (

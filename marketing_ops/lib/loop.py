@@ -237,8 +237,8 @@ def _graph(home: DataHome, day: date) -> None:
     """Rebuild the knowledge graph as of ``day`` by calling the graph asset itself."""
     import dagster as dg
 
+    from marketing_ops.defs._shared import StoreResource
     from marketing_ops.defs.knowledge_graph.assets import KnowledgeGraphConfig, knowledge_graph
-    from marketing_ops.defs.resources import StoreResource
 
     knowledge_graph(
         dg.build_asset_context(partition_key=day.isoformat()),
@@ -265,7 +265,7 @@ def _write(home: DataHome, table: str, frame: pd.DataFrame, scope) -> None:
 def _measure(home: DataHome, instance, first: date, last: date, timings: dict) -> None:
     import time
 
-    from marketing_ops.lib.runs import INGEST_JOB, run_job
+    from marketing_ops.runner import INGEST_JOB, run_job
 
     t0 = time.perf_counter()
     outcome = run_job(instance, INGEST_JOB, first, last)
@@ -315,11 +315,10 @@ def run_loop(
         scoped_autonomy,
     )
     from marketing_ops.decisioning.decide import carry_in_adstock
-    from marketing_ops.defs.resources import ConnectorsResource
+    from marketing_ops.defs._shared import ConnectorsResource
     from marketing_ops.execution import execute_batch
     from marketing_ops.forecasting import demand_index, fit_response_curves
     from marketing_ops.graph import GraphReader, eligible_candidates
-    from marketing_ops.lib.runs import prepare_instance
     from marketing_ops.measurement import (
         assign_arms,
         drift_report,
@@ -327,6 +326,7 @@ def run_loop(
         experiment_report,
         logged_content_decisions,
     )
+    from marketing_ops.runner import prepare_instance
     from marketing_ops.simulator import Shock, WorldConfig, generate_history, simulate_outcomes
     from marketing_ops.warehouse import frame_version
 

@@ -33,18 +33,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from math import factorial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from marketing_ops.warehouse import read_table, replace_handoff
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = [
     "PATH_SEPARATOR",
     "SET_SEPARATOR",
     "WEIGHT_COLUMNS",
     "PathCount",
+    "WeightsRefresh",
     "data_driven_weights",
     "markov_removal_effects",
     "markov_shares",
+    "refresh_data_driven_weights",
     "removal_effects_as_of",
     "shapley_shares",
     "shapley_values",
@@ -289,6 +297,38 @@ def removal_effects_as_of(
     return markov_removal_effects(
         PathCount(_split(p, PATH_SEPARATOR), int(j), int(c))
         for p, j, c in window[["path", "journeys", "conversions"]].itertuples(index=False)
+    )
+
+
+@dataclass(frozen=True)
+class WeightsRefresh:
+    """What one refresh of the weights hand-off wrote, for a person reading the run."""
+
+    rows: int
+    channel_sets: int
+    last_day_effects: dict[str, float]
+
+
+def refresh_data_driven_weights(
+    con: duckdb.DuckDBPyConnection, start: date, end: date, training_days: int
+) -> WeightsRefresh:
+    """Fit the weights of days ``start``..``end`` (inclusive) on the warehouse's path counts
+    (each day's trailing ``training_days``) and replace those days of the
+    ``attribution.data_driven_weights`` hand-off that ``fct_attribution_daily`` reads."""
+    counts = read_table(
+        con,
+        "intermediate.int_journeys__path_counts",
+        date_column="date_day",
+        start=start - timedelta(days=training_days - 1),
+        end=end,
+    )
+    weights = data_driven_weights(counts, _day_range(start, end), training_days)
+    replace_handoff(con, "attribution.data_driven_weights", weights, start, end)
+    effects = removal_effects_as_of(counts, end, training_days)
+    return WeightsRefresh(
+        rows=len(weights),
+        channel_sets=int(weights["channel_set"].nunique()) if len(weights) else 0,
+        last_day_effects={k: round(v, 4) for k, v in sorted(effects.items())},
     )
 
 

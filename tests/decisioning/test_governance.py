@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 
 from marketing_ops.cli import app
 from marketing_ops.decisioning import DECISION_COLUMNS, read_approvals
+from marketing_ops.defs._shared import ConnectorsResource, StoreResource
 from marketing_ops.defs.decisions.approvals import record_approval, set_autonomy
 from marketing_ops.defs.decisions.assets import decision_batch
 from marketing_ops.defs.execution.assets import executed_actions
-from marketing_ops.defs.resources import ConnectorsResource, StoreResource
 from marketing_ops.warehouse import connect, replace_partition
 
 from .world import AS_OF, build_batch, with_autonomy

@@ -33,7 +33,7 @@ def simulate_world(root, days: int = WORLD_DAYS, seed: int = 11) -> tuple[DataHo
 
 @pytest.fixture(scope="session")
 def flow_world(tmp_path_factory, dbt_manifest) -> FlowWorld:
-    from marketing_ops.lib.runs import prepare_instance, run_window
+    from marketing_ops.runner import prepare_instance, run_window
 
     home, start, end = simulate_world(tmp_path_factory.mktemp("flow-home"))
     instance = prepare_instance(home)

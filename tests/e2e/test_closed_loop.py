@@ -13,7 +13,7 @@ import pytest
 
 from marketing_ops.config import data_home
 from marketing_ops.decisioning import scoped_autonomy
-from marketing_ops.lib.runs import prepare_instance
+from marketing_ops.runner import prepare_instance
 from marketing_ops.warehouse import connect
 
 DRIFT = dg.AssetKey(["learning", "drift"])

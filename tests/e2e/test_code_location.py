@@ -38,7 +38,7 @@ def test_workspace_loads_with_every_group(tmp_path, dbt_manifest) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "marketing_ops" in done.stdout + done.stderr
 
-    from marketing_ops.lib.runs import load_definitions
+    from marketing_ops.runner import load_definitions
 
     graph = load_definitions().resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.materializable_asset_keys}

@@ -8,7 +8,7 @@ import json
 import dagster as dg
 import pytest
 
-from marketing_ops.lib.runs import DECIDE_JOB, prepare_instance, run_job
+from marketing_ops.runner import DECIDE_JOB, prepare_instance, run_job
 from marketing_ops.warehouse import connect
 
 GROUP_ASSETS = {

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from marketing_ops.forecasting import ForwardPlanner, worse_than_naive
-from marketing_ops.lib.runs import prepare_instance
+from marketing_ops.runner import prepare_instance
 from marketing_ops.warehouse import connect, read_table
 
 PAID = {"paid_search", "display", "paid_social", "email"}

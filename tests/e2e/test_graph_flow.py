@@ -25,7 +25,7 @@ from marketing_ops.graph import (
     eligible_candidates,
     table_counts,
 )
-from marketing_ops.lib.runs import prepare_instance
+from marketing_ops.runner import prepare_instance
 from marketing_ops.warehouse import connect
 
 INJECTIONS = (

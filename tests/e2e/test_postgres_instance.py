@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marketing_ops.lib.runs import prepare_instance, run_job
+from marketing_ops.runner import prepare_instance, run_job
 
 from .conftest import simulate_world
 

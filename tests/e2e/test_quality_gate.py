@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from datetime import timedelta
 
-from marketing_ops.lib.runs import prepare_instance, run_job
+from marketing_ops.runner import prepare_instance, run_job
 from marketing_ops.warehouse import connect, table_exists
 
 from .conftest import simulate_world

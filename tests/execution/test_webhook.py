@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from marketing_ops.defs.resources import ConnectorsResource
+from marketing_ops.defs._shared import ConnectorsResource
 from marketing_ops.execution import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

@@ -10,8 +10,8 @@ import threading
 
 import dagster as dg
 
+from marketing_ops.defs._shared import StoreResource
 from marketing_ops.defs.governance.sensors import alert_on_run_failure
-from marketing_ops.defs.resources import StoreResource
 from marketing_ops.governance.alerts import WEBHOOK_ENV, read_alerts
 
 

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from marketing_ops.cli import app
 from marketing_ops.decisioning.ledger import batch_entries, read_entries
 from marketing_ops.decisioning.replay import replay_batch
+from marketing_ops.defs._shared import StoreResource
 from marketing_ops.defs.decisions.assets import decision_batch
-from marketing_ops.defs.resources import StoreResource
 from marketing_ops.warehouse import connect, replace_partition
 
 from .world import inputs

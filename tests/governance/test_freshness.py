@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import pytest
 
+from marketing_ops.defs._shared import StoreResource
 from marketing_ops.defs.governance.checks import CHECK_NAME, last_loaded_days, signal_freshness
-from marketing_ops.defs.resources import StoreResource
 from marketing_ops.quality.freshness import (
     FreshnessPolicy,
     check_freshness,

@@ -13,8 +13,8 @@ import dagster as dg
 from typer.testing import CliRunner
 
 from marketing_ops.cli import app
+from marketing_ops.defs._shared import StoreResource
 from marketing_ops.defs.governance.assets import UPSTREAM, performance_report
-from marketing_ops.defs.resources import StoreResource
 
 from .world import inputs, record_day
 

@@ -93,7 +93,7 @@ def test_drift_sensor_requests_a_refit_only_when_the_offramp_fired(dbt_manifest)
     import dagster as dg
 
     from marketing_ops.defs.learning.sensors import DRIFT, REASON_TAG, drift_offramp_sensor
-    from marketing_ops.lib.runs import load_definitions
+    from marketing_ops.runner import load_definitions
 
     repo = load_definitions()
 

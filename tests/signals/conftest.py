@@ -29,6 +29,6 @@ def con(home: DataHome) -> Iterator[duckdb.DuckDBPyConnection]:
 @pytest.fixture(scope="session")
 def definitions(dbt_manifest) -> dg.Definitions:
     """The real code location (loaded once: it parses the dbt manifest)."""
-    from marketing_ops.lib.runs import load_definitions
+    from marketing_ops.runner import load_definitions
 
     return load_definitions()

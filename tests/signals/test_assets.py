@@ -6,7 +6,7 @@ import dagster as dg
 from signal_samples import DAY, GOOGLE_HEADER, drop, google_csv
 
 from marketing_ops.config import DataHome
-from marketing_ops.defs.resources import StoreResource
+from marketing_ops.defs._shared import StoreResource
 from marketing_ops.defs.signals.assets import build_source_asset
 
 

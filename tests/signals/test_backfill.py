@@ -10,8 +10,8 @@ from dagster._core.definitions.automation_tick_evaluation_context import (
 )
 from dagster._core.definitions.events import AssetKeyPartitionKey
 
+from marketing_ops.defs._shared import daily
 from marketing_ops.defs.jobs import INGEST_GROUPS
-from marketing_ops.defs.partitions import daily
 
 
 def test_ui_backfill_of_two_years_is_a_single_run(definitions: dg.Definitions) -> None:

@@ -12,7 +12,7 @@ import pytest
 from signal_samples import DAY, PII_KEY, drop, google_csv
 
 from marketing_ops.config import DataHome
-from marketing_ops.defs.resources import StoreResource
+from marketing_ops.defs._shared import StoreResource
 from marketing_ops.defs.signals.sensors import inbox_sensor
 from marketing_ops.signals import InboxFile, ingest_source, plan_loads
 
@@ -143,6 +143,6 @@ def _window(request: dg.RunRequest) -> tuple[date, date]:
 
 
 def LAST_PARTITION() -> date:  # noqa: N802 - reads like the constant it stands for
-    from marketing_ops.defs.partitions import daily
+    from marketing_ops.defs._shared import daily
 
     return daily.time_window_for_partition_key(daily.get_last_partition_key()).start.date()

@@ -70,6 +70,7 @@ def test_three_dbt_steps_with_gates_between(dbt_manifest) -> None:
     test runs with the attribution mart; the vars carry the window and the settings."""
     import dagster as dg
 
+    from marketing_ops.defs._shared import dbt_build_args
     from marketing_ops.defs.warehouse import assets, checks
 
     def check_keys(definition) -> set[tuple[str, str]]:
@@ -109,7 +110,7 @@ def test_three_dbt_steps_with_gates_between(dbt_manifest) -> None:
         "attribution/data_driven_weights",
         "intermediate/int_channel_kpis__daily",
     } <= publish_deps
-    args = assets.dbt_build_args("2026-01-05", "2026-01-07", {"attribution_lookback_days": 14})
+    args = dbt_build_args("2026-01-05", "2026-01-07", {"attribution_lookback_days": 14})
     assert args[:2] == ["build", "--vars"]
     assert json.loads(args[2]) == {
         "attribution_lookback_days": 14,
@@ -123,7 +124,7 @@ def test_each_dbt_step_is_one_dbt_invocation_per_run(dbt_manifest) -> None:
     """No dbt step is both upstream and downstream of another: Dagster would otherwise split
     the steps into subsets, each a dbt invocation of its own (13 instead of 6, measured)."""
     from marketing_ops.defs.warehouse import assets
-    from marketing_ops.lib.runs import load_definitions
+    from marketing_ops.runner import load_definitions
 
     steps = [
         assets.warehouse_staging,

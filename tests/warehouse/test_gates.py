@@ -49,7 +49,7 @@ def _warehouse_defs():
 
 
 def _resources(home: DataHome) -> dict[str, object]:
-    from marketing_ops.defs.resources import StoreResource, dbt_executable, dbt_project
+    from marketing_ops.defs._shared import StoreResource, dbt_executable, dbt_project
 
     return {
         "store": StoreResource(home_root=str(home.root)),

@@ -19,7 +19,7 @@ from marketing_ops.decisioning import (
     reject,
     set_global_autonomy,
 )
-from marketing_ops.defs.resources import STORE_POOL, StoreResource
+from marketing_ops.defs._shared import STORE_POOL, StoreResource
 
 
 class Verdict(StrEnum):

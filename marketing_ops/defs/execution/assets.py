@@ -10,8 +10,7 @@ from marketing_ops.decisioning import (
     read_approvals,
     scoped_autonomy,
 )
-from marketing_ops.defs.partitions import as_of, daily
-from marketing_ops.defs.resources import STORE_POOL, ConnectorsResource, StoreResource
+from marketing_ops.defs._shared import STORE_POOL, ConnectorsResource, StoreResource, as_of, daily
 from marketing_ops.execution import execute_batch
 from marketing_ops.warehouse import read_table, replace_partition
 

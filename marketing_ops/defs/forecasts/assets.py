@@ -6,8 +6,7 @@ from datetime import timedelta
 import dagster as dg
 import pandas as pd
 
-from marketing_ops.defs.partitions import as_of, daily
-from marketing_ops.defs.resources import STORE_POOL, StoreResource
+from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily
 from marketing_ops.forecasting import (
     backtest_baselines,
     backtest_response,

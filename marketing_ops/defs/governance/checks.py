@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from marketing_ops.defs.resources import STORE_POOL, StoreResource
+from marketing_ops.defs._shared import STORE_POOL, StoreResource
 from marketing_ops.quality.freshness import check_freshness, load_freshness_policy
 from marketing_ops.signals import SOURCES
 from marketing_ops.warehouse import table_exists

@@ -6,7 +6,7 @@ log, and, when `MARKETING_OPS_ALERT_WEBHOOK` is set in the daemon's environment,
 
 import dagster as dg
 
-from marketing_ops.defs.resources import StoreResource
+from marketing_ops.defs._shared import StoreResource
 from marketing_ops.governance.alerts import Alert, post_webhook, webhook_url, write_alert
 
 

@@ -7,8 +7,7 @@ import pandas as pd
 from pydantic import Field
 
 from marketing_ops.decisioning import ensure_default_policies, load_policies
-from marketing_ops.defs.partitions import as_of, daily
-from marketing_ops.defs.resources import STORE_POOL, StoreResource
+from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily
 from marketing_ops.graph import (
     CHECKS,
     ContentRules,

@@ -8,9 +8,8 @@ import pandas as pd
 
 from marketing_ops.decisioning import apply_offramp, scoped_autonomy
 from marketing_ops.decisioning.decide import curves_as_of
+from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily
 from marketing_ops.defs.learning import sensors
-from marketing_ops.defs.partitions import as_of, daily
-from marketing_ops.defs.resources import STORE_POOL, StoreResource
 from marketing_ops.measurement import (
     FORECAST_ERROR_COLUMNS,
     drift_report,

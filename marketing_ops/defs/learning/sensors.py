@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from marketing_ops.defs.partitions import daily
+from marketing_ops.defs._shared import daily
 
 DRIFT = dg.AssetKey(["learning", "drift"])
 REASON_TAG = "marketing_ops/refit_reason"

@@ -4,8 +4,7 @@ decision, policy, channel and day."""
 import dagster as dg
 import pandas as pd
 
-from marketing_ops.defs.partitions import as_of, daily
-from marketing_ops.defs.resources import STORE_POOL, StoreResource
+from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily
 from marketing_ops.measurement import decision_days, kpi_rollup
 from marketing_ops.measurement import decision_outcomes as join_outcomes
 from marketing_ops.warehouse import read_table, replace_partition

@@ -3,8 +3,7 @@ inbox sensor that requests their partitions when files arrive."""
 
 import dagster as dg
 
-from marketing_ops.defs.partitions import daily, partition_window
-from marketing_ops.defs.resources import STORE_POOL, StoreResource
+from marketing_ops.defs._shared import STORE_POOL, StoreResource, daily, partition_window
 from marketing_ops.defs.signals.sensors import inbox_sensor
 from marketing_ops.signals import SOURCES, IngestReport, ingest_source
 
@@ -43,6 +42,7 @@ def files_for_metadata(report: IngestReport, days: int) -> list:
     limit = max(5, MAX_FILES_IN_METADATA // max(days, 1))
     if days <= 1:
         return report.files[:limit]
+
     def needs_attention(f) -> bool:
         return f.status not in ("loaded", "reloaded") or f.rejected > 0
 

@@ -9,8 +9,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from marketing_ops.defs.partitions import daily
-from marketing_ops.defs.resources import StoreResource
+from marketing_ops.defs._shared import StoreResource, daily
 from marketing_ops.signals import LoadRequest, plan_loads, scan_inbox
 
 INGEST_JOB = "ingest_and_model"

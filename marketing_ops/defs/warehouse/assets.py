@@ -23,37 +23,32 @@ Two small Python assets sit in between: the channel grouping overrides of the da
 publishing). Each dbt step starts dbt anew (about 3 s); that is the price of gating.
 """
 
-import json
 import os
 import shutil
-from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pandas as pd
-from dagster_dbt import (
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    DbtCliResource,
-    dbt_assets,
-)
+from dagster_dbt import DbtCliResource, dbt_assets
 
-from marketing_ops.defs.partitions import daily, partition_window
-from marketing_ops.defs.resources import STORE_POOL, StoreResource, dbt_project
-from marketing_ops.lib.runs import ensure_dbt_manifest
-from marketing_ops.measurement.attribution import data_driven_weights, removal_effects_as_of
+from marketing_ops.defs._shared import (
+    STORE_POOL,
+    StoreResource,
+    daily,
+    dbt_build_args,
+    dbt_layers,
+    dbt_project,
+    partition_window,
+    read_dbt_manifest,
+    translator,
+)
+from marketing_ops.measurement.attribution import refresh_data_driven_weights
 from marketing_ops.measurement.settings import MeasurementSettings, load_measurement_settings
-from marketing_ops.warehouse import read_table, replace_handoff
+from marketing_ops.warehouse import replace_handoff
 
 project = dbt_project()
-# Under `dagster dev` a model edited since the last parse re-parses when the code location
-# (re)loads; the CLI and tests prepare the manifest once in set-up. Not dagster-dbt's
-# `project.prepare_if_dev()`: it runs `dbt` from PATH, which an unactivated venv (`make ui`)
-# lacks, and the code location then failed to load (found by the browser test).
-if os.getenv("DAGSTER_IS_DEV_CLI"):
-    ensure_dbt_manifest()
+# The manifest is prepared before the code location loads (the runner, `marketing-ops ui`,
+# the test set-up call ensure_dbt_manifest); loading only reads it.
 
 # dbt selections of the three steps (dbt_project.yml sets indirect selection to `buildable`,
 # so a test runs in the step that builds the last relation it reads).
@@ -61,93 +56,11 @@ STAGING_SELECT = "resource_type:seed path:models/staging"
 PUBLISH_SELECT = "tag:publish"
 
 
-def dbt_layers(manifest: Mapping[str, Any]) -> dict[str, str]:
-    """dbt selections (model names) of the model steps, from the manifest's graph.
-
-    Daily models are the incremental ones, plus any model between two daily ones (a view
-    that reads a daily fact and feeds another): a step may not be both upstream and
-    downstream of another, or Dagster splits it into several dbt invocations. The rest of
-    the models step is rebuilt whole before the daily models (``models_inputs``: no daily
-    ancestor) or after them (``models_after``). Publishing models (tagged ``publish``, and
-    any model that reads one) split the same way."""
-    models = {
-        uid: n
-        for uid, n in manifest["nodes"].items()
-        if n["resource_type"] == "model" and "staging" not in n["fqn"]
-    }
-    parents = {
-        uid: [p for p in n["depends_on"]["nodes"] if p in models] for uid, n in models.items()
-    }
-    children: dict[str, list[str]] = {uid: [] for uid in models}
-    for uid, ps in parents.items():
-        for p in ps:
-            children[p].append(uid)
-
-    def reach(start: str, edges: dict[str, list[str]]) -> set[str]:
-        seen: set[str] = set()
-        todo = list(edges[start])
-        while todo:
-            uid = todo.pop()
-            if uid not in seen:
-                seen.add(uid)
-                todo += edges[uid]
-        return seen
-
-    daily = {u for u, n in models.items() if n["config"]["materialized"] == "incremental"}
-    # A model reading published rows is published with them, after the same gates.
-    tagged = {u for u, n in models.items() if "publish" in n["tags"]}
-    publish = tagged.union(*(reach(u, children) for u in tagged))
-    layers: dict[str, list[str]] = {
-        k: [] for k in ("models_inputs", "models", "models_after", "publish", "publish_current")
-    }
-    for uid, node in sorted(models.items()):
-        after_daily = bool(reach(uid, parents) & daily)
-        before_daily = bool(reach(uid, children) & daily)
-        is_daily = uid in daily or (after_daily and before_daily)
-        if uid in publish:
-            layer = "publish" if is_daily else "publish_current"
-        elif is_daily:
-            layer = "models"
-        else:
-            layer = "models_after" if after_daily else "models_inputs"
-        layers[layer].append(node["name"])
-    return {k: " ".join(v) for k, v in layers.items()}
-
-
-LAYERS = dbt_layers(json.loads(Path(project.manifest_path).read_text()))
+LAYERS = dbt_layers(read_dbt_manifest(project))
 
 OVERRIDES_KEY = dg.AssetKey(["config", "channel_grouping_overrides"])
 WEIGHTS_KEY = dg.AssetKey(["attribution", "data_driven_weights"])
 PATH_COUNTS_KEY = dg.AssetKey(["intermediate", "int_journeys__path_counts"])
-
-
-class WarehouseTranslator(DagsterDbtTranslator):
-    """Keys by rule: `<schema>/<model>`; every dbt node is in the `warehouse` group.
-
-    Sources keep the `raw/<source>` keys declared in their YAML (`meta.dagster.asset_key`).
-    """
-
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return super().get_asset_key(dbt_resource_props)
-        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return "warehouse"
-
-
-translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
-
-
-def dbt_build_args(
-    start: str | None, end: str | None, settings: Mapping[str, Any] | None = None
-) -> list[str]:
-    """The dbt command for one partition window (inclusive ISO dates; none for the steps
-    rebuilt whole) and the measurement settings (numbers only; dbt validates them again
-    before they reach SQL)."""
-    window = {"start_date": start, "end_date": end} if start is not None else {}
-    dbt_vars = {**window, **(settings or {})}
-    return ["build", "--vars", json.dumps(dbt_vars, sort_keys=True)]
 
 
 def _settings(store: StoreResource) -> MeasurementSettings:
@@ -155,8 +68,12 @@ def _settings(store: StoreResource) -> MeasurementSettings:
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
-    os.environ["MARKETING_OPS_WAREHOUSE"] = str(store.home().warehouse)
-    settings = _settings(store).attribution.dbt_vars()
+    # The warehouse path travels as a dbt var (profiles.yml reads it), not through this
+    # process's environment, which concurrent steps and runs share.
+    settings = {
+        **_settings(store).attribution.dbt_vars(),
+        "warehouse_path": str(store.home().warehouse),
+    }
     if context.has_partition_key_range:
         start, end = partition_window(context)
         args = dbt_build_args(start.isoformat(), end.isoformat(), settings)
@@ -188,7 +105,7 @@ def _share_parse(target_path: Path) -> None:
 _dbt_step = dict(
     manifest=project.manifest_path,
     project=project,
-    dagster_dbt_translator=translator,
+    dagster_dbt_translator=translator(),
     pool=STORE_POOL,
 )
 _daily = dict(partitions_def=daily, backfill_policy=dg.BackfillPolicy.single_run())
@@ -310,25 +227,13 @@ def data_driven_attribution_weights(context: dg.AssetExecutionContext, store: St
     training_days = _settings(store).attribution.training_days
     start, end = partition_window(context)
     with store.warehouse() as con:
-        counts = read_table(
-            con,
-            "intermediate.int_journeys__path_counts",
-            date_column="date_day",
-            start=start - timedelta(days=training_days - 1),
-            end=end,
-        )
-        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-        weights = data_driven_weights(counts, days, training_days)
-        replace_handoff(con, "attribution.data_driven_weights", weights, start, end)
-    effects = removal_effects_as_of(counts, end, training_days)
+        refresh = refresh_data_driven_weights(con, start, end, training_days)
     return dg.MaterializeResult(
         metadata={
-            "weight_rows": len(weights),
-            "channel_sets": int(weights["channel_set"].nunique()) if len(weights) else 0,
+            "weight_rows": refresh.rows,
+            "channel_sets": refresh.channel_sets,
             "training_days": training_days,
-            "removal_effects_last_day": dg.MetadataValue.json(
-                {k: round(v, 4) for k, v in sorted(effects.items())}
-            ),
+            "removal_effects_last_day": dg.MetadataValue.json(refresh.last_day_effects),
         }
     )
 

@@ -21,8 +21,7 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
-from marketing_ops.defs.partitions import run_window
-from marketing_ops.defs.resources import STORE_POOL, StoreResource
+from marketing_ops.defs._shared import STORE_POOL, StoreResource, run_window
 from marketing_ops.quality import report_path, suite_for, validate_table, write_validation_report
 from marketing_ops.warehouse import read_table
 

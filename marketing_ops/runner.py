@@ -2,14 +2,15 @@
 
 The instance lives in the data home (`<home>/dagster`), so `make ui` shows every run the CLI
 made. SQLite by default; PostgreSQL when a URL is given (dagster-postgres).
+
+The code location (`marketing_ops.definitions`) is imported inside the functions that run it,
+never at import: the definitions do not depend on the runner.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from marketing_ops.config import DBT_PROJECT_DIR, PROJECT_ROOT, DataHome
+from marketing_ops.config import PROJECT_ROOT, DataHome
+from marketing_ops.defs._shared import ensure_dbt_manifest
 
 INGEST_JOB = "ingest_and_model"
 DECIDE_JOB = "decide_and_act"
@@ -35,40 +37,6 @@ def quiet_dagster() -> None:
     except ImportError:  # pragma: no cover - older dagster
         pass
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-
-
-def ensure_dbt_manifest(force: bool = False) -> Path:
-    """`dbt parse` once, when the manifest is missing or older than any model file.
-
-    dagster-dbt needs the manifest when the code location loads (STACK_NOTES); parsing at
-    import would cost seconds on every load, so set-up does it here instead.
-    """
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    sources = [
-        p
-        for sub in ("models", "macros", "seeds", "tests")
-        for p in (DBT_PROJECT_DIR / sub).rglob("*")
-        if p.is_file()
-    ] + [DBT_PROJECT_DIR / "dbt_project.yml"]
-    newest = max((p.stat().st_mtime for p in sources), default=0.0)
-    if force or not manifest.exists() or manifest.stat().st_mtime < newest:
-        dbt = Path(sys.executable).parent / "dbt"
-        env = dict(os.environ)
-        env.setdefault("MARKETING_OPS_WAREHOUSE", str(DBT_PROJECT_DIR / "target" / "parse.duckdb"))
-        subprocess.run(
-            [
-                str(dbt) if dbt.exists() else "dbt",
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-            ],
-            check=True,
-            env=env,
-        )
-    return manifest
 
 
 def prepare_instance(home: DataHome, postgres_url: str | None = None):
@@ -90,6 +58,7 @@ def prepare_instance(home: DataHome, postgres_url: str | None = None):
 
 
 def load_definitions():
+    """The code location, with the dbt manifest prepared first (loading only reads it)."""
     quiet_dagster()
     ensure_dbt_manifest()
     from marketing_ops.definitions import defs
