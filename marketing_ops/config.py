@@ -7,15 +7,34 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-__all__ = ["DataHome", "data_home", "PROJECT_ROOT", "DBT_PROJECT_DIR", "EXPECTATIONS_DIR"]
+__all__ = [
+    "DataHome",
+    "data_home",
+    "partition_days",
+    "HISTORY_START",
+    "PROJECT_ROOT",
+    "DBT_PROJECT_DIR",
+    "EXPECTATIONS_DIR",
+]
 
 HOME_ENV = "MARKETING_OPS_HOME"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DEFAULT_HOME = PROJECT_ROOT / "data_home"
+
+# The first day the project can hold: the daily partitions start here, and signals before it
+# are refused by the partitioning.
+HISTORY_START = date(2024, 1, 1)
+
+
+def partition_days(now: datetime | None = None) -> tuple[date, date]:
+    """The first and last daily partitions that exist: HISTORY_START to today (UTC); today's
+    partition exists so a closed loop can decide for today."""
+    return HISTORY_START, (now or datetime.now(UTC)).astimezone(UTC).date()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import typer
 from typer.testing import CliRunner
 
 from marketing_ops.cli import app
-from marketing_ops.cli_forecasts import parse_budget
+from marketing_ops.cli.forecasts import parse_budget
 
 
 def test_budget_items_become_amounts() -> None:

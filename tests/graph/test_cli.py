@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from marketing_ops.cli import app
-from marketing_ops.cli_graph import parse_params
+from marketing_ops.cli.graph import parse_params
 from marketing_ops.config import data_home
 from marketing_ops.graph import build_graph, list_snapshots, read_manifest
 

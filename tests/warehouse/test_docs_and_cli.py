@@ -10,7 +10,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from marketing_ops.cli import app
-from marketing_ops.cli_warehouse import METHODS, attribution_summary
+from marketing_ops.cli.warehouse import METHODS, attribution_summary
 from marketing_ops.config import data_home
 
 

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from marketing_ops.config import data_home
+from marketing_ops.cli._render import HomeOption, console, open_home
+from marketing_ops.config import data_home, partition_days
 
-signals_app = typer.Typer(
+app = typer.Typer(
+    name="signals",
     help="Signal files: the inbox and the runs it needs, loaded files, rejected rows.",
     no_args_is_help=True,
 )
-console = Console()
 
-HOME = typer.Option(None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home).")
 SOURCE = typer.Option(None, "--source", help="Only this source (ga4, google_ads, ...).")
 
 
@@ -31,13 +29,12 @@ def _warehouse(home):
     return con, table_exists
 
 
-@signals_app.command()
-def inbox(home: Path | None = HOME) -> None:
+@app.command()
+def inbox(home: Path | None = HomeOption) -> None:
     """Files waiting in the inbox, the days inside them, and the runs the sensor would ask for."""
-    from marketing_ops.defs._shared import daily
     from marketing_ops.signals import plan_loads, scan_inbox
 
-    h = data_home(home).ensure()
+    h = open_home(home)
     with console.status("Reading the inbox..."):
         files, _ = scan_inbox(h)
     if not files:
@@ -50,8 +47,7 @@ def inbox(home: Path | None = HOME) -> None:
         days = f"{f.days[0]}..{f.days[-1]}" if f.days else (str(f.day) if f.day else "-")
         table.add_row(f.source, f.name, days, "yes" if f.readable else "no (will be quarantined)")
     console.print(table)
-    keys = daily.get_partition_keys()
-    plan = plan_loads(files, date.fromisoformat(keys[0]), date.fromisoformat(keys[-1]))
+    plan = plan_loads(files, *partition_days())
     runs = Table(title="Runs of ingest_and_model the inbox sensor requests")
     for col in ("days", "sources", "files", "run key"):
         runs.add_column(col)
@@ -62,12 +58,12 @@ def inbox(home: Path | None = HOME) -> None:
         console.print(f"[yellow]{key} waits: {why}[/yellow]")
 
 
-@signals_app.command()
+@app.command()
 def files(
     source: str | None = SOURCE,
     status: str | None = typer.Option(None, help="loaded, superseded, duplicate or quarantined."),
     limit: int = typer.Option(30, help="Most recent first."),
-    home: Path | None = HOME,
+    home: Path | None = HomeOption,
 ) -> None:
     """Files received: status, day, and received = loaded + rejected (raw.file_log)."""
     con, table_exists = _warehouse(data_home(home))
@@ -91,12 +87,12 @@ def files(
     console.print(table)
 
 
-@signals_app.command()
+@app.command()
 def rejects(
     source: str | None = SOURCE,
     file: str | None = typer.Option(None, "--file", help="Only this file name."),
     limit: int = typer.Option(30, help="How many rows."),
-    home: Path | None = HOME,
+    home: Path | None = HomeOption,
 ) -> None:
     """Rejected rows: file, line, field and reason (values masked when they look like PII)."""
     con, table_exists = _warehouse(data_home(home))

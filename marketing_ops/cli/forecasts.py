@@ -15,16 +15,16 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from marketing_ops.cli._render import HomeOption, console
 from marketing_ops.config import data_home
 
-forecasts_app = typer.Typer(
+app = typer.Typer(
+    name="forecasts",
     help="Forecasts: the forward plan for a budget split, and the settings in use.",
     no_args_is_help=True,
 )
-console = Console()
 
 
 def parse_budget(items: list[str]) -> dict[str, float]:
@@ -43,7 +43,7 @@ def parse_budget(items: list[str]) -> dict[str, float]:
     return out
 
 
-@forecasts_app.command()
+@app.command()
 def plan(
     budget: list[str] = typer.Option(
         [], "--budget", "-b", help="CHANNEL=EUR for the period (repeatable)."
@@ -51,7 +51,7 @@ def plan(
     as_of: str | None = typer.Option(None, help="Plan after this as-of day (default: latest)."),
     days: int = typer.Option(7, min=1, help="Days in the period (at most the forecast horizon)."),
     output: str = typer.Option("table", "--format", help="table or json."),
-    home: Path | None = typer.Option(None, "--home", help="Data home."),
+    home: Path | None = HomeOption,
 ) -> None:
     """Next period's KPIs for a budget split (the forward plan the decision layer uses)."""
     from marketing_ops.forecasting import ForwardPlanner
@@ -122,8 +122,8 @@ def plan(
     console.print(table)
 
 
-@forecasts_app.command()
-def settings(home: Path | None = typer.Option(None, "--home", help="Data home.")) -> None:
+@app.command()
+def settings(home: Path | None = HomeOption) -> None:
     """The forecast settings in use (checked), and the file they come from."""
     from marketing_ops.forecasting import ForecastSettingsError, load_forecast_settings
 

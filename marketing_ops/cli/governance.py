@@ -1,8 +1,8 @@
-"""Governance commands: `audit verify`, `replay`, `report`, `forget`, and the lineage part
-of `explain --lineage` (:mod:`marketing_ops.cli_decisions` owns `explain`).
+"""Governance commands: `audit verify`, `report`, `forget`, and the lineage part of
+`explain --lineage` (:mod:`marketing_ops.cli.decisions` owns `explain` and `replay`).
 
-Registered on the main CLI (:mod:`marketing_ops.cli`) by one line each. They read the data
-home directly (ledger, warehouse, archive); none of them needs the Dagster instance.
+They read the data home directly (ledger, warehouse, archive); none of them needs the
+Dagster instance.
 """
 
 from __future__ import annotations
@@ -12,27 +12,19 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from marketing_ops.config import data_home
+from marketing_ops.cli._render import HomeOption, console, open_home
 
-console = Console()  # sys.stdout at write time (CliRunner, redirection)
-
-HomeOption = typer.Option(
-    None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
-)
-
+app = typer.Typer()
 audit_app = typer.Typer(
+    name="audit",
     help="Check the audit trail: ledgers, payloads, warehouse batches, archived files.",
     no_args_is_help=True,
 )
-
-
-def _home(root: Path | None):
-    return data_home(root).ensure()
+app.add_typer(audit_app)
 
 
 @audit_app.command("verify")
@@ -47,7 +39,7 @@ def audit_verify(
     Exits 1 when anything was tampered with."""
     from marketing_ops.governance import audit
 
-    report = audit(_home(home), files=files)
+    report = audit(open_home(home), files=files)
     table = Table(title="Audit")
     for col in ("check", "result", "detail"):
         table.add_column(col)
@@ -171,76 +163,7 @@ def print_lineage(home, decision_id: str, files: bool = False, verify: bool = Tr
     return ok
 
 
-def replay(
-    batch_id: str = typer.Argument(..., help="Batch id (B-...), as in `decisions` or the UI."),
-    diff: bool = typer.Option(
-        False, "--diff", help="Also show what today's policy files would have done differently."
-    ),
-    home: Path | None = HomeOption,
-) -> None:
-    """Re-run a past batch from its recorded inputs (frames, policy files, autonomy, data
-    versions) and check it reproduces the recorded batch bit for bit."""
-    from marketing_ops.decisioning.replay import compare_batches, policy_diff, replay_batch
-    from marketing_ops.decisioning.replay import recorded_batch_frame as recorded
-
-    h = _home(home)
-    try:
-        result = replay_batch(h, batch_id)
-    except KeyError as exc:
-        console.print(f"[red]{exc.args[0]}[/red]")
-        raise typer.Exit(1) from None
-    entry = result.entry
-    if result.identical:
-        console.print(
-            f"[green]Reproduced bit for bit[/green]: batch {batch_id} ({entry['actions']} "
-            f"actions) from ledger entry #{entry['seq']}, sha256 {result.digest}"
-        )
-    else:
-        console.print(
-            f"[red]Not reproduced[/red]: recorded sha256 {entry['batch_sha256']}, "
-            f"replayed {result.digest}"
-        )
-        _print_changes(compare_batches(recorded(h, entry), result.batch), "What differs")
-    if diff:
-        pd_ = policy_diff(h, batch_id, h.policies)
-        console.rule("[bold]Under today's policy[/bold]")
-        console.print(
-            f"Policy version then {pd_.recorded_version}, today {pd_.today_version}"
-            + ("" if pd_.file_changes else " (the policy files are unchanged)")
-        )
-        for name, lines in pd_.file_changes.items():
-            console.print(f"[bold]{name}[/bold]")
-            for line in lines:
-                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-                console.print(
-                    f"[{style}]{escape(line)}[/{style}]" if style else line, markup=bool(style)
-                )
-        if pd_.same:
-            console.print("Today's policy would have decided exactly the same actions.")
-        else:
-            _print_changes(pd_.changes, "What today's policy would do differently")
-    if not result.identical:
-        raise typer.Exit(1)
-
-
-def _print_changes(changes, title: str) -> None:
-    table = Table(title=title, show_lines=True)
-    for col in ("action", "what changes", "then", "today", "Δ exp. revenue"):
-        table.add_column(col)
-    for r in changes.itertuples():
-        what = " / ".join(
-            v for v in (r.channel, r.campaign_id, r.audience_id) if v not in ("", None)
-        )
-        table.add_row(
-            f"{r.action_type}: {what}",
-            r.change,
-            r.recorded,
-            r.today,
-            f"{r.revenue_difference:+,.0f}",
-        )
-    console.print(table)
-
-
+@app.command()
 def report(
     open_: bool = typer.Option(False, "--open", help="Open the report in a web browser."),
     build: bool = typer.Option(
@@ -253,7 +176,7 @@ def report(
     open it with --open."""
     from marketing_ops.reporting import build_report, latest_report
 
-    h = _home(home)
+    h = open_home(home)
     if build or as_of:
         day = date.fromisoformat(as_of) if as_of else _latest_decision_day(h)
         if day is None:
@@ -292,6 +215,7 @@ def _latest_decision_day(h) -> date | None:
     return None
 
 
+@app.command()
 def forget(
     email: str = typer.Option(..., "--email", help="The person's email address."),
     requested_by: str = typer.Option(
@@ -308,7 +232,7 @@ def forget(
     from marketing_ops.governance import forget as forget_person
     from marketing_ops.signals.privacy import MissingPiiKeyError, pii_key
 
-    h = _home(home)
+    h = open_home(home)
     try:
         key = pii_key(demo=os.environ.get("MARKETING_OPS_DEMO", "") == "1")
     except MissingPiiKeyError as exc:

@@ -8,36 +8,24 @@ parameters (``-p name=value``), never pasted into the Cypher text.
 from __future__ import annotations
 
 import json
-import sys
-from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from marketing_ops.cli._render import HomeOption, Output, console, fail, show_frame
 from marketing_ops.config import data_home
 
-graph_app = typer.Typer(
+app = typer.Typer(
+    name="graph",
     help="Explore the knowledge graph: Cypher queries, candidates, paths, content search, "
     "integrity, snapshots.",
     no_args_is_help=True,
 )
-console = Console()
-
-HomeOption = typer.Option(
-    None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
-)
-
-
-class Output(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 def _home(root: Path | None):
-    return data_home(root)
+    return data_home(root)  # read-only commands: no folders created
 
 
 def _reader(home):
@@ -46,8 +34,7 @@ def _reader(home):
     try:
         return GraphReader(home.graph)
     except FileNotFoundError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        fail(exc, code=1)
 
 
 def parse_params(pairs: list[str]) -> dict[str, object]:
@@ -66,41 +53,7 @@ def parse_params(pairs: list[str]) -> dict[str, object]:
     return params
 
 
-def _cell(value: object) -> str:
-    if isinstance(value, dict | list):
-        return json.dumps(value, default=str)
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _show(frame, fmt: Output, title: str = "", limit: int | None = None) -> None:
-    if fmt is Output.json:
-        sys.stdout.write(frame.to_json(orient="records", date_format="iso", default_handler=str))
-        sys.stdout.write("\n")
-        return
-    if fmt is Output.csv:
-        sys.stdout.write(frame.to_csv(index=False))
-        return
-    shown = frame if limit is None else frame.head(limit)
-    table = Table(title=title or None, show_lines=False)
-    for column in frame.columns:
-        table.add_column(str(column))
-    for row in shown.itertuples(index=False):
-        table.add_row(*[_cell(v) for v in row])
-    console.print(table)
-    if limit is not None and len(frame) > limit:
-        console.print(f"({len(frame) - limit} more rows: --limit or --format csv)")
-
-
-def _fail(exc: Exception) -> None:
-    console.print(f"[red]{exc}[/red]")
-    raise typer.Exit(2) from None
-
-
-@graph_app.command()
+@app.command()
 def query(
     cypher: str = typer.Argument(..., help="A Cypher query; refer to values as $name."),
     param: list[str] = typer.Option(
@@ -116,11 +69,11 @@ def query(
         try:
             frame = reader.frame(cypher, params)
         except RuntimeError as exc:
-            _fail(exc)
-    _show(frame, fmt, limit=limit)
+            fail(exc)
+    show_frame(frame, fmt, limit=limit)
 
 
-@graph_app.command()
+@app.command()
 def schema(home: Path | None = HomeOption) -> None:
     """Node and relationship tables with their columns and row counts, indexes, and what
     the current graph was built from."""
@@ -152,7 +105,7 @@ def schema(home: Path | None = HomeOption) -> None:
     )
 
 
-@graph_app.command()
+@app.command()
 def candidates(
     channel: str = typer.Option("email", help="Channel."),
     audience: list[str] = typer.Option([], "--audience", "-a", help="Only these audiences."),
@@ -176,10 +129,10 @@ def candidates(
     if fmt is Output.table:
         rows = rows[["audience_id", "asset_id", "asset_version", "consented_size", "sends",
                      "clicks", "ctr", "readiness", "sends_per_contact_7d"]]  # fmt: skip
-    _show(rows, fmt, title=f"{len(rows)} eligible candidates on {channel}", limit=limit)
+    show_frame(rows, fmt, title=f"{len(rows)} eligible candidates on {channel}", limit=limit)
 
 
-@graph_app.command()
+@app.command()
 def path(
     audience: str = typer.Argument(..., help="Audience id."),
     asset: str = typer.Argument(..., help="Asset id."),
@@ -196,12 +149,12 @@ def path(
     if not found["hops"]:
         console.print(f"No path: {asset} does not reach {audience} on {channel}.")
     else:
-        _show(pd.DataFrame(found["hops"]), Output.table, title="path")
-    _show(pd.DataFrame(found["policies"]), Output.table, title="policy verdicts")
-    _show(pd.DataFrame(found["versions"]), Output.table, title=f"versions of {asset}")
+        show_frame(pd.DataFrame(found["hops"]), Output.table, title="path")
+    show_frame(pd.DataFrame(found["policies"]), Output.table, title="policy verdicts")
+    show_frame(pd.DataFrame(found["versions"]), Output.table, title=f"versions of {asset}")
 
 
-@graph_app.command()
+@app.command()
 def similar(
     asset: str = typer.Argument(..., help="Asset id."),
     k: int = typer.Option(5, help="How many."),
@@ -211,10 +164,10 @@ def similar(
     from marketing_ops.graph import similar_assets
 
     with _reader(_home(home)) as reader:
-        _show(similar_assets(reader, asset, k=k), Output.table, title=f"assets like {asset}")
+        show_frame(similar_assets(reader, asset, k=k), Output.table, title=f"assets like {asset}")
 
 
-@graph_app.command()
+@app.command()
 def search(
     text: str | None = typer.Argument(
         None, help="What to look for (default: the audience's intent)."
@@ -250,11 +203,11 @@ def search(
             else:
                 raise typer.BadParameter("give a TEXT, an --audience, or both")
         except (SemanticUnavailable, ValueError) as exc:
-            _fail(exc)
-    _show(found, fmt, title=f"{method} results")
+            fail(exc)
+    show_frame(found, fmt, title=f"{method} results")
 
 
-@graph_app.command()
+@app.command()
 def check(
     max_age_days: int = typer.Option(7, help="Allowed age of the newest engagement edge."),
     home: Path | None = HomeOption,
@@ -289,7 +242,7 @@ def check(
         raise typer.Exit(1)
 
 
-@graph_app.command()
+@app.command()
 def snapshots(home: Path | None = HomeOption) -> None:
     """Graphs kept from earlier materialisations, oldest first, and the current one."""
     from marketing_ops.graph import list_snapshots, read_manifest
@@ -309,7 +262,7 @@ def snapshots(home: Path | None = HomeOption) -> None:
     console.print(table)
 
 
-@graph_app.command()
+@app.command()
 def restore(
     snapshot: str = typer.Argument(..., help="Snapshot file name, name prefix or as-of day."),
     home: Path | None = HomeOption,
@@ -322,7 +275,7 @@ def restore(
         chosen = find_snapshot(h.graph_snapshots, snapshot)
         kept = restore_snapshot(h.graph, chosen, h.graph_snapshots)
     except (FileNotFoundError, TimeoutError) as exc:
-        _fail(exc)
+        fail(exc)
     m = read_manifest(h.graph)
     console.print(f"restored {chosen.name}: graph as of {m.get('as_of')} ({m.get('data_version')})")
     if kept is not None:

@@ -1,7 +1,6 @@
-"""CLI commands that close the loop: `rollback`, `restore-autonomy`, `simulate-loop`.
+"""Commands that close the loop: `rollback`, `restore-autonomy`, `simulate-loop`.
 
-Registered on the main `marketing-ops` app by :func:`register`; kept in their own module so
-the main CLI stays small. Heavy imports happen inside the commands (`--help` stays fast).
+Heavy imports happen inside the commands (`--help` stays fast).
 """
 
 from __future__ import annotations
@@ -11,25 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from marketing_ops.cli._render import HomeOption, console, open_home
 from marketing_ops.config import data_home
 
-console = Console()
-
-HomeOption = typer.Option(
-    None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
-)
+app = typer.Typer()
 
 
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `marketing-ops` app."""
-    app.command("rollback")(rollback)
-    app.command("restore-autonomy")(restore_autonomy)
-    app.command("simulate-loop")(simulate_loop)
-
-
+@app.command()
 def rollback(
     batch_id: str = typer.Argument(..., help="The batch to roll back (B-...)."),
     who: str = typer.Option(..., "--as", help="Approver name, as listed in policies/roles.yaml."),
@@ -45,12 +34,11 @@ def rollback(
     your name before anything is sent; rolling back twice sends nothing new.
     """
     from marketing_ops.decisioning import ApprovalError, approve, autonomy_state, load_policies
-    from marketing_ops.defs._shared import ConnectorsResource
-    from marketing_ops.execution import execute_batch
+    from marketing_ops.execution import connectors_from_env, execute_batch
     from marketing_ops.execution.rollback import plan_rollback, rollback_records
     from marketing_ops.warehouse import connect, read_table, replace_partition
 
-    h = data_home(home).ensure()
+    h = open_home(home)
     roles = load_policies(h.policies).roles
     person = roles.find(who)
     if person is None or not person.may("budget_allocation"):
@@ -89,7 +77,7 @@ def rollback(
             except ApprovalError as exc:
                 console.print(f"[red]refused: {exc}[/red]")
                 raise typer.Exit(2) from None
-    connectors = ConnectorsResource().connectors(h)
+    connectors = connectors_from_env(h)
     result = execute_batch(plan.actions, connectors, kill_switch_on=False, dry_run=dry_run)
     records = rollback_records(plan, result, who, reason)
     _print_rollback(records, dry_run)
@@ -155,6 +143,7 @@ def _print_rollback(records, dry_run: bool) -> None:
     console.print(t)
 
 
+@app.command("restore-autonomy")
 def restore_autonomy(
     scope: str = typer.Argument(..., help="budget, content or channel:<channel>."),
     who: str = typer.Option(..., "--as", help="Approver name, as listed in policies/roles.yaml."),
@@ -169,7 +158,7 @@ def restore_autonomy(
         scoped_autonomy,
     )
 
-    h = data_home(home).ensure()
+    h = open_home(home)
     before = scoped_autonomy(h)
     if scope not in before:
         console.print(f"{scope} is not lowered (lowered scopes: {', '.join(before) or 'none'})")
@@ -182,6 +171,7 @@ def restore_autonomy(
     console.print(f"{scope}: autonomy restored by {who} (was {before[scope]})")
 
 
+@app.command("simulate-loop")
 def simulate_loop(
     days: int = typer.Option(60, "--days", help="Days to run the closed loop for."),
     history: int = typer.Option(730, "--history", help="Days of simulated history before it."),

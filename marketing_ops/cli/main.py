@@ -1,68 +1,28 @@
-"""`marketing-ops`: the command line for people (rich tables, plain words)."""
+"""Running the data home: `demo`, `run`, `status`, `ui`, `autonomy`."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from datetime import date, timedelta
-from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from marketing_ops import cli_warehouse as warehouse_cli
-from marketing_ops import loop_cli
-from marketing_ops.cli_decisions import explain
-from marketing_ops.cli_forecasts import forecasts_app
-from marketing_ops.cli_governance import audit_app, forget, replay, report
-from marketing_ops.cli_graph import graph_app
-from marketing_ops.config import PROJECT_ROOT, data_home
-from marketing_ops.signals_cli import signals_app
+from marketing_ops.cli._render import HomeOption, console, open_home, parse_day, spinner
+from marketing_ops.cli.decisions import print_decisions
+from marketing_ops.config import PROJECT_ROOT
 
-app = typer.Typer(
-    help="Agentic marketing operations: signals -> warehouse -> graph -> forecasts -> decisions.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-# Bound to the real stdout: runs redirect tool output (dbt's log) to a file meanwhile.
-console = Console(file=sys.stdout)
-app.add_typer(graph_app, name="graph")
-app.add_typer(forecasts_app, name="forecasts")
-loop_cli.register(app)  # rollback, restore-autonomy, simulate-loop
-app.add_typer(warehouse_cli.app, name="warehouse")  # attribution by channel, dbt docs
+app = typer.Typer()
 
-HomeOption = typer.Option(
-    None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
-)
 PostgresOption = typer.Option(
     None,
     "--postgres-url",
     envvar="DAGSTER_PG_URL",
     help="Run on a PostgreSQL-backed Dagster instance (postgresql+psycopg2://...).",
 )
-
-
-class ExportFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-def _home(root: Path | None):
-    return data_home(root).ensure()
-
-
-def _parse_day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{name}: expected a date like 2026-01-31, got {value!r}"
-        ) from None
 
 
 def _print_runs(outcomes) -> bool:
@@ -91,11 +51,11 @@ def demo(
     postgres_url: str | None = PostgresOption,
 ) -> None:
     """Simulate a market into the data home, run the whole asset graph over it, print a summary."""
-    from marketing_ops.runner import prepare_instance, run_window
+    from marketing_ops.cli._runs import prepare_instance, run_window
     from marketing_ops.simulator import WorldConfig, generate_history, simulated_window
 
     os.environ.setdefault("MARKETING_OPS_DEMO", "1")
-    h = _home(home)
+    h = open_home(home)
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=days - 1)
     window = simulated_window(h)
@@ -106,12 +66,12 @@ def demo(
             "(re-using it; files are content-hashed, tables replaced per day)."
         )
     else:
-        with console.status(f"Simulating {days} days of market signals (seed {seed})..."):
+        with spinner(f"Simulating {days} days of market signals (seed {seed})..."):
             summary = generate_history(h, WorldConfig(seed=seed, start=start, days=days))
         console.print(f"Simulated market written to {h.inbox}: {summary}")
     instance = prepare_instance(h, postgres_url)
     log = h.logs / "runs.log"
-    with console.status(f"Materialising the asset graph over {start}..{end} through Dagster..."):
+    with spinner(f"Materialising the asset graph over {start}..{end} through Dagster..."):
         outcomes = run_window(instance, start, end, output=log)
     ok = _print_runs(outcomes)
     console.print(f"Tool output (dbt) of these runs: {log}")
@@ -128,15 +88,15 @@ def run(
     postgres_url: str | None = PostgresOption,
 ) -> None:
     """Materialise a day range: signals and warehouse in one run, then decide as of END."""
-    from marketing_ops.runner import prepare_instance, run_window
+    from marketing_ops.cli._runs import prepare_instance, run_window
 
-    s, e = _parse_day(start, "--start"), _parse_day(end, "--end")
+    s, e = parse_day(start, "--start"), parse_day(end, "--end")
     if e < s:
         raise typer.BadParameter("--end is before --start")
-    h = _home(home)
+    h = open_home(home)
     instance = prepare_instance(h, postgres_url)
     log = h.logs / "runs.log"
-    with console.status(f"Materialising {s}..{e} through Dagster..."):
+    with spinner(f"Materialising {s}..{e} through Dagster..."):
         outcomes = run_window(instance, s, e, output=log)
     console.print(f"Tool output (dbt) of these runs: {log}")
     if not _print_runs(outcomes):
@@ -144,40 +104,11 @@ def run(
 
 
 @app.command()
-def decisions(
-    batch: str = typer.Option("latest", "--batch", help="Batch id, or 'latest'."),
-    fmt: ExportFormat = typer.Option(ExportFormat.table, "--format", help="table, json or csv."),
-    home: Path | None = HomeOption,
-) -> None:
-    """Show or export a decision batch (the decision contract of DESIGN.md)."""
-    from marketing_ops.decisioning import export_batch
-    from marketing_ops.warehouse import connect, read_table
-
-    h = _home(home)
-    with connect(h.warehouse, read_only=True) as con:
-        frame = read_table(con, "agent.decisions")
-    if frame.empty:
-        console.print("No decisions yet: run `marketing-ops demo` or `marketing-ops run`.")
-        raise typer.Exit(1)
-    batch_id = frame.sort_values("created_at")["batch_id"].iloc[-1] if batch == "latest" else batch
-    frame = frame[frame["batch_id"] == batch_id]
-    if frame.empty:
-        raise typer.BadParameter(f"--batch: no batch {batch!r}")
-    from marketing_ops.decisioning import apply_approvals, read_approvals
-
-    frame = apply_approvals(frame, read_approvals(h))  # statuses as the ledger stands now
-    if fmt is ExportFormat.table:
-        _print_decisions(frame, limit=None)
-    else:
-        sys.stdout.write(export_batch(frame, fmt.value))
-
-
-@app.command()
 def status(home: Path | None = HomeOption) -> None:
     """What the data home holds: files, rows per table, the latest batch and autonomy."""
     from marketing_ops.warehouse import connect, table_exists
 
-    h = _home(home)
+    h = open_home(home)
     table = Table(title=f"Data home {h.root}")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -205,67 +136,6 @@ def status(home: Path | None = HomeOption) -> None:
         console.print(f"Autonomy: unknown ({exc})")
 
 
-def _decision_action_type(h, decision_id: str) -> str:
-    from marketing_ops.warehouse import connect
-
-    with connect(h.warehouse, read_only=True) as con:
-        row = con.execute(
-            "select action_type from agent.decisions where decision_id = ?", [decision_id]
-        ).fetchone()
-    if row is None:
-        raise typer.BadParameter(f"DECISION_ID: no decision {decision_id!r}")
-    return str(row[0])
-
-
-def _verdict(
-    decision_id: str, approver: str, home: Path | None, reason: str, approve: bool
-) -> None:
-    from marketing_ops.decisioning import ApprovalError, load_policies
-    from marketing_ops.decisioning import approve as approve_fn
-    from marketing_ops.decisioning import reject as reject_fn
-
-    h = _home(home)
-    roles = load_policies(h.policies).roles
-    action_type = _decision_action_type(h, decision_id)
-    try:
-        entry = (approve_fn if approve else reject_fn)(
-            h, decision_id, approver, roles, action_type=action_type, reason=reason
-        )
-    except ApprovalError as exc:
-        console.print(f"[red]refused: {exc}[/red]")
-        raise typer.Exit(2) from None
-    console.print(
-        f"{entry['verdict']} {decision_id} as {approver} (ledger hash {entry['hash'][:12]})"
-    )
-    console.print("It takes effect at the next execution run (`marketing-ops run` or the UI).")
-
-
-@app.command()
-def approve(
-    decision_id: str = typer.Argument(..., help="Decision id (D-...)."),
-    approver: str = typer.Option(
-        ..., "--as", help="Approver name, as listed in policies/roles.yaml."
-    ),
-    reason: str = typer.Option("", help="Why, for the ledger."),
-    home: Path | None = HomeOption,
-) -> None:
-    """Approve a pending decision (appended to the hash-chained approval ledger)."""
-    _verdict(decision_id, approver, home, reason, approve=True)
-
-
-@app.command()
-def reject(
-    decision_id: str = typer.Argument(..., help="Decision id (D-...)."),
-    approver: str = typer.Option(
-        ..., "--as", help="Approver name, as listed in policies/roles.yaml."
-    ),
-    reason: str = typer.Option("", help="Why, for the ledger."),
-    home: Path | None = HomeOption,
-) -> None:
-    """Reject a decision; a rejection is final and the action never executes."""
-    _verdict(decision_id, approver, home, reason, approve=False)
-
-
 @app.command()
 def autonomy(
     level: str = typer.Argument(
@@ -278,16 +148,16 @@ def autonomy(
     """Set the global autonomy ceiling; `off` is the kill switch and wins over everything."""
     from marketing_ops.decisioning import set_global_autonomy
 
-    state = set_global_autonomy(_home(home), None if level == "policy" else level, who)
+    state = set_global_autonomy(open_home(home), None if level == "policy" else level, who)
     console.print(f"Autonomy now: {state}")
 
 
 @app.command()
 def ui(home: Path | None = HomeOption, port: int = typer.Option(3000, help="Web UI port.")) -> None:
     """Start the Dagster UI (`dagster dev` via workspace.yaml) on the same data home."""
-    from marketing_ops.runner import ensure_dbt_manifest, prepare_instance
+    from marketing_ops.cli._runs import ensure_dbt_manifest, prepare_instance
 
-    h = _home(home)
+    h = open_home(home)
     prepare_instance(h)
     ensure_dbt_manifest()
     dagster = Path(sys.executable).parent / "dagster"
@@ -354,61 +224,9 @@ def _print_summary(h, as_of: date) -> None:
         console.print(t)
     if not batch.empty:
         latest = batch[batch["batch_id"] == batch.sort_values("created_at")["batch_id"].iloc[-1]]
-        _print_decisions(latest, limit=8)
+        print_decisions(latest, limit=8)
     console.print(
         "\nNext: `make ui` to explore the asset graph in Dagster, "
         "`marketing-ops decisions --format json` to export the batch, "
         "`marketing-ops status` for what the data home holds."
     )
-
-
-def _print_decisions(frame, limit: int | None) -> None:
-    frame = frame.copy()
-    frame["_rank"] = frame["expected_revenue"].fillna(0).abs()
-    frame = frame.sort_values(["action_type", "_rank"], ascending=[True, False])
-    if limit:
-        frame = frame.groupby("action_type").head(max(1, limit // 2))
-    t = Table(title=f"Decision batch {frame['batch_id'].iloc[0]}", show_lines=True)
-    for col in (
-        "action",
-        "channel",
-        "audience",
-        "asset",
-        "amount EUR",
-        "expected revenue",
-        "status",
-        "why",
-    ):
-        t.add_column(col)
-    for _, r in frame.iterrows():
-        why = ""
-        try:
-            why = json.loads(r["rationale"]).get("summary", "")
-        except (TypeError, ValueError):
-            pass
-        amount = (
-            f"{r['amount']:,.0f}" if r["amount"] == r["amount"] and r["amount"] is not None else ""
-        )
-        exp = r["expected_revenue"]
-        t.add_row(
-            str(r["action_type"]),
-            str(r["channel"] or ""),
-            str(r["audience_id"] or ""),
-            str(r["asset_id"] or ""),
-            amount,
-            f"{exp:,.0f}" if exp == exp and exp is not None else "",
-            str(r["status"]),
-            why,
-        )
-    console.print(t)
-
-
-app.add_typer(signals_app, name="signals")
-app.command()(explain)  # `marketing-ops explain DECISION_ID` (marketing_ops/cli_decisions.py)
-app.add_typer(audit_app, name="audit")  # governance: marketing_ops/cli_governance.py
-app.command()(replay)
-app.command()(report)
-app.command()(forget)
-
-if __name__ == "__main__":
-    app()

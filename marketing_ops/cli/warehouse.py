@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from marketing_ops.cli._render import HomeOption, console, open_home
 from marketing_ops.config import DBT_PROJECT_DIR, data_home
 
-app = typer.Typer(help="The warehouse: attribution by channel, dbt docs.", no_args_is_help=True)
-console = Console()
+app = typer.Typer(
+    name="warehouse", help="The warehouse: attribution by channel, dbt docs.", no_args_is_help=True
+)
 
 METHODS = (
     "first_touch",
@@ -32,10 +33,6 @@ METHODS = (
     "position_based",
     "markov",
     "shapley",
-)
-
-HomeOption = typer.Option(
-    None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
 )
 
 
@@ -111,7 +108,7 @@ def attribution(
 @app.command()
 def docs(home: Path | None = HomeOption) -> None:
     """Generate the dbt docs (models, columns, tests, lineage) from the data home's warehouse."""
-    h = data_home(home).ensure()
+    h = open_home(home)
     target = h.reports / "dbt_docs"
     dbt = Path(sys.executable).parent / "dbt"
     env = {

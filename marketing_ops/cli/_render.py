@@ -1,0 +1,87 @@
+"""What every command group shares: the console, the ``--home`` option, the output formats,
+and printing a frame as a rich table, JSON or CSV."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.status import Status
+from rich.table import Table
+
+from marketing_ops.config import DataHome, data_home
+
+# Writes to sys.stdout as it is at print time (redirection, CliRunner in tests).
+console = Console()
+
+HomeOption = typer.Option(
+    None, "--home", help="Data home (default: $MARKETING_OPS_HOME or ./data_home)."
+)
+
+
+class Output(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def open_home(root: Path | None) -> DataHome:
+    """The data home of ``--home``, its folders created."""
+    return data_home(root).ensure()
+
+
+def parse_day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{name}: expected a date like 2026-01-31, got {value!r}"
+        ) from None
+
+
+def fail(exc: Exception, code: int = 2) -> None:
+    """One red line for a refused request, no traceback."""
+    console.print(f"[red]{exc}[/red]")
+    raise typer.Exit(code) from None
+
+
+def spinner(text: str) -> Status:
+    """A spinner bound to the terminal's stdout now: runs redirect tool output (dbt's log)
+    to a file meanwhile, and the spinner must not follow it there."""
+    return Console(file=sys.stdout).status(text)
+
+
+def cell(value: object) -> str:
+    """A value as a table cell: empty for None/NaN, 4 significant digits for floats."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str)
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def show_frame(frame, fmt: Output, title: str = "", limit: int | None = None) -> None:
+    """A frame as a table (first ``limit`` rows), JSON records or CSV on stdout."""
+    if fmt is Output.json:
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso", default_handler=str))
+        sys.stdout.write("\n")
+        return
+    if fmt is Output.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    shown = frame if limit is None else frame.head(limit)
+    table = Table(title=title or None, show_lines=False)
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in shown.itertuples(index=False):
+        table.add_row(*[cell(v) for v in row])
+    console.print(table)
+    if limit is not None and len(frame) > limit:
+        console.print(f"({len(frame) - limit} more rows: --limit or --format csv)")
