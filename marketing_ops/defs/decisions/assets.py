@@ -14,7 +14,7 @@ from marketing_ops.decisioning import (
 )
 from marketing_ops.decisioning.decide import DecisionInputs
 from marketing_ops.defs.decisions.approvals import defs as approval_defs
-from marketing_ops.defs.decisions.ledger import record_decisions
+from marketing_ops.defs.decisions.recording import record_decisions
 from marketing_ops.defs.lineage import input_versions
 from marketing_ops.defs.partitions import as_of, daily
 from marketing_ops.defs.resources import STORE_POOL, StoreResource

@@ -29,14 +29,14 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from marketing_ops.decisioning.policy import CompliancePolicy, ContentPolicy
-from marketing_ops.decisioning.scoring import (
+from marketing_ops.decisioning.content.scoring import (
     ACTION_SCORE_COLUMNS,
     candidate_actions,
     hour_lifts,
     posterior_parameters,
     score_actions,
 )
+from marketing_ops.decisioning.policy import CompliancePolicy, ContentPolicy
 
 __all__ = [
     "CHOICE_COLUMNS",

@@ -14,8 +14,8 @@ import dagster as dg
 import pandas as pd
 
 from marketing_ops.decisioning import AutonomyState, PolicySet
+from marketing_ops.decisioning.batch.replay import record_batch
 from marketing_ops.decisioning.decide import DecisionInputs
-from marketing_ops.decisioning.replay import record_batch
 from marketing_ops.defs.lineage import upstream_lineage
 from marketing_ops.defs.resources import StoreResource
 from marketing_ops.governance.lineage import code_version, library_versions, source_manifest
