@@ -37,7 +37,7 @@ from marketing_ops.decisioning import (
     score_actions,
     thompson_probabilities,
 )
-from marketing_ops.decisioning.scoring import posterior_parameters
+from marketing_ops.decisioning.content.scoring import posterior_parameters
 
 AS_OF = date(2026, 11, 23)
 DRAWS = 4000

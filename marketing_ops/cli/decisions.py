@@ -217,8 +217,8 @@ def replay(
 ) -> None:
     """Re-run a past batch from its recorded inputs (frames, policy files, autonomy, data
     versions) and check it reproduces the recorded batch bit for bit."""
-    from marketing_ops.decisioning.replay import compare_batches, policy_diff, replay_batch
-    from marketing_ops.decisioning.replay import recorded_batch_frame as recorded
+    from marketing_ops.decisioning.batch.replay import compare_batches, policy_diff, replay_batch
+    from marketing_ops.decisioning.batch.replay import recorded_batch_frame as recorded
 
     h = open_home(home)
     try:

@@ -1,47 +1,34 @@
 """Decisions under policy: budget per channel or campaign, content per audience, approvals.
 
-Policies are YAML files people write (:mod:`.policy`); the budget optimiser works on the
-response curves (:mod:`.optimiser`, campaigns in :mod:`.campaigns`); candidate content
-actions are scored with intervals (:mod:`.scoring`) and chosen by bounded Thompson sampling
-after consent, caps, fatigue and compliance rules (:mod:`.bandit`); :mod:`.decide` runs one
-day's turn; the batch follows the export contract (:mod:`.batch`), whose status follows
-autonomy and the approval ledger (:mod:`.approvals`), and :mod:`.explain` says why in words.
+One folder per concern, this module is the public surface:
+
+- :mod:`.policy`: the YAML policy files people write;
+- :mod:`.budget`: the optimiser on the response curves (:mod:`.budget.optimiser`) and the
+  campaign split (:mod:`.budget.campaigns`);
+- :mod:`.content`: candidate actions scored with intervals (:mod:`.content.scoring`), chosen
+  by bounded Thompson sampling after consent, caps, fatigue and compliance rules
+  (:mod:`.content.bandit`);
+- :mod:`.decide`: one day's turn, budget and content;
+- :mod:`.batch`: the batch under the export contract (:mod:`.batch.assemble`), in words
+  (:mod:`.batch.explain`), recorded and replayed (:mod:`.batch.replay`);
+- :mod:`.ledger`: the one hash chain (:mod:`.ledger.chain`), the decision ledger
+  (:mod:`.ledger.decisions`), approvals (:mod:`.ledger.approvals`) and the run-time autonomy
+  ceiling (:mod:`.ledger.autonomy`).
 """
 
-from marketing_ops.decisioning.approvals import (
-    ApprovalError,
-    AutonomyState,
-    LedgerTampered,
-    apply_approvals,
-    apply_offramp,
-    apply_scoped_autonomy,
-    approve,
-    autonomy_state,
-    drop_scope_autonomy,
-    read_approvals,
-    reject,
-    restore_scope_autonomy,
-    scoped_autonomy,
-    scopes_for,
-    set_global_autonomy,
-)
-from marketing_ops.decisioning.bandit import (
-    apply_content_rules,
-    best_send_hour,
-    bounded_propensities,
-    choose_content,
-    thompson_probabilities,
-)
-from marketing_ops.decisioning.batch import (
+from marketing_ops.decisioning.batch.assemble import (
     DECISION_COLUMNS,
     assemble_batch,
     export_batch,
     status_for,
 )
-from marketing_ops.decisioning.campaigns import campaign_curves, campaign_shares, split_by_campaign
-from marketing_ops.decisioning.decide import DecisionInputs, DecisionResult, decide
-from marketing_ops.decisioning.explain import batch_markdown, rationale_markdown
-from marketing_ops.decisioning.optimiser import (
+from marketing_ops.decisioning.batch.explain import batch_markdown, rationale_markdown
+from marketing_ops.decisioning.budget.campaigns import (
+    campaign_curves,
+    campaign_shares,
+    split_by_campaign,
+)
+from marketing_ops.decisioning.budget.optimiser import (
     Alternative,
     BudgetPlan,
     PlanLine,
@@ -49,6 +36,39 @@ from marketing_ops.decisioning.optimiser import (
     phase_budget,
     plan_budget,
 )
+from marketing_ops.decisioning.content.bandit import (
+    apply_content_rules,
+    best_send_hour,
+    bounded_propensities,
+    choose_content,
+    thompson_probabilities,
+)
+from marketing_ops.decisioning.content.scoring import (
+    candidate_actions,
+    hour_lifts,
+    score_actions,
+    value_per_conversion,
+)
+from marketing_ops.decisioning.decide import DecisionInputs, DecisionResult, decide
+from marketing_ops.decisioning.ledger.approvals import (
+    ApprovalError,
+    apply_approvals,
+    approve,
+    read_approvals,
+    reject,
+)
+from marketing_ops.decisioning.ledger.autonomy import (
+    AutonomyState,
+    apply_offramp,
+    apply_scoped_autonomy,
+    autonomy_state,
+    drop_scope_autonomy,
+    restore_scope_autonomy,
+    scoped_autonomy,
+    scopes_for,
+    set_global_autonomy,
+)
+from marketing_ops.decisioning.ledger.chain import LedgerTampered
 from marketing_ops.decisioning.policy import (
     AUTONOMY_LEVELS,
     ApprovalPolicy,
@@ -63,12 +83,6 @@ from marketing_ops.decisioning.policy import (
     RolesPolicy,
     ensure_default_policies,
     load_policies,
-)
-from marketing_ops.decisioning.scoring import (
-    candidate_actions,
-    hour_lifts,
-    score_actions,
-    value_per_conversion,
 )
 
 __all__ = [

@@ -13,13 +13,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from marketing_ops.decisioning.approvals import AutonomyState
-from marketing_ops.decisioning.bandit import choose_content
-from marketing_ops.decisioning.batch import assemble_batch
-from marketing_ops.decisioning.campaigns import campaign_shares, split_by_campaign
-from marketing_ops.decisioning.optimiser import BudgetPlan, plan_budget
+from marketing_ops.decisioning.batch.assemble import assemble_batch
+from marketing_ops.decisioning.budget.campaigns import campaign_shares, split_by_campaign
+from marketing_ops.decisioning.budget.optimiser import BudgetPlan, plan_budget
+from marketing_ops.decisioning.content.bandit import choose_content
+from marketing_ops.decisioning.content.scoring import value_per_conversion
+from marketing_ops.decisioning.ledger.autonomy import AutonomyState
 from marketing_ops.decisioning.policy import PolicySet
-from marketing_ops.decisioning.scoring import value_per_conversion
 from marketing_ops.forecasting.curves import ResponseCurve, adstock
 
 __all__ = [

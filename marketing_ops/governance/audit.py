@@ -17,9 +17,9 @@ import json
 from dataclasses import dataclass, field
 
 from marketing_ops.config import DataHome
-from marketing_ops.decisioning.approvals import LedgerTampered, read_approvals
-from marketing_ops.decisioning.batch import export_batch
-from marketing_ops.decisioning.ledger import (
+from marketing_ops.decisioning import LedgerTampered, read_approvals
+from marketing_ops.decisioning.batch.assemble import export_batch
+from marketing_ops.decisioning.ledger.decisions import (
     batch_entries,
     erasure_map,
     payload_path,

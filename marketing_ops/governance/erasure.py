@@ -34,7 +34,8 @@ from pathlib import Path
 import duckdb
 
 from marketing_ops.config import DataHome
-from marketing_ops.decisioning.ledger import (
+from marketing_ops.decisioning.batch.replay import frame_from_parquet, frame_to_parquet
+from marketing_ops.decisioning.ledger.decisions import (
     append_entry,
     batch_entries,
     erasure_map,
@@ -43,7 +44,6 @@ from marketing_ops.decisioning.ledger import (
     read_entries,
     resolve_payload,
 )
-from marketing_ops.decisioning.replay import frame_from_parquet, frame_to_parquet
 from marketing_ops.graph.build import list_snapshots
 from marketing_ops.graph.erasure import erase_values
 from marketing_ops.signals.privacy import email_key, normalise_email

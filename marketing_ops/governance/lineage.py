@@ -1,6 +1,6 @@
 """Lineage: from a decision back to the archived source files it rests on.
 
-A decision's ledger entry (:mod:`marketing_ops.decisioning.ledger`) records, at decision
+A decision's ledger entry (:mod:`marketing_ops.decisioning.ledger.decisions`) records, at decision
 time, the Dagster data version and run of every asset upstream of the batch, and a *source
 manifest*: the files of ``raw.file_log`` that were current for each source and day up to the
 as-of day, summarised by one hash over their content hashes. :func:`decision_lineage` reads it
@@ -23,8 +23,8 @@ import duckdb
 import pandas as pd
 
 from marketing_ops.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PROJECT_ROOT, DataHome
-from marketing_ops.decisioning.approvals import LedgerTampered
-from marketing_ops.decisioning.ledger import batch_entries, read_entries
+from marketing_ops.decisioning import LedgerTampered
+from marketing_ops.decisioning.ledger.decisions import batch_entries, read_entries
 from marketing_ops.warehouse import connect, table_exists
 
 __all__ = [

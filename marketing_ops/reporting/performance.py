@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from marketing_ops.config import DataHome
-from marketing_ops.decisioning.approvals import (
+from marketing_ops.decisioning import (
     LedgerTampered,
     apply_approvals,
     autonomy_state,

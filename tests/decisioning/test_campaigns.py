@@ -17,7 +17,7 @@ from marketing_ops.decisioning import (
     plan_budget,
     split_by_campaign,
 )
-from marketing_ops.decisioning.campaigns import SHRINK_CONVERSIONS, CampaignShare
+from marketing_ops.decisioning.budget.campaigns import SHRINK_CONVERSIONS, CampaignShare
 from marketing_ops.forecasting.curves import ResponseCurve
 
 AS_OF = date(2026, 11, 23)

@@ -13,6 +13,7 @@ from marketing_ops.decisioning import (
     phase_budget,
     plan_budget,
 )
+from marketing_ops.decisioning.budget.optimiser import plan_bounds
 from marketing_ops.forecasting.curves import ResponseCurve
 
 CHANNELS = ["display", "paid_search", "paid_social"]
@@ -53,18 +54,40 @@ def random_policy(rng, last) -> BudgetPolicy:
     )
 
 
-def _allowed_range(c: str, last: dict, policy: BudgetPolicy) -> tuple[float, float]:
-    if c in policy.locked_channels:
-        return last[c], last[c]
-    b = policy.channels[c]
-    lo, hi = b.min_eur_per_day * 7, np.inf if b.max_eur_per_day is None else b.max_eur_per_day * 7
-    s_lo, s_hi = (
-        last[c] * (1 - policy.max_shift_pct / 100),
-        last[c] * (1 + policy.max_shift_pct / 100),
+@pytest.mark.parametrize(
+    ("bounds", "shift", "locked", "expected"),
+    [
+        # 100 EUR/day = 700 a week; last week 1,000: a 20 % shift gives 800-1,200
+        (ChannelBounds(min_eur_per_day=50, max_eur_per_day=200), 20, False, (800, 1200)),
+        # the daily limits are tighter than the shift on one side
+        (ChannelBounds(min_eur_per_day=130, max_eur_per_day=160), 20, False, (910, 1120)),
+        # shift 800-1,200 and daily limits 1,400-2,100 disagree: the daily limits win
+        (ChannelBounds(min_eur_per_day=200, max_eur_per_day=300), 20, False, (1400, 2100)),
+        (ChannelBounds(), 50, False, (500, 1500)),
+        (ChannelBounds(min_eur_per_day=50, max_eur_per_day=200), 20, True, (1000, 1000)),
+    ],
+)
+def test_bounds_combine_daily_limits_shift_and_lock(bounds, shift, locked, expected) -> None:
+    """A channel's range, hand-computed: daily limits x 7 narrowed by the max shift where they
+    agree (daily limits win where they conflict), a locked channel held at last week."""
+    curves = {"a": ResponseCurve("a", 0.3, 300.0, 1.0, 40.0, 50.0)}
+    policy = BudgetPolicy(
+        max_shift_pct=shift, channels={"a": bounds}, locked_channels=["a"] if locked else []
     )
-    if not (s_lo > hi or s_hi < lo):
-        lo, hi = max(lo, s_lo), min(hi, s_hi)
-    return lo, hi
+    assert plan_bounds(curves, {"a": 1000.0}, policy).line_range("a") == pytest.approx(expected)
+
+
+def test_total_is_raised_to_the_minimums_and_says_so() -> None:
+    """A total below what the channels' minimums need becomes those minimums, with a note."""
+    curves = {c: ResponseCurve(c, 0.3, 300.0, 1.0, 40.0, 50.0) for c in ("a", "b")}
+    policy = BudgetPolicy(
+        total_budget=500.0,
+        channels={c: ChannelBounds(min_eur_per_day=100) for c in ("a", "b")},
+        max_shift_pct=100,
+    )
+    bounds = plan_bounds(curves, {"a": 1000.0, "b": 1000.0}, policy)
+    assert bounds.total == pytest.approx(1400.0)
+    assert bounds.notes == ["total budget 500 EUR is below the channels' minimums; planned 1,400"]
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -74,11 +97,14 @@ def test_every_limit_holds_and_plan_beats_simple_splits(seed: int) -> None:
     rng, curves, last, index, carry = random_world(seed)
     policy = random_policy(rng, last)
     plan = plan_budget(curves, last, index, carry, policy)
+    bounds = plan_bounds(curves, last, policy)
     tol = 1e-3 * sum(last.values())
-    assert plan.total_spend == pytest.approx(sum(last.values()), abs=tol) or plan.notes
+    assert plan.total_spend == pytest.approx(bounds.total, abs=tol)
     for line in plan.lines:
-        lo, hi = _allowed_range(line.channel, last, policy)
+        lo, hi = bounds.line_range(line.key)
         assert lo - tol <= line.amount <= hi + tol, (line.channel, line.amount, lo, hi)
+        if line.channel in policy.locked_channels:
+            assert line.amount == pytest.approx(last[line.channel], abs=tol)
     for alt in plan.alternatives:
         if alt.feasible:
             assert plan.expected_revenue >= alt.expected_revenue - 1e-6 * plan.expected_revenue
@@ -186,9 +212,10 @@ def test_profit_mode_stops_where_the_next_euro_loses_money() -> None:
         max_shift_pct=100, objective="max_profit", total_budget=10 * sum(last.values())
     )
     plan = plan_budget(curves, {c: v for c, v in last.items()}, index, carry, policy)
-    for line in plan.lines:
-        if not line.binding:
-            assert line.marginal_roi == pytest.approx(1.0, abs=0.02)
+    free = [line for line in plan.lines if not line.binding]
+    assert free
+    for line in free:
+        assert line.marginal_roi == pytest.approx(1.0, abs=0.02)
 
 
 def test_campaign_lines_share_their_channel_limit() -> None:
@@ -338,38 +365,38 @@ def test_guardrails_are_never_violated(seed: int) -> None:
     rng, curves, last, index, carry = random_world(seed)
     policy = _policy_space(rng)
     plan = plan_budget(curves, last, index, carry, policy)
+    bounds = plan_bounds(curves, last, policy)
     total = sum(last.values()) if policy.total_budget == "keep_last_period" else policy.total_budget
     tol = 1e-3 * max(total, 1.0)
-    mins = 0.0
     for line in plan.lines:
         c = line.channel
         if c in policy.locked_channels:
             assert line.amount == pytest.approx(last[c], abs=tol)
-            mins += last[c]
-            continue
-        b = policy.channels.get(c, ChannelBounds())
-        lo, hi = (
-            b.min_eur_per_day * 7,
-            np.inf if b.max_eur_per_day is None else b.max_eur_per_day * 7,
-        )
-        s_lo = last[c] * (1 - policy.max_shift_pct / 100)
-        s_hi = last[c] * (1 + policy.max_shift_pct / 100)
-        if not (s_lo > hi or s_hi < lo):  # shift applies where it agrees with the limits
-            lo, hi = max(lo, s_lo), min(hi, s_hi)
+        lo, hi = bounds.line_range(line.key)
         assert lo - tol <= line.amount <= hi + tol, (c, line.amount, lo, hi, policy)
-        mins += lo
     # the total is never above the budget, unless the channels' minimums force it (and say so)
+    mins = float(bounds.lo.sum())
     assert plan.total_spend <= max(total, mins) + tol
-    if mins > total + tol:
-        assert any("below the channels' minimums" in n for n in plan.notes)
-    # a target is met, or the plan says it was out of reach
-    if not any("not reachable" in n for n in plan.notes):
-        rel = 1 + 1e-5
-        if policy.target_roas is not None:
-            assert plan.expected_revenue * rel >= policy.target_roas * plan.total_spend
-        if policy.target_cpa is not None:
-            assert plan.total_spend <= policy.target_cpa * plan.expected_conversions * rel
-        if policy.target_revenue is not None:
-            assert plan.expected_revenue * rel >= policy.target_revenue
-        if policy.target_conversions is not None:
-            assert plan.expected_conversions * rel >= policy.target_conversions
+    assert (mins > total + tol) == any("below the channels' minimums" in n for n in plan.notes)
+    unreachable = [n for n in plan.notes if "not reachable" in n]
+    if unreachable:
+        # out of reach: the most revenue for the total within the limits, naming the target
+        named = {
+            "target ROAS": policy.target_roas,
+            "target CPA": policy.target_cpa,
+            "target revenue": policy.target_revenue,
+            "target conversions": policy.target_conversions,
+        }
+        assert [w for w, v in named.items() if v is not None and w in unreachable[0]]
+        reachable = min(bounds.total, float(bounds.hi.sum()))
+        assert plan.total_spend == pytest.approx(reachable, abs=tol)
+        return
+    rel = 1 + 1e-5
+    if policy.target_roas is not None:
+        assert plan.expected_revenue * rel >= policy.target_roas * plan.total_spend
+    if policy.target_cpa is not None:
+        assert plan.total_spend <= policy.target_cpa * plan.expected_conversions * rel
+    if policy.target_revenue is not None:
+        assert plan.expected_revenue * rel >= policy.target_revenue
+    if policy.target_conversions is not None:
+        assert plan.expected_conversions * rel >= policy.target_conversions

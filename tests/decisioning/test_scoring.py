@@ -15,7 +15,7 @@ from marketing_ops.decisioning import (
     thompson_probabilities,
     value_per_conversion,
 )
-from marketing_ops.decisioning.bandit import grouped_bounded_propensities
+from marketing_ops.decisioning.content.bandit import grouped_bounded_propensities
 
 ARMS = pd.DataFrame(
     [

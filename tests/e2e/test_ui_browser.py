@@ -29,8 +29,8 @@ import pytest
 from processes import free_port, stop_group
 
 from marketing_ops.config import PROJECT_ROOT, DataHome, data_home
-from marketing_ops.decisioning.approvals import read_approvals
-from marketing_ops.decisioning.ledger import batch_entries, read_entries, read_payload
+from marketing_ops.decisioning import read_approvals
+from marketing_ops.decisioning.ledger.decisions import batch_entries, read_entries, read_payload
 
 ARTIFACTS = Path(os.environ.get("MARKETING_OPS_TEST_ARTIFACTS", PROJECT_ROOT / "artifacts")) / "ui"
 CHROMIUM = "/usr/bin/chromium"

@@ -12,8 +12,8 @@ import dagster as dg
 from typer.testing import CliRunner
 
 from marketing_ops.cli import app
-from marketing_ops.decisioning.ledger import batch_entries, read_entries
-from marketing_ops.decisioning.replay import replay_batch
+from marketing_ops.decisioning.batch.replay import replay_batch
+from marketing_ops.decisioning.ledger.decisions import batch_entries, read_entries
 from marketing_ops.defs._shared import StoreResource
 from marketing_ops.defs.decisions.assets import decision_batch
 from marketing_ops.warehouse import connect, replace_partition

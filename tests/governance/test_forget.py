@@ -11,13 +11,13 @@ import gzip
 from typer.testing import CliRunner
 
 from marketing_ops.cli import app
-from marketing_ops.decisioning.ledger import (
+from marketing_ops.decisioning.batch.replay import frame_from_parquet, replay_batch
+from marketing_ops.decisioning.ledger.decisions import (
     erasure_map,
     payload_path,
     read_entries,
     resolve_payload,
 )
-from marketing_ops.decisioning.replay import frame_from_parquet, replay_batch
 from marketing_ops.governance import audit
 from marketing_ops.governance.erasure import find_identity, subject_digest
 from marketing_ops.graph.build import list_snapshots

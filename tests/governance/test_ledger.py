@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from marketing_ops.cli import app
-from marketing_ops.decisioning.approvals import LedgerTampered
-from marketing_ops.decisioning.ledger import payload_path, read_entries, verify_ledger
+from marketing_ops.decisioning import LedgerTampered
+from marketing_ops.decisioning.ledger.decisions import payload_path, read_entries, verify_ledger
 from marketing_ops.governance import audit
 from marketing_ops.warehouse import connect
 
@@ -73,7 +73,7 @@ def test_editing_one_entry_is_detected(recorded, line) -> None:
 
 def test_rehashed_entry_still_breaks_the_chain(recorded) -> None:
     """Whoever edits an entry and recomputes its own hash breaks the next entry's link."""
-    from marketing_ops.decisioning.approvals import _chain
+    from marketing_ops.decisioning.ledger.chain import chain_hash as _chain
 
     record_day(recorded.home, inputs(), AS_OF.replace(day=24))
 

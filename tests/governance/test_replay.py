@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from marketing_ops.cli import app
-from marketing_ops.decisioning.approvals import LedgerTampered
-from marketing_ops.decisioning.ledger import payload_path
-from marketing_ops.decisioning.replay import batch_digest, policy_diff, replay_batch
+from marketing_ops.decisioning import LedgerTampered
+from marketing_ops.decisioning.batch.replay import batch_digest, policy_diff, replay_batch
+from marketing_ops.decisioning.ledger.decisions import payload_path
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "250"}

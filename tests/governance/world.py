@@ -13,7 +13,7 @@ import pandas as pd
 
 from marketing_ops.config import DataHome
 from marketing_ops.decisioning import AutonomyState, DecisionInputs, decide, load_policies
-from marketing_ops.decisioning.replay import record_batch
+from marketing_ops.decisioning.batch.replay import record_batch
 from marketing_ops.forecasting.curves import ResponseCurve
 from marketing_ops.warehouse import connect, replace_partition
 

@@ -15,7 +15,7 @@ from marketing_ops.decisioning import (
 from marketing_ops.decisioning.decide import DecisionInputs
 from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily, input_versions
 from marketing_ops.defs.decisions.approvals import defs as approval_defs
-from marketing_ops.defs.decisions.ledger import record_decisions
+from marketing_ops.defs.decisions.recording import record_decisions
 from marketing_ops.graph import GraphReader, eligible_candidates
 from marketing_ops.warehouse import read_table, replace_partition
 

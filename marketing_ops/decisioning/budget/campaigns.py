@@ -28,7 +28,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from marketing_ops.decisioning.optimiser import (
+from marketing_ops.decisioning.budget.optimiser import (
     Alternative,
     BudgetPlan,
     PlanLine,

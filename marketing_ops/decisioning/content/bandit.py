@@ -23,20 +23,21 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from marketing_ops.decisioning.policy import CompliancePolicy, ContentPolicy
-from marketing_ops.decisioning.scoring import (
+from marketing_ops.decisioning.content.scoring import (
     ACTION_SCORE_COLUMNS,
     candidate_actions,
     hour_lifts,
     posterior_parameters,
     score_actions,
 )
+from marketing_ops.decisioning.policy import CompliancePolicy, ContentPolicy
 
 __all__ = [
     "CHOICE_COLUMNS",
@@ -436,19 +437,9 @@ def choose_content(
     asset facts; ``send_hours`` is engagement by hour of day per audience;
     ``value_per_conversion`` (EUR, per channel or one number) turns conversions into revenue.
     """
-    rng = np.random.default_rng(seed)
-    send_day = as_of + timedelta(days=1)
     if candidates is None or candidates.empty:
-        return _frame(
-            [
-                _hold(
-                    None,
-                    "email",
-                    "no eligible audience and asset: nothing passed consent, caps and compliance",
-                    [],
-                )
-            ]
-        )
+        reason = "no eligible audience and asset: nothing passed consent, caps and compliance"
+        return _frame([_hold(None, "email", reason, [])])
     kept, excluded = apply_content_rules(candidates, policy, compliance, as_of)
     audiences = sorted(set(kept["audience_id"]) | set(excluded["audience_id"]))
     if not audiences:
@@ -460,6 +451,29 @@ def choose_content(
         drop=True
     )
     lifts = hour_lifts(send_hours)
+    slots = _scored_slots(kept, lifts, policy, value_per_conversion)
+    draw = _thompson_draw(kept, policy, np.random.default_rng(seed))
+    arms = _ArmTable.build(kept, slots, draw)
+    send_day = as_of + timedelta(days=1)
+    reasons = _hour_reasons(lifts)
+    rows = {
+        row["audience_id"]: row
+        for row in (
+            _send_row(arms, draw, s, k, pick, send_day, reasons, rules_by_audience)
+            for s, k, pick in zip(draw.starts, draw.sizes, draw.picks, strict=True)
+        )
+    }
+    return _frame(_with_holds(audiences, rows, excluded, rules_by_audience))
+
+
+def _scored_slots(
+    kept: pd.DataFrame,
+    lifts: pd.DataFrame,
+    policy: ContentPolicy,
+    value_per_conversion: dict[str, float] | float | None,
+) -> pd.DataFrame:
+    """Every (arm, hour) slot with its scores, each arm's best slot first: highest expected
+    clicks, ties to the hour closest to the default."""
     actions = candidate_actions(kept, lifts, policy.default_send_hour)
     scores = pd.concat(
         [
@@ -474,12 +488,25 @@ def choose_content(
         ],
         axis=1,
     )
-    # each arm's best slot: highest expected clicks, ties to the hour closest to the default
     scores["_tie"] = (scores["hour"] - policy.default_send_hour).abs()
     scores["_rank"] = -scores["expected_clicks"].round(9)
-    ordered = scores.sort_values(["arm", "_rank", "_tie"], kind="stable")
-    best_slot = ordered.drop_duplicates("arm", keep="first").set_index("arm")
+    return scores.sort_values(["arm", "_rank", "_tie"], kind="stable")
 
+
+@dataclass(frozen=True)
+class _Draw:
+    """Bounded Thompson sampling over each audience's arms, and the arm drawn for each."""
+
+    group: np.ndarray  # audience number of each arm
+    wins: np.ndarray  # P(best click rate in its audience)
+    confidence: np.ndarray  # P(click rate >= the audience's typical posterior mean)
+    p: np.ndarray  # bounded propensity
+    starts: np.ndarray  # first arm of each audience
+    sizes: np.ndarray  # arms per audience
+    picks: np.ndarray  # the arm drawn per audience
+
+
+def _thompson_draw(kept: pd.DataFrame, policy: ContentPolicy, rng: np.random.Generator) -> _Draw:
     group = pd.factorize(kept["audience_id"])[0]
     a, b, _, _ = posterior_parameters(kept, policy.exploration.prior_strength)
     wins = thompson_probabilities(group, a, b)
@@ -497,80 +524,139 @@ def choose_content(
     starts = _group_starts(group)
     picks = _draw(group, p, rng.random(len(starts)))
     sizes = np.diff(np.r_[starts, len(kept)])
+    return _Draw(group, wins, confidence, p, starts, sizes, picks)
 
-    # what every arm scores at its best slot, as arrays indexed by arm
-    best = best_slot.reindex(np.arange(len(kept)))
-    col = {c: best[c].to_numpy(float) for c in (*_SCORES, "hour")}
-    asset = kept["asset_id"].to_numpy(object)
-    channel = kept["channel"].to_numpy(object)
-    by_clicks = np.lexsort((-col["expected_clicks"], group))  # per audience, best first
-    # every candidate hour of the chosen arms, for the send-time alternatives
-    chosen_slots = ordered[ordered["arm"].isin(picks)].sort_values(["arm", "hour"])
-    slot_arm = chosen_slots["arm"].to_numpy()
-    slot_cols = {c: chosen_slots[c].to_numpy(float) for c in (*_SLOT_SCORES, "hour")}
-    reasons = _hour_reasons(lifts)
-    audience_of = kept["audience_id"].to_numpy(object)
-    size = kept["consented_size"].to_numpy(float)
-    readiness = _column(kept, "readiness", None).to_numpy(object)
-    regulated = _flags(_column(kept, "regulated_claim", False))
-    path = _column(kept, "path", "").to_numpy(object)
-    fallback = kept["fallback"].to_numpy(bool)
+
+@dataclass(frozen=True)
+class _ArmTable:
+    """What every arm scores at its best slot and what it is, as arrays indexed by arm, plus
+    every candidate hour of the chosen arms (for the send-time alternatives)."""
+
+    col: dict[str, np.ndarray]
+    asset: np.ndarray
+    channel: np.ndarray
+    audience: np.ndarray
+    size: np.ndarray
+    readiness: np.ndarray
+    regulated: np.ndarray
+    path: np.ndarray
+    fallback: np.ndarray
+    slot_arm: np.ndarray
+    slot_cols: dict[str, np.ndarray]
     # plain Python lists (NaN as None) make building ~1M alternative entries cheap
-    asset_l, channel_l = [str(x) for x in asset], [str(x) for x in channel]
-    p_l, hour_l, by_clicks_l = p.tolist(), col["hour"].astype(int).tolist(), by_clicks.tolist()
-    alt_l = {c: [None if v != v else v for v in col[c].tolist()] for c in _ALT_SCORES}
+    asset_l: list[str]
+    channel_l: list[str]
+    p_l: list[float]
+    hour_l: list[int]
+    by_clicks_l: list[int]
+    alt_l: dict[str, list]
 
-    rows: dict[str, dict] = {}
-    for s, k, pick in zip(starts, sizes, picks, strict=True):
-        audience = str(audience_of[s])
-        hour = int(col["hour"][pick])
-        if channel[pick] == "email" and (audience, hour) in reasons:
-            hour_reason = reasons[(audience, hour)]
-        else:
-            hour_reason = f"no engagement history: default {hour:02d}:00"
-        alternatives = [
+    @classmethod
+    def build(cls, kept: pd.DataFrame, ordered: pd.DataFrame, draw: _Draw) -> _ArmTable:
+        best = ordered.drop_duplicates("arm", keep="first").set_index("arm")
+        best = best.reindex(np.arange(len(kept)))
+        col = {c: best[c].to_numpy(float) for c in (*_SCORES, "hour")}
+        asset = kept["asset_id"].to_numpy(object)
+        channel = kept["channel"].to_numpy(object)
+        by_clicks = np.lexsort((-col["expected_clicks"], draw.group))  # per audience, best first
+        chosen_slots = ordered[ordered["arm"].isin(draw.picks)].sort_values(["arm", "hour"])
+        return cls(
+            col=col,
+            asset=asset,
+            channel=channel,
+            audience=kept["audience_id"].to_numpy(object),
+            size=kept["consented_size"].to_numpy(float),
+            readiness=_column(kept, "readiness", None).to_numpy(object),
+            regulated=_flags(_column(kept, "regulated_claim", False)),
+            path=_column(kept, "path", "").to_numpy(object),
+            fallback=kept["fallback"].to_numpy(bool),
+            slot_arm=chosen_slots["arm"].to_numpy(),
+            slot_cols={c: chosen_slots[c].to_numpy(float) for c in (*_SLOT_SCORES, "hour")},
+            asset_l=[str(x) for x in asset],
+            channel_l=[str(x) for x in channel],
+            p_l=draw.p.tolist(),
+            hour_l=col["hour"].astype(int).tolist(),
+            by_clicks_l=by_clicks.tolist(),
+            alt_l={c: [None if v != v else v for v in col[c].tolist()] for c in _ALT_SCORES},
+        )
+
+    def asset_alternatives(self, s: int, k: int, pick: int) -> list[dict]:
+        """The audience's other arms at their best slots, most expected clicks first."""
+        return [
             {
-                "asset_id": asset_l[j],
-                "channel": channel_l[j],
-                "propensity": p_l[j],
-                "send_hour": hour_l[j],
-                **{c: alt_l[c][j] for c in _ALT_SCORES},
+                "asset_id": self.asset_l[j],
+                "channel": self.channel_l[j],
+                "propensity": self.p_l[j],
+                "send_hour": self.hour_l[j],
+                **{c: self.alt_l[c][j] for c in _ALT_SCORES},
             }
-            for j in by_clicks_l[s : s + k]
+            for j in self.by_clicks_l[s : s + k]
             if j != pick
         ]
-        lo, hi = np.searchsorted(slot_arm, [pick, pick + 1])
-        hour_alts = [
-            {"hour": int(slot_cols["hour"][m]), **{c: _f(slot_cols[c][m]) for c in _SLOT_SCORES}}
+
+    def hour_alternatives(self, pick: int, hour: int) -> list[dict]:
+        """The chosen arm at its other candidate hours."""
+        lo, hi = np.searchsorted(self.slot_arm, [pick, pick + 1])
+        cols = self.slot_cols
+        return [
+            {"hour": int(cols["hour"][m]), **{c: _f(cols[c][m]) for c in _SLOT_SCORES}}
             for m in range(lo, hi)
-            if int(slot_cols["hour"][m]) != hour
+            if int(cols["hour"][m]) != hour
         ]
-        why = (
-            f"Thompson sampling: {wins[pick]:.0%} chance of the best click rate among "
-            f"{k} eligible asset{'s' if k > 1 else ''}; chosen with probability {p[pick]:.0%}"
-        )
-        if fallback[pick]:
-            why = f"fallback asset {asset[pick]}: every other asset is resting (fatigue); " + why
-        rows[audience] = {
-            "audience_id": audience,
-            "action": "send",
-            "asset_id": str(asset[pick]),
-            "channel": str(channel[pick]),
-            "scheduled_for": datetime.combine(send_day, time(hour)).isoformat(),
-            "send_hour": hour,
-            "propensity": float(p[pick]),
-            "confidence": float(confidence[pick]),
-            **{c: float(col[c][pick]) for c in _SCORES},
-            "consented_size": float(size[pick]),
-            "readiness": readiness[pick],
-            "regulated_claim": bool(regulated[pick]),
-            "graph_path": _text(path[pick]),
-            "send_hour_reason": hour_reason,
-            "reason": why,
-            "rules_applied": rules_by_audience.get(audience, []),
-            "alternatives": alternatives,
-            "hour_alternatives": hour_alts,
-        }
+
+
+def _send_row(
+    arms: _ArmTable,
+    draw: _Draw,
+    s: int,
+    k: int,
+    pick: int,
+    send_day: date,
+    reasons: dict[tuple[str, int], str],
+    rules_by_audience: dict[str, list[str]],
+) -> dict:
+    """The send chosen for one audience (its arms are ``s`` to ``s + k``), with why."""
+    audience = str(arms.audience[s])
+    hour = int(arms.col["hour"][pick])
+    if arms.channel[pick] == "email" and (audience, hour) in reasons:
+        hour_reason = reasons[(audience, hour)]
+    else:
+        hour_reason = f"no engagement history: default {hour:02d}:00"
+    why = (
+        f"Thompson sampling: {draw.wins[pick]:.0%} chance of the best click rate among "
+        f"{k} eligible asset{'s' if k > 1 else ''}; chosen with probability {draw.p[pick]:.0%}"
+    )
+    if arms.fallback[pick]:
+        why = f"fallback asset {arms.asset[pick]}: every other asset is resting (fatigue); " + why
+    return {
+        "audience_id": audience,
+        "action": "send",
+        "asset_id": str(arms.asset[pick]),
+        "channel": str(arms.channel[pick]),
+        "scheduled_for": datetime.combine(send_day, time(hour)).isoformat(),
+        "send_hour": hour,
+        "propensity": float(draw.p[pick]),
+        "confidence": float(draw.confidence[pick]),
+        **{c: float(arms.col[c][pick]) for c in _SCORES},
+        "consented_size": float(arms.size[pick]),
+        "readiness": arms.readiness[pick],
+        "regulated_claim": bool(arms.regulated[pick]),
+        "graph_path": _text(arms.path[pick]),
+        "send_hour_reason": hour_reason,
+        "reason": why,
+        "rules_applied": rules_by_audience.get(audience, []),
+        "alternatives": arms.asset_alternatives(s, k, pick),
+        "hour_alternatives": arms.hour_alternatives(pick, hour),
+    }
+
+
+def _with_holds(
+    audiences: list[str],
+    rows: dict[str, dict],
+    excluded: pd.DataFrame,
+    rules_by_audience: dict[str, list[str]],
+) -> list[dict]:
+    """Every audience in order: its send, or a hold naming the rules that removed everything."""
     out = []
     for audience in audiences:
         if audience in rows:
@@ -585,7 +671,7 @@ def choose_content(
                 rules_by_audience[audience],
             )
         )
-    return _frame(out)
+    return out
 
 
 def _rules_in_words(excluded: pd.DataFrame) -> dict[str, list[str]]:

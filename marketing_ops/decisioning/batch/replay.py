@@ -29,10 +29,10 @@ import duckdb
 import pandas as pd
 
 from marketing_ops.config import DataHome
-from marketing_ops.decisioning.approvals import AutonomyState
-from marketing_ops.decisioning.batch import export_batch
+from marketing_ops.decisioning.batch.assemble import export_batch
 from marketing_ops.decisioning.decide import DecisionInputs, decide
-from marketing_ops.decisioning.ledger import (
+from marketing_ops.decisioning.ledger.autonomy import AutonomyState
+from marketing_ops.decisioning.ledger.decisions import (
     append_entry,
     batch_entries,
     erasure_map,

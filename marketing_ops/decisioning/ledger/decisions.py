@@ -1,8 +1,8 @@
 """The decision ledger: an append-only, hash-chained record of every decision batch.
 
 ``ledger/decisions.jsonl`` holds one JSON line per event (a decision batch, an erasure). Each
-line carries the hash of the previous one, chained exactly as the approval ledger is
-(:mod:`.approvals`): sha256 of the previous hash + the entry's canonical JSON. Editing,
+line carries the hash of the previous one, in the hash chain of :mod:`.chain` (the approval
+ledger uses the same): sha256 of the previous hash + the entry's canonical JSON. Editing,
 inserting or deleting any line breaks every hash after it.
 
 What an entry is *about* (the batch's rows, the frames it was decided from, the policy files)
@@ -15,20 +15,17 @@ hashes of their redacted versions.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from marketing_ops.config import DataHome
-from marketing_ops.decisioning.approvals import (
-    GENESIS,
+from marketing_ops.decisioning.ledger.chain import (
     LedgerTampered,
-    _canonical,
-    _chain,
+    append_link,
+    canonical,
     read_chain,
 )
 
@@ -49,11 +46,6 @@ __all__ = [
 
 LEDGER_FILE = "decisions.jsonl"
 PAYLOAD_DIR = "payloads"
-
-
-def canonical(entry: dict) -> str:
-    """The one JSON form entries are hashed and written in (sorted keys, no spaces)."""
-    return _canonical(entry)
 
 
 def _ledger_path(home: DataHome) -> Path:
@@ -92,18 +84,6 @@ def read_payload(home: DataHome, ref: str) -> bytes:
     return data
 
 
-@contextmanager
-def _locked(home: DataHome) -> Iterator[None]:
-    """One writer at a time across processes (a run and `marketing-ops forget`, say)."""
-    home.ledger.mkdir(parents=True, exist_ok=True)
-    with (home.ledger / ".decisions.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def read_entries(home: DataHome, verify: bool = True) -> list[dict]:
     """Every entry, oldest first; raises :class:`LedgerTampered` naming the first bad line."""
     return read_chain(_ledger_path(home), verify)
@@ -111,20 +91,14 @@ def read_entries(home: DataHome, verify: bool = True) -> list[dict]:
 
 def append_entry(home: DataHome, kind: str, body: dict) -> dict:
     """Append one entry of ``kind`` (its fields in ``body``); refuses to extend a broken chain."""
-    with _locked(home):
-        entries = read_entries(home)
-        prev = entries[-1]["hash"] if entries else GENESIS
-        full = {
+    return append_link(
+        _ledger_path(home),
+        {
             **body,
-            "seq": len(entries) + 1,
             "kind": kind,
             "at": body.get("at") or datetime.now(UTC).isoformat(timespec="microseconds"),
-            "prev_hash": prev,
-        }
-        entry = {**full, "hash": _chain(prev, full)}
-        with _ledger_path(home).open("a") as f:
-            f.write(canonical(entry) + "\n")
-    return entry
+        },
+    )
 
 
 def erasure_map(entries: list[dict]) -> dict[str, str]:

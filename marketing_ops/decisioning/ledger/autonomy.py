@@ -1,18 +1,13 @@
-"""The approval ledger and the run-time autonomy switch.
-
-Approvals are an append-only JSON-lines file (``ledger/approvals.jsonl``); each entry carries
-the hash of the previous one (sha256 of the previous hash + the entry's canonical JSON), so
-editing or deleting any earlier line breaks every hash after it and is detected on read.
-Only approvers named in ``roles.yaml`` may approve or reject, and only what their role covers.
+"""The run-time autonomy switch: a ceiling over the policy files, global and per scope.
 
 The run-time autonomy level (``ledger/autonomy.json``) is a ceiling over the policy files:
 people *lower* autonomy at once here (the kill switch sets ``off``; the drift off-ramp sets
 ``recommend_only``), while raising it is a change to ``autonomy.yaml``, which is versioned.
+Every change is also appended to ``ledger/autonomy_history.jsonl``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -22,35 +17,22 @@ from pathlib import Path
 import pandas as pd
 
 from marketing_ops.config import DataHome
+from marketing_ops.decisioning.ledger.approvals import ApprovalError
+from marketing_ops.decisioning.ledger.chain import canonical
 from marketing_ops.decisioning.policy import AUTONOMY_LEVELS, RolesPolicy, stricter
 
 __all__ = [
-    "ApprovalError",
     "AutonomyState",
-    "LedgerTampered",
-    "apply_approvals",
     "apply_offramp",
     "apply_scoped_autonomy",
-    "approve",
     "autonomy_state",
     "drop_scope_autonomy",
-    "read_approvals",
-    "reject",
     "restore_scope_autonomy",
     "scoped_autonomy",
     "scopes_for",
     "set_global_autonomy",
+    "status_after_ceiling",
 ]
-
-GENESIS = "0" * 64
-
-
-class ApprovalError(PermissionError):
-    """Someone not allowed to approve tried to (or the decision cannot be approved)."""
-
-
-class LedgerTampered(RuntimeError):
-    """An approval ledger line does not match its hash chain."""
 
 
 @dataclass(frozen=True)
@@ -74,139 +56,8 @@ class AutonomyState:
         return f"{what}, set by {self.set_by} at {self.set_at}{why}"
 
 
-def _ledger_file(home: DataHome) -> Path:
-    return home.ledger / "approvals.jsonl"
-
-
 def _autonomy_file(home: DataHome) -> Path:
     return home.ledger / "autonomy.json"
-
-
-def _canonical(entry: dict) -> str:
-    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _chain(prev_hash: str, entry: dict) -> str:
-    return hashlib.sha256((prev_hash + _canonical(entry)).encode()).hexdigest()
-
-
-def read_chain(path: Path, verify: bool = True) -> list[dict]:
-    """Every entry of a hash-chained JSONL ledger, oldest first (none when the file is
-    missing); raises :class:`LedgerTampered` naming the first line that breaks the chain.
-    Both ledgers (approvals here, decision batches in :mod:`.ledger`) are read by it."""
-    if not path.exists():
-        return []
-    entries, prev = [], GENESIS
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LedgerTampered(f"{path.name} line {n}: not JSON ({exc})") from exc
-        if verify:
-            body = {k: v for k, v in entry.items() if k != "hash"}
-            if entry.get("prev_hash") != prev:
-                raise LedgerTampered(
-                    f"{path.name} line {n}: does not follow line {n - 1} (hash chain broken: "
-                    "an entry was removed, inserted or reordered)"
-                )
-            if entry.get("hash") != _chain(prev, body):
-                raise LedgerTampered(
-                    f"{path.name} line {n}: content does not match its hash (hash chain "
-                    "broken: an entry was edited)"
-                )
-        prev = entry.get("hash", "")
-        entries.append(entry)
-    return entries
-
-
-def read_approvals(home: DataHome, verify: bool = True) -> list[dict]:
-    """Every approval entry, oldest first; raises :class:`LedgerTampered` on a broken chain."""
-    return read_chain(_ledger_file(home), verify)
-
-
-def _append(
-    home: DataHome,
-    decision_id: str,
-    verdict: str,
-    approver: str,
-    roles: RolesPolicy,
-    action_type: str | None,
-    reason: str,
-) -> dict:
-    person = roles.find(approver)
-    if person is None:
-        names = ", ".join(a.name for a in roles.approvers) or "nobody"
-        raise ApprovalError(f"{approver!r} is not an approver in roles.yaml (approvers: {names})")
-    if not person.may(action_type):
-        what = action_type or "an action of unstated type"
-        raise ApprovalError(
-            f"{approver!r} may approve {', '.join(person.may_approve)} in roles.yaml, not {what}"
-        )
-    entries = read_approvals(home)  # also refuses to extend a tampered chain
-    prev = entries[-1]["hash"] if entries else GENESIS
-    body = {
-        "seq": len(entries) + 1,
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "decision_id": decision_id,
-        "verdict": verdict,
-        "approver": approver,
-        "action_type": action_type,
-        "reason": reason,
-        "prev_hash": prev,
-    }
-    entry = {**body, "hash": _chain(prev, body)}
-    home.ledger.mkdir(parents=True, exist_ok=True)
-    with _ledger_file(home).open("a") as f:
-        f.write(_canonical(entry) + "\n")
-    return entry
-
-
-def approve(
-    home: DataHome,
-    decision_id: str,
-    approver: str,
-    roles: RolesPolicy,
-    *,
-    action_type: str | None = None,
-    reason: str = "",
-) -> dict:
-    """Record that a named approver approves a decision. Without ``action_type`` only an
-    approver who may approve everything (``*``) is accepted."""
-    return _append(home, decision_id, "approved", approver, roles, action_type, reason)
-
-
-def reject(
-    home: DataHome,
-    decision_id: str,
-    approver: str,
-    roles: RolesPolicy,
-    *,
-    action_type: str | None = None,
-    reason: str = "",
-) -> dict:
-    """Record that a named approver rejects a decision; a rejection is final."""
-    return _append(home, decision_id, "rejected", approver, roles, action_type, reason)
-
-
-def apply_approvals(batch: pd.DataFrame, ledger_entries: list[dict]) -> pd.DataFrame:
-    """The batch with ledger verdicts applied (pure).
-
-    A rejection wins over any approval of the same decision. Approvals move only
-    ``pending_approval`` and ``proposed`` actions to ``approved``; blocked, executed and
-    rolled-back actions keep their status (an approval cannot lift the kill switch).
-    """
-    rejected = {e["decision_id"] for e in ledger_entries if e.get("verdict") == "rejected"}
-    approved = {
-        e["decision_id"] for e in ledger_entries if e.get("verdict") == "approved"
-    } - rejected
-    out = batch.copy()
-    waiting = out["status"].isin(["pending_approval", "proposed", "approved"])
-    out.loc[waiting & out["decision_id"].isin(rejected), "status"] = "rejected"
-    can_approve = out["status"].isin(["pending_approval", "proposed"])
-    out.loc[can_approve & out["decision_id"].isin(approved), "status"] = "approved"
-    return out
 
 
 def autonomy_state(home: DataHome) -> AutonomyState:
@@ -244,7 +95,7 @@ def set_global_autonomy(
     tmp.write_text(json.dumps(doc, indent=2))
     tmp.replace(_autonomy_file(home))  # atomic: a reader never sees half a switch
     with (home.ledger / "autonomy_history.jsonl").open("a") as f:
-        f.write(_canonical(doc) + "\n")
+        f.write(canonical(doc) + "\n")
     return state
 
 
@@ -302,7 +153,7 @@ def _write_scopes(home: DataHome, scopes: dict[str, AutonomyState], change: dict
     tmp.write_text(json.dumps(doc, indent=2))
     tmp.replace(_scopes_file(home))
     with (home.ledger / "autonomy_history.jsonl").open("a") as f:
-        f.write(_canonical(change) + "\n")
+        f.write(canonical(change) + "\n")
 
 
 def drop_scope_autonomy(

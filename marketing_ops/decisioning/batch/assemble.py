@@ -22,8 +22,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from marketing_ops.decisioning.approvals import AutonomyState
-from marketing_ops.decisioning.optimiser import BudgetPlan, PlanLine
+from marketing_ops.decisioning.budget.optimiser import BudgetPlan, PlanLine
+from marketing_ops.decisioning.ledger.autonomy import AutonomyState
 from marketing_ops.decisioning.policy import PolicySet, stricter
 
 __all__ = ["DECISION_COLUMNS", "assemble_batch", "export_batch", "status_for"]

@@ -1,6 +1,6 @@
 """Writing each decision batch to the decision ledger, from inside the step that made it.
 
-The core (:func:`marketing_ops.decisioning.replay.record_batch`) stores the inputs and
+The core (:func:`marketing_ops.decisioning.batch.replay.record_batch`) stores the inputs and
 re-runs the decision from them; this shell adds what only Dagster and the warehouse know at
 that moment: the upstream lineage with data versions (from the instance's input event
 pointers), the source files current in the file log, the code and model versions.
@@ -14,8 +14,8 @@ import dagster as dg
 import pandas as pd
 
 from marketing_ops.decisioning import AutonomyState, PolicySet
+from marketing_ops.decisioning.batch.replay import record_batch
 from marketing_ops.decisioning.decide import DecisionInputs
-from marketing_ops.decisioning.replay import record_batch
 from marketing_ops.defs._shared import StoreResource, upstream_lineage
 from marketing_ops.governance.lineage import code_version, library_versions, source_manifest
 
