@@ -37,7 +37,9 @@ def simulate_and_load(
     home, start, end = simulate_world(root, days, seed, contacts)
     ensure_default_policies(home.policies)
     load_signals(home, start, end)
-    dbt_build(home, root.parent / f"{root.name}-dbt")
+    models_and_seeds = ("--resource-type", "model", "--resource-type", "seed")
+    dbt_build(home.warehouse, root.parent / f"{root.name}-dbt", *models_and_seeds,
+              "--exclude", "fct_attribution_daily")  # fmt: skip
     graph_marts(home, end)
     return home, end
 
@@ -53,19 +55,19 @@ def load_signals(home: DataHome, start: date, end: date) -> None:
             ingest_source(home, con, source, start, end, pii_key(demo=True))
 
 
-def dbt_build(home: DataHome, work: Path) -> None:
-    """`dbt build` of the models and seeds (attribution left out) into the home's warehouse."""
+def dbt_build(warehouse: Path, work: Path, *args: str) -> None:
+    """A real `dbt build` (narrowed by `args`) into `warehouse`; logs and target under `work`."""
     from marketing_ops.config import DBT_PROJECT_DIR
 
     project = str(DBT_PROJECT_DIR)
+    work.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", project,
          "--profiles-dir", project, "--target-path", str(work / "target"), "--log-path",
-         str(work / "logs"), "--resource-type", "model", "--resource-type", "seed",
-         "--exclude", "fct_attribution_daily"],
-        env={**os.environ, "MARKETING_OPS_WAREHOUSE": str(home.warehouse),
+         str(work / "logs"), *args],
+        env={**os.environ, "MARKETING_OPS_WAREHOUSE": str(warehouse),
              "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-        capture_output=True, text=True, cwd=work.parent,
+        capture_output=True, text=True, cwd=work,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-4000:]
 
