@@ -1,4 +1,5 @@
-"""Project-wide test set-up: quiet Dagster, a parsed dbt manifest, a real PostgreSQL server."""
+"""Project-wide test set-up: quiet Dagster, a parsed dbt manifest, a real PostgreSQL server,
+and a fresh data home with the default policies."""
 
 from __future__ import annotations
 
@@ -114,3 +115,22 @@ def dbt_manifest() -> Path:
 
     quiet_dagster()
     return ensure_dbt_manifest()
+
+
+@pytest.fixture
+def home(tmp_path):
+    """A fresh data home with the default policies."""
+    from marketing_ops.config import data_home
+    from marketing_ops.decisioning import ensure_default_policies
+
+    h = data_home(tmp_path / "home").ensure()
+    ensure_default_policies(h.policies)
+    return h
+
+
+@pytest.fixture
+def policies(home):
+    """The home's default policies."""
+    from marketing_ops.decisioning import load_policies
+
+    return load_policies(home.policies)

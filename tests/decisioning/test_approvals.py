@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from worlds.decisions import build_batch, with_autonomy
 
 from marketing_ops.decisioning import (
     ApprovalError,
@@ -17,8 +18,6 @@ from marketing_ops.decisioning import (
     reject,
     set_global_autonomy,
 )
-
-from .world import build_batch, with_autonomy
 
 
 def test_unlisted_approver_is_refused(home, policies) -> None:

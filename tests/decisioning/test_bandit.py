@@ -3,11 +3,10 @@ keep the wrong people from ever being chosen."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 import pytest
+from worlds.decisions import AS_OF, CANDIDATES, candidates, no_hours
 
 from marketing_ops.decisioning import (
     ContentPolicy,
@@ -17,55 +16,9 @@ from marketing_ops.decisioning import (
 )
 from marketing_ops.decisioning.policy import ExplorationPolicy
 
-AS_OF = date(2026, 11, 23)
-COLUMNS = [
-    "audience_id",
-    "asset_id",
-    "channel",
-    "consented_size",
-    "sends",
-    "opens",
-    "clicks",
-    "conversions",
-    "ctr",
-    "readiness",
-    "path",
-]
-
-
-def candidates(rows: list[tuple]) -> pd.DataFrame:
-    """(audience, asset, channel, size, sends, clicks) rows in the graph helper's shape."""
-    out = []
-    for audience, asset, channel, size, sends, clicks in rows:
-        out.append(
-            [
-                audience,
-                asset,
-                channel,
-                size,
-                sends,
-                sends // 3,
-                clicks,
-                clicks // 10,
-                clicks / sends if sends else 0.0,
-                1.0,
-                f"Audience({audience})-ELIGIBLE->Asset({asset})",
-            ]
-        )
-    return pd.DataFrame(out, columns=COLUMNS)
-
-
-WORLD = candidates(
-    [
-        ("loyal_customers", "A001", "email", 800, 2000, 120),
-        ("loyal_customers", "A002", "email", 800, 2000, 60),
-        ("loyal_customers", "A003", "email", 800, 0, 0),
-        ("new_visitors", "A001", "email", 300, 500, 10),
-        ("new_visitors", "A004", "email", 300, 500, 30),
-        ("lapsed_customers", "A002", "email", 150, 100, 2),
-    ]
-)
-NO_HOURS = pd.DataFrame(columns=["audience_id", "hour_of_day", "opens", "clicks"])
+# The shared world's candidates plus A003, which nobody has been sent yet.
+WORLD = candidates([*CANDIDATES, ("loyal_customers", "A003", "email", 800, 0, 0)])
+NO_HOURS = no_hours()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 20261123])

@@ -10,10 +10,9 @@ import re
 import duckdb
 import pandas as pd
 import pytest
+from worlds.decisions import build_batch, with_autonomy
 
 from marketing_ops.decisioning import DECISION_COLUMNS, AutonomyState, export_batch
-
-from .world import build_batch, with_autonomy
 
 
 def test_contract_columns_ids_and_rationale(policies) -> None:

@@ -16,6 +16,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
+from worlds.decisions import AS_OF, build_batch, with_autonomy
 
 from marketing_ops.cli import app
 from marketing_ops.decisioning import DECISION_COLUMNS, read_approvals
@@ -25,8 +26,6 @@ from marketing_ops.defs.decisions.approvals import record_approval, set_autonomy
 from marketing_ops.defs.decisions.assets import decision_batch
 from marketing_ops.defs.execution.assets import executed_actions
 from marketing_ops.warehouse import connect, replace_partition
-
-from .world import AS_OF, build_batch, with_autonomy
 
 runner = CliRunner()
 

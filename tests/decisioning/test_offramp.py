@@ -4,6 +4,7 @@ recommend-only, a person's approval still counts, and only a person lifts the ce
 from __future__ import annotations
 
 import pytest
+from worlds.decisions import build_batch, with_autonomy
 
 from marketing_ops.decisioning import (
     ApprovalError,
@@ -17,8 +18,6 @@ from marketing_ops.decisioning import (
     scoped_autonomy,
     scopes_for,
 )
-
-from .world import build_batch, with_autonomy
 
 
 def test_offramp_turns_auto_approvals_into_proposals(home, policies) -> None:

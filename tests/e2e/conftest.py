@@ -4,11 +4,12 @@ the end-to-end tests of this folder."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
+from worlds.markets import simulate_world
 
-from marketing_ops.config import DataHome, data_home
+from marketing_ops.config import DataHome
 
 WORLD_DAYS = 120
 
@@ -21,21 +22,11 @@ class FlowWorld:
     outcomes: list
 
 
-def simulate_world(root, days: int = WORLD_DAYS, seed: int = 11) -> tuple[DataHome, date, date]:
-    from marketing_ops.simulator import WorldConfig, generate_history
-
-    home = data_home(root).ensure()
-    end = date.today() - timedelta(days=2)
-    start = end - timedelta(days=days - 1)
-    generate_history(home, WorldConfig(seed=seed, start=start, days=days, contacts=400))
-    return home, start, end
-
-
 @pytest.fixture(scope="session")
 def flow_world(tmp_path_factory, dbt_manifest) -> FlowWorld:
     from marketing_ops.runner import prepare_instance, run_window
 
-    home, start, end = simulate_world(tmp_path_factory.mktemp("flow-home"))
+    home, start, end = simulate_world(tmp_path_factory.mktemp("flow-home"), WORLD_DAYS, seed=11)
     instance = prepare_instance(home)
     outcomes = run_window(instance, start, end)
     return FlowWorld(home, start, end, outcomes)

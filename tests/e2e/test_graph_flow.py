@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import dagster as dg
 from typer.testing import CliRunner
+from worlds.markets import dbt_build
 
 from marketing_ops.cli import app
-from marketing_ops.config import DBT_PROJECT_DIR, data_home
+from marketing_ops.config import data_home
 from marketing_ops.defs.knowledge_graph.assets import GRAPH_KEY, policy_rules, read_graph_inputs
 from marketing_ops.graph import (
     CHECKS,
@@ -121,21 +119,6 @@ def test_the_rationale_carries_the_graph_path(flow_world) -> None:
     assert any("-GOVERNED_BY-> Policy(" in p for p in paths)
 
 
-def _dbt(db, work, *args: str) -> None:
-    dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
-    env = {
-        **os.environ,
-        "MARKETING_OPS_WAREHOUSE": str(db),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    done = subprocess.run(
-        [dbt, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *args],
-        env=env, capture_output=True, text=True, cwd=work,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-4000:]
-
-
 def test_cypher_injection_in_a_campaign_name_is_stored_as_text(flow_world, tmp_path) -> None:
     """Campaigns named like Cypher injections go raw -> dbt -> graph and come back verbatim,
     found by a parameter from the CLI; the graph around them is untouched."""
@@ -148,7 +131,7 @@ def test_cypher_injection_in_a_campaign_name_is_stored_as_text(flow_world, tmp_p
                 "from raw.google_ads limit 1",
                 [f"66600000{i}", name],
             )
-    _dbt(home.warehouse, tmp_path, "--select", "dim_campaign")
+    dbt_build(home.warehouse, tmp_path, "--select", "dim_campaign")
     with connect(home.warehouse, read_only=True) as con:
         inputs = read_graph_inputs(con, flow_world.end, ContentRules(allowed_channels=("email",)))
     report = build_graph(home.graph, inputs, as_of=flow_world.end)

@@ -4,10 +4,9 @@ Debian PostgreSQL server started by the test session."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from worlds.markets import simulate_world
 
 from marketing_ops.runner import prepare_instance, run_job
-
-from .conftest import simulate_world
 
 
 def test_materialises_on_postgres_instance(tmp_path, postgres_url, dbt_manifest) -> None:

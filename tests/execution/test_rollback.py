@@ -9,14 +9,15 @@ from datetime import date
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
+from worlds.decisions import CURVES, budget_plan
 
 from marketing_ops.cli import app
-from marketing_ops.decisioning import AutonomyState, assemble_batch, plan_budget, read_approvals
+from marketing_ops.decisioning import AutonomyState, assemble_batch, read_approvals
 from marketing_ops.execution.rollback import plan_rollback
-from marketing_ops.forecasting.curves import ResponseCurve
 from marketing_ops.warehouse import connect, read_table, replace_partition
 
 PREVIOUS_DAY, CURRENT_DAY = date(2026, 11, 16), date(2026, 11, 23)
+PREVIOUS_DAILY_SPEND = 300.0  # each channel, the week before the older batch
 
 
 def _executed(batch: pd.DataFrame, day: date) -> pd.DataFrame:
@@ -29,11 +30,7 @@ def _executed(batch: pd.DataFrame, day: date) -> pd.DataFrame:
 @pytest.fixture
 def warehouse(home, policies, full_batch):
     """Two executed batches a week apart, the older with a different budget split."""
-    curves = {
-        "paid_search": ResponseCurve("paid_search", 0.3, 400.0, 1.0, 60.0, 80.0),
-        "display": ResponseCurve("display", 0.6, 500.0, 1.0, 20.0, 60.0),
-    }
-    plan = plan_budget(curves, {"paid_search": 2000.0, "display": 2000.0}, {}, {}, policies.budget)
+    plan = budget_plan(policies, daily_spend=dict.fromkeys(CURVES, PREVIOUS_DAILY_SPEND))
     previous = assemble_batch(PREVIOUS_DAY, plan, None, policies, [], AutonomyState())
     with connect(home.warehouse) as con:
         replace_partition(con, "agent.decisions", _executed(previous, PREVIOUS_DAY), PREVIOUS_DAY)
@@ -64,7 +61,7 @@ def test_rollback_restores_the_previous_allocations(home, warehouse) -> None:
     sent = _outbox(home)
     before = previous[previous["action_type"] == "budget_allocation"].set_index("channel")["amount"]
     budget = {p["channel"]: p for p in sent.values() if p["action_type"] == "budget_allocation"}
-    assert set(budget) == {"paid_search", "display"}
+    assert set(budget) == set(CURVES)
     for channel, payload in budget.items():
         assert payload["amount_eur"] == pytest.approx(before[channel])
         assert sum(d["amount"] for d in payload["daily_amounts"]) == pytest.approx(
@@ -90,7 +87,7 @@ def test_rollback_restores_the_previous_allocations(home, warehouse) -> None:
         "rejected",
     }
     assert set(records["decision_id"]) == set(sent) and records["delivered"].all()
-    assert (records["restored_from"] == previous["batch_id"].iloc[0]).sum() == 2
+    assert (records["restored_from"] == previous["batch_id"].iloc[0]).sum() == len(CURVES)
     approved = {e["decision_id"] for e in read_approvals(home) if e["verdict"] == "approved"}
     assert set(sent) <= approved
     log = (home.ledger / "rollbacks.jsonl").read_text().splitlines()
@@ -126,10 +123,10 @@ def test_only_an_approver_may_roll_back(home, warehouse) -> None:
 
 def test_first_batch_falls_back_to_last_period_spend(warehouse) -> None:
     """The oldest batch has no earlier one: its channels go back to the spend of the period
-    before it, which its rationale recorded (2000 EUR each in the fixture)."""
+    before it, which its rationale recorded (a week at PREVIOUS_DAILY_SPEND each)."""
     previous, current = warehouse
     decisions = pd.concat([_executed(previous, PREVIOUS_DAY), _executed(current, CURRENT_DAY)])
     plan = plan_rollback(decisions, previous["batch_id"].iloc[0])
     budget = plan.actions[plan.actions["action_type"] == "budget_allocation"]
-    assert budget["amount"].tolist() == [2000.0, 2000.0]
+    assert budget["amount"].tolist() == [7 * PREVIOUS_DAILY_SPEND] * len(CURVES)
     assert set(plan.restored_from.values()) == {"last period spend"}

@@ -1,5 +1,5 @@
-"""Fixtures of the governance tests: a data home with the default policies and one decision
-batch recorded on the ledger and stored in the warehouse."""
+"""Fixtures of the governance tests: one decision batch of the shared decision world recorded
+on the ledger and stored in the warehouse, and a small simulated market loaded once."""
 
 from __future__ import annotations
 
@@ -7,18 +7,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pytest
+from worlds.decisions import record_day
 
-from marketing_ops.config import DataHome, data_home
-from marketing_ops.decisioning import ensure_default_policies
-
-from .world import record_day
-
-
-@pytest.fixture
-def home(tmp_path) -> DataHome:
-    h = data_home(tmp_path / "home").ensure()
-    ensure_default_policies(h.policies)
-    return h
+from marketing_ops.config import DataHome
 
 
 @dataclass
@@ -44,7 +35,7 @@ class LoadedWorld:
 def loaded_world(tmp_path_factory) -> LoadedWorld:
     """A small simulated market loaded, modelled by dbt and graphed (about 30 s, once).
     Read-only: a test that changes it works on a copy (:func:`world_copy`)."""
-    from .world import simulate_and_load
+    from worlds.markets import simulate_and_load
 
     home, end = simulate_and_load(tmp_path_factory.mktemp("governance-world") / "home")
     return LoadedWorld(home, end)

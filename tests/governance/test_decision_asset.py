@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import dagster as dg
 from typer.testing import CliRunner
+from worlds.decisions import inputs
 
 from marketing_ops.cli import app
 from marketing_ops.decisioning.batch.replay import replay_batch
@@ -17,8 +18,6 @@ from marketing_ops.decisioning.ledger.decisions import batch_entries, read_entri
 from marketing_ops.defs._shared import StoreResource
 from marketing_ops.defs.decisions.assets import decision_batch
 from marketing_ops.warehouse import connect, replace_partition
-
-from .world import inputs
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "250"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 
 from typer.testing import CliRunner
+from worlds.decisions import inputs, record_day
 
 from marketing_ops.cli import app
 from marketing_ops.decisioning.batch.replay import frame_from_parquet, replay_batch
@@ -26,8 +27,6 @@ from marketing_ops.graph.erasure import find_values
 from marketing_ops.signals.privacy import DEMO_PII_KEY, email_key
 from marketing_ops.simulator import load_ground_truth
 from marketing_ops.warehouse import connect
-
-from .world import inputs, record_day
 
 runner = CliRunner()
 

@@ -8,14 +8,13 @@ import json
 
 import pytest
 from typer.testing import CliRunner
+from worlds.decisions import AS_OF, inputs, record_day
 
 from marketing_ops.cli import app
 from marketing_ops.decisioning import LedgerTampered
 from marketing_ops.decisioning.ledger.decisions import payload_path, read_entries, verify_ledger
 from marketing_ops.governance import audit
 from marketing_ops.warehouse import connect
-
-from .world import AS_OF, inputs, record_day
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "200"}  # rich tables on one line each

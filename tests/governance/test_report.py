@@ -11,12 +11,11 @@ import webbrowser
 
 import dagster as dg
 from typer.testing import CliRunner
+from worlds.decisions import inputs, record_day
 
 from marketing_ops.cli import app
 from marketing_ops.defs._shared import StoreResource
 from marketing_ops.defs.governance.assets import UPSTREAM, performance_report
-
-from .world import inputs, record_day
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

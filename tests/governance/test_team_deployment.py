@@ -17,9 +17,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from processes import stop_group
+from worlds.markets import simulate_world
 
-from marketing_ops.config import PROJECT_ROOT, DataHome, data_home
-from marketing_ops.simulator import WorldConfig, generate_history
+from marketing_ops.config import PROJECT_ROOT, DataHome
 from marketing_ops.warehouse import connect
 
 DAYS = 3
@@ -54,11 +54,7 @@ def _messages(error) -> list[str]:
 @pytest.fixture(scope="module")
 def daemon_run(tmp_path_factory, postgres_url, dbt_manifest) -> DaemonRun:
     tmp = tmp_path_factory.mktemp("team")
-    home = data_home(tmp / "home").ensure()
-    end = date.today() - timedelta(days=2)
-    generate_history(
-        home, WorldConfig(seed=5, start=end - timedelta(days=DAYS - 1), days=DAYS, contacts=40)
-    )
+    home, _, end = simulate_world(tmp / "home", DAYS, seed=5, contacts=40)
     exported = tmp / "exported"
     shutil.move(home.inbox, exported)  # the tools' exports, not yet dropped
     home.inbox.mkdir()
