@@ -15,24 +15,33 @@
 {%- endmacro %}
 
 
+{#- The one window predicate: `column` within the window of the `start_date` / `end_date`
+    vars, widened by `days_before` / `days_after` days, or none when neither var is set. A
+    model's window (in_window) and a test's window (get_where_subquery, macros/test_window.sql)
+    are both this predicate, so a test reads exactly the days the run rebuilt. -#}
+{% macro window_predicate(column, days_before=0, days_after=0) -%}
+    {%- set start_date = window_date('start_date') -%}
+    {%- set end_date = window_date('end_date') -%}
+    {%- set lower = "cast('" ~ start_date ~ "' as date) - " ~ (days_before | int) -%}
+    {%- set upper = "cast('" ~ end_date ~ "' as date) + " ~ (days_after | int) -%}
+    {%- if start_date is not none and end_date is not none -%}
+        {{ return(column ~ " between " ~ lower ~ " and " ~ upper) }}
+    {%- elif start_date is not none -%}
+        {{ return(column ~ " >= " ~ lower) }}
+    {%- elif end_date is not none -%}
+        {{ return(column ~ " <= " ~ upper) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
 {#- A predicate on `column` that keeps the window's days in an incremental run and every day
     otherwise (first build, full refresh, or no vars). `days_before` / `days_after` widen the
     window: a model that needs context around its days (the lookback of a journey, a session
     that crosses midnight) reads that much more, and still writes only the window's days. -#}
 {% macro in_window(column, days_before=0, days_after=0) -%}
-    {%- set start_date = window_date('start_date') -%}
-    {%- set end_date = window_date('end_date') -%}
-    {%- set before = days_before | int -%}
-    {%- set after = days_after | int -%}
-    {%- if is_incremental() and start_date is not none and end_date is not none -%}
-        {{ column }} between cast('{{ start_date }}' as date) - {{ before }} and cast('{{ end_date }}' as date) + {{ after }}
-    {%- elif is_incremental() and start_date is not none -%}
-        {{ column }} >= cast('{{ start_date }}' as date) - {{ before }}
-    {%- elif is_incremental() and end_date is not none -%}
-        {{ column }} <= cast('{{ end_date }}' as date) + {{ after }}
-    {%- else -%}
-        true
-    {%- endif -%}
+    {%- set predicate = window_predicate(column, days_before, days_after) if is_incremental() else none -%}
+    {{ predicate if predicate is not none else 'true' }}
 {%- endmacro %}
 
 

@@ -17,10 +17,9 @@
         {%- do clauses.append('(' ~ where ~ ')') -%}
     {%- endif -%}
     {%- set column = test_window_column() -%}
-    {%- set start_date = window_date('start_date') -%}
-    {%- set end_date = window_date('end_date') -%}
-    {%- if column and start_date is not none and end_date is not none -%}
-        {%- do clauses.append(adapter.quote(column) ~ " between cast('" ~ start_date ~ "' as date) and cast('" ~ end_date ~ "' as date)") -%}
+    {%- set predicate = window_predicate(adapter.quote(column)) if column else none -%}
+    {%- if predicate is not none -%}
+        {%- do clauses.append(predicate) -%}
     {%- endif -%}
     {%- if clauses -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ clauses | join(' and ') ~ ') dbt_subquery') -%}

@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource
 
 from marketing_ops.config import DataHome, data_home
 
-from .world import DAY3, RAW_COLUMNS, _ga4
+from .world import DAY3, _ga4, insert_raw
 
 MEASUREMENT_YAML = r"""
 measurement:
@@ -70,17 +70,12 @@ def _materialize(home: DataHome, selection=None) -> dg.ExecuteInProcessResult:
 def _purchase(db: Path, revenue: float) -> None:
     """A day-3 purchase from a partner link (`partner.example / affiliate`), replacing any
     earlier version of it: what a corrected GA4 file does to the raw table."""
-    names = [c for c, _ in RAW_COLUMNS["ga4_events"]]
     row = _ga4(DAY3, 15, 0, "purchase", "u6", None, 6, "partner.example", "affiliate", None, None,
                revenue, "T9")  # fmt: skip
     lineage = ["hash-bad", "ga4_events_fix.jsonl", 99, None, DAY3]
     with duckdb.connect(str(db)) as con:
         con.execute("delete from raw.ga4_events where transaction_id = 'T9'")
-        con.execute(
-            f"insert into raw.ga4_events ({', '.join(names)}, _file_hash, _file_name, _line, "
-            f"_loaded_at, partition_date) values ({', '.join('?' for _ in range(len(names) + 5))})",
-            [*row, *lineage],
-        )
+        insert_raw(con, "ga4_events", row, lineage)
 
 
 def _scalar(db: Path, sql: str):

@@ -32,120 +32,58 @@ import pandas as pd
 
 from marketing_ops.config import DBT_PROJECT_DIR
 from marketing_ops.measurement.attribution import data_driven_weights
+from marketing_ops.signals import RAW_TABLE_NAMES, RAW_TABLES, ensure_raw_schema
 from marketing_ops.warehouse import read_table, replace_handoff
 
 DAY1, DAY2, DAY3 = date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)
 DAYS = (DAY1, DAY2, DAY3)
 
-LINEAGE = (
-    ("_file_hash", "VARCHAR"),
-    ("_file_name", "VARCHAR"),
-    ("_line", "INTEGER"),
-    ("_loaded_at", "TIMESTAMP"),
-    ("partition_date", "DATE"),
-)
+# The raw tables are the signals package's own (marketing_ops.signals: RAW_TABLES and
+# ensure_raw_schema), so the world cannot drift from what the loader writes.
+SOURCE_OF_TABLE = {name.split(".")[1]: source for source, name in RAW_TABLE_NAMES.items()}
+REPORTING_SUFFIX = "_reporting"
+# Units of the reporting currency (EUR) per unit of each currency the world's rows are in.
+WORLD_RATES = {"EUR": 1.0}
+# What the loader adds to every row (docs/contracts.md, "Raw tables").
+LINEAGE_NAMES = ("_file_hash", "_file_name", "_line", "_loaded_at", "partition_date")
 
-# docs/contracts.md, "Raw tables".
-RAW_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "ga4_events": (
-        ("event_date", "DATE"),
-        ("event_ts", "TIMESTAMP"),
-        ("event_name", "VARCHAR"),
-        ("user_pseudo_id", "VARCHAR"),
-        ("user_id", "VARCHAR"),
-        ("session_id", "BIGINT"),
-        ("page_location", "VARCHAR"),
-        ("source", "VARCHAR"),
-        ("medium", "VARCHAR"),
-        ("campaign_name", "VARCHAR"),
-        ("campaign_id", "VARCHAR"),
-        ("content", "VARCHAR"),
-        ("gclid", "VARCHAR"),
-        ("revenue", "DOUBLE"),
-        ("currency", "VARCHAR"),
-        ("transaction_id", "VARCHAR"),
-        ("device_category", "VARCHAR"),
-        ("country", "VARCHAR"),
-    ),
-    "google_ads": (
-        ("date_day", "DATE"),
-        ("campaign_id", "VARCHAR"),
-        ("campaign_name", "VARCHAR"),
-        ("impressions", "BIGINT"),
-        ("clicks", "BIGINT"),
-        ("spend", "DOUBLE"),
-        ("conversions", "DOUBLE"),
-        ("conversions_value", "DOUBLE"),
-        ("currency", "VARCHAR"),
-    ),
-    "meta_ads": (
-        ("date_day", "DATE"),
-        ("account_id", "VARCHAR"),
-        ("campaign_id", "VARCHAR"),
-        ("campaign_name", "VARCHAR"),
-        ("adset_id", "VARCHAR"),
-        ("ad_id", "VARCHAR"),
-        ("impressions", "BIGINT"),
-        ("clicks", "BIGINT"),
-        ("spend", "DOUBLE"),
-        ("conversions", "DOUBLE"),
-        ("conversions_value", "DOUBLE"),
-        ("currency", "VARCHAR"),
-    ),
-    "crm_deals": (
-        ("deal_id", "VARCHAR"),
-        ("contact_key", "VARCHAR"),
-        ("created_at", "TIMESTAMP"),
-        ("stage", "VARCHAR"),
-        ("amount", "DOUBLE"),
-        ("currency", "VARCHAR"),
-        ("closed_at", "TIMESTAMP"),
-        ("utm_source", "VARCHAR"),
-        ("utm_medium", "VARCHAR"),
-        ("utm_campaign", "VARCHAR"),
-        ("utm_content", "VARCHAR"),
-        ("gclid", "VARCHAR"),
-    ),
-    "crm_contacts": (
-        ("contact_id", "VARCHAR"),
-        ("contact_key", "VARCHAR"),
-        ("phone_key", "VARCHAR"),
-        ("segment", "VARCHAR"),
-        ("email_consent", "BOOLEAN"),
-        ("ads_consent", "BOOLEAN"),
-        ("unsubscribed", "BOOLEAN"),
-        ("created_at", "TIMESTAMP"),
-    ),
-    "email_events": (
-        ("event_id", "VARCHAR"),
-        ("event_ts", "TIMESTAMP"),
-        ("event_type", "VARCHAR"),
-        ("contact_key", "VARCHAR"),
-        ("message_id", "VARCHAR"),
-        ("campaign_id", "VARCHAR"),
-        ("content_id", "VARCHAR"),
-    ),
-    "offline_conversions": (
-        ("gclid", "VARCHAR"),
-        ("conversion_name", "VARCHAR"),
-        ("conversion_ts", "TIMESTAMP"),
-        ("conversion_value", "DOUBLE"),
-        ("currency", "VARCHAR"),
-    ),
-    "content_assets": (
-        ("asset_id", "VARCHAR"),
-        ("version", "INTEGER"),
-        ("title", "VARCHAR"),
-        ("body", "VARCHAR"),
-        ("topic", "VARCHAR"),
-        ("format", "VARCHAR"),
-        ("channel_fit", "VARCHAR"),
-        ("compliance_status", "VARCHAR"),
-        ("brand_safe", "BOOLEAN"),
-        ("regulated_claim", "BOOLEAN"),
-        ("created_at", "TIMESTAMP"),
-    ),
-}
+
+def file_columns(table: str) -> list[str]:
+    """The columns of raw ``table`` a signal file fills, in the signals package's order: a
+    world row gives values for the first of them (the ``_reporting`` amounts are computed
+    on load, see :func:`raw_record`)."""
+    columns = RAW_TABLES[SOURCE_OF_TABLE[table]]
+    return [name for name, _ in columns if not name.endswith(REPORTING_SUFFIX)]
+
+
+def raw_record(table: str, row: Sequence[object]) -> dict[str, object]:
+    """A world row as the loader stores it: its file columns plus each ``<amount>_reporting``
+    column converted at WORLD_RATES (a row without currency is in the reporting currency)."""
+    names = file_columns(table)
+    if len(row) > len(names):
+        raise ValueError(f"{table}: {len(row)} values for {len(names)} columns {names}")
+    record: dict[str, object] = dict(zip(names, row, strict=False))
+    for name, _ in RAW_TABLES[SOURCE_OF_TABLE[table]]:
+        if name.endswith(REPORTING_SUFFIX):
+            amount = record.get(name.removesuffix(REPORTING_SUFFIX))
+            rate = WORLD_RATES[str(record.get("currency") or "EUR")]
+            record[name] = None if amount is None else float(amount) * rate  # type: ignore[arg-type]
+    return record
+
+
+def insert_raw(
+    con: duckdb.DuckDBPyConnection, table: str, row: Sequence[object], lineage: Sequence[object]
+) -> None:
+    """Insert one world row into raw ``table`` with its lineage columns
+    (_file_hash, _file_name, _line, _loaded_at, partition_date)."""
+    record = {**raw_record(table, row), **dict(zip(LINEAGE_NAMES, lineage, strict=True))}
+    names = ", ".join(record)  # column names from the signals package, never from data
+    placeholders = ", ".join("?" for _ in record)
+    con.execute(
+        f"insert into {RAW_TABLE_NAMES[SOURCE_OF_TABLE[table]]} ({names}) values ({placeholders})",
+        list(record.values()),
+    )
+
 
 K1, K2 = "a1" * 32, "b2" * 32  # keyed contact emails (hex), never raw addresses
 SEARCH, DISPLAY, META = "9000000101", "9000000202", "2385000000101"
@@ -176,7 +114,7 @@ def _ga4(
             "EUR" if revenue is not None else None, txn, "desktop", "DE")  # fmt: skip
 
 
-# (table, partition day, row) in contract column order.
+# (table, partition day, row in file_columns(table) order).
 RAW_ROWS: list[tuple[str, date, tuple]] = [
     # GA4: T1 is sent twice (a duplicate hit), it is one purchase.
     ("ga4_events", DAY1, _ga4(DAY1, 10, 0, "session_start", "u1", None, 1, "google", "cpc", SEARCH, "G1")),
@@ -224,31 +162,18 @@ RAW_ROWS: list[tuple[str, date, tuple]] = [
 ]  # fmt: skip
 
 
-def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Every raw table of the contract, with the lineage columns the loader adds."""
-    con.execute("create schema if not exists raw")
-    for table, columns in RAW_COLUMNS.items():
-        body = ", ".join(f"{name} {kind}" for name, kind in (*columns, *LINEAGE))
-        con.execute(f"create table if not exists raw.{table} ({body})")  # fixed names above
-
-
 def load_raw(
     db: Path, days: Iterable[date] = DAYS, rows: Sequence[tuple[str, date, tuple]] = RAW_ROWS
 ) -> None:
-    """Insert the rows of ``days`` the way the loader does: contract columns plus lineage."""
+    """Insert the rows of ``days`` the way the loader does: file columns, reporting amounts
+    and lineage, into the signals package's raw tables."""
     wanted = set(days)
     with duckdb.connect(str(db)) as con:
-        create_raw_schema(con)
+        ensure_raw_schema(con)
         for line, (table, day, row) in enumerate(rows, start=2):
-            if day not in wanted:
-                continue
-            names = [c for c, _ in RAW_COLUMNS[table]] + [c for c, _ in LINEAGE]
-            placeholders = ", ".join("?" for _ in names)
-            lineage = (f"hash-{table}-{day}", f"{table}_{day}.csv", line, _ts(day, 23), day)
-            con.execute(
-                f"insert into raw.{table} ({', '.join(names)}) values ({placeholders})",
-                [*row, *lineage],
-            )
+            if day in wanted:
+                lineage = (f"hash-{table}-{day}", f"{table}_{day}.csv", line, _ts(day, 23), day)
+                insert_raw(con, table, row, lineage)
 
 
 # The world's journeys span hours, so a one-day lookback shows both kinds of journey.

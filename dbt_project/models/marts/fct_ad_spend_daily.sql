@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['date_day', 'platform', 'campaign_id'],
+        unique_key=['date_day', 'platform', 'campaign_id', 'ad_group_id', 'ad_id'],
         pre_hook="{{ clear_window('date_day') }}",
         on_schema_change='fail'
     )
