@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--home", default=None)
     args = parser.parse_args()
 
-    from marketing_ops.lib.loop import LoopConfig, run_loop
+    from marketing_ops.closed_loop import LoopConfig, run_loop
     from marketing_ops.runner import ensure_dbt_manifest
 
     ensure_dbt_manifest()

@@ -189,7 +189,7 @@ def simulate_loop(
     cumulative profit against a static campaign-by-campaign baseline and the oracle."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from marketing_ops.lib.loop import LoopConfig, run_loop
+    from marketing_ops.closed_loop import LoopConfig, run_loop
 
     root = Path(home) if home else data_home().root / "loop"
     cfg = LoopConfig(days=days, history_days=history, seed=seed, measure_every=measure_every)

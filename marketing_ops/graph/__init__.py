@@ -36,6 +36,7 @@ from marketing_ops.graph.frames import (
     readiness,
     table_hash,
 )
+from marketing_ops.graph.inputs import content_rules, read_graph_inputs
 from marketing_ops.graph.integrity import CHECKS, CheckOutcome, check_integrity, integrity_report
 from marketing_ops.graph.queries import (
     CANDIDATE_COLUMNS,
@@ -55,6 +56,8 @@ from marketing_ops.graph.retrieval import (
 from marketing_ops.graph.schema import DDL, NODE_TABLES, REL_TABLES, SCHEMA_VERSION
 
 __all__ = [
+    "content_rules",
+    "read_graph_inputs",
     "CANDIDATE_COLUMNS",
     "CHECKS",
     "DDL",

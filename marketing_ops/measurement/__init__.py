@@ -40,6 +40,7 @@ from marketing_ops.measurement.ope import (
 from marketing_ops.measurement.outcomes import (
     FORECAST_ERROR_COLUMNS,
     OUTCOME_COLUMNS,
+    agent_email_events,
     decision_outcomes,
     forecast_error,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "GateDecision",
     "OpeEstimate",
     "SrmCheck",
+    "agent_email_events",
     "always_valid",
     "assign_arms",
     "compare_arms",

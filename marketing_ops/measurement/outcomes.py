@@ -20,7 +20,13 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-__all__ = ["OUTCOME_COLUMNS", "FORECAST_ERROR_COLUMNS", "decision_outcomes", "forecast_error"]
+__all__ = [
+    "OUTCOME_COLUMNS",
+    "FORECAST_ERROR_COLUMNS",
+    "agent_email_events",
+    "decision_outcomes",
+    "forecast_error",
+]
 
 OUTCOME_COLUMNS = [
     "decision_id",
@@ -74,6 +80,13 @@ def _budget_days(row: dict) -> list[tuple[date, float]]:
 
 def _ratio(a: float, b: float) -> float:
     return float(a / b) if b else float("nan")
+
+
+def agent_email_events(events: pd.DataFrame, decision_ids) -> pd.DataFrame:
+    """Email events of the agent's own sends (campaign id = a decision id)."""
+    if events.empty:
+        return pd.DataFrame(columns=["campaign_id", "event_type"])
+    return events.loc[events["campaign_id"].isin(set(decision_ids)), ["campaign_id", "event_type"]]
 
 
 def decision_outcomes(

@@ -197,47 +197,48 @@ def _ts(day: date, hour: float) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=float(hour))
 
 
-def _simulate_day(
-    world: World,
-    writer: _Writer,
-    day_index: int,
-    day: date,
-    plan: DayPlan,
-    state: dict,
-    truth: list[dict],
-) -> None:
-    cfg = world.config
-    rng = np.random.default_rng([cfg.seed, 1000 + day.toordinal()])
-    # Returning visitors draw from their own stream, so every other draw of the day (and the
-    # ground truth built from them) is what it was before journeys were simulated.
-    returning = np.random.default_rng([cfg.seed, 3000 + day.toordinal()])
-    visitors: list[list] = [
-        v for v in state.get("visitors", []) if day_index - v[1] <= RETURN_WINDOW_DAYS
-    ]
-    state["visitors"] = visitors
-    stamp = day.strftime("%Y%m%d")
-    contacts = world.contacts
-    ga4: list[str] = []
-    deals: list[list] = []
-    offline: list[list] = []
-    email_rows: list[list] = []
-    google_rows: list[list] = []
-    meta_rows: list[list] = []
-    n_conv = 0
+class _Day:
+    """One simulated day: its random streams, the returning-visitor pool and the rows of
+    every export, filled by the steps of :func:`_simulate_day` in a fixed order (the draws'
+    order is the world's: same seed, same files)."""
 
-    def _returning_visitor(new_pseudo: str, converting: bool) -> str:
+    def __init__(self, world: World, day_index: int, day: date, state: dict) -> None:
+        cfg = world.config
+        self.world = world
+        self.day_index = day_index
+        self.day = day
+        self.state = state
+        self.rng = np.random.default_rng([cfg.seed, 1000 + day.toordinal()])
+        # Returning visitors draw from their own stream, so every other draw of the day (and
+        # the ground truth built from them) is what it was before journeys were simulated.
+        self.returning = np.random.default_rng([cfg.seed, 3000 + day.toordinal()])
+        self.visitors: list[list] = [
+            v for v in state.get("visitors", []) if day_index - v[1] <= RETURN_WINDOW_DAYS
+        ]
+        state["visitors"] = self.visitors
+        self.stamp = day.strftime("%Y%m%d")
+        self.ga4: list[str] = []
+        self.deals: list[list] = []
+        self.offline: list[list] = []
+        self.email_rows: list[list] = []
+        self.google_rows: list[list] = []
+        self.meta_rows: list[list] = []
+        self.n_conv = 0
+
+    def returning_visitor(self, new_pseudo: str, converting: bool) -> str:
         """The browser of this session: a returning one that clicked an ad in the last
         RETURN_WINDOW_DAYS, or a new one (which joins the pool when it only browsed). A
         browser converts at most once, so each journey ends in one conversion."""
         share = RETURNING_CONVERT_SHARE if converting else RETURNING_BROWSE_SHARE
-        if visitors and returning.random() < share:
-            k = int(returning.integers(0, len(visitors)))
-            return str(visitors.pop(k)[0] if converting else visitors[k][0])
+        if self.visitors and self.returning.random() < share:
+            k = int(self.returning.integers(0, len(self.visitors)))
+            return str(self.visitors.pop(k)[0] if converting else self.visitors[k][0])
         if not converting:
-            visitors.append([new_pseudo, day_index])
+            self.visitors.append([new_pseudo, self.day_index])
         return new_pseudo
 
     def ga4_session(
+        self,
         channel: str,
         kind: str | None,
         revenue: float,
@@ -247,11 +248,12 @@ def _simulate_day(
         campaign: tuple[str, str] | None,
         user_id: str | None,
     ) -> None:
+        """One GA4 session (session_start, page_view and ``kind`` when it converts)."""
+        rng, day = self.rng, self.day
         source, medium = TAGS[channel]
         t0 = int(_ts(day, rng.uniform(0, 23.9)).timestamp() * 1_000_000)
         pseudo = f"{int(rng.integers(10**9, 10**10))}.{int(t0 // 1_000_000)}"
-        pseudo = _returning_visitor(pseudo, converting=kind is not None)
-        session = int(t0 // 1_000_000)
+        pseudo = self.returning_visitor(pseudo, converting=kind is not None)
         cts = {
             "manual_source": source,
             "manual_medium": medium,
@@ -261,59 +263,25 @@ def _simulate_day(
             "gclid": gclid,
         }
         events = ["session_start", "page_view"] + ([kind] if kind else [])
+        session = int(t0 // 1_000_000)
         for k, name in enumerate(events):
-            params = [
-                {"key": "ga_session_id", "value": {"int_value": session}},
-                {
-                    "key": "page_location",
-                    "value": {
-                        "string_value": f"https://shop.example.com/{'checkout' if name == 'purchase' else 'product'}"
-                    },
-                },
-            ]
-            ecommerce = (
-                {"purchase_revenue": round(revenue, 2), "transaction_id": f"T{stamp}{n:05d}"}
-                if name == "purchase"
-                else None
-            )
-            ga4.append(
-                json.dumps(
-                    {
-                        "event_date": stamp,
-                        "event_timestamp": t0 + k * 7_000_000,
-                        "event_name": name,
-                        "user_pseudo_id": pseudo,
-                        "user_id": user_id,
-                        "event_params": params,
-                        "traffic_source": {
-                            "name": cts["manual_campaign_name"],
-                            "medium": medium,
-                            "source": source,
-                        },
-                        "collected_traffic_source": cts,
-                        "ecommerce": ecommerce,
-                        "items": [{"item_id": "SKU-1", "price": round(revenue, 2)}]
-                        if ecommerce
-                        else [],
-                        "device": {
-                            "category": ["desktop", "mobile", "tablet"][int(rng.integers(0, 3))]
-                        },
-                        "geo": {"country": cfg.country},
-                    },
-                    separators=(",", ":"),
-                )
-            )
+            stamp = t0 + k * 7_000_000
+            self.ga4.append(self.ga4_event(name, stamp, session, pseudo, user_id, revenue, n, cts))
 
     def conversion(
-        channel: str, value: float, decision_id: str | None, campaign: tuple[str, str] | None
+        self, channel: str, value: float, decision_id: str | None, campaign: tuple[str, str] | None
     ) -> float:
-        nonlocal n_conv
-        n_conv += 1
+        """One business conversion: an online purchase, or a lead that closes as a CRM deal
+        (with an offline conversion when a search click started it). Returns its revenue."""
+        rng, day, stamp = self.rng, self.day, self.stamp
+        self.n_conv += 1
+        n_conv = self.n_conv
+        contacts = self.world.contacts
         contact = contacts[int(rng.integers(0, len(contacts)))]
         gclid = f"Cj0K{stamp}{n_conv:05d}" if channel == "paid_search" else None
         if rng.random() < ONLINE_SHARE:
             revenue = float(rng.gamma(8.0, value * 0.8 / 8.0))
-            ga4_session(
+            self.ga4_session(
                 channel,
                 "purchase",
                 revenue,
@@ -323,272 +291,313 @@ def _simulate_day(
                 campaign,
                 contact["contact_id"],
             )
-        else:
-            revenue = float(
-                rng.gamma(8.0, value * (1 - ONLINE_SHARE * 0.8) / (1 - ONLINE_SHARE) / 8.0)
-            )
-            ga4_session(channel, "generate_lead", 0.0, n_conv, decision_id, gclid, campaign, None)
-            source, medium = TAGS[channel]
-            created = day - timedelta(days=int(rng.integers(0, 21)))
-            deals.append(
+            return revenue
+        revenue = float(rng.gamma(8.0, value * (1 - ONLINE_SHARE * 0.8) / (1 - ONLINE_SHARE) / 8.0))
+        self.ga4_session(channel, "generate_lead", 0.0, n_conv, decision_id, gclid, campaign, None)
+        source, medium = TAGS[channel]
+        created = day - timedelta(days=int(rng.integers(0, 21)))
+        self.deals.append(
+            [
+                f"DL{stamp}{n_conv:05d}",
+                contact["email"],
+                # Created before the earliest close hour (08:00): never closed before created.
+                f"{created.isoformat()} 07:00:00",
+                "closedwon",
+                f"{revenue:.2f}",
+                "EUR",
+                f"{day.isoformat()} {int(rng.integers(8, 19)):02d}:00:00",
+                source,
+                medium,
+                campaign[1] if campaign else "",
+                decision_id or "",
+                gclid or "",
+            ]
+        )
+        if gclid:
+            local = _ts(day, 14).astimezone(ZoneInfo("Europe/Berlin"))
+            self.offline.append(
                 [
-                    f"DL{stamp}{n_conv:05d}",
-                    contact["email"],
-                    # Created before the earliest close hour (08:00): never closed before created.
-                    f"{created.isoformat()} 07:00:00",
-                    "closedwon",
+                    gclid,
+                    "closed_won_deal",
+                    local.strftime("%Y-%m-%d %H:%M:%S"),
                     f"{revenue:.2f}",
                     "EUR",
-                    f"{day.isoformat()} {int(rng.integers(8, 19)):02d}:00:00",
-                    source,
-                    medium,
-                    campaign[1] if campaign else "",
-                    decision_id or "",
-                    gclid or "",
                 ]
             )
-            if gclid:
-                local = _ts(day, 14).astimezone(ZoneInfo("Europe/Berlin"))
-                offline.append(
-                    [
-                        gclid,
-                        "closed_won_deal",
-                        local.strftime("%Y-%m-%d %H:%M:%S"),
-                        f"{revenue:.2f}",
-                        "EUR",
-                    ]
-                )
         return revenue
 
-    # --- paid channels: spend -> adstock -> conversions
-    for channel in ("paid_search", "display", "paid_social"):
-        spend = float(plan.spend.get(channel, 0.0))
-        effective = spend / world.cost_multiplier(channel, day)
-        curve = world.curves[channel]
-        state["adstock"][channel] = effective + curve.decay * state["adstock"].get(channel, 0.0)
-        expected = world.expected_conversions(channel, state["adstock"][channel], day)
-        conversions = int(rng.poisson(expected))
-        decision_id = plan.budget_decisions.get(channel)
-        revenue = 0.0
-        campaigns = CAMPAIGNS[channel]
-        shares = np.array([c[2] for c in campaigns])
-        picks = (
-            rng.choice(len(campaigns), size=conversions, p=shares / shares.sum())
-            if conversions
-            else []
-        )
-        per_campaign = np.bincount(np.asarray(picks, dtype=int), minlength=len(campaigns))
-        for k in picks:
-            revenue += conversion(
-                channel, curve.value_per_conversion, decision_id, campaigns[k][:2]
-            )
-        clicks_total = 0
-        for (cid, name, share), true_conv in zip(campaigns, per_campaign, strict=True):
-            c_spend = round(spend * share * float(rng.uniform(0.9, 1.1)), 2)
-            clicks = int(c_spend / CPC[channel] * rng.uniform(0.85, 1.15))
-            impressions = max(clicks, int(c_spend / CPM[channel] * 1000 * rng.uniform(0.9, 1.1)))
-            clicks_total += clicks
-            claimed = round(float(true_conv * rng.uniform(1.3, 1.8) + rng.poisson(0.5)), 1)
-            value = round(claimed * curve.value_per_conversion, 2)
-            if channel == "paid_social":
-                actions = json.dumps(
-                    [
-                        {"action_type": "link_click", "value": str(clicks)},
-                        {
-                            "action_type": "offsite_conversion.fb_pixel_purchase",
-                            "value": str(claimed),
-                        },
-                    ]
-                )
-                values = json.dumps(
-                    [{"action_type": "offsite_conversion.fb_pixel_purchase", "value": str(value)}]
-                )
-                meta_rows.append(
-                    [
-                        day.isoformat(),
-                        day.isoformat(),
-                        META_ACCOUNT,
-                        cid,
-                        name,
-                        f"{cid}01",
-                        f"{cid}0101",
-                        impressions,
-                        clicks,
-                        f"{c_spend:.2f}",
-                        "EUR",
-                        actions,
-                        values,
-                    ]
-                )
-            else:
-                google_rows.append(
-                    [
-                        day.isoformat(),
-                        cid,
-                        name,
-                        impressions,
-                        clicks,
-                        f"{c_spend:.2f}",
-                        claimed,
-                        value,
-                        "EUR",
-                    ]
-                )
-        for _ in range(int(clicks_total * cfg.traffic_scale)):
-            ga4_session(channel, None, 0.0, 0, decision_id, None, campaigns[0][:2], None)
-        lost = int(rng.poisson(0.4 * conversions * (1 - ONLINE_SHARE)))
-        for j in range(lost):
-            source, medium = TAGS[channel]
-            contact = contacts[int(rng.integers(0, len(contacts)))]
-            deals.append(
-                [
-                    f"DLL{stamp}{channel[:2]}{j:04d}",
-                    contact["email"],
-                    f"{day.isoformat()} 09:00:00",
-                    "closedlost",
-                    f"{float(rng.uniform(200, 2000)):.2f}",
-                    "EUR",
-                    f"{day.isoformat()} 17:00:00",
-                    source,
-                    medium,
-                    campaigns[0][1],
-                    "",
-                    "",
-                ]
-            )
-        truth.append(
+    def ga4_event(
+        self, name: str, ts: int, session: int, pseudo: str, user_id, revenue: float, n: int, cts
+    ) -> str:
+        """One GA4 export row (BigQuery export shape, nested ``event_params``)."""
+        params = [
+            {"key": "ga_session_id", "value": {"int_value": session}},
             {
-                "date": day.isoformat(),
-                "channel": channel,
-                "spend": spend,
-                "adstock": state["adstock"][channel],
-                "expected_conversions": expected,
-                "conversions": conversions,
-                "revenue": revenue,
-            }
+                "key": "page_location",
+                "value": {
+                    "string_value": f"https://shop.example.com/{'checkout' if name == 'purchase' else 'product'}"
+                },
+            },
+        ]
+        ecommerce = (
+            {"purchase_revenue": round(revenue, 2), "transaction_id": f"T{self.stamp}{n:05d}"}
+            if name == "purchase"
+            else None
+        )
+        return json.dumps(
+            {
+                "event_date": self.stamp,
+                "event_timestamp": ts,
+                "event_name": name,
+                "user_pseudo_id": pseudo,
+                "user_id": user_id,
+                "event_params": params,
+                "traffic_source": {
+                    "name": cts["manual_campaign_name"],
+                    "medium": cts["manual_medium"],
+                    "source": cts["manual_source"],
+                },
+                "collected_traffic_source": cts,
+                "ecommerce": ecommerce,
+                "items": [{"item_id": "SKU-1", "price": round(revenue, 2)}] if ecommerce else [],
+                "device": {
+                    "category": ["desktop", "mobile", "tablet"][int(self.rng.integers(0, 3))]
+                },
+                "geo": {"country": self.world.config.country},
+            },
+            separators=(",", ":"),
         )
 
-    # --- email: sends to consented, subscribed contacts of each planned segment
+
+def _simulate_day(
+    world: World,
+    writer: _Writer,
+    day_index: int,
+    day: date,
+    plan: DayPlan,
+    state: dict,
+    truth: list[dict],
+) -> None:
+    """One day of the market: paid media, email, baseline demand, then the day's exports."""
+    d = _Day(world, day_index, day, state)
+    for channel in ("paid_search", "display", "paid_social"):
+        truth.append(_paid_channel(d, channel, plan))
+    truth.append(_email_channel(d, plan.email))
+    truth.extend(_baseline_demand(d))
+    _write_day(d, writer)
+
+
+def _truth_row(d: _Day, channel: str, spend, adstock, expected, conversions, revenue) -> dict:
+    return {
+        "date": d.day.isoformat(),
+        "channel": channel,
+        "spend": spend,
+        "adstock": adstock,
+        "expected_conversions": expected,
+        "conversions": conversions,
+        "revenue": revenue,
+    }
+
+
+def _paid_channel(d: _Day, channel: str, plan: DayPlan) -> dict:
+    """Spend -> adstock -> conversions spread over the channel's campaigns, the platform's
+    report rows, ad-click sessions and lost deals; returns the channel's truth row."""
+    world, rng = d.world, d.rng
+    spend = float(plan.spend.get(channel, 0.0))
+    effective = spend / world.cost_multiplier(channel, d.day)
+    curve = world.curves[channel]
+    d.state["adstock"][channel] = effective + curve.decay * d.state["adstock"].get(channel, 0.0)
+    expected = world.expected_conversions(channel, d.state["adstock"][channel], d.day)
+    conversions = int(rng.poisson(expected))
+    decision_id = plan.budget_decisions.get(channel)
+    campaigns = CAMPAIGNS[channel]
+    shares = np.array([c[2] for c in campaigns])
+    picks = (
+        rng.choice(len(campaigns), size=conversions, p=shares / shares.sum()) if conversions else []
+    )
+    per_campaign = np.bincount(np.asarray(picks, dtype=int), minlength=len(campaigns))
+    revenue = 0.0
+    for k in picks:
+        revenue += d.conversion(channel, curve.value_per_conversion, decision_id, campaigns[k][:2])
+    clicks_total = sum(
+        _platform_row(d, channel, campaign, spend, int(true_conv), curve.value_per_conversion)
+        for campaign, true_conv in zip(campaigns, per_campaign, strict=True)
+    )
+    for _ in range(int(clicks_total * world.config.traffic_scale)):
+        d.ga4_session(channel, None, 0.0, 0, decision_id, None, campaigns[0][:2], None)
+    _lost_deals(d, channel, conversions, campaigns[0][1])
+    adstock = d.state["adstock"][channel]
+    return _truth_row(d, channel, spend, adstock, expected, conversions, revenue)
+
+
+def _platform_row(
+    d: _Day, channel: str, campaign, spend: float, true_conv: int, value_per_conversion: float
+) -> int:
+    """One campaign's row in its ad platform's daily report, with the platform's own
+    (over-counted) conversions; returns its clicks."""
+    rng, day = d.rng, d.day
+    cid, name, share = campaign
+    c_spend = round(spend * share * float(rng.uniform(0.9, 1.1)), 2)
+    clicks = int(c_spend / CPC[channel] * rng.uniform(0.85, 1.15))
+    impressions = max(clicks, int(c_spend / CPM[channel] * 1000 * rng.uniform(0.9, 1.1)))
+    claimed = round(float(true_conv * rng.uniform(1.3, 1.8) + rng.poisson(0.5)), 1)
+    value = round(claimed * value_per_conversion, 2)
+    if channel != "paid_social":
+        d.google_rows.append(
+            [
+                day.isoformat(),
+                cid,
+                name,
+                impressions,
+                clicks,
+                f"{c_spend:.2f}",
+                claimed,
+                value,
+                "EUR",
+            ]
+        )
+        return clicks
+    purchase = "offsite_conversion.fb_pixel_purchase"
+    actions = json.dumps(
+        [
+            {"action_type": "link_click", "value": str(clicks)},
+            {"action_type": purchase, "value": str(claimed)},
+        ]
+    )
+    values = json.dumps([{"action_type": purchase, "value": str(value)}])
+    d.meta_rows.append(
+        [
+            day.isoformat(),
+            day.isoformat(),
+            META_ACCOUNT,
+            cid,
+            name,
+            f"{cid}01",
+            f"{cid}0101",
+            impressions,
+            clicks,
+            f"{c_spend:.2f}",
+            "EUR",
+            actions,
+            values,
+        ]
+    )
+    return clicks
+
+
+def _lost_deals(d: _Day, channel: str, conversions: int, campaign_name: str) -> None:
+    """Closed-lost CRM deals in proportion to the channel's offline conversions."""
+    rng, day = d.rng, d.day
+    lost = int(rng.poisson(0.4 * conversions * (1 - ONLINE_SHARE)))
+    source, medium = TAGS[channel]
+    for j in range(lost):
+        contact = d.world.contacts[int(rng.integers(0, len(d.world.contacts)))]
+        d.deals.append(
+            [
+                f"DLL{d.stamp}{channel[:2]}{j:04d}",
+                contact["email"],
+                f"{day.isoformat()} 09:00:00",
+                "closedlost",
+                f"{float(rng.uniform(200, 2000)):.2f}",
+                "EUR",
+                f"{day.isoformat()} 17:00:00",
+                source,
+                medium,
+                campaign_name,
+                "",
+                "",
+            ]
+        )
+
+
+def _email_channel(d: _Day, email_plan: list[tuple[str, str, int, str | None]]) -> dict:
+    """Sends to the consented, subscribed contacts of each planned segment, then email's
+    adstocked conversions credited to the sends that were clicked; returns its truth row."""
     sends = 0
-    email_conv_sources: list[tuple[str | None, str]] = []
-    for segment, asset_id, hour, decision_id in plan.email:
-        open_rate, click_rate = world.asset_rates[segment][asset_id]
-        campaign_id = decision_id or f"em-{stamp}-{segment}"
-        for c in contacts:
+    clicked: list[tuple[str | None, str]] = []
+    for segment, asset_id, hour, decision_id in email_plan:
+        campaign_id = decision_id or f"em-{d.stamp}-{segment}"
+        for c in d.world.contacts:
             if (
                 c["segment"] != segment
                 or not c["email_consent"]
                 or c["unsubscribed"]
-                or c["created_day"] > day_index
+                or c["created_day"] > d.day_index
             ):
                 continue
             sends += 1
-            msg = f"m{stamp}{sends:06d}"
-            t = _ts(day, hour + rng.uniform(0, 0.5))
-            email_rows.append(
-                [f"{msg}-s", t.isoformat(), "send", c["email"], msg, campaign_id, asset_id]
-            )
-            if rng.random() < 0.02:
-                email_rows.append(
-                    [
-                        f"{msg}-b",
-                        (t + timedelta(minutes=1)).isoformat(),
-                        "bounce",
-                        c["email"],
-                        msg,
-                        campaign_id,
-                        asset_id,
-                    ]
-                )
-                continue
-            email_rows.append(
-                [
-                    f"{msg}-d",
-                    (t + timedelta(minutes=1)).isoformat(),
-                    "delivered",
-                    c["email"],
-                    msg,
-                    campaign_id,
-                    asset_id,
-                ]
-            )
-            if rng.random() < open_rate:
-                t_open = t + timedelta(minutes=float(rng.exponential(40)))
-                if t_open.date() != day:
-                    t_open = t + timedelta(minutes=5)
-                email_rows.append(
-                    [f"{msg}-o", t_open.isoformat(), "open", c["email"], msg, campaign_id, asset_id]
-                )
-                if rng.random() < click_rate / max(open_rate, 1e-6):
-                    email_rows.append(
-                        [
-                            f"{msg}-c",
-                            (t_open + timedelta(minutes=1)).isoformat(),
-                            "click",
-                            c["email"],
-                            msg,
-                            campaign_id,
-                            asset_id,
-                        ]
-                    )
-                    email_conv_sources.append((decision_id, campaign_id))
-                if rng.random() < 0.004:
-                    email_rows.append(
-                        [
-                            f"{msg}-u",
-                            (t_open + timedelta(minutes=2)).isoformat(),
-                            "unsubscribe",
-                            c["email"],
-                            msg,
-                            campaign_id,
-                            asset_id,
-                        ]
-                    )
+            if _send_email(d, c, segment, asset_id, hour, campaign_id, sends):
+                clicked.append((decision_id, campaign_id))
     email_spend = sends * EMAIL_COST_PER_SEND
-    curve = world.curves["email"]
-    state["adstock"]["email"] = email_spend + curve.decay * state["adstock"].get("email", 0.0)
-    expected = world.expected_conversions("email", state["adstock"]["email"], day)
-    conversions = int(rng.poisson(expected))
+    curve = d.world.curves["email"]
+    d.state["adstock"]["email"] = email_spend + curve.decay * d.state["adstock"].get("email", 0.0)
+    expected = d.world.expected_conversions("email", d.state["adstock"]["email"], d.day)
+    conversions = int(d.rng.poisson(expected))
     revenue = 0.0
     for k in range(conversions):
-        decision_id, campaign_id = (
-            email_conv_sources[k % len(email_conv_sources)]
-            if email_conv_sources
-            else (None, f"em-{stamp}")
-        )
-        revenue += conversion(
+        decision_id, campaign_id = clicked[k % len(clicked)] if clicked else (None, f"em-{d.stamp}")
+        revenue += d.conversion(
             "email", curve.value_per_conversion, decision_id, (campaign_id, "newsletter")
         )
-    truth.append(
-        {
-            "date": day.isoformat(),
-            "channel": "email",
-            "spend": email_spend,
-            "adstock": state["adstock"]["email"],
-            "expected_conversions": expected,
-            "conversions": conversions,
-            "revenue": revenue,
-        }
-    )
+    adstock = d.state["adstock"]["email"]
+    return _truth_row(d, "email", email_spend, adstock, expected, conversions, revenue)
 
-    # --- baseline demand
-    for channel, level in BASELINE_CHANNELS.items():
-        expected = level * world.index(day)
-        conversions = int(rng.poisson(expected))
-        revenue = sum(conversion(channel, 75.0, None, None) for _ in range(conversions))
-        truth.append(
-            {
-                "date": day.isoformat(),
-                "channel": channel,
-                "spend": 0.0,
-                "adstock": 0.0,
-                "expected_conversions": expected,
-                "conversions": conversions,
-                "revenue": revenue,
-            }
+
+def _send_email(d: _Day, contact, segment, asset_id, hour, campaign_id, n: int) -> bool:
+    """One send and what follows it (bounce, or delivery, open, click, unsubscribe) as
+    email-platform events; returns whether it was clicked."""
+    rng = d.rng
+    open_rate, click_rate = d.world.asset_rates[segment][asset_id]
+    msg = f"m{d.stamp}{n:06d}"
+
+    def event(suffix: str, when: datetime, kind: str) -> None:
+        d.email_rows.append(
+            [
+                f"{msg}-{suffix}",
+                when.isoformat(),
+                kind,
+                contact["email"],
+                msg,
+                campaign_id,
+                asset_id,
+            ]
         )
 
-    new_contacts = [c for c in contacts if c["created_day"] == day_index]
+    t = _ts(d.day, hour + rng.uniform(0, 0.5))
+    event("s", t, "send")
+    if rng.random() < 0.02:
+        event("b", t + timedelta(minutes=1), "bounce")
+        return False
+    event("d", t + timedelta(minutes=1), "delivered")
+    if rng.random() >= open_rate:
+        return False
+    t_open = t + timedelta(minutes=float(rng.exponential(40)))
+    if t_open.date() != d.day:
+        t_open = t + timedelta(minutes=5)
+    event("o", t_open, "open")
+    clicked = rng.random() < click_rate / max(open_rate, 1e-6)
+    if clicked:
+        event("c", t_open + timedelta(minutes=1), "click")
+    if rng.random() < 0.004:
+        event("u", t_open + timedelta(minutes=2), "unsubscribe")
+    return clicked
+
+
+def _baseline_demand(d: _Day) -> list[dict]:
+    """Conversions nobody paid for (organic, direct, referral), following seasonality."""
+    rows = []
+    for channel, level in BASELINE_CHANNELS.items():
+        expected = level * d.world.index(d.day)
+        conversions = int(d.rng.poisson(expected))
+        revenue = sum(d.conversion(channel, 75.0, None, None) for _ in range(conversions))
+        rows.append(_truth_row(d, channel, 0.0, 0.0, expected, conversions, revenue))
+    return rows
+
+
+def _write_day(d: _Day, writer: _Writer) -> None:
+    """The day's files, one per source, as each tool exports them."""
+    day = d.day
+    new_contacts = [c for c in d.world.contacts if c["created_day"] == d.day_index]
     contact_rows = [
         [
             c["contact_id"],
@@ -602,18 +611,18 @@ def _simulate_day(
         ]
         for c in new_contacts
     ]
-    writer.write("ga4", day, "\n".join(ga4) + "\n", "jsonl", len(ga4))
-    writer.write("google_ads", day, _csv(google_rows, GOOGLE_HEADER), rows=len(google_rows))
-    writer.write("meta_ads", day, _csv(meta_rows, META_HEADER), rows=len(meta_rows))
-    writer.write("crm_deals", day, _csv(deals, DEALS_HEADER), rows=len(deals))
-    writer.write("email_events", day, _csv(email_rows, EMAIL_HEADER), rows=len(email_rows))
-    offline_text = "Parameters:TimeZone=Europe/Berlin\n" + _csv(offline, OFFLINE_HEADER)
-    writer.write("offline_conversions", day, offline_text, rows=len(offline))
+    writer.write("ga4", day, "\n".join(d.ga4) + "\n", "jsonl", len(d.ga4))
+    writer.write("google_ads", day, _csv(d.google_rows, GOOGLE_HEADER), rows=len(d.google_rows))
+    writer.write("meta_ads", day, _csv(d.meta_rows, META_HEADER), rows=len(d.meta_rows))
+    writer.write("crm_deals", day, _csv(d.deals, DEALS_HEADER), rows=len(d.deals))
+    writer.write("email_events", day, _csv(d.email_rows, EMAIL_HEADER), rows=len(d.email_rows))
+    offline_text = "Parameters:TimeZone=Europe/Berlin\n" + _csv(d.offline, OFFLINE_HEADER)
+    writer.write("offline_conversions", day, offline_text, rows=len(d.offline))
     if contact_rows:
         writer.write(
             "crm_contacts", day, _csv(contact_rows, CONTACTS_HEADER), rows=len(contact_rows)
         )
-    writer.summary.business_conversions += n_conv
+    writer.summary.business_conversions += d.n_conv
     writer.summary.days += 1
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 
 import dagster as dg
 import pandas as pd
@@ -43,7 +44,7 @@ def test_a_short_closed_loop_continues_the_world(flow_world, tmp_path) -> None:
     of each day, executed through the sandbox connector, simulated by the market with their
     decision ids in the exports, measured back through Dagster, and scored against the
     static baseline and the oracle on the simulator's truth."""
-    from marketing_ops.lib.loop import LoopConfig, run_loop
+    from marketing_ops.closed_loop import LoopConfig, run_loop
 
     root = tmp_path / "loop"
     shutil.copytree(flow_world.home.root, root)
@@ -85,3 +86,54 @@ def test_a_short_closed_loop_continues_the_world(flow_world, tmp_path) -> None:
     assert profit["spend"].gt(0).all()
     saved = json.loads((home.reports / "loop_result.json").read_text())
     assert saved["start"] == result.start.isoformat() and len(saved["profit"]) == 3
+
+
+def test_the_loop_turn_is_the_agents_decide(flow_world, tmp_path) -> None:
+    """The loop decides through `decisioning.decide()`, as the decision_batch asset does: with
+    the budget policy at campaign level its budget lines are split per campaign, the plan is
+    phased by the demand index, and the current arm's actions are exactly those `decide()`
+    returns on the same inputs (the old loop planned per channel and chose content without
+    compliance or value per conversion)."""
+    import yaml
+
+    from marketing_ops.closed_loop.turn import (
+        Forecasts,
+        capped_candidates,
+        decide_turn,
+        refresh_forecasts,
+    )
+    from marketing_ops.closed_loop.world import read
+    from marketing_ops.decisioning import DecisionInputs, autonomy_state, decide, load_policies
+
+    root = tmp_path / "turn"
+    shutil.copytree(flow_world.home.root, root)
+    home = data_home(root)
+    path = home.policies / "budget.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["budget"]["plan_level"] = "campaign"
+    path.write_text(yaml.safe_dump(doc))
+    as_of = flow_world.end
+    kpis = read(home, "marts.fct_channel_kpis_daily", date_column="date_day", end=as_of)
+    forecasts = refresh_forecasts(home, kpis, as_of, Forecasts(), refit=True, bootstrap=2)
+    assert (forecasts.seasonal_rows["metric"] == "seasonal_index").all()
+    policies = load_policies(home.policies)
+    candidates = capped_candidates(home, policies, {}, as_of + timedelta(days=1))
+    turn = decide_turn(home, as_of, kpis, forecasts, candidates, [], 5, "t", plan_budget=True)
+
+    budget = turn.batch[turn.batch["action_type"] == "budget_allocation"]
+    assert budget["campaign_id"].notna().all()
+    assert budget.groupby("channel").size().min() >= 2
+
+    current = candidates[candidates["audience_id"].map(turn.arm_of) == "current"]
+    inputs = DecisionInputs(
+        kpis,
+        forecasts.curve_rows,
+        forecasts.seasonal_rows,
+        read(home, "marts.fct_audience_send_hours"),
+        current,
+        read(home, "marts.fct_ad_spend_daily", date_column="date_day", end=as_of),
+        read(home, "marts.fct_conversions", date_column="date_day", end=as_of),
+    )
+    expected = decide(as_of, inputs, policies, autonomy_state(home), [], seed=5).batch
+    mine = turn.batch[turn.batch["batch_id"] == expected["batch_id"].iloc[0]]
+    assert sorted(mine["decision_id"]) == sorted(expected["decision_id"])

@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from marketing_ops.measurement import decision_outcomes, forecast_error
+from marketing_ops.measurement import agent_email_events, decision_outcomes, forecast_error
 
 
 def _decision(
@@ -191,3 +191,25 @@ def test_forecast_error_by_hand() -> None:
     d = out.loc[("display", "conversions")]
     assert d["smape"] == 0.0 and math.isnan(d["mape"]) and d["coverage"] == 1.0
     assert forecast_error(fc.iloc[0:0], actuals).empty
+
+
+@pytest.mark.parametrize(
+    ("campaign_ids", "decision_ids", "kept"),
+    [
+        (["D-1", "em-20250101-loyal", "D-2"], ["D-1", "D-2"], ["D-1", "D-2"]),
+        (["em-20250101-loyal"], ["D-1"], []),
+        ([], ["D-1"], []),
+    ],
+)
+def test_agent_email_events_are_the_sends_of_its_decisions(campaign_ids, decision_ids, kept):
+    """Only events whose campaign id is one of the agent's decision ids are its own."""
+    events = pd.DataFrame(
+        {
+            "campaign_id": campaign_ids,
+            "event_type": ["click"] * len(campaign_ids),
+            "email": ["x"] * len(campaign_ids),
+        }
+    )
+    out = agent_email_events(events, pd.Series(decision_ids))
+    assert list(out.columns) == ["campaign_id", "event_type"]
+    assert list(out["campaign_id"]) == kept

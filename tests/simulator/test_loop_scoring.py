@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from marketing_ops.closed_loop import PAID, oracle_path, path_revenue
 from marketing_ops.config import data_home
-from marketing_ops.lib.loop import PAID, _oracle_path, path_revenue
 from marketing_ops.simulator import Shock, WorldConfig, generate_history, load_ground_truth
 
 START = date(2025, 3, 1)
@@ -48,7 +48,7 @@ def test_oracle_beats_the_static_split_of_the_same_budget(truth) -> None:
     start = START + timedelta(days=30)
     initial = {c: float(truth.daily[truth.daily["channel"] == c]["adstock"].iloc[-1]) for c in PAID}
     static = {c: np.full(14, 900.0) for c in PAID}
-    oracle = _oracle_path(truth.world, [3 * 900.0 * 7, 3 * 900.0 * 7], start, initial, 14)
+    oracle = oracle_path(truth.world, [3 * 900.0 * 7, 3 * 900.0 * 7], start, initial, 14)
     assert sum(p.sum() for p in oracle.values()) == pytest.approx(3 * 900.0 * 14, rel=1e-4)
 
     def rev(path):

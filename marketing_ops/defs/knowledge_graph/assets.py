@@ -1,9 +1,7 @@
 """`knowledge_graph`: the Kùzu map of audiences, assets, channels, campaigns and policies."""
 
-from datetime import timedelta
 
 import dagster as dg
-import pandas as pd
 from pydantic import Field
 
 from marketing_ops.decisioning import ensure_default_policies, load_policies
@@ -11,24 +9,19 @@ from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily
 from marketing_ops.graph import (
     CHECKS,
     ContentRules,
-    GraphInputs,
     GraphReader,
     build_graph,
     check_integrity,
     embedder_for,
 )
-from marketing_ops.warehouse import read_table
+from marketing_ops.graph.inputs import (
+    EMAIL_DAILY,
+    GRAPH_INPUTS,
+    content_rules,
+    read_graph_inputs,
+)
 
 GRAPH_KEY = dg.AssetKey(["graph", "knowledge_graph"])
-GRAPH_INPUTS = {
-    "dim_audience": "marts.dim_audience",
-    "content_assets": "marts.dim_content_asset_version",
-    "dim_channel": "marts.dim_channel",
-    "dim_campaign": "marts.dim_campaign",
-    "fct_email_engagement": "marts.fct_email_engagement",
-    "campaign_content": "marts.fct_campaign_content",
-}
-EMAIL_DAILY = "marts.fct_audience_email_daily"
 
 
 class KnowledgeGraphConfig(dg.Config):
@@ -51,29 +44,11 @@ class KnowledgeGraphConfig(dg.Config):
     )
 
 
-def read_graph_inputs(con, day, rules: ContentRules) -> GraphInputs:
-    """The marts the graph is built from as of ``day`` (email sends over the 7 days up to it)."""
-    frames = {name: read_table(con, table) for name, table in GRAPH_INPUTS.items()}
-    daily_sends = read_table(
-        con, EMAIL_DAILY, date_column="date_day", start=day - timedelta(days=6), end=day
-    )
-    email_sends_7d = (
-        daily_sends.groupby("audience_id", as_index=False)["sends"].sum()
-        if len(daily_sends)
-        else pd.DataFrame(columns=["audience_id", "sends"])
-    )
-    return GraphInputs(**frames, email_sends_7d=email_sends_7d, rules=rules)
-
-
 def policy_rules(home) -> ContentRules:
     """What the content policy files say that the graph records as verdicts."""
     ensure_default_policies(home.policies)
     policies = load_policies(home.policies)
-    return ContentRules(
-        allowed_channels=tuple(policies.content.allowed_channels),
-        suppressed_audiences=tuple(policies.content.suppressed_audiences),
-        version=policies.version,
-    )
+    return content_rules(policies)
 
 
 @dg.asset(

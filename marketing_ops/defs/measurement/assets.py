@@ -5,7 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily
-from marketing_ops.measurement import decision_days, kpi_rollup
+from marketing_ops.measurement import agent_email_events, decision_days, kpi_rollup
 from marketing_ops.measurement import decision_outcomes as join_outcomes
 from marketing_ops.warehouse import read_table, replace_partition
 
@@ -14,13 +14,6 @@ KPIS = dg.AssetKey(["marts", "fct_channel_kpis_daily"])
 CONVERSIONS = dg.AssetKey(["marts", "fct_conversions"])
 EMAIL_EVENTS = dg.AssetKey(["raw", "email_events"])
 OUTCOMES = dg.AssetKey(["measurement", "decision_outcomes"])
-
-
-def agent_email_events(events: pd.DataFrame, decision_ids) -> pd.DataFrame:
-    """Email events of the agent's own sends (campaign id = a decision id)."""
-    if events.empty:
-        return pd.DataFrame(columns=["campaign_id", "event_type"])
-    return events.loc[events["campaign_id"].isin(set(decision_ids)), ["campaign_id", "event_type"]]
 
 
 @dg.asset(

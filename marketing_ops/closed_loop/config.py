@@ -1,0 +1,67 @@
+"""What a closed-loop run is asked to do, and what it found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+__all__ = ["EXPERIMENT_SHARES", "PAID", "PERIOD_DAYS", "LoopConfig", "LoopResult"]
+
+PAID = ("paid_search", "display", "paid_social")
+PERIOD_DAYS = 7
+EXPERIMENT_SHARES = {"current": 0.45, "challenger": 0.45, "holdout": 0.10}
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    days: int = 60
+    history_days: int = 730
+    seed: int = 7
+    measure_every: int = PERIOD_DAYS
+    contacts: int = 2500
+    traffic_scale: float = 0.02
+    autonomy: str = "full"
+    curve_bootstrap: int = 8
+    shock_channel: str | None = None  # plant a cost shock on this channel at the loop's start
+    shock_multiplier: float = 2.0
+    end: date | None = None  # last loop day (default: yesterday, so every day is a partition)
+    # False: continue the simulated, already measured world in ``root`` from its next day
+    # (tests reuse a world built once); True: simulate a fresh world there first.
+    fresh: bool = True
+
+
+@dataclass
+class LoopResult:
+    config: LoopConfig
+    start: date
+    end: date
+    profit: pd.DataFrame  # policy x (spend, revenue, profit, vs_static)
+    spend_by_channel: pd.DataFrame
+    events: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    experiment: dict | None = None
+    kpis_by_channel: pd.DataFrame | None = None
+
+    def table(self):
+        from rich.table import Table
+
+        t = Table(
+            title=(
+                f"Closed loop {self.start} .. {self.end} ({self.config.days} days, seed "
+                f"{self.config.seed}): paid media, true expected EUR"
+            )
+        )
+        for col in ("policy", "spend", "revenue", "profit", "profit vs static"):
+            t.add_column(col, justify="right")
+        for r in self.profit.itertuples():
+            t.add_row(
+                r.policy,
+                f"{r.spend:,.0f}",
+                f"{r.revenue:,.0f}",
+                f"{r.profit:,.0f}",
+                f"{r.vs_static:+,.0f} ({r.vs_static_pct:+.1%})",
+            )
+        return t

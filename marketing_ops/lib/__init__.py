@@ -1,1 +1,0 @@
-"""Dagster-aware helpers shared by the CLI and tests (running jobs against an instance)."""
