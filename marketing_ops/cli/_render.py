@@ -56,6 +56,27 @@ def spinner(text: str) -> Status:
     return Console(file=sys.stdout).status(text)
 
 
+def missing(value: object) -> bool:
+    """None, NaN and pandas' NA/NaT: nothing to show."""
+    try:
+        return value is None or bool(value != value)
+    except (TypeError, ValueError):  # pd.NA refuses a truth value
+        return True
+
+
+def text(value: object) -> str:
+    """A value as plain text; nothing (never ``nan``) when it is missing."""
+    return "" if missing(value) else str(value)
+
+
+def money(value: object) -> str:
+    """An amount for people: whole units with thousands separators, cents below 10."""
+    if missing(value):
+        return ""
+    amount = float(value)
+    return f"{amount:,.2f}" if 0 < abs(amount) < 10 else f"{amount:,.0f}"
+
+
 def cell(value: object) -> str:
     """A value as a table cell: empty for None/NaN, 4 significant digits for floats."""
     if isinstance(value, dict | list):

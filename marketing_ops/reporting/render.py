@@ -21,7 +21,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from marketing_ops.config import DataHome  # noqa: E402
-from marketing_ops.reporting.performance import ReportData, collect_report_data  # noqa: E402
+from marketing_ops.reporting.performance import (  # noqa: E402
+    MIN_SPEND_SHARE,
+    ReportData,
+    collect_report_data,
+    ratio_spend_floor,
+)
 from marketing_ops.warehouse import connect  # noqa: E402
 
 __all__ = ["BuiltReport", "build_report", "latest_report", "render_report"]
@@ -48,7 +53,7 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def paid_channels(weekly: pd.DataFrame, min_share: float = 0.01) -> list[str]:
+def paid_channels(weekly: pd.DataFrame, min_share: float = MIN_SPEND_SHARE) -> list[str]:
     """Channels with at least ``min_share`` of all spend: ROAS means something only there."""
     spend = weekly.groupby("channel")["spend"].sum()
     total = spend.sum()
@@ -139,6 +144,16 @@ def _table(frame: pd.DataFrame, empty: str, digits: int = 2) -> str:
     return shown.to_html(index=False, escape=True, border=0, classes="grid", na_rep="")
 
 
+def _ratio_note(summary: pd.DataFrame) -> str:
+    if summary is None or summary.empty:
+        return ""
+    floor = ratio_spend_floor(summary["spend"])
+    return (
+        f"<p class='meta'>ROAS and CAC are left empty below {floor:,.0f} of spend (1% of all "
+        "spend, at least 100): a few euros before one large order make a meaningless ratio.</p>"
+    )
+
+
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color:#1d2330;max-width:1200px}
 h1{margin-bottom:.2rem} h2{border-bottom:1px solid #ddd;padding-bottom:.3rem;margin-top:2rem}
@@ -197,6 +212,7 @@ def render_report(data: ReportData, folder: Path) -> BuiltReport:
         "<h3>Last 28 days</h3><p class='meta'>Measured conversions beside what the ad "
         "platforms claim (each platform counts conversions other channels also drove).</p>",
         _table(data.summary, "No KPIs yet."),
+        _ratio_note(data.summary),
         "<h2>Forecast against actuals</h2>",
         img("forecast_vs_actual", "Daily revenue, actual and forecast with interval"),
         "<h3>Backtest accuracy (latest)</h3>",
