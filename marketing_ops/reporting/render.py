@@ -132,7 +132,14 @@ def _chart_allocation(allocations: pd.DataFrame, path: Path) -> Path:
     return _save(fig, path)
 
 
+# Amounts and counts in whole units: cents of a weekly budget tell a reader nothing.
+WHOLE_COLUMNS = {"spend", "revenue", "amount", "expected_revenue", "last_period", "planned",
+                 "cac", "conversions", "platform_conversions"}  # fmt: skip
+
+
 def _table(frame: pd.DataFrame, empty: str, digits: int = 2) -> str:
+    """An escaped HTML table, numbers rounded for people, in a box that scrolls sideways
+    rather than widening the page."""
     if frame is None or frame.empty:
         return f"<p class='empty'>{html.escape(empty)}</p>"
     shown = frame.copy()
@@ -140,8 +147,10 @@ def _table(frame: pd.DataFrame, empty: str, digits: int = 2) -> str:
         if col == "change":
             shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:+.0%}")
         elif pd.api.types.is_float_dtype(shown[col]):
-            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:,.{digits}f}")
-    return shown.to_html(index=False, escape=True, border=0, classes="grid", na_rep="")
+            places = 0 if col in WHOLE_COLUMNS else digits
+            shown[col] = shown[col].map(lambda v, p=places: "" if pd.isna(v) else f"{v:,.{p}f}")
+    table = shown.to_html(index=False, escape=True, border=0, classes="grid", na_rep="")
+    return f"<div class='scroll'>{table}</div>"
 
 
 def _ratio_note(summary: pd.DataFrame) -> str:
@@ -159,8 +168,8 @@ body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color
 h1{margin-bottom:.2rem} h2{border-bottom:1px solid #ddd;padding-bottom:.3rem;margin-top:2rem}
 .meta{color:#666} .empty{color:#888;font-style:italic}
 table.grid{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
-table.grid th,table.grid td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
-table.grid td:last-child{white-space:normal}
+table.grid th,table.grid td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:right;vertical-align:top}
+table.grid td{max-width:28rem} .scroll{max-width:100%;overflow-x:auto}
 table.grid th{background:#f5f6f8} img{max-width:100%;border:1px solid #eee;margin:.5rem 0}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:.6rem;background:#eef;font-size:.85rem}
 """
