@@ -79,6 +79,10 @@ def diagnose(
     min_free_bytes: int = MIN_FREE_BYTES,
 ) -> list[Problem]:
     """Every problem found in ``home``, in the order a run would meet them."""
+    if not home.root.is_dir():
+        return [
+            Problem("data home", f"{home.root} does not exist", f"`marketing-ops init {home.root}`")
+        ]
     env = os.environ if environ is None else environ
     checks: list[Callable[[], list[Problem]]] = [
         lambda: _pii_key(env),

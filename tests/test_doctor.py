@@ -157,3 +157,14 @@ def test_init_keeps_what_people_wrote(own_home) -> None:
     (own_home.policies / "budget.yaml").write_text("budget:\n  max_shift_pct: 10\n")
     assert init_home(own_home) == []
     assert "max_shift_pct: 10" in (own_home.policies / "budget.yaml").read_text()
+
+
+def test_demo_refuses_a_home_holding_data_it_did_not_simulate(own_home) -> None:
+    (own_home.archive / "google_ads").mkdir()
+    (own_home.archive / "google_ads" / "abc__export.csv").write_text("Day,Cost\n")
+    result = runner.invoke(app, ["demo", "--days", "30", "--home", str(own_home.root)])
+    assert result.exit_code == 2, result.output
+    (line,) = _problem_lines(result.output)
+    assert "not simulated" in line and "Fix:" in line
+    assert not own_home.ground_truth.exists()
+    assert not any(p.is_file() for p in own_home.inbox.rglob("*"))

@@ -95,9 +95,6 @@ def doctor(home: Path | None = HomeOption) -> None:
     space, a writable warehouse and graph, the Dagster instance. One line per problem with
     its fix; exit code 2 when there is any."""
     h = data_home(home)
-    if not h.root.is_dir():
-        _print_problem(f"data home: {h.root} does not exist. Fix: `marketing-ops init {h.root}`")
-        raise typer.Exit(2)
     _refuse_unless_ready(h)
     console.print(f"Data home {h.root}: ready for a run.", soft_wrap=True)
 
@@ -135,11 +132,10 @@ def demo(
     os.environ.setdefault("MARKETING_OPS_DEMO", "1")
     h = open_home(home)
     if simulated_window(h) is None and _holds_data(h):
-        console.print(
+        _print_problem(
             f"demo: {h.root} holds data that was not simulated; the demo would mix a simulated "
-            "market into it. Fix: `marketing-ops demo --home <an empty folder>`",
-            style="red", markup=False, soft_wrap=True, highlight=False,
-        )  # fmt: skip
+            "market into it. Fix: `marketing-ops demo --home <an empty folder>`"
+        )
         raise typer.Exit(2)
     _refuse_unless_ready(h)
     end = date.today() - timedelta(days=1)
