@@ -137,19 +137,42 @@ WHOLE_COLUMNS = {"spend", "revenue", "amount", "expected_revenue", "last_period"
                  "cac", "conversions", "platform_conversions"}  # fmt: skip
 
 
+# A cell longer than this may break anywhere (ids, long signal names); shorter ones never do
+# (numbers, days, channels), so a table narrows by wrapping its text, not its figures.
+UNBROKEN_CHARS = 24
+
+
 def _table(frame: pd.DataFrame, empty: str, digits: int = 2) -> str:
     """An escaped HTML table, numbers rounded for people, in a box that scrolls sideways
     rather than widening the page."""
     if frame is None or frame.empty:
         return f"<p class='empty'>{html.escape(empty)}</p>"
-    shown = frame.copy()
-    for col in shown.columns:
+    columns = []
+    for col in frame.columns:
+        values = frame[col]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if col == "change":
-            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:+.0%}")
-        elif pd.api.types.is_float_dtype(shown[col]):
+            cells = values.map(lambda v: "" if pd.isna(v) else f"{v:+.0%}")
+        elif pd.api.types.is_float_dtype(values):
             places = 0 if col in WHOLE_COLUMNS else digits
-            shown[col] = shown[col].map(lambda v, p=places: "" if pd.isna(v) else f"{v:,.{p}f}")
-    table = shown.to_html(index=False, escape=True, border=0, classes="grid", na_rep="")
+            cells = values.map(lambda v, p=places: "" if pd.isna(v) else f"{v:,.{p}f}")
+        elif (
+            pd.api.types.is_datetime64_any_dtype(values) and (values.dt.normalize() == values).all()
+        ):
+            cells = values.map(lambda v: "" if pd.isna(v) else v.date().isoformat())  # days
+        else:
+            cells = values.map(lambda v: "" if v is None or v is pd.NA or v != v else str(v))
+        long = cells.str.len().max() > UNBROKEN_CHARS
+        kind = "num" if numeric or col == "change" else "wrap" if long else "text"
+        columns.append((str(col).replace("_", " "), kind, cells.tolist()))
+    head = "".join(f"<th class='{kind}'>{html.escape(name)}</th>" for name, kind, _ in columns)
+    rows = "".join(
+        "<tr>"
+        + "".join(f"<td class='{kind}'>{html.escape(cells[k])}</td>" for _, kind, cells in columns)
+        + "</tr>"
+        for k in range(len(frame))
+    )
+    table = f"<table class='grid'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
     return f"<div class='scroll'>{table}</div>"
 
 
@@ -164,12 +187,13 @@ def _ratio_note(summary: pd.DataFrame) -> str:
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color:#1d2330;max-width:1200px}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color:#1d2330;max-width:1400px}
 h1{margin-bottom:.2rem} h2{border-bottom:1px solid #ddd;padding-bottom:.3rem;margin-top:2rem}
 .meta{color:#666} .empty{color:#888;font-style:italic}
 table.grid{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
-table.grid th,table.grid td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:right;vertical-align:top}
-table.grid td{max-width:28rem} .scroll{max-width:100%;overflow-x:auto}
+table.grid th,table.grid td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
+table.grid .num{text-align:right} table.grid td.num,table.grid td.text{white-space:nowrap}
+table.grid td.wrap{max-width:28rem;overflow-wrap:anywhere} .scroll{max-width:100%;overflow-x:auto}
 table.grid th{background:#f5f6f8} img{max-width:100%;border:1px solid #eee;margin:.5rem 0}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:.6rem;background:#eef;font-size:.85rem}
 """
