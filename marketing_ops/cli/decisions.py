@@ -197,7 +197,7 @@ def _wide_table(frame, title: str) -> Table:
         table.add_row(
             str(r["decision_id"]),
             text(r["action_type"]),
-            *(text(r.get(c)) for c in ("channel", "campaign_id", "audience_id", "asset_id")),
+            *(_id(r.get(c)) for c in ("channel", "campaign_id", "audience_id", "asset_id")),
             text(r.get("scheduled_for")),
             money(r["amount"]),
             money(r["expected_revenue"]) + interval,
@@ -218,10 +218,18 @@ def _rationale(row: dict) -> dict:
 def _what(row: dict) -> str:
     """``budget paid_search``, ``content loyal_customers <- A001``: the action and its target."""
     kind = SHORT_ACTION.get(str(row["action_type"]), text(row["action_type"]))
-    where = " / ".join(t for t in (text(row.get("channel")), text(row.get("campaign_id"))) if t)
-    audience, asset = text(row.get("audience_id")), text(row.get("asset_id"))
+    channel, campaign, audience, asset = (
+        _id(row.get(c)) for c in ("channel", "campaign_id", "audience_id", "asset_id")
+    )
+    where = " / ".join(t for t in (channel, campaign) if t)
     target = f"{audience} <- {asset}" if audience and asset else audience or asset
     return " ".join(t for t in (kind, where, target) if t)
+
+
+def _id(value: object) -> str:
+    """An id cell; the text ``None`` some writers store for a missing id shows as nothing."""
+    shown = text(value)
+    return "" if shown == "None" else shown
 
 
 def short_reason(row: dict, rationale: dict) -> str:
