@@ -118,6 +118,7 @@ class DataHome:
         return self.inbox / source
 
     def ensure(self) -> DataHome:
+        """Create the home's folders (not ``ground_truth/``: the simulator makes it)."""
         for p in (
             self.inbox,
             self.archive,
@@ -128,7 +129,6 @@ class DataHome:
             self.outbox,
             self.ledger,
             self.policies,
-            self.ground_truth,
             self.reports,
             self.logs,
             self.dagster_home,

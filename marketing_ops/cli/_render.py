@@ -56,14 +56,48 @@ def spinner(text: str) -> Status:
     return Console(file=sys.stdout).status(text)
 
 
+def missing(value: object) -> bool:
+    """None, NaN and pandas' NA/NaT: nothing to show."""
+    try:
+        return value is None or bool(value != value)
+    except TypeError:  # pd.NA refuses a truth value
+        return True
+    except ValueError:  # an array: something to show
+        return False
+
+
+def text(value: object) -> str:
+    """A value as plain text; nothing (never ``nan``) when it is missing."""
+    return "" if missing(value) else str(value)
+
+
+def money(value: object) -> str:
+    """An amount for people: whole units with thousands separators, cents below 10."""
+    if missing(value):
+        return ""
+    amount = float(value)
+    return f"{amount:,.2f}" if 0 < abs(amount) < 10 else f"{amount:,.0f}"
+
+
+def number(value: float) -> str:
+    """A float for people: whole with separators from 100, two decimals from 1, else three
+    significant digits (a click rate of 0.0123); never scientific notation."""
+    size = abs(value)
+    if size >= 100:
+        return f"{value:,.0f}"
+    if size >= 1 or size == 0:
+        return f"{value:.2f}"
+    return f"{value:.3g}" if size >= 1e-4 else f"{value:.6f}"
+
+
 def cell(value: object) -> str:
-    """A value as a table cell: empty for None/NaN, 4 significant digits for floats."""
+    """A value as a table cell: empty for None/NaN, floats rounded for people."""
     if isinstance(value, dict | list):
         return json.dumps(value, default=str)
-    if value is None or (isinstance(value, float) and value != value):
+    if missing(value):
         return ""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return number(value)
     return str(value)
 
 

@@ -9,11 +9,12 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
-from marketing_ops.cli._render import HomeOption, Output, console, open_home
+from marketing_ops.cli._render import HomeOption, Output, console, missing, money, open_home, text
 
 app = typer.Typer()
 
@@ -27,9 +28,14 @@ class ExplainFormat(StrEnum):
 def decisions(
     batch: str = typer.Option("latest", "--batch", help="Batch id, or 'latest'."),
     fmt: Output = typer.Option(Output.table, "--format", help="table, json or csv."),
+    wide: bool = typer.Option(
+        False, "--wide", help="Table with every column and the full reason (wide terminals)."
+    ),
     home: Path | None = HomeOption,
 ) -> None:
-    """Show or export a decision batch (the decision contract of DESIGN.md)."""
+    """Show or export a decision batch (the decision contract of DESIGN.md). The table fits
+    the terminal: a short reason per decision (`explain DECISION_ID` for the whole of it,
+    --wide for every column)."""
     from marketing_ops.decisioning import export_batch
     from marketing_ops.warehouse import connect, read_table
 
@@ -47,7 +53,7 @@ def decisions(
 
     frame = apply_approvals(frame, read_approvals(h))  # statuses as the ledger stands now
     if fmt is Output.table:
-        print_decisions(frame, limit=None)
+        print_decisions(frame, limit=None, wide=wide)
     else:
         sys.stdout.write(export_batch(frame, fmt.value))
 
@@ -113,45 +119,135 @@ def reject(
     _verdict(decision_id, approver, home, reason, approve=False)
 
 
-def print_decisions(frame, limit: int | None) -> None:
+SHORT_ACTION = {
+    "budget_allocation": "budget",
+    "content_selection": "content",
+    "send_time": "send time",
+}
+
+
+def print_decisions(frame, limit: int | None, wide: bool = False) -> None:
+    """A batch as a table that fits the terminal: per decision its id, what it does with a
+    short reason beneath, the amount, expected revenue and status; cells never wrap (long
+    text ends in an ellipsis). ``wide``: every column, the full rationale summary."""
     frame = frame.copy()
     frame["_rank"] = frame["expected_revenue"].fillna(0).abs()
     frame = frame.sort_values(["action_type", "_rank"], ascending=[True, False])
     if limit:
         frame = frame.groupby("action_type").head(max(1, limit // 2))
-    t = Table(title=f"Decision batch {frame['batch_id'].iloc[0]}", show_lines=True)
-    for col in (
-        "action",
-        "channel",
-        "audience",
-        "asset",
-        "amount EUR",
-        "expected revenue",
-        "status",
-        "why",
-    ):
-        t.add_column(col)
-    for _, r in frame.iterrows():
-        why = ""
-        try:
-            why = json.loads(r["rationale"]).get("summary", "")
-        except (TypeError, ValueError):
-            pass
-        amount = (
-            f"{r['amount']:,.0f}" if r["amount"] == r["amount"] and r["amount"] is not None else ""
+    title = f"Decision batch {frame['batch_id'].iloc[0]}"
+    table = _wide_table(frame, title) if wide else _compact_table(frame, title)
+    console.print(table)
+
+
+def _compact_table(frame, title: str) -> Table:
+    """Two lines per decision: id and status under it, action and its short reason under it,
+    then the amount and expected revenue; the action column takes what width is left."""
+    rows = [
+        (
+            str(r["decision_id"]),
+            text(r["status"]),
+            _what(r),
+            short_reason(r, _rationale(r)),
+            money(r["amount"]),
+            money(r["expected_revenue"]),
         )
-        exp = r["expected_revenue"]
-        t.add_row(
-            str(r["action_type"]),
-            str(r["channel"] or ""),
-            str(r["audience_id"] or ""),
-            str(r["asset_id"] or ""),
+        for r in frame.to_dict("records")
+    ]
+    head = ("decision", "status", "action", "why", "EUR", "exp. rev.")
+    widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(head)]
+    ident = max(widths[0], widths[1])
+    room = max(16, console.width - ident - widths[4] - widths[5] - 3 * 3 - 2)
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("decision / status", no_wrap=True, min_width=ident)
+    table.add_column("action / why", no_wrap=True, overflow="ellipsis", max_width=room)
+    table.add_column("EUR", justify="right", no_wrap=True, min_width=widths[4])
+    table.add_column("exp. rev.", justify="right", no_wrap=True, min_width=widths[5])
+    for decision, status, what, why, amount, revenue in rows:
+        table.add_row(
+            f"{decision}\n{escape(status)}",
+            f"{escape(what)}\n[dim]{escape(why)}[/dim]",
             amount,
-            f"{exp:,.0f}" if exp == exp and exp is not None else "",
-            str(r["status"]),
-            why,
+            revenue,
         )
-    console.print(t)
+    return table
+
+
+def _budget_change(row: dict, rationale: dict) -> str:
+    """``+30% vs 2,800 EUR last period, held by: max shift +30% vs last period``."""
+    last = (rationale.get("scores") or {}).get("last_period_amount")
+    if missing(last) or missing(row.get("amount")) or not last:
+        return ""
+    change = f"{float(row['amount']) / float(last) - 1:+.0%} vs {money(last)} EUR last period"
+    prefix = f"{text(row.get('channel'))}: "
+    held = [c.removeprefix(prefix) for c in rationale.get("binding_constraints") or []
+            if str(c).startswith(prefix)]  # fmt: skip
+    return f"{change}, held by {held[0]}" if held else change
+
+
+def _wide_table(frame, title: str) -> Table:
+    table = Table(title=title, show_lines=True)
+    for col in ("decision", "action", "channel", "campaign", "audience", "asset", "when",
+                "amount EUR", "expected revenue (interval)", "status", "why"):  # fmt: skip
+        table.add_column(col, overflow="fold")
+    for r in frame.to_dict("records"):
+        interval = ""
+        if not missing(r["expected_lower"]) and not missing(r["expected_upper"]):
+            interval = f" ({money(r['expected_lower'])}-{money(r['expected_upper'])})"
+        table.add_row(
+            str(r["decision_id"]),
+            text(r["action_type"]),
+            *(_id(r.get(c)) for c in ("channel", "campaign_id", "audience_id", "asset_id")),
+            text(r.get("scheduled_for")),
+            money(r["amount"]),
+            money(r["expected_revenue"]) + interval,
+            text(r["status"]),
+            escape(_rationale(r).get("summary", "")),
+        )
+    return table
+
+
+def _rationale(row: dict) -> dict:
+    try:
+        parsed = json.loads(row["rationale"])
+    except (TypeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _what(row: dict) -> str:
+    """``budget paid_search``, ``content loyal_customers <- A001``: the action and its target."""
+    kind = SHORT_ACTION.get(str(row["action_type"]), text(row["action_type"]))
+    channel, campaign, audience, asset = (
+        _id(row.get(c)) for c in ("channel", "campaign_id", "audience_id", "asset_id")
+    )
+    where = " / ".join(t for t in (channel, campaign) if t)
+    target = f"{audience} <- {asset}" if audience and asset else audience or asset
+    return " ".join(t for t in (kind, where, target) if t)
+
+
+def _id(value: object) -> str:
+    """An id cell; the text ``None`` some writers store for a missing id shows as nothing."""
+    shown = text(value)
+    return "" if shown == "None" else shown
+
+
+def short_reason(row: dict, rationale: dict) -> str:
+    """Why, in one short line: what it waits for when it waits, the autonomy level when a
+    person decides, else the expected outcome from the rationale's summary."""
+    autonomy = rationale.get("autonomy") or {}
+    waits = autonomy.get("waits_for_approval_because") or []
+    if waits:
+        return "waits: " + "; ".join(str(w) for w in waits)
+    status = text(row.get("status"))
+    if status not in ("approved", "executed") and autonomy.get("level"):
+        return f"{status}: autonomy {autonomy['level']}"
+    change = _budget_change(row, rationale)
+    if change:
+        return change
+    summary = str(rationale.get("summary") or "")
+    head, _, tail = summary.partition(": ")
+    return (tail or head).split(";")[0].split(". ")[0].strip().rstrip(".")
 
 
 @app.command()

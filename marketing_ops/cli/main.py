@@ -1,8 +1,10 @@
-"""Running the data home: `demo`, `run`, `status`, `ui`, `autonomy`."""
+"""Setting up and running the data home: `init`, `doctor`, `demo`, `run`, `status`, `ui`,
+`autonomy`."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -11,9 +13,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from marketing_ops.cli._render import HomeOption, console, open_home, parse_day, spinner
+from marketing_ops.cli._render import (
+    HomeOption,
+    console,
+    missing,
+    money,
+    open_home,
+    parse_day,
+    spinner,
+)
 from marketing_ops.cli.decisions import print_decisions
-from marketing_ops.config import PROJECT_ROOT
+from marketing_ops.config import PROJECT_ROOT, DataHome, data_home
 
 app = typer.Typer()
 
@@ -44,6 +54,71 @@ def _print_runs(outcomes) -> bool:
 
 
 @app.command()
+def init(
+    root: Path | None = typer.Argument(
+        None, help="Folder of the new data home (default: $MARKETING_OPS_HOME or ./data_home)."
+    ),
+    generate_key: bool = typer.Option(
+        False,
+        "--generate-key",
+        help="Also print a new PII key for your secret store (never written into the home).",
+    ),
+) -> None:
+    """Create a data home for your own data: an inbox folder per source, the default
+    policies and reference/reporting.yaml. Files already there are kept."""
+    from marketing_ops.doctor import init_home
+    from marketing_ops.signals.privacy import PII_KEY_ENV
+
+    h = data_home(root)
+    written = init_home(h)
+    console.print(f"Data home {h.root}")
+    for path in written:
+        console.print(f"  wrote {path.relative_to(h.root)}")
+    console.print(
+        f"Drop your exports into {h.inbox}/<source>/ (one folder per source); edit the "
+        f"policies in {h.policies}/ and the currency in {h.reference}/reporting.yaml."
+    )
+    console.print(
+        f"Emails and phones are keyed with the secret in ${PII_KEY_ENV}: it comes from the "
+        "environment (your secret store), is never written into the data home, and must stay "
+        "the same for as long as the home lives."
+    )
+    if generate_key:
+        console.print("A new key; store it now, it is not written anywhere:")
+        sys.stdout.write(secrets.token_hex(32) + "\n")
+    console.print(f"Next: `marketing-ops doctor --home {h.root}`, then `marketing-ops run`.")
+
+
+@app.command()
+def doctor(home: Path | None = HomeOption) -> None:
+    """Check a data home before a run: PII key, inbox folders, policies, fx rates, disk
+    space, a writable warehouse and graph, the Dagster instance. One line per problem with
+    its fix; exit code 2 when there is any."""
+    h = data_home(home)
+    _refuse_unless_ready(h)
+    console.print(f"Data home {h.root}: ready for a run.", soft_wrap=True)
+
+
+def _refuse_unless_ready(h: DataHome) -> None:
+    """Stop here, with one line per problem and exit code 2, when the home fails a check."""
+    from marketing_ops.doctor import diagnose
+
+    problems = diagnose(h)
+    for problem in problems:
+        _print_problem(problem.line())
+    if problems:
+        raise typer.Exit(2)
+
+
+def _print_problem(line: str) -> None:
+    console.print(line, style="red", markup=False, soft_wrap=True, highlight=False)
+
+
+def _holds_data(h: DataHome) -> bool:
+    return h.warehouse.exists() or any(p.is_file() for p in h.archive.rglob("*"))
+
+
+@app.command()
 def demo(
     home: Path | None = HomeOption,
     days: int = typer.Option(730, help="Days of simulated history."),
@@ -56,6 +131,13 @@ def demo(
 
     os.environ.setdefault("MARKETING_OPS_DEMO", "1")
     h = open_home(home)
+    if simulated_window(h) is None and _holds_data(h):
+        _print_problem(
+            f"demo: {h.root} holds data that was not simulated; the demo would mix a simulated "
+            "market into it. Fix: `marketing-ops demo --home <an empty folder>`"
+        )
+        raise typer.Exit(2)
+    _refuse_unless_ready(h)
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=days - 1)
     window = simulated_window(h)
@@ -94,6 +176,7 @@ def run(
     if e < s:
         raise typer.BadParameter("--end is before --start")
     h = open_home(home)
+    _refuse_unless_ready(h)
     instance = prepare_instance(h, postgres_url)
     log = h.logs / "runs.log"
     with spinner(f"Materialising {s}..{e} through Dagster..."):
@@ -158,12 +241,43 @@ def ui(home: Path | None = HomeOption, port: int = typer.Option(3000, help="Web 
     from marketing_ops.cli._runs import ensure_dbt_manifest, prepare_instance
 
     h = open_home(home)
+    _refuse_unless_ready(h)
     prepare_instance(h)
     ensure_dbt_manifest()
     dagster = Path(sys.executable).parent / "dagster"
     cmd = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-p", str(port)]
     console.print(f"DAGSTER_HOME={h.dagster_home}  ->  http://127.0.0.1:{port}")
     raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT))
+
+
+def _print_kpis(kpis, as_of: date) -> None:
+    """Per channel over 28 days; ROAS and CAC only from the report's minimum spend up."""
+    from marketing_ops.reporting import channel_summary, ratio_spend_floor
+
+    summary = channel_summary(kpis, as_of)
+    floor = ratio_spend_floor(summary["spend"])
+    t = Table(
+        title=f"KPIs per channel, last 28 days to {as_of}",
+        caption=f"ROAS and CAC shown from {money(floor)} EUR of spend (-: less)",
+    )
+    for col in ("channel", "spend EUR", "platform conv.", "measured conv.", "revenue EUR",
+                "CAC", "ROAS"):  # fmt: skip
+        t.add_column(col, justify="right")
+    for r in summary.itertuples():
+        t.add_row(
+            r.channel,
+            money(r.spend),
+            f"{r.platform_conversions:,.0f}",
+            f"{r.conversions:,.0f}",
+            money(r.revenue),
+            money(r.cac) or "-",
+            "-" if missing(r.roas) else f"{r.roas:,.2f}",
+        )
+    console.print(t)
+
+
+def _number(value: float) -> str:
+    return "-" if missing(value) else f"{value:.3f}"
 
 
 def _print_summary(h, as_of: date) -> None:
@@ -180,33 +294,7 @@ def _print_summary(h, as_of: date) -> None:
         backtests = read_table(con, "agent.backtests")
         batch = read_table(con, "agent.decisions")
     if not kpis.empty:
-        g = kpis.groupby("channel")[
-            ["spend", "platform_conversions", "conversions", "revenue"]
-        ].sum()
-        t = Table(title=f"KPIs per channel, last 28 days to {as_of}")
-        for col in (
-            "channel",
-            "spend EUR",
-            "platform conv.",
-            "measured conv.",
-            "revenue EUR",
-            "CAC",
-            "ROAS",
-        ):
-            t.add_column(col, justify="right")
-        for ch, r in g.sort_values("revenue", ascending=False).iterrows():
-            cac = f"{r.spend / r.conversions:,.2f}" if r.conversions and r.spend else "-"
-            roas = f"{r.revenue / r.spend:,.2f}" if r.spend else "-"
-            t.add_row(
-                ch,
-                f"{r.spend:,.0f}",
-                f"{r.platform_conversions:,.0f}",
-                f"{r.conversions:,.0f}",
-                f"{r.revenue:,.0f}",
-                cac,
-                roas,
-            )
-        console.print(t)
+        _print_kpis(kpis, as_of)
     if not backtests.empty:
         latest = backtests[backtests["as_of"] == backtests["as_of"].max()]
         if "audience_id" in latest:  # channels' conversions here; the rest is in reports/
@@ -220,7 +308,7 @@ def _print_summary(h, as_of: date) -> None:
         for c in cols:
             t.add_column(c, justify="right")
         for _, r in latest.sort_values(cols[:3]).iterrows():
-            t.add_row(*[f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols])
+            t.add_row(*[_number(r[c]) if isinstance(r[c], float) else str(r[c]) for c in cols])
         console.print(t)
     if not batch.empty:
         latest = batch[batch["batch_id"] == batch.sort_values("created_at")["batch_id"].iloc[-1]]

@@ -6,7 +6,24 @@ The Dagster asset ``reports/performance_report`` and ``marketing-ops report`` bo
 :func:`build_report`.
 """
 
-from marketing_ops.reporting.performance import ReportData, collect_report_data
+from marketing_ops.reporting.performance import (
+    MIN_SPEND,
+    MIN_SPEND_SHARE,
+    ReportData,
+    channel_summary,
+    collect_report_data,
+    ratio_spend_floor,
+)
 from marketing_ops.reporting.render import BuiltReport, build_report, latest_report
 
-__all__ = ["BuiltReport", "ReportData", "build_report", "collect_report_data", "latest_report"]
+__all__ = [
+    "MIN_SPEND",
+    "MIN_SPEND_SHARE",
+    "BuiltReport",
+    "ReportData",
+    "build_report",
+    "channel_summary",
+    "collect_report_data",
+    "latest_report",
+    "ratio_spend_floor",
+]

@@ -29,15 +29,22 @@ from marketing_ops.governance.alerts import read_alerts
 from marketing_ops.warehouse import read_table, table_exists
 
 __all__ = [
+    "MIN_SPEND",
+    "MIN_SPEND_SHARE",
     "ReportData",
     "allocation_changes",
     "channel_summary",
     "collect_report_data",
     "pending_approvals",
+    "ratio_spend_floor",
     "weekly_kpis",
 ]
 
 HISTORY_WEEKS = 26
+# ROAS and CAC are shown for a channel with at least this share of all spend in the period,
+# and at least this much (reporting currency); below, one lucky order makes a huge ratio.
+MIN_SPEND_SHARE = 0.01
+MIN_SPEND = 100.0
 # Written by the learning stage when it has a drift monitor (issue 8); read when present.
 DRIFT_TABLE = "agent.drift"
 
@@ -83,9 +90,16 @@ def weekly_kpis(kpis: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def ratio_spend_floor(spend: pd.Series) -> float:
+    """The least spend a channel needs for its ROAS and CAC to mean something: 14 EUR that
+    happened to precede a big order is not a return of 509 to 1."""
+    return max(MIN_SPEND, MIN_SPEND_SHARE * float(spend.sum()))
+
+
 def channel_summary(kpis: pd.DataFrame, as_of: date, days: int = 28) -> pd.DataFrame:
     """The last ``days`` per channel, with the platforms' own conversion claims beside the
-    measured ones (platforms over-count)."""
+    measured ones (platforms over-count). ROAS and CAC stay empty below
+    :func:`ratio_spend_floor`."""
     cols = ["channel", "spend", "revenue", "roas", "conversions", "platform_conversions", "cac"]
     if kpis.empty:
         return pd.DataFrame(columns=cols)
@@ -94,8 +108,9 @@ def channel_summary(kpis: pd.DataFrame, as_of: date, days: int = 28) -> pd.DataF
     g = recent.groupby("channel", as_index=False)[
         ["spend", "revenue", "conversions", "platform_conversions"]
     ].sum()
-    g["roas"] = (g["revenue"] / g["spend"]).where(g["spend"] > 0)
-    g["cac"] = (g["spend"] / g["conversions"]).where((g["conversions"] > 0) & (g["spend"] > 0))
+    enough = g["spend"] >= ratio_spend_floor(g["spend"])
+    g["roas"] = (g["revenue"] / g["spend"]).where(enough)
+    g["cac"] = (g["spend"] / g["conversions"]).where((g["conversions"] > 0) & enough)
     return g[cols].sort_values("revenue", ascending=False).reset_index(drop=True)
 
 

@@ -21,7 +21,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from marketing_ops.config import DataHome  # noqa: E402
-from marketing_ops.reporting.performance import ReportData, collect_report_data  # noqa: E402
+from marketing_ops.reporting.performance import (  # noqa: E402
+    MIN_SPEND_SHARE,
+    ReportData,
+    collect_report_data,
+    ratio_spend_floor,
+)
 from marketing_ops.warehouse import connect  # noqa: E402
 
 __all__ = ["BuiltReport", "build_report", "latest_report", "render_report"]
@@ -48,7 +53,7 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def paid_channels(weekly: pd.DataFrame, min_share: float = 0.01) -> list[str]:
+def paid_channels(weekly: pd.DataFrame, min_share: float = MIN_SPEND_SHARE) -> list[str]:
     """Channels with at least ``min_share`` of all spend: ROAS means something only there."""
     spend = weekly.groupby("channel")["spend"].sum()
     total = spend.sum()
@@ -127,25 +132,68 @@ def _chart_allocation(allocations: pd.DataFrame, path: Path) -> Path:
     return _save(fig, path)
 
 
+# Amounts and counts in whole units: cents of a weekly budget tell a reader nothing.
+WHOLE_COLUMNS = {"spend", "revenue", "amount", "expected_revenue", "last_period", "planned",
+                 "cac", "conversions", "platform_conversions"}  # fmt: skip
+
+
+# A cell longer than this may break anywhere (ids, long signal names); shorter ones never do
+# (numbers, days, channels), so a table narrows by wrapping its text, not its figures.
+UNBROKEN_CHARS = 24
+
+
 def _table(frame: pd.DataFrame, empty: str, digits: int = 2) -> str:
+    """An escaped HTML table, numbers rounded for people, in a box that scrolls sideways
+    rather than widening the page."""
     if frame is None or frame.empty:
         return f"<p class='empty'>{html.escape(empty)}</p>"
-    shown = frame.copy()
-    for col in shown.columns:
+    columns = []
+    for col in frame.columns:
+        values = frame[col]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if col == "change":
-            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:+.0%}")
-        elif pd.api.types.is_float_dtype(shown[col]):
-            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:,.{digits}f}")
-    return shown.to_html(index=False, escape=True, border=0, classes="grid", na_rep="")
+            cells = values.map(lambda v: "" if pd.isna(v) else f"{v:+.0%}")
+        elif pd.api.types.is_float_dtype(values):
+            places = 0 if col in WHOLE_COLUMNS else digits
+            cells = values.map(lambda v, p=places: "" if pd.isna(v) else f"{v:,.{p}f}")
+        elif (
+            pd.api.types.is_datetime64_any_dtype(values) and (values.dt.normalize() == values).all()
+        ):
+            cells = values.map(lambda v: "" if pd.isna(v) else v.date().isoformat())  # days
+        else:
+            cells = values.map(lambda v: "" if v is None or v is pd.NA or v != v else str(v))
+        long = cells.str.len().max() > UNBROKEN_CHARS
+        kind = "num" if numeric or col == "change" else "wrap" if long else "text"
+        columns.append((str(col).replace("_", " "), kind, cells.tolist()))
+    head = "".join(f"<th class='{kind}'>{html.escape(name)}</th>" for name, kind, _ in columns)
+    rows = "".join(
+        "<tr>"
+        + "".join(f"<td class='{kind}'>{html.escape(cells[k])}</td>" for _, kind, cells in columns)
+        + "</tr>"
+        for k in range(len(frame))
+    )
+    table = f"<table class='grid'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return f"<div class='scroll'>{table}</div>"
+
+
+def _ratio_note(summary: pd.DataFrame) -> str:
+    if summary is None or summary.empty:
+        return ""
+    floor = ratio_spend_floor(summary["spend"])
+    return (
+        f"<p class='meta'>ROAS and CAC are left empty below {floor:,.0f} of spend (1% of all "
+        "spend, at least 100): a few euros before one large order make a meaningless ratio.</p>"
+    )
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color:#1d2330;max-width:1200px}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color:#1d2330;max-width:1400px}
 h1{margin-bottom:.2rem} h2{border-bottom:1px solid #ddd;padding-bottom:.3rem;margin-top:2rem}
 .meta{color:#666} .empty{color:#888;font-style:italic}
 table.grid{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
-table.grid th,table.grid td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
-table.grid td:last-child{white-space:normal}
+table.grid th,table.grid td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
+table.grid .num{text-align:right} table.grid td.num,table.grid td.text{white-space:nowrap}
+table.grid td.wrap{max-width:28rem;overflow-wrap:anywhere} .scroll{max-width:100%;overflow-x:auto}
 table.grid th{background:#f5f6f8} img{max-width:100%;border:1px solid #eee;margin:.5rem 0}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:.6rem;background:#eef;font-size:.85rem}
 """
@@ -197,6 +245,7 @@ def render_report(data: ReportData, folder: Path) -> BuiltReport:
         "<h3>Last 28 days</h3><p class='meta'>Measured conversions beside what the ad "
         "platforms claim (each platform counts conversions other channels also drove).</p>",
         _table(data.summary, "No KPIs yet."),
+        _ratio_note(data.summary),
         "<h2>Forecast against actuals</h2>",
         img("forecast_vs_actual", "Daily revenue, actual and forecast with interval"),
         "<h3>Backtest accuracy (latest)</h3>",
