@@ -39,9 +39,8 @@ def _upstream_for(home, day) -> None:
         replace_partition(con, "agent.forecasts", forecasts, day)
 
 
-def test_asset_records_the_batch_and_explain_walks_to_the_files(world_copy) -> None:
-    home, day = world_copy.home, world_copy.end
-    _upstream_for(home, day)
+def _decide(home, day) -> dg.ExecuteInProcessResult:
+    """Materialise the decision asset alone for ``day``."""
     deps = [dg.AssetSpec(k) for k in decision_batch.dependency_keys]
     result = dg.materialize(
         [*deps, decision_batch],
@@ -50,6 +49,13 @@ def test_asset_records_the_batch_and_explain_walks_to_the_files(world_copy) -> N
         selection=[decision_batch],
     )
     assert result.success
+    return result
+
+
+def test_asset_records_the_batch_and_explain_walks_to_the_files(world_copy) -> None:
+    home, day = world_copy.home, world_copy.end
+    _upstream_for(home, day)
+    result = _decide(home, day)
     (mat,) = result.asset_materializations_for_node("decisions__decision_batch")
     meta = mat.metadata
     (entry,) = batch_entries(read_entries(home))
@@ -96,16 +102,9 @@ def test_deciding_a_day_again_keeps_the_earlier_batch(world_copy) -> None:
     export, and the asset's metadata lists both."""
     home, day = world_copy.home, world_copy.end
     _upstream_for(home, day)
-    deps = [dg.AssetSpec(k) for k in decision_batch.dependency_keys]
     metas = []
     for _ in range(2):
-        result = dg.materialize(
-            [*deps, decision_batch],
-            partition_key=day.isoformat(),
-            resources={"store": StoreResource(home_root=str(home.root))},
-            selection=[decision_batch],
-        )
-        assert result.success
+        result = _decide(home, day)
         (mat,) = result.asset_materializations_for_node("decisions__decision_batch")
         metas.append(mat.metadata)
     first, second = (m["batch_id"].value for m in metas)
