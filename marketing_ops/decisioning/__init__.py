@@ -9,8 +9,10 @@ One folder per concern, this module is the public surface:
   by bounded Thompson sampling after consent, caps, fatigue and compliance rules
   (:mod:`.content.bandit`);
 - :mod:`.decide`: one day's turn, budget and content;
-- :mod:`.batch`: the batch under the export contract (:mod:`.batch.assemble`), in words
-  (:mod:`.batch.explain`), recorded and replayed (:mod:`.batch.replay`);
+- :mod:`.batch`: the batch under the export contract (:mod:`.batch.assemble`), why each
+  action has its status and the total-budget guardrail (:mod:`.batch.status`), every batch
+  kept (:mod:`.batch.history`), in words (:mod:`.batch.explain`), recorded and replayed
+  (:mod:`.batch.replay`);
 - :mod:`.ledger`: the one hash chain (:mod:`.ledger.chain`), the decision ledger
   (:mod:`.ledger.decisions`), approvals (:mod:`.ledger.approvals`) and the run-time autonomy
   ceiling (:mod:`.ledger.autonomy`).
@@ -20,9 +22,14 @@ from marketing_ops.decisioning.batch.assemble import (
     DECISION_COLUMNS,
     assemble_batch,
     export_batch,
-    status_for,
 )
 from marketing_ops.decisioning.batch.explain import batch_markdown, rationale_markdown
+from marketing_ops.decisioning.batch.history import (
+    keep_earlier_batches,
+    list_batches,
+    load_batch,
+)
+from marketing_ops.decisioning.batch.status import hold_budget_within_total, status_for
 from marketing_ops.decisioning.budget.campaigns import (
     campaign_curves,
     campaign_shares,
@@ -124,6 +131,10 @@ __all__ = [
     "drop_scope_autonomy",
     "ensure_default_policies",
     "export_batch",
+    "hold_budget_within_total",
+    "keep_earlier_batches",
+    "list_batches",
+    "load_batch",
     "hour_lifts",
     "load_policies",
     "period_revenue",

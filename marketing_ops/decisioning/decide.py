@@ -8,7 +8,7 @@ opens a database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -104,8 +104,12 @@ def decide(
     autonomy: AutonomyState,
     signals: list[dict],
     seed: int | None = None,
+    created_at: datetime | None = None,
 ) -> DecisionResult:
-    """Plan next period's budget, choose content and send time, and assemble the batch."""
+    """Plan next period's budget, choose content and send time, and assemble the batch.
+
+    ``created_at`` is the batch's moment (now when not given; a replay passes the recorded
+    one): it is part of every id, so deciding the same day again makes a new batch."""
     budget = policies.budget
     curves, samples = curves_as_of(inputs.curve_rows)
     # The plan covers the channels the budget policy lists (paid media); email's cost follows
@@ -141,5 +145,5 @@ def decide(
         value_per_conversion=value_per_conversion(inputs.kpis),
         compliance=policies.compliance,
     )
-    batch = assemble_batch(as_of, plan, choices, policies, signals, autonomy)
+    batch = assemble_batch(as_of, plan, choices, policies, signals, autonomy, created_at)
     return DecisionResult(batch, plan, choices)

@@ -129,6 +129,9 @@ class ApprovalPolicy(_Strict):
     money_moved_eur: Euros = 500.0
     audience_size: int = _expect("a whole number of contacts >= 0", default=5000, ge=0)
     min_confidence: Share = 0.5
+    # A budget line that adds money waits when the share of the response-curve samples on
+    # which its next euro returns less than 1 EUR is above this (null: not checked).
+    max_p_marginal_roi_below_1: Share | None = None
 
 
 class AutonomyPolicy(_Strict):

@@ -6,13 +6,20 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import datetime, timedelta
 
 import duckdb
 import pandas as pd
 import pytest
-from worlds.decisions import build_batch, with_autonomy
+from worlds.decisions import AS_OF, SIGNALS, budget_plan, build_batch, candidates, with_autonomy
 
-from marketing_ops.decisioning import DECISION_COLUMNS, AutonomyState, export_batch
+from marketing_ops.decisioning import (
+    DECISION_COLUMNS,
+    AutonomyState,
+    assemble_batch,
+    choose_content,
+    export_batch,
+)
 
 
 def test_contract_columns_ids_and_rationale(policies) -> None:
@@ -49,13 +56,27 @@ def test_budget_rows_carry_plan_figures(policies) -> None:
         assert phasing[0]["date"] == row["scheduled_for"] == "2026-11-24"
 
 
+def _decided_at(policies, created_at: datetime) -> pd.DataFrame:
+    empty_hours = pd.DataFrame(columns=["audience_id", "hour_of_day", "opens", "clicks"])
+    choices = choose_content(candidates(), empty_hours, policies.content, AS_OF, seed=1)
+    return assemble_batch(
+        AS_OF, budget_plan(policies), choices, policies, SIGNALS, AutonomyState(), created_at
+    )
+
+
 def test_ids_are_deterministic_and_follow_policy(policies) -> None:
-    """Same inputs give the same ids; a different policy version gives a different batch."""
-    a, b = build_batch(policies), build_batch(policies)
+    """Same inputs at the same moment give the same ids (what a replay relies on); deciding
+    the day again later makes a new batch with new ids; another policy version, another
+    batch."""
+    moment = datetime(2026, 11, 23, 6, 0, 0, 123456)
+    a, b = _decided_at(policies, moment), _decided_at(policies, moment)
     assert list(a["decision_id"]) == list(b["decision_id"])
     assert a["batch_id"].iloc[0] == b["batch_id"].iloc[0]
+    later = _decided_at(policies, moment + timedelta(microseconds=1))
+    assert later["batch_id"].iloc[0] != a["batch_id"].iloc[0]
+    assert not set(later["decision_id"]) & set(a["decision_id"])
     changed = policies.model_copy(update={"version": "0" * 12})
-    assert build_batch(changed)["batch_id"].iloc[0] != a["batch_id"].iloc[0]
+    assert _decided_at(changed, moment)["batch_id"].iloc[0] != a["batch_id"].iloc[0]
 
 
 @pytest.mark.parametrize(

@@ -124,7 +124,9 @@ def test_rejected_action_never_executes(home, policies, store) -> None:
     """An auto-approved action rejected from the CLI is not sent, and stays rejected."""
     batch = build_batch(with_autonomy(policies, "full"))
     _store_batch(home, batch)
-    target = batch["decision_id"].iloc[0]
+    # a content action: a rejected budget cut would also hold the increases it funds
+    # (the total-budget guardrail, tested in test_budget_guardrail.py)
+    target = batch.loc[batch["action_type"] == "content_selection", "decision_id"].iloc[0]
     out = runner.invoke(
         app, ["reject", target, "--as", "Head of Marketing", "--home", str(home.root)]
     )

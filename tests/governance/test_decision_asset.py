@@ -6,6 +6,7 @@ hashes, and says so when one of them was altered."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import dagster as dg
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from worlds.decisions import inputs
 
 from marketing_ops.cli import app
+from marketing_ops.decisioning import export_batch, list_batches, load_batch
 from marketing_ops.decisioning.batch.replay import replay_batch
 from marketing_ops.decisioning.ledger.decisions import batch_entries, read_entries
 from marketing_ops.defs._shared import StoreResource
@@ -36,9 +38,8 @@ def _upstream_for(home, day) -> None:
         replace_partition(con, "agent.forecasts", forecasts, day)
 
 
-def test_asset_records_the_batch_and_explain_walks_to_the_files(world_copy) -> None:
-    home, day = world_copy.home, world_copy.end
-    _upstream_for(home, day)
+def _decide(home, day) -> dg.ExecuteInProcessResult:
+    """Materialise the decision asset alone for ``day``."""
     deps = [dg.AssetSpec(k) for k in decision_batch.dependency_keys]
     result = dg.materialize(
         [*deps, decision_batch],
@@ -47,6 +48,13 @@ def test_asset_records_the_batch_and_explain_walks_to_the_files(world_copy) -> N
         selection=[decision_batch],
     )
     assert result.success
+    return result
+
+
+def test_asset_records_the_batch_and_explain_walks_to_the_files(world_copy) -> None:
+    home, day = world_copy.home, world_copy.end
+    _upstream_for(home, day)
+    result = _decide(home, day)
     (mat,) = result.asset_materializations_for_node("decisions__decision_batch")
     meta = mat.metadata
     (entry,) = batch_entries(read_entries(home))
@@ -85,3 +93,31 @@ def test_asset_records_the_batch_and_explain_walks_to_the_files(world_copy) -> N
     assert "altered" in out.output and "Lineage does NOT check out" in out.output
     audit = runner.invoke(app, ["audit", "verify", "--files", "--home", str(home.root)], env=WIDE)
     assert audit.exit_code == 1 and archived.name in audit.output.replace("\n", "")
+
+
+def test_deciding_a_day_again_keeps_the_earlier_batch(world_copy) -> None:
+    """Two materialisations of one day: two ledger entries and two batches in agent.decisions;
+    the earlier one's open actions are superseded (naming the later batch), both load and
+    export, and the asset's metadata lists both."""
+    home, day = world_copy.home, world_copy.end
+    _upstream_for(home, day)
+    metas = []
+    for _ in range(2):
+        result = _decide(home, day)
+        (mat,) = result.asset_materializations_for_node("decisions__decision_batch")
+        metas.append(mat.metadata)
+    first, second = (m["batch_id"].value for m in metas)
+    assert first != second
+    assert [e["batch_id"] for e in batch_entries(read_entries(home))] == [first, second]
+    with connect(home.warehouse, read_only=True) as con:
+        listed = list_batches(con, day)
+        earlier, latest = load_batch(con, first), load_batch(con, second)
+    assert list(listed["batch_id"]) == [first, second]
+    assert list(listed["current"]) == [False, True]
+    assert set(earlier["status"]) <= {"superseded", "blocked", "rejected"}
+    assert "superseded" in set(earlier["status"])
+    assert "superseded" not in set(latest["status"])
+    for rationale in earlier.loc[earlier["status"] == "superseded", "rationale"]:
+        assert second in json.loads(rationale)["autonomy"]["status_reason"]
+    assert {r["batch_id"] for r in json.loads(export_batch(earlier, "json"))} == {first}
+    assert first in metas[1]["batches_today"].value and second in metas[1]["batches_today"].value

@@ -5,10 +5,12 @@ how much it would differ, which inputs (with data versions) and which policy ver
 rests on, and whether it may go ahead: the status follows the autonomy level (policy files,
 capped by the run-time switch) and, in ``approve_above_threshold``, the approval thresholds.
 
-Ids are deterministic so a re-run of the same day with the same inputs yields the same ids,
-and the sandbox outbox (keyed by decision id) never sends an action twice. A decision id
-hashes what the action *is* (day, slot, asset, timing, amount, policy version), so an
-approval recorded for one action can never carry over to a different one.
+Ids are deterministic given the moment the batch was decided (``created_at``), so a replay
+from the ledger yields the same ids; deciding the same day again makes a new batch with new
+ids, and the earlier batch stays (:mod:`.history`). A decision id hashes what the action *is*
+(day, slot, asset, timing, amount, policy version) and its batch's moment, so an approval
+recorded for one action can never carry over to a different one. Why each action has its
+status is said in its row (:mod:`.status`).
 """
 
 from __future__ import annotations
@@ -22,11 +24,19 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from marketing_ops.decisioning.batch.status import (
+    dump_rationale,
+    hold_budget_within_total,
+    level_and_source,
+    proposal_waits,
+    status_for,
+    status_reason,
+)
 from marketing_ops.decisioning.budget.optimiser import BudgetPlan, PlanLine
 from marketing_ops.decisioning.ledger.autonomy import AutonomyState
-from marketing_ops.decisioning.policy import PolicySet, stricter
+from marketing_ops.decisioning.policy import PolicySet
 
-__all__ = ["DECISION_COLUMNS", "assemble_batch", "export_batch", "status_for"]
+__all__ = ["DECISION_COLUMNS", "assemble_batch", "export_batch"]
 
 DECISION_COLUMNS = [
     "decision_id",
@@ -84,22 +94,6 @@ def _num(v: object) -> float | None:
     return None if math.isnan(f) else round(f, 4)
 
 
-def status_for(level: str, reasons_to_wait: list[str]) -> str:
-    """The status an action gets at an autonomy level, given why it might need a person."""
-    if level == "off":
-        return "blocked"
-    if level == "recommend_only":
-        return "proposed"
-    if level == "approve_above_threshold":
-        return "pending_approval" if reasons_to_wait else "approved"
-    return "approved"
-
-
-def _level(policies: PolicySet, state: AutonomyState, action_type: str) -> str:
-    level = policies.autonomy.level_for(action_type)
-    return stricter(level, state.level) if state.level is not None else level
-
-
 def _interval(lo: float, hi: float) -> list[float | None]:
     return [_num(lo), _num(hi)]
 
@@ -117,6 +111,7 @@ def _budget_rows(as_of: date, plan: BudgetPlan, policies: PolicySet) -> list[dic
             )
         if line.confidence < thresholds.min_confidence:
             waits.append(f"confidence {line.confidence:.2f} below {thresholds.min_confidence:.2f}")
+        waits.extend(_risk_waits(line, thresholds.max_p_marginal_roi_below_1))
         alternatives = [
             {
                 "description": a.description,
@@ -164,12 +159,14 @@ def _budget_rows(as_of: date, plan: BudgetPlan, policies: PolicySet) -> list[dic
                     "profit_interval": _interval(line.profit_lower, line.profit_upper),
                     "value_per_conversion": _num(line.value_per_conversion),
                     "marginal_roi": _num(line.marginal_roi),
+                    "p_marginal_roi_below_1": _num(line.p_marginal_roi_below_1),
                     "confidence": _num(line.confidence),
                     "last_period_amount": _num(line.last_amount),
                     "money_moved": _num(moved),
                     "plan_expected_revenue": _num(plan.expected_revenue),
                     "plan_expected_profit": _num(plan.expected_profit),
                     "plan_total_spend": _num(plan.total_spend),
+                    "plan_total_budget": _num(plan.total_budget),
                     "objective": plan.objective,
                 },
                 "_binding": list(line.binding)
@@ -186,6 +183,19 @@ def _budget_rows(as_of: date, plan: BudgetPlan, policies: PolicySet) -> list[dic
             }
         )
     return rows
+
+
+def _risk_waits(line: PlanLine, max_p: float | None) -> list[str]:
+    """A line that adds money waits when its next euro probably returns less than it costs
+    (cutting spend there is the safe direction, so cuts are not held for this)."""
+    p = line.p_marginal_roi_below_1
+    if max_p is None or not math.isfinite(p) or line.amount <= line.last_amount or p <= max_p:
+        return []
+    return [
+        f"adds {line.amount - line.last_amount:,.0f} EUR where the next euro returns less than "
+        f"1 EUR on {p:.0%} of the curve samples (threshold {max_p:.0%}; marginal ROI "
+        f"{line.marginal_roi:.2f})"
+    ]
 
 
 def _budget_summary(line: PlanLine, start: date, days: int) -> str:
@@ -236,6 +246,7 @@ def _hold_row(c: dict) -> dict:
         "expected_upper": 0.0,
         "propensity": 1.0,
         "_force": "blocked",
+        "_force_reason": f"nothing to send: {c['reason']}",
         "_waits": [],
         "_graph_path": "",
         "_scores": {},
@@ -403,6 +414,8 @@ def assemble_batch(
     )
     used = [{"name": s["name"], "data_version": s.get("data_version", "unknown")} for s in signals]
     day = as_of.strftime("%Y%m%d")
+    stamp = _stamp(created_at)
+    moment = stamp.isoformat()
     for r in rows:
         amount = (
             None if r["amount"] is None or math.isnan(r["amount"]) else round(float(r["amount"]), 2)
@@ -421,6 +434,7 @@ def assemble_batch(
                 r["scheduled_for"],
                 amount,
                 policies.version,
+                moment,
             )
         )
     # A send time belongs to its content action: point it there so a connector can pair them.
@@ -434,22 +448,23 @@ def assemble_batch(
         "B-"
         + day
         + "-"
-        + _hash8(as_of, policies.version, used, sorted(r["decision_id"] for r in rows))
+        + _hash8(as_of, policies.version, used, sorted(r["decision_id"] for r in rows), moment)
     )
-    content_status: dict[str, str] = {}
-    stamp = pd.Timestamp(created_at) if created_at else pd.Timestamp.now("UTC").tz_localize(None)
+    content_status: dict[str, tuple[str, str, list[str]]] = {}
     out = []
     for r in rows:
-        level = _level(policies, autonomy_state, r["action_type"])
+        level, source = level_and_source(policies, autonomy_state, r["action_type"])
+        waits = proposal_waits(level, source, r["_waits"])
         if r.get("_force"):
-            status = r["_force"]
+            status, reason = r["_force"], r["_force_reason"]
         elif r["action_type"] == "send_time":
             # A send time goes with its content: same fate, whatever its own thresholds say.
-            status = content_status[r["audience_id"]]
+            status, reason, waits = content_status[r["audience_id"]]
         else:
             status = status_for(level, r["_waits"])
+            reason = status_reason(status, level, source, waits)
         if r["action_type"] == "content_selection":
-            content_status[r["audience_id"]] = status
+            content_status[r["audience_id"]] = (status, reason, waits)
         rationale = {
             "signals": used,
             "graph_path": r["_graph_path"],
@@ -457,7 +472,11 @@ def assemble_batch(
             "binding_constraints": r["_binding"],
             "alternatives": r["_alternatives"],
             "summary": r["_summary"],
-            "autonomy": {"level": level, "waits_for_approval_because": r["_waits"]},
+            "autonomy": {
+                "level": level,
+                "status_reason": reason,
+                "waits_for_approval_because": waits,
+            },
             **r["_extra"],
         }
         out.append(
@@ -466,9 +485,7 @@ def assemble_batch(
                 "batch_id": batch_id,
                 "status": status,
                 "policy_version": policies.version,
-                "rationale": json.dumps(
-                    _clean(rationale), sort_keys=True, default=_json_default, allow_nan=False
-                ),
+                "rationale": dump_rationale(_clean(rationale)),
                 "created_at": stamp,
             }
         )
@@ -478,7 +495,14 @@ def assemble_batch(
     for col in _NUMBERS:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
     frame["created_at"] = pd.to_datetime(frame["created_at"])
-    return frame
+    return hold_budget_within_total(frame)
+
+
+def _stamp(created_at: datetime | None) -> pd.Timestamp:
+    """When the batch was decided, to the microsecond (what the warehouse keeps)."""
+    if created_at is None:
+        return pd.Timestamp.now("UTC").tz_localize(None).floor("us")
+    return pd.Timestamp(created_at).floor("us")
 
 
 def _clean(v: object) -> object:

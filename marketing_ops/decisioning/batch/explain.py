@@ -110,6 +110,8 @@ def rationale_markdown(row: dict, ledger: list[dict] | None = None, heading: str
         f"**Autonomy** {autonomy.get('level', '-')}"
         + (": waits for a named approver because " + "; ".join(waits) if waits else ""),
     ]
+    if autonomy.get("status_reason"):
+        lines += ["", f"**Status** {row.get('status', '-')}: {autonomy['status_reason']}"]
     binding = rationale.get("binding_constraints") or []
     lines += ["", "**Binding constraints**"]
     lines += [f"- {b}" for b in binding] or ["- none"]

@@ -146,8 +146,8 @@ def _rerun(
 ) -> pd.DataFrame:
     inputs = _thaw_inputs(home, payloads, replaced or {})
     policies = policies if policies is not None else _thaw_policies(home, payloads)
-    batch = decide(as_of, inputs, policies, _autonomy(autonomy), signals).batch
-    stamp = pd.Timestamp(created_at)
+    stamp = pd.Timestamp(created_at) if created_at else None
+    batch = decide(as_of, inputs, policies, _autonomy(autonomy), signals, created_at=stamp).batch
     return batch.assign(created_at=pd.Series([stamp] * len(batch), index=batch.index))
 
 

@@ -75,6 +75,9 @@ class PlanLine:
     value_per_conversion: float
     binding: tuple[str, ...]
     alternatives: tuple[Alternative, ...]
+    # share of the curve samples on which the line's next euro returns less than 1 EUR
+    # (NaN without samples): the risk that the money at the margin is lost
+    p_marginal_roi_below_1: float = math.nan
 
     @property
     def expected_profit(self) -> float:
@@ -119,6 +122,7 @@ class BudgetPlan:
     extra: dict = field(default_factory=dict)
     conversions_lower: float = math.nan
     conversions_upper: float = math.nan
+    total_budget: float = math.nan  # the period total (exact or ceiling) the plan keeps to
 
     def line(self, key: str) -> PlanLine:
         return next(line for line in self.lines if line.key == key)
@@ -477,6 +481,7 @@ def plan_budget(
         solver=message,
         conversions_lower=pc_lo,
         conversions_upper=pc_hi,
+        total_budget=bounds.total,
     )
 
 
@@ -866,10 +871,33 @@ def _plan_lines(
             marginal_roi=float(grad[i]),
             value_per_conversion=model.curves[i].value_per_conversion,
             binding=tuple(line_binding[i]),
+            p_marginal_roi_below_1=_p_marginal_roi_below_1(model, i, x_opt[i], samples.get(k)),
             alternatives=_line_alternatives(model, bounds, i, rev, spend, baseline_label),
         )
         out.append(line)
     return tuple(out)
+
+
+def _p_marginal_roi_below_1(
+    model: _PlanCurves, i: int, amount: float, samples: list[ResponseCurve] | None
+) -> float:
+    """Share of the sampled curves on which the next euro on line ``i`` returns under 1 EUR
+    (the derivative by difference, as the optimiser's own gradient)."""
+    if not samples:
+        return math.nan
+    h = max(1e-4, 1e-7 * model.scale)
+    lo = amount - h if amount - h >= 0 else amount
+    idx, carry, days = model.index[i], model.carry_in[i], model.days
+    below = [
+        (
+            period_revenue(s, amount + h, idx, carry, days)[1]
+            - period_revenue(s, lo, idx, carry, days)[1]
+        )
+        / (amount + h - lo)
+        < 1.0
+        for s in samples
+    ]
+    return float(np.mean(below))
 
 
 def _line_alternatives(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from marketing_ops.config import DataHome
+from marketing_ops.decisioning.batch.status import set_status
 from marketing_ops.decisioning.ledger.chain import append_link, read_chain
 from marketing_ops.decisioning.policy import RolesPolicy
 
@@ -104,13 +105,22 @@ def apply_approvals(batch: pd.DataFrame, ledger_entries: list[dict]) -> pd.DataF
     ``pending_approval`` and ``proposed`` actions to ``approved``; blocked, executed and
     rolled-back actions keep their status (an approval cannot lift the kill switch).
     """
-    rejected = {e["decision_id"] for e in ledger_entries if e.get("verdict") == "rejected"}
+    rejected = {e["decision_id"]: e for e in ledger_entries if e.get("verdict") == "rejected"}
     approved = {
-        e["decision_id"] for e in ledger_entries if e.get("verdict") == "approved"
-    } - rejected
+        e["decision_id"]: e
+        for e in ledger_entries
+        if e.get("verdict") == "approved" and e["decision_id"] not in rejected
+    }
     out = batch.copy()
     waiting = out["status"].isin(["pending_approval", "proposed", "approved"])
-    out.loc[waiting & out["decision_id"].isin(rejected), "status"] = "rejected"
+    for i in out.index[waiting & out["decision_id"].isin(rejected)]:
+        set_status(out, i, "rejected", _verdict_words(rejected[out.at[i, "decision_id"]]))
     can_approve = out["status"].isin(["pending_approval", "proposed"])
-    out.loc[can_approve & out["decision_id"].isin(approved), "status"] = "approved"
+    for i in out.index[can_approve & out["decision_id"].isin(approved)]:
+        set_status(out, i, "approved", _verdict_words(approved[out.at[i, "decision_id"]]))
     return out
+
+
+def _verdict_words(entry: dict) -> str:
+    why = f": {entry['reason']}" if entry.get("reason") else ""
+    return f"{entry['verdict']} by {entry['approver']} at {entry.get('at', '')}{why}"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from marketing_ops.config import DataHome
+from marketing_ops.decisioning.batch.status import hold_budget_within_total, set_status
 from marketing_ops.decisioning.ledger.approvals import ApprovalError
 from marketing_ops.decisioning.ledger.chain import canonical
 from marketing_ops.decisioning.policy import AUTONOMY_LEVELS, RolesPolicy, stricter
@@ -227,31 +228,37 @@ def restore_scope_autonomy(
 def apply_scoped_autonomy(
     batch: pd.DataFrame, scopes: dict[str, AutonomyState], ledger_entries: list[dict]
 ) -> pd.DataFrame:
-    """The batch with scope ceilings applied (pure).
+    """The batch with scope ceilings applied (pure), then the total-budget guardrail.
 
     An action in a lowered scope that the agent approved by itself becomes ``proposed``
-    (recommend-only) or ``blocked`` (off); one a person approved in the ledger keeps its
-    approval, since recommend-only means a person decides.
+    (recommend-only) or ``blocked`` (off), with the ceiling and who set it as its reason; one
+    a person approved in the ledger keeps its approval, since recommend-only means a person
+    decides. A budget cut held back here keeps last period's spend, so the increases it
+    funded wait too (:func:`~marketing_ops.decisioning.batch.status.hold_budget_within_total`).
     """
-    if not scopes or batch.empty:
+    if batch.empty:
         return batch
     by_person = {e["decision_id"] for e in ledger_entries if e.get("verdict") == "approved"}
     out = batch.copy()
     for i, row in out.iterrows():
         if row["status"] != "approved" or row["decision_id"] in by_person:
             continue
-        levels = [
-            scopes[s].level
+        lowered = [
+            (s, scopes[s])
             for s in scopes_for(str(row["action_type"]), row.get("channel"))
             if s in scopes
         ]
-        if not levels:
+        if not lowered:
             continue
-        level = levels[0]
-        for other in levels[1:]:
-            level = stricter(level, other)
-        out.at[i, "status"] = status_after_ceiling(level)
-    return out
+        level = lowered[0][1].level
+        for _, other in lowered[1:]:
+            level = stricter(level, other.level)
+        status = status_after_ceiling(level)
+        if status == "approved":
+            continue
+        why = "; ".join(f"{s} {st}" for s, st in lowered)
+        set_status(out, i, status, f"run-time ceiling: {why}", [f"run-time ceiling: {why}"])
+    return hold_budget_within_total(out, by_person)
 
 
 def status_after_ceiling(level: str) -> str:

@@ -9,6 +9,8 @@ from marketing_ops.decisioning import (
     batch_markdown,
     decide,
     ensure_default_policies,
+    keep_earlier_batches,
+    list_batches,
     load_policies,
     read_approvals,
 )
@@ -94,7 +96,11 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
     # nothing reaches agent.decisions, and so execution, without its entry.
     ledger = record_decisions(context, store, day, batch, inputs, policies, autonomy, signals, keys)
     with store.warehouse() as con:
-        replace_partition(con, "agent.decisions", batch.assign(as_of=day), day)
+        # every batch kept: the day's earlier batches stay, their open actions superseded
+        earlier = read_table(con, "agent.decisions", date_column="as_of", start=day, end=day)
+        rows = keep_earlier_batches(earlier, batch.assign(as_of=day))
+        replace_partition(con, "agent.decisions", rows, day)
+        batches = list_batches(con, day)
     counts = batch.groupby(["action_type", "status"]).size().reset_index(name="actions")
     top = batch.sort_values("expected_revenue", ascending=False).head(10)
     plan = result.plan
@@ -124,6 +130,11 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
                 .to_markdown(index=False)
             ),
             "rationale": dg.MetadataValue.md(batch_markdown(batch, read_approvals(home))),
+            "batches_today": dg.MetadataValue.md(
+                batches.drop(columns=["as_of"]).to_markdown(index=False)
+                + "\n\nEarlier batches stay in agent.decisions: "
+                "`marketing-ops decisions --batch BATCH_ID` shows or exports one."
+            ),
             **ledger,
         },
         data_version=dg.DataVersion(str(batch["batch_id"].iloc[0])),
