@@ -31,10 +31,10 @@ def _store(home, batch) -> None:
 def test_two_decisions_for_the_same_day_leave_two_exportable_batches(home, policies) -> None:
     """Two policies compared on one day: both batches listed, the later one current, each
     loaded and exported whole; the earlier one's open actions are superseded, by name."""
-    first = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
+    first = decide(AS_OF, inputs(campaigns=True), policies, AutonomyState(), SIGNALS).batch
     _store(home, first)
     other = with_autonomy(policies, "full").model_copy(update={"version": "b" * 12})
-    second = decide(AS_OF, inputs(), other, AutonomyState(), SIGNALS).batch
+    second = decide(AS_OF, inputs(campaigns=True), other, AutonomyState(), SIGNALS).batch
     _store(home, second)
     ids = [first["batch_id"].iloc[0], second["batch_id"].iloc[0]]
     with connect(home.warehouse, read_only=True) as con:
@@ -59,7 +59,7 @@ def test_two_decisions_for_the_same_day_leave_two_exportable_batches(home, polic
 
 def test_re_storing_the_same_batch_keeps_one_copy(home, policies) -> None:
     """A batch stored twice (a retried write) is one batch, not two."""
-    batch = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
+    batch = decide(AS_OF, inputs(campaigns=True), policies, AutonomyState(), SIGNALS).batch
     _store(home, batch)
     _store(home, batch)
     with connect(home.warehouse, read_only=True) as con:
@@ -70,9 +70,9 @@ def test_deciding_again_never_sends_an_action_twice(home, policies) -> None:
     """The first batch went out; the same day decided again on the same inputs repeats those
     actions under new ids: they are blocked, naming the id they went out under."""
     full = with_autonomy(policies, "full")
-    first = decide(AS_OF, inputs(), full, AutonomyState(), SIGNALS).batch
+    first = decide(AS_OF, inputs(campaigns=True), full, AutonomyState(), SIGNALS).batch
     _store(home, first.assign(status="executed"))
-    second = decide(AS_OF, inputs(), full, AutonomyState(), SIGNALS).batch
+    second = decide(AS_OF, inputs(campaigns=True), full, AutonomyState(), SIGNALS).batch
     assert not set(second["decision_id"]) & set(first["decision_id"])
     _store(home, second)
     with connect(home.warehouse, read_only=True) as con:
@@ -86,7 +86,7 @@ def test_deciding_again_never_sends_an_action_twice(home, policies) -> None:
 
 
 def test_unknown_batch_names_the_latest(home, policies) -> None:
-    batch = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
+    batch = decide(AS_OF, inputs(campaigns=True), policies, AutonomyState(), SIGNALS).batch
     _store(home, batch)
     with connect(home.warehouse, read_only=True) as con, pytest.raises(KeyError) as err:
         load_batch(con, "B-20261123-00000000")

@@ -111,7 +111,7 @@ def test_rejections_ceilings_and_later_batches_say_why(policies) -> None:
 def _risky_world():
     """Every curve at half its response: the next euro earns about 1 EUR, so whether a line
     should get more money is a coin toss over the curve samples."""
-    base = inputs()
+    base = inputs(campaigns=True)
     curves = base.curve_rows.copy()
     curves["max_response"] *= 0.5
     return replace(base, curve_rows=curves)

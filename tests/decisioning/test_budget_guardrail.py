@@ -26,7 +26,7 @@ def _world() -> DecisionInputs:
     """The decide world with a poor display curve and two search campaigns that convert
     alike: the plan cuts display hard (-840 EUR) and adds about 590 EUR to each campaign, the
     shape where small increases go ahead while the big cut that funds them waits."""
-    base = inputs()
+    base = inputs(campaigns=True)
     curves = base.curve_rows.copy()
     curves.loc[curves["channel"] == "display", "max_response"] *= 0.2
     conversions = base.conversions.copy()
