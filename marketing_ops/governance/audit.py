@@ -108,10 +108,27 @@ def _warehouse_check(home: DataHome) -> AuditCheck:
     return AuditCheck(name, not problems, detail, problems)
 
 
+# What may change after a batch is recorded: its status (approved, executed, superseded...)
+# and the autonomy block of the rationale that explains that status. Everything else must
+# stay exactly as the ledger recorded it.
+_LIFECYCLE_FIELDS = ("status",)
+_LIFECYCLE_RATIONALE = ("autonomy",)
+
+
+def _decided_part(record: dict) -> dict:
+    out = {k: v for k, v in record.items() if k not in _LIFECYCLE_FIELDS}
+    rationale = out.get("rationale")
+    parsed = json.loads(rationale) if isinstance(rationale, str) and rationale else rationale
+    if isinstance(parsed, dict):
+        out["rationale"] = {k: v for k, v in parsed.items() if k not in _LIFECYCLE_RATIONALE}
+    return out
+
+
 def _records(text: str) -> str:
-    """Export-contract JSON in one canonical form (rows by decision id, keys sorted)."""
+    """Export-contract JSON in one canonical form (rows by decision id, keys sorted), without
+    the lifecycle fields that approvals, execution and later batches legitimately change."""
     records = sorted(json.loads(text), key=lambda r: str(r.get("decision_id")))
-    return json.dumps(records, sort_keys=True)
+    return json.dumps([_decided_part(r) for r in records], sort_keys=True)
 
 
 def _files_check(home: DataHome) -> AuditCheck:

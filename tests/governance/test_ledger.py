@@ -121,3 +121,18 @@ def test_warehouse_edit_is_detected(recorded) -> None:
     assert [c.name for c in failed] == ["warehouse batches match the ledger"]
     result = _verify(recorded.home)
     assert result.exit_code == 1 and "differ from the batch the ledger recorded" in result.output
+
+
+def test_status_changes_after_recording_are_not_tampering(recorded) -> None:
+    """Approvals, execution and a later batch change a recorded action's status and the reason
+    for it; the audit still passes, while the decided amount stays checked (test above)."""
+    decision = recorded.batch["decision_id"].iloc[0]
+    with connect(recorded.home.warehouse) as con:
+        con.execute(
+            "update agent.decisions set status = 'superseded', rationale = json_merge_patch("
+            'rationale, \'{"autonomy": {"status_reason": "superseded by a later batch"}}\')'
+            " where decision_id = ?",
+            [decision],
+        )
+    report = audit(recorded.home)
+    assert [c.name for c in report.checks if not c.ok] == []
