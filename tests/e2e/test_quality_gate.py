@@ -1,15 +1,14 @@
 """A failing blocking quality gate stops everything downstream for that day; fixing the
-input and re-running heals it."""
+input and re-running heals it (on a copy of the shared flow world: no world of its own)."""
 
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+import shutil
 
-from worlds.markets import simulate_world
-
+from marketing_ops.config import data_home
 from marketing_ops.runner import prepare_instance, run_job
-from marketing_ops.warehouse import connect, table_exists
+from marketing_ops.warehouse import connect
 
 HEADER = [
     "Day",
@@ -33,38 +32,43 @@ def _write_google_ads(path, day, cost: float) -> None:
         )
 
 
-def _batches_as_of(home, day) -> int:
+def _batch_ids_as_of(home, day) -> set[str]:
     with connect(home.warehouse, read_only=True) as con:
-        if not table_exists(con, "agent.decisions"):
-            return 0
-        return con.execute(
-            "select count(*) from agent.decisions where as_of = ?", [day]
-        ).fetchone()[0]
+        rows = con.execute(
+            "select distinct batch_id from agent.decisions where as_of = ?", [day]
+        ).fetchall()
+    return {batch_id for (batch_id,) in rows}
 
 
-def test_gate_failure_blocks_and_fix_heals(tmp_path, dbt_manifest) -> None:
-    """An implausible spend row passes row validation but fails the GX gate on raw/google_ads:
-    the warehouse, forecasts and decisions for that day do not run. A corrected file for the
-    same day supersedes the bad one and the same run then produces a decision batch."""
-    home, start, end = simulate_world(tmp_path / "home", days=60, seed=5)
+def test_gate_failure_blocks_and_fix_heals(flow_world, tmp_path) -> None:
+    """On a copy of the shared flow world: a restated spend file for its last day with an
+    implausible row passes row validation but fails the GX gate on raw/google_ads, so the
+    warehouse, forecasts and decisions for that day do not run (the day's batch stays the
+    flow's). A corrected file for the same day supersedes the bad one and the same run then
+    decides the day again."""
+    root = tmp_path / "home"
+    shutil.copytree(flow_world.home.root, root)  # the runs below must not touch the shared world
+    home, end = data_home(root), flow_world.end
     instance = prepare_instance(home)
-    ok = run_job(instance, "ingest_and_model", start, end - timedelta(days=1))
-    assert ok.success, ok.failed_steps
+    decided = _batch_ids_as_of(home, end)
+    assert decided, "the flow world decided its last day"
 
     bad = home.inbox / "google_ads" / f"google_ads_{end.isoformat()}.csv"
-    _write_google_ads(bad, end, cost=9_999_999.0)  # replaces the simulator's file for that day
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    _write_google_ads(bad, end, cost=9_999_999.0)  # supersedes the simulator's file of that day
     blocked = run_job(instance, "whole_flow", end, end)
     assert not blocked.success
     assert any("gx_raw_google_ads" in s for s in blocked.failed_steps)
     # no decisions step started and finished (skipped or never reached, either way not run)
     assert not any(s.startswith("decisions") for s in blocked.step_seconds), blocked.step_seconds
-    assert _batches_as_of(home, end) == 0
+    assert _batch_ids_as_of(home, end) == decided
 
     fixed = home.inbox / "google_ads" / f"google_ads_{end.isoformat()}_corrected.csv"
     _write_google_ads(fixed, end, cost=180.0)
     healed = run_job(instance, "whole_flow", end, end)
     assert healed.success, healed.failed_steps
-    assert _batches_as_of(home, end) > 0
+    assert "decisions__decision_batch" in healed.step_seconds
+    assert _batch_ids_as_of(home, end)
     with connect(home.warehouse, read_only=True) as con:
         max_spend = con.execute(
             "select max(spend) from raw.google_ads where date_day = ?", [end]
