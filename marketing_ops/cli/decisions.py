@@ -14,7 +14,16 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
-from marketing_ops.cli._render import HomeOption, Output, console, missing, money, open_home, text
+from marketing_ops.cli._render import (
+    HomeOption,
+    Output,
+    console,
+    missing,
+    money,
+    open_home,
+    show_frame,
+    text,
+)
 
 app = typer.Typer()
 
@@ -26,31 +35,43 @@ class ExplainFormat(StrEnum):
 
 @app.command()
 def decisions(
-    batch: str = typer.Option("latest", "--batch", help="Batch id, or 'latest'."),
+    batch: str = typer.Option("latest", "--batch", help="Batch id (B-...), or 'latest'."),
+    list_: bool = typer.Option(
+        False, "--list", help="List every kept batch (earlier ones too) instead of showing one."
+    ),
     fmt: Output = typer.Option(Output.table, "--format", help="table, json or csv."),
     wide: bool = typer.Option(
         False, "--wide", help="Table with every column and the full reason (wide terminals)."
     ),
     home: Path | None = HomeOption,
 ) -> None:
-    """Show or export a decision batch (the decision contract of DESIGN.md). The table fits
+    """Show or export a decision batch (the decision contract of DESIGN.md). Every batch is
+    kept: deciding a day again makes a new one, and `--list` shows them all. The table fits
     the terminal: a short reason per decision (`explain DECISION_ID` for the whole of it,
     --wide for every column)."""
-    from marketing_ops.decisioning import export_batch
-    from marketing_ops.warehouse import connect, read_table
+    from marketing_ops.decisioning import (
+        apply_approvals,
+        export_batch,
+        list_batches,
+        load_batch,
+        read_approvals,
+    )
+    from marketing_ops.warehouse import connect
 
     h = open_home(home)
     with connect(h.warehouse, read_only=True) as con:
-        frame = read_table(con, "agent.decisions")
-    if frame.empty:
-        console.print("No decisions yet: run `marketing-ops demo` or `marketing-ops run`.")
-        raise typer.Exit(1)
-    batch_id = frame.sort_values("created_at")["batch_id"].iloc[-1] if batch == "latest" else batch
-    frame = frame[frame["batch_id"] == batch_id]
-    if frame.empty:
-        raise typer.BadParameter(f"--batch: no batch {batch!r}")
-    from marketing_ops.decisioning import apply_approvals, read_approvals
-
+        batches = list_batches(con)
+        if batches.empty:
+            console.print("No decisions yet: run `marketing-ops demo` or `marketing-ops run`.")
+            raise typer.Exit(1)
+        if list_:
+            show_frame(batches, fmt, title="Decision batches (oldest first)")
+            return
+        batch_id = str(batches["batch_id"].iloc[-1]) if batch == "latest" else batch
+        try:
+            frame = load_batch(con, batch_id)
+        except KeyError as exc:
+            raise typer.BadParameter(f"--batch: {exc.args[0]}") from None
     frame = apply_approvals(frame, read_approvals(h))  # statuses as the ledger stands now
     if fmt is Output.table:
         print_decisions(frame, limit=None, wide=wide)

@@ -47,3 +47,25 @@ def test_wide_table_has_every_decision_and_no_nan(recorded) -> None:
     text = "\n".join(_table(recorded, "--wide", columns=250))
     assert "nan" not in text.split()
     assert all(decision_id in text for decision_id in recorded.batch["decision_id"])
+
+
+def test_deciding_a_day_again_keeps_both_batches_exportable(recorded) -> None:
+    """A second decision for the same day makes a new batch; `decisions --list` shows both and
+    `--batch` exports either, the earlier one with its open actions superseded."""
+    import json
+
+    from worlds.decisions import record_day
+
+    second, _ = record_day(recorded.home)
+    first_id, second_id = recorded.batch["batch_id"].iloc[0], second["batch_id"].iloc[0]
+    assert first_id != second_id
+    listing = json.loads("\n".join(_table(recorded, "--list", "--format", "json")))
+    assert [b["batch_id"] for b in listing] == [first_id, second_id]
+    assert [b["current"] for b in listing] == [False, True]
+    for batch_id, expected in ((first_id, recorded.batch), (second_id, second)):
+        rows = json.loads("\n".join(_table(recorded, "--batch", batch_id, "--format", "json")))
+        assert sorted(r["decision_id"] for r in rows) == sorted(expected["decision_id"])
+    earlier = json.loads("\n".join(_table(recorded, "--batch", first_id, "--format", "json")))
+    assert "superseded" in {r["status"] for r in earlier}
+    result = runner.invoke(app, ["decisions", "--home", str(recorded.home.root), "--batch", "B-x"])
+    assert result.exit_code == 2 and "no batch 'B-x'" in result.output

@@ -22,12 +22,13 @@ from marketing_ops.decisioning import (
     assemble_batch,
     choose_content,
     decide,
+    keep_earlier_batches,
     load_policies,
     plan_budget,
 )
 from marketing_ops.decisioning.batch.replay import record_batch
 from marketing_ops.forecasting.curves import ResponseCurve
-from marketing_ops.warehouse import connect, replace_partition
+from marketing_ops.warehouse import connect, read_table, replace_partition
 
 AS_OF = date(2026, 11, 23)
 SIGNALS = [
@@ -200,6 +201,8 @@ def record_day(
         autonomy=autonomy,
         signals=SIGNALS,
     )
-    with connect(home.warehouse) as con:
-        replace_partition(con, "agent.decisions", batch.assign(as_of=as_of), as_of)
+    with connect(home.warehouse) as con:  # as the asset stores it: earlier batches kept
+        earlier = read_table(con, "agent.decisions", date_column="as_of", start=as_of, end=as_of)
+        rows = keep_earlier_batches(earlier, batch.assign(as_of=as_of))
+        replace_partition(con, "agent.decisions", rows, as_of)
     return batch, entry
