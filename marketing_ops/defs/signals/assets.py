@@ -43,6 +43,7 @@ def files_for_metadata(report: IngestReport, days: int) -> list:
     limit = max(5, MAX_FILES_IN_METADATA // max(days, 1))
     if days <= 1:
         return report.files[:limit]
+
     def needs_attention(f) -> bool:
         return f.status not in ("loaded", "reloaded") or f.rejected > 0
 
@@ -89,14 +90,17 @@ def build_source_asset(source: str) -> dg.AssetsDefinition:
             report = ingest_source(home, con, source, start, end, store.pii_key())
         meta = report.to_metadata()
         context.log.info(f"raw/{source} {start}..{end}: {meta}")
-        for f in report.files:
-            if f.status == "quarantined":
-                context.log.warning(f"raw/{source}: {f.file_name} quarantined: {f.reason}")
+        warnings = report.warnings  # the run still succeeds: other files and days loaded
+        for warning in warnings:
+            context.log.warning(f"raw/{source}: {warning}")
         days = (end - start).days + 1
         listed = len(files_for_metadata(report, days))
         return dg.MaterializeResult(
             metadata={
                 **meta,
+                "warnings": dg.MetadataValue.md(
+                    "\n".join(f"- {w}" for w in warnings) if warnings else "none"
+                ),
                 "files_detail": file_table(report, days),
                 "files_listed": dg.MetadataValue.md(
                     f"{listed} of {len(report.files)} files listed (those needing attention "
