@@ -39,6 +39,7 @@ __all__ = [
 
 _IN_PROGRESS = (".tmp", ".part", ".crdownload", ".partial", ".download", ".filepart")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_WAIT = 2.0  # seconds a run waits for a just-written file to settle before moving on
 
 
 @dataclass(frozen=True)
@@ -90,14 +91,14 @@ def settled_files(
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[list[InboxEntry], list[Path]]:
     """Split files into settled ones (unchanged for ``settle_seconds``) and those still being
-    written. Files modified more recently are looked at again once, after waiting out the
-    settle time (at most ``settle_seconds``); one changed meanwhile or still too recent waits
-    for a later run."""
+    written. When the youngest file settles within ``_MAX_WAIT`` seconds the run waits that
+    long and looks again; a file changed meanwhile or still too recent waits for a later run."""
     entries = [e for e in map(_entry, paths) if e is not None]
     young = [e for e in entries if clock() - e.mtime_ns / 1e9 < settle_seconds]
     if young:
-        newest = max(e.mtime_ns for e in young) / 1e9
-        sleep(max(0.0, min(settle_seconds, newest + settle_seconds - clock())))
+        wait = max(e.mtime_ns for e in young) / 1e9 + settle_seconds - clock()
+        if 0 < wait <= _MAX_WAIT:
+            sleep(wait)
     ready, waiting = [], []
     for e in entries:
         settled = e.unchanged() and clock() - e.mtime_ns / 1e9 >= settle_seconds
