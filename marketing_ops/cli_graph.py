@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from marketing_ops.config import data_home
+from marketing_ops.spreadsheets import spreadsheet_safe
 
 graph_app = typer.Typer(
     help="Explore the knowledge graph: Cypher queries, candidates, paths, content search, "
@@ -82,7 +83,7 @@ def _show(frame, fmt: Output, title: str = "", limit: int | None = None) -> None
         sys.stdout.write("\n")
         return
     if fmt is Output.csv:
-        sys.stdout.write(frame.to_csv(index=False))
+        sys.stdout.write(spreadsheet_safe(frame).to_csv(index=False))
         return
     shown = frame if limit is None else frame.head(limit)
     table = Table(title=title or None, show_lines=False)
