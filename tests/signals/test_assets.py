@@ -49,6 +49,8 @@ def test_materialisation_lists_every_file_with_reconciling_counts(home: DataHome
     assert meta["replaced_rows"].value == 2
     assert "google_ads_" + d + "_bad.csv" in meta["warnings"].value
     assert "ana@example.com" not in str(meta) and GOOGLE_HEADER not in str(meta)
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == "file_log_reconciles" and check.passed
 
 
 def test_a_long_range_lists_the_files_needing_attention_first() -> None:

@@ -6,7 +6,7 @@ import dagster as dg
 from marketing_ops.defs.partitions import daily, partition_window
 from marketing_ops.defs.resources import STORE_POOL, StoreResource
 from marketing_ops.defs.signals.sensors import inbox_sensor
-from marketing_ops.signals import SOURCES, IngestReport, ingest_source
+from marketing_ops.signals import SOURCES, IngestReport, file_log_discrepancies, ingest_source
 
 SOURCE_DESCRIPTIONS = {
     "ga4": "GA4 BigQuery export (newline-delimited JSON): sessions, page views, leads, purchases.",
@@ -82,12 +82,21 @@ def build_source_asset(source: str) -> dg.AssetsDefinition:
         kinds={"duckdb", "python"},
         owners=["team:marketing-ops"],
         description=SOURCE_DESCRIPTIONS.get(source, source),
+        check_specs=[
+            dg.AssetCheckSpec(
+                "file_log_reconciles",
+                asset=["raw", source],
+                description="raw.file_log agrees with the raw table: received = loaded + "
+                "rejected, every loaded row present or recorded as replaced by a newer one.",
+            )
+        ],
     )
     def _raw(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
         start, end = partition_window(context)
         home = store.home()
         with store.warehouse() as con:
             report = ingest_source(home, con, source, start, end, store.pii_key())
+            problems = file_log_discrepancies(con, source)
         meta = report.to_metadata()
         context.log.info(f"raw/{source} {start}..{end}: {meta}")
         warnings = report.warnings  # the run still succeeds: other files and days loaded
@@ -106,7 +115,15 @@ def build_source_asset(source: str) -> dg.AssetsDefinition:
                     f"{listed} of {len(report.files)} files listed (those needing attention "
                     "first); all of them: `marketing-ops signals files`"
                 ),
-            }
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="file_log_reconciles",
+                    passed=not problems,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={"problems": dg.MetadataValue.md("\n".join(problems) or "none")},
+                )
+            ],
         )
 
     return _raw

@@ -141,15 +141,16 @@ def archive_path(home: DataHome, source: str, file_hash: str, name: str) -> Path
 
 
 def _store_copy(data: bytes, target: Path, file_hash: str) -> None:
-    """Write ``data`` to ``target`` (through a temporary name) and check it reads back whole."""
+    """Write ``data`` (whose sha256 is ``file_hash``) to ``target`` through a temporary name,
+    then check the stored file reads back as exactly those bytes."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_file() and not target.is_symlink():
-        if content_hash(target.read_bytes()) == file_hash:
+        if target.stat().st_size == len(data) and content_hash(target.read_bytes()) == file_hash:
             return  # identical content already stored
     temporary = target.with_name(f".{file_hash[:12]}.{os.getpid()}.tmp")
     temporary.write_bytes(data)
     os.replace(temporary, target)
-    if content_hash(target.read_bytes()) != file_hash:
+    if target.read_bytes() != data:  # same bytes as hashed: the stored copy has that hash
         raise OSError(f"{target}: the stored copy does not match the bytes read")
 
 
