@@ -21,8 +21,10 @@ else the latest day its rows carry. Rows keep their own day (``partition_date``)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -251,7 +253,10 @@ def _sort_inbox(run: _Run, batch: _Batch) -> None:
         inbox_files(run.home, run.source), run.limits.settle_seconds
     )
     for entry in ready:
-        data = read_if_unchanged(entry)
+        try:
+            data = read_if_unchanged(entry)
+        except OSError:
+            data = None  # gone or not readable yet: a later run looks again
         if data is None:
             batch.waiting.append(entry.path)
             continue
@@ -380,15 +385,34 @@ def _report_loaded(run: _Run, report: IngestReport, batch: _Batch) -> None:
 
 
 def _clear_inbox(run: _Run, batch: _Batch, report: IngestReport) -> None:
-    """Take stored files out of the inbox; keep a quarantined file's bytes and error file."""
-    for taken, _, _ in batch.new:
-        remove_if_unchanged(taken.entry)
+    """Take stored files out of the inbox; keep a quarantined file's bytes and error file.
+    A file that cannot be stored now (a full disk, permissions) stays for the next run."""
+    home, source = run.home, run.source
+    for taken, _, _ in batch.new:  # archived before the commit
+        _settle(report, taken, lambda: None)
     for taken, _, _ in batch.duplicates:
-        archive_copy(run.home, run.source, taken.data, taken.file_hash, taken.name)
-        remove_if_unchanged(taken.entry)
+        _settle(
+            report,
+            taken,
+            partial(archive_copy, home, source, taken.data, taken.file_hash, taken.name),
+        )
     for taken, error, stored in batch.quarantined:
-        quarantine(run.home, run.source, taken.name, taken.data, taken.file_hash, error, stored)
+        keep = partial(
+            quarantine, home, source, taken.name, taken.data, taken.file_hash, error, stored
+        )
+        _settle(report, taken, keep)
+
+
+def _settle(report: IngestReport, taken: _Taken, keep: Callable[[], object]) -> None:
+    """Store ``taken``'s bytes (``keep``) and take it out of the inbox; when that fails, the
+    file stays and is reported waiting, with the error."""
+    try:
+        keep()
         remove_if_unchanged(taken.entry)
+    except OSError as exc:
+        report.files.append(
+            FileOutcome(taken.name, taken.file_hash, None, 0, 0, 0, "waiting", reason=str(exc))
+        )
 
 
 def _discard(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
