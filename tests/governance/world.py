@@ -134,8 +134,7 @@ def simulate_and_load(root: Path, days: int = 14, contacts: int = 60, seed: int 
     from marketing_ops.decisioning import ensure_default_policies
     from marketing_ops.defs.knowledge_graph.assets import policy_rules, read_graph_inputs
     from marketing_ops.graph import build_graph
-    from marketing_ops.signals import SOURCES
-    from marketing_ops.signals import ingest_source
+    from marketing_ops.signals import SOURCES, ingest_source
     from marketing_ops.signals.privacy import pii_key
     from marketing_ops.simulator import WorldConfig, generate_history
 
