@@ -22,6 +22,7 @@ else the latest day its rows carry. Rows keep their own day (``partition_date``)
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -35,6 +36,7 @@ from marketing_ops.signals.currency import Reporting, load_reporting
 from marketing_ops.signals.ingest.files import (
     InboxEntry,
     archive_copy,
+    archive_path,
     inbox_files,
     quarantine,
     read_if_unchanged,
@@ -285,9 +287,12 @@ def _sort_file(
         )
         _to_quarantine(run, batch, taken, problem)
         return
+    archived = archive_path(run.home, run.source, taken.file_hash, taken.name)
+    kept_before = archived.exists()
     try:
-        parsed = run.parse(taken.data, taken.name, taken.entry.path, taken.file_hash)
+        parsed = _parse_while_archiving(run, taken)
     except UnreadableFile as error:
+        _forget_copy(archived, kept_before)
         hint = name_day(taken.name)
         if hint is None or run.in_window(hint):
             _to_quarantine(run, batch, taken, error)
@@ -296,14 +301,33 @@ def _sort_file(
         # Rewritten while it was read (it waits for a later run), or another day's file (its
         # own day's run takes it).
         _discard(run.con, parsed)
+        _forget_copy(archived, kept_before)
         if not taken.entry.unchanged():
             batch.waiting.append(taken.entry.path)
         return
     # A file with no valid row and no date in its name belongs to no day: any run takes it,
     # so its rejects are recorded rather than left waiting forever.
-    archived = archive_copy(run.home, run.source, taken.data, taken.file_hash, taken.name)
     known[taken.file_hash] = (parsed.day, str(archived))
     batch.new.append((taken, parsed, archived))
+
+
+def _parse_while_archiving(run: _Run, taken: _Taken) -> ParsedFile:
+    """Parse the file while a second thread writes its archive copy: DuckDB's bulk read and
+    the write both release the GIL, so a large file's copy costs little extra time."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        copying = pool.submit(
+            archive_copy, run.home, run.source, taken.data, taken.file_hash, taken.name
+        )
+        try:
+            return run.parse(taken.data, taken.name, taken.entry.path, taken.file_hash)
+        finally:
+            copying.result()  # an archive that cannot be written fails the file, not the run
+
+
+def _forget_copy(archived: Path, kept_before: bool) -> None:
+    """Remove an archive copy made for a file that is not loaded in this run."""
+    if not kept_before:
+        archived.unlink(missing_ok=True)
 
 
 def _to_quarantine(run: _Run, batch: _Batch, taken: _Taken, problem: UnreadableFile) -> None:
