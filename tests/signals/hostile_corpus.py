@@ -167,6 +167,7 @@ def corpus() -> tuple[CorpusFile, ...]:
         CorpusFile("crm_contacts", f"crm_contacts_{D}.csv", lines(CONTACTS_HEADER, f"C1,ana@example.com,,M\u00fcller GmbH,true,true,false,{D} 08:00:00", encoding="latin-1"), "loaded", 1),
         CorpusFile("ga4", f"ga4_{D}.jsonl", ga4(D, "u1", "u2", "u3", broken=True), "superseded", 3, 1, present=0, reason="invalid JSON"),
         CorpusFile("ga4", f"ga4_{D}_reexport.jsonl", ga4(D, "u1", "u2", "u3"), "loaded", 3),
+        CorpusFile("ga4", f"ga4_{P}_nested.jsonl", ga4(P, "u4") + b"[" * 200_000 + b"\n", "quarantined", reason="RecursionError"),
         CorpusFile("offline_conversions", f"offline_conversions_{D}.csv", lines(OFFLINE_HEADER, f"Cj1,won,{D} 10:00:00,5,EUR", f"Cj2,won,{D} 11:00:00,5,"), "loaded", 1, 1, reason="currency missing"),
         CorpusFile("content_assets", f"content_assets_{D}.csv", lines(ASSETS_HEADER, f"A001,1,T,B,t,f,email,approved,true,false,{D} 00:00:00", f"A001,2,T2,B,t,f,email,approved,true,false,{D} 00:00:00"), "loaded", 2),
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The hostile corpus (``hostile_corpus.py``: 50 broken or awkward files over eight inbox
+"""The hostile corpus (``hostile_corpus.py``: 51 broken or awkward files over eight inbox
 folders and three days) dropped at once: every file gets its documented outcome, the file log
 reconciles with the raw tables, and no valid row is lost."""
 

@@ -266,8 +266,11 @@ def _sort_inbox(run: _Run, batch: _Batch) -> None:
         try:
             _sort_file(run, batch, taken, known)
         except Exception as exc:  # noqa: BLE001 - one poisoned file never stops the others
-            problem = UnreadableFile(f"could not be processed: {type(exc).__name__}: {exc}")
-            _to_quarantine(run, batch, taken, problem)
+            _to_quarantine(run, batch, taken, _unexpected(exc))
+
+
+def _unexpected(exc: Exception) -> UnreadableFile:
+    return UnreadableFile(f"could not be processed: {type(exc).__name__}: {exc}")
 
 
 def _sort_file(
@@ -291,8 +294,9 @@ def _sort_file(
     kept_before = archived.exists()
     try:
         parsed = _parse_while_archiving(run, taken)
-    except UnreadableFile as error:
+    except Exception as exc:  # noqa: BLE001 - any failure to read it fails this file only
         _forget_copy(archived, kept_before)
+        error = exc if isinstance(exc, UnreadableFile) else _unexpected(exc)
         hint = name_day(taken.name)
         if hint is None or run.in_window(hint):
             _to_quarantine(run, batch, taken, error)
