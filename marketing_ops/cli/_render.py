@@ -15,6 +15,7 @@ from rich.status import Status
 from rich.table import Table
 
 from marketing_ops.config import DataHome, data_home
+from marketing_ops.spreadsheets import spreadsheet_safe
 
 # Writes to sys.stdout as it is at print time (redirection, CliRunner in tests).
 console = Console()
@@ -108,7 +109,7 @@ def show_frame(frame, fmt: Output, title: str = "", limit: int | None = None) ->
         sys.stdout.write("\n")
         return
     if fmt is Output.csv:
-        sys.stdout.write(frame.to_csv(index=False))
+        sys.stdout.write(spreadsheet_safe(frame).to_csv(index=False))
         return
     shown = frame if limit is None else frame.head(limit)
     table = Table(title=title or None, show_lines=False)

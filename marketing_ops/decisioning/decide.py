@@ -27,10 +27,15 @@ __all__ = [
     "DecisionResult",
     "carry_in_adstock",
     "curves_as_of",
+    "NotEnoughHistory",
     "decide",
     "last_period_spend",
     "seasonal_index_as_of",
 ]
+
+
+class NotEnoughHistory(ValueError):
+    """No channel has a response curve yet: too little spend and conversion history."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,15 @@ class DecisionResult:
 def curves_as_of(
     frame: pd.DataFrame,
 ) -> tuple[dict[str, ResponseCurve], dict[str, list[ResponseCurve]]]:
-    """Point curves (draw 0) and bootstrap draws from `agent.response_curves` rows."""
+    """Point curves (draw 0) and bootstrap draws from `agent.response_curves` rows.
+
+    Raises NotEnoughHistory when there are none (a first run on a short history)."""
+    if frame is None or "draw" not in frame:
+        raise NotEnoughHistory(
+            "not enough history to decide: no channel has a response curve yet (each needs "
+            "response.min_history_days of spend and conversions, forecasting.yaml); load "
+            "more days of signals and run the forecasts again"
+        )
     point: dict[str, ResponseCurve] = {}
     samples: dict[str, list[ResponseCurve]] = {}
     for channel, rows in frame.sort_values("draw").groupby("channel"):

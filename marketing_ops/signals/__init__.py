@@ -13,6 +13,7 @@ from marketing_ops.signals.inbox import (
     pending_files,
     plan_loads,
     scan_inbox,
+    unknown_folders,
 )
 from marketing_ops.signals.ingest import (
     FileOutcome,
@@ -21,6 +22,7 @@ from marketing_ops.signals.ingest import (
     ingest_source,
     parse_signal_file,
 )
+from marketing_ops.signals.limits import IngestLimits, SignalSettingsError, load_limits
 from marketing_ops.signals.privacy import MissingPiiKeyError, pii_key
 from marketing_ops.signals.readers import UnreadableFile
 from marketing_ops.signals.sources import (
@@ -30,7 +32,11 @@ from marketing_ops.signals.sources import (
     SourcesConfigError,
     load_sources,
 )
-from marketing_ops.signals.store import RAW_TABLE_NAMES, ensure_raw_schema
+from marketing_ops.signals.store import (
+    RAW_TABLE_NAMES,
+    ensure_raw_schema,
+    file_log_discrepancies,
+)
 
 __all__ = [
     "SOURCES",
@@ -38,6 +44,7 @@ __all__ = [
     "RAW_TABLE_NAMES",
     "FileOutcome",
     "InboxFile",
+    "IngestLimits",
     "LoadPlan",
     "LoadRequest",
     "IngestReport",
@@ -46,13 +53,17 @@ __all__ = [
     "PendingFile",
     "SourcesConfig",
     "SourcesConfigError",
+    "SignalSettingsError",
     "UnreadableFile",
     "ensure_raw_schema",
+    "file_log_discrepancies",
     "ingest_source",
+    "load_limits",
     "load_sources",
     "parse_signal_file",
     "pending_files",
     "pii_key",
     "plan_loads",
     "scan_inbox",
+    "unknown_folders",
 ]

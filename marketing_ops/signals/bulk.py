@@ -402,7 +402,9 @@ def _stage(
         layer.append(f"{null} AS n{i}")
         layer.append(f"CAST(({converted}) AS {sql_type}) AS v{i}")
         usable, default = builder.default_value(column)
-        if usable:
+        if rule.empty_cell == "reject" and column in cells:
+            null_value, null_ok = f"CAST(NULL AS {sql_type})", "false"  # Python rejects it
+        elif usable:
             null_value, null_ok = f"CAST({p(default)} AS {sql_type})", "true"
         else:
             null_value = f"CAST(NULL AS {sql_type})"

@@ -13,7 +13,10 @@ steps:
   new, and a file that is dropped again (same bytes) needs no second run.
 
 A file that cannot be read is still planned (its run quarantines it, with its error file); one
-that belongs to no partition waits in the inbox and is reported, never dropped.
+that belongs to no partition waits in the inbox and is reported, never dropped; so does a file
+in a folder that names no known source. A file modified within the settle time
+(``settings/signals.yaml``) is not read yet: it is still being written. Nothing a file holds
+makes the scan fail: whatever cannot be read is reported unreadable.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from marketing_ops.signals.ingest import (
     name_day,
     parse_signal_file,
 )
-from marketing_ops.signals.readers import UnreadableFile
+from marketing_ops.signals.ingest.files import is_temporary
+from marketing_ops.signals.limits import IngestLimits, load_limits
 from marketing_ops.signals.sources import SOURCES
 
 __all__ = [
@@ -48,6 +52,7 @@ __all__ = [
     "plan_loads",
     "scan_file",
     "scan_inbox",
+    "unknown_folders",
 ]
 
 _SCAN_KEY = b"inbox-scan"  # rows are thrown away after the scan: any key will do
@@ -109,12 +114,24 @@ class PendingFile:
 
 
 def scan_file(
-    source: str, path: Path, *, today: date | None = None, reporting: Reporting | None = None
+    source: str,
+    path: Path,
+    *,
+    today: date | None = None,
+    reporting: Reporting | None = None,
+    limits: IngestLimits | None = None,
 ) -> InboxFile:
-    """Hash one file and find the days inside it (validating it like a load would)."""
+    """Hash one file and find the days inside it (validating it like a load would, within
+    the same limits); a file that cannot be read, for any reason, is reported unreadable."""
     data = path.read_bytes()
     stat = path.stat()
     file_hash = hashlib.sha256(data).hexdigest()
+    unreadable = InboxFile(
+        source, path.name, stat.st_size, stat.st_mtime_ns, file_hash, name_day(path.name), (),
+        False,
+    )  # fmt: skip
+    if source not in SOURCES:
+        return unreadable
     # Big files are read in bulk by an in-memory DuckDB; small ones faster in Python.
     con = duckdb.connect(":memory:") if len(data) >= BULK_MIN_BYTES else None
     try:
@@ -128,12 +145,10 @@ def scan_file(
             con=con,
             path=path,
             file_hash=file_hash,
+            limits=limits,
         )
-    except UnreadableFile:
-        return InboxFile(
-            source, path.name, stat.st_size, stat.st_mtime_ns, file_hash,
-            name_day(path.name), (), False,
-        )  # fmt: skip
+    except Exception:  # noqa: BLE001 - its run quarantines it with the reason
+        return unreadable
     finally:
         if con is not None:
             con.close()
@@ -164,12 +179,19 @@ def scan_inbox(
     ``complete=False`` (the next tick continues from the files it has cached)."""
     cache = cache or {}
     reporting = load_reporting(home.reference)
+    limits = load_limits(home.settings)
     started = time.monotonic()
     files: list[InboxFile] = []
     complete = True
-    for source in sources:
+    folders = [*sources, *(unknown_folders(home) if sources is SOURCES else [])]
+    for source in folders:
         for path in inbox_files(home, source):
-            stat = path.stat()
+            try:
+                stat = path.stat()
+            except OSError:
+                continue  # gone since it was listed
+            if time.time() - stat.st_mtime_ns / 1e9 < limits.settle_seconds:
+                continue  # still being written: a later tick reads it
             key = f"{source}/{path.name}"
             entry = cache.get(key)
             if entry is not None and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
@@ -178,8 +200,23 @@ def scan_inbox(
             if budget_seconds is not None and time.monotonic() - started > budget_seconds:
                 complete = False
                 continue
-            files.append(scan_file(source, path, today=today, reporting=reporting))
+            try:
+                found = scan_file(source, path, today=today, reporting=reporting, limits=limits)
+            except OSError:
+                continue  # gone or unreadable by this process now: the next tick tries again
+            files.append(found)
     return files, complete
+
+
+def unknown_folders(home: DataHome) -> list[str]:
+    """Folders of the inbox that name no known source: their files would wait forever."""
+    if not home.inbox.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in home.inbox.iterdir()
+        if p.is_dir() and p.name not in SOURCES and not is_temporary(p.name)
+    )
 
 
 def pending_files(home: DataHome, source: str) -> list[PendingFile]:
@@ -218,6 +255,11 @@ def plan_loads(files: Iterable[InboxFile], first: date, last: date) -> LoadPlan:
     spans: list[tuple[date, date, InboxFile]] = []
     waiting: list[tuple[str, str]] = []
     for f in sorted(files, key=lambda f: f.key):
+        if f.source not in SOURCES:
+            waiting.append(
+                (f.key, f"unknown source folder {f.source!r}: move it to one of {list(SOURCES)}")
+            )
+            continue
         days = set(f.days) | ({f.day} if f.day else set())
         if f.day is not None and not first <= f.day <= last:
             waiting.append((f.key, f"filed under {f.day}, outside the partitions {first}..{last}"))

@@ -84,7 +84,8 @@ class CsvTable:
 
 
 def decode_bytes(data: bytes) -> str:
-    """Bytes to text: gunzip if gzipped, then UTF-8 (BOM or not) or UTF-16 with a BOM."""
+    """Bytes to text: gunzip if gzipped, then UTF-8 (BOM or not), UTF-16 with a BOM, or else
+    Windows-1252 / Latin-1."""
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
@@ -101,17 +102,28 @@ def decode_bytes(data: bytes) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise UnreadableFile(
-            f"not valid {encoding.upper()} at byte {exc.start} (expected UTF-8, UTF-8 with BOM "
-            "or UTF-16 with BOM)",
-            line=line,
-        ) from exc
+        if encoding != "utf-8":
+            line = data[: exc.start].count(b"\n") + 1
+            raise UnreadableFile(
+                f"not valid {encoding.upper()} at byte {exc.start} (expected UTF-8, UTF-8 with "
+                "BOM, UTF-16 with BOM or Windows-1252)",
+                line=line,
+            ) from exc
+        text = _single_byte(data)
     if not text.strip():
         raise UnreadableFile("empty file")
     if "\x00" in text:
         raise UnreadableFile("binary content (NUL characters) in the text")
     return text
+
+
+def _single_byte(data: bytes) -> str:
+    """Not UTF-8: Excel's "CSV" on Windows writes Windows-1252 (Latin-1 plus curly quotes and
+    the euro sign in 0x80-0x9F); the five bytes it leaves undefined fall back to Latin-1."""
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def _norm(header: str) -> str:
@@ -135,7 +147,7 @@ def _time_zone(line: str) -> ZoneInfo:
 
 def _map_header(cells: list[str], spec: SourceSpec) -> dict[str, tuple[int, float]]:
     """Canonical column -> (cell index, scale), first accepted variant in YAML order wins."""
-    index = {}
+    index: dict[str, int] = {}
     for i, cell in enumerate(cells):
         index.setdefault(_norm(cell), i)
     mapped: dict[str, tuple[int, float]] = {}
@@ -175,7 +187,24 @@ def sniff_csv(head: str, spec: SourceSpec) -> CsvLayout:
         raise UnreadableFile("no header row with known column names found", line=first + 1)
     header_index, _, delimiter, header, mapped = best
     _require_columns(spec, mapped, header_index + 1)
+    _refuse_duplicated_headers(spec, header, header_index + 1)
     return CsvLayout(header_index + 1, delimiter, header, mapped, time_zone)
+
+
+def _refuse_duplicated_headers(spec: SourceSpec, header: list[str], line: int) -> None:
+    """A header name the source reads, present twice: which column is the value is a guess."""
+    known = {_norm(v.name) for rule in spec.columns.values() for v in rule.headers}
+    seen: dict[str, int] = {}
+    for i, cell in enumerate(header, start=1):
+        name = _norm(cell)
+        if name in known and name in seen:
+            raise UnreadableFile(
+                f"duplicated header name {cell.strip()!r} (columns {seen[name]} and {i}): "
+                "which one holds the value is ambiguous",
+                line=line,
+                field=cell.strip(),
+            )
+        seen.setdefault(name, i)
 
 
 def _require_columns(spec: SourceSpec, mapped: dict[str, Any], line: int | None) -> None:

@@ -160,6 +160,24 @@ def _actions(value: Any, purchase_types: frozenset[str]) -> float:
     return total
 
 
+_DATE_ONLY = re.compile(r"\s*\d{4}-?\d{2}-?\d{2}\s*")
+
+
+def _check_order(out: dict[str, Any], values: dict[str, Any], smaller: str, larger: str) -> None:
+    """``smaller <= larger`` or RowProblem. A date-only ``larger`` on ``smaller``'s day (a CRM
+    close date without a time, on the deal's creation day) means "that day": it is read as the
+    ``smaller`` time rather than rejected, so one such deal never fails the day's checks."""
+    a, b = out.get(smaller), out.get(larger)
+    if a is None or b is None or a <= b:
+        return
+    raw = values.get(larger)
+    same_day = isinstance(a, datetime) and isinstance(b, datetime) and a - b < timedelta(days=1)
+    if same_day and isinstance(raw, str) and _DATE_ONLY.fullmatch(raw):
+        out[larger] = a
+        return
+    raise RowProblem(smaller, f"{smaller} > {larger}", f"{a} > {b}")
+
+
 @dataclass
 class RowBuilder:
     """Turns one source's raw values into rows in raw-table column order.
@@ -306,6 +324,8 @@ class RowBuilder:
             rule = rules[column]
             raw = values.get(column)
             if _is_null(raw):
+                if rule.empty_cell == "reject" and column in values:
+                    raise RowProblem(column, f"{column} missing (empty cell, no default for it)")
                 if rule.default is not None:
                     raw = rule.default
                 elif rule.required:
@@ -327,9 +347,7 @@ class RowBuilder:
                     raise RowProblem(column, "date in the future", raw)
             out[column] = value
         for smaller, larger in self._checks:
-            a, b = out.get(smaller), out.get(larger)
-            if a is not None and b is not None and a > b:
-                raise RowProblem(smaller, f"{smaller} > {larger}", f"{a} > {b}")
+            _check_order(out, values, smaller, larger)
         day = self._partition_day(out, values)
         for amount, reporting in self._amounts:
             try:

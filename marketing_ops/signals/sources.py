@@ -237,6 +237,9 @@ class ColumnRule(BaseModel):
     required: bool = False
     required_header: bool | None = None
     default: str | float | int | bool | None = None
+    # "reject": an empty cell in a file that has the column is a rejected row; the default
+    # then only stands in for a column the file lacks (an account's currency, say).
+    empty_cell: Literal["default", "reject"] = "default"
     min: float | None = None
     values: dict[str, str] = Field(default_factory=dict)
     compact: bool = False
@@ -273,6 +276,8 @@ class SourceSpec(BaseModel):
     # None: UTC. The offline-import `Parameters:TimeZone=` line overrides it per file.
     time_zone: str | None = None
     partition: str | None = None
+    # The natural key of a row: a newer file's row replaces older rows with the same key.
+    key: list[str] = Field(min_length=1)
     columns: dict[str, ColumnRule]
     checks: list[tuple[str, str]] = Field(default_factory=list)
 
@@ -313,6 +318,12 @@ class SourcesConfig(BaseModel):
             if spec.partition is not None and spec.partition not in spec.columns:
                 raise ValueError(
                     f"sources.{source}.partition: {spec.partition!r} must be one of its columns"
+                )
+            unknown_key = set(spec.key) - table_columns
+            if unknown_key:
+                raise ValueError(
+                    f"sources.{source}.key: {sorted(unknown_key)} are not columns of "
+                    f"raw.{source}; expected some of {sorted(table_columns)}"
                 )
             for pair in spec.checks:
                 for col in pair:

@@ -20,7 +20,9 @@ __all__ = [
     "RAW_TABLE_NAMES",
     "REJECTS_TABLE",
     "FILE_LOG_TABLE",
+    "REPLACED_TABLE",
     "ensure_raw_schema",
+    "file_log_discrepancies",
     "replace_file_rows",
 ]
 
@@ -29,6 +31,7 @@ RAW_TABLE_NAMES: dict[str, str] = {
 }
 REJECTS_TABLE = "raw.rejects"
 FILE_LOG_TABLE = "raw.file_log"
+REPLACED_TABLE = "raw.replaced_rows"  # rows a newer file's rows with the same key replaced
 
 _REJECTS_COLUMNS = (
     ("source", "VARCHAR"),
@@ -51,6 +54,18 @@ _FILE_LOG_COLUMNS = (
     ("status", "VARCHAR"),
     ("archived_path", "VARCHAR"),
     ("loaded_at", "TIMESTAMP"),
+    ("arrival", "BIGINT"),  # order of arrival over all files: the later file's row wins
+    ("replaced", "INTEGER"),  # earlier rows this file's rows replaced (raw.replaced_rows)
+)
+_REPLACED_COLUMNS = (
+    ("source", "VARCHAR"),
+    ("file_hash", "VARCHAR"),
+    ("file_name", "VARCHAR"),
+    ("line", "INTEGER"),
+    ("partition_date", "DATE"),
+    ("by_file_hash", "VARCHAR"),
+    ("by_file_name", "VARCHAR"),
+    ("replaced_at", "TIMESTAMP"),
 )
 
 
@@ -76,19 +91,39 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     }
     wanted |= {(REJECTS_TABLE, n) for n, _ in _REJECTS_COLUMNS}
     wanted |= {(FILE_LOG_TABLE, n) for n, _ in _FILE_LOG_COLUMNS}
+    wanted |= {(REPLACED_TABLE, n) for n, _ in _REPLACED_COLUMNS}
     if wanted <= existing:
         return  # the usual case: nothing to do, no DDL on every load
     tables = {t for t, _ in existing}
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for source, table in RAW_TABLE_NAMES.items():
-        if table not in tables:
-            con.execute(_ddl(table, RAW_TABLES[source] + LINEAGE_COLUMNS))
-            continue
-        for name, kind in RAW_TABLES[source]:
-            if (table, name) not in existing:
-                con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-    con.execute(_ddl(REJECTS_TABLE, _REJECTS_COLUMNS))
-    con.execute(_ddl(FILE_LOG_TABLE, _FILE_LOG_COLUMNS))
+        _create_or_extend(con, table, RAW_TABLES[source] + LINEAGE_COLUMNS, tables, existing)
+    _create_or_extend(con, REJECTS_TABLE, _REJECTS_COLUMNS, tables, existing)
+    _create_or_extend(con, FILE_LOG_TABLE, _FILE_LOG_COLUMNS, tables, existing)
+    _create_or_extend(con, REPLACED_TABLE, _REPLACED_COLUMNS, tables, existing)
+    if (FILE_LOG_TABLE, "arrival") not in existing and FILE_LOG_TABLE in tables:
+        # Files logged before arrivals were numbered arrived in the order they were loaded.
+        con.execute(
+            f"UPDATE {FILE_LOG_TABLE} SET arrival = numbered.n FROM ("
+            f"SELECT rowid AS rid, row_number() OVER (ORDER BY loaded_at) AS n "
+            f"FROM {FILE_LOG_TABLE}) AS numbered WHERE {FILE_LOG_TABLE}.rowid = numbered.rid"
+        )
+
+
+def _create_or_extend(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    tables: set[str],
+    existing: set[tuple[str, str]],
+) -> None:
+    """Create the table, or add the columns that came later (additive changes only)."""
+    if table not in tables:
+        con.execute(_ddl(table, columns))
+        return
+    for name, kind in columns:
+        if (table, name) not in existing:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def _frame(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
@@ -110,17 +145,34 @@ def replace_file_rows(
     loaded_at: datetime,
     staged: Sequence[tuple[StagedRows, str, str]] = (),
     reporting_currency: str = "EUR",
-) -> None:
-    """Replace the days' rows of ``source`` (caller holds the transaction).
+    key: Sequence[str] = (),
+) -> list[tuple[str, str]]:
+    """Replace the rows of the files being (re)loaded (caller holds the transaction).
 
-    Deletes the rows of ``drop_hashes`` (files being reloaded or superseded) and, on ``days``,
-    any row whose file is not a current (``loaded``) file; keeps rows other current files
-    hold on those days (a contacts file can carry a changed contact created on another day).
-    ``rows`` are raw-table tuples followed by (_file_hash, _file_name, _line, partition_date);
-    ``staged`` are bulk-validated rows in temporary tables, with their file's hash and name.
-    """
+    Deletes the rows and rejects of ``drop_hashes`` (the files being reloaded) and, on
+    ``days``, any row whose file is not a current (``loaded``) file; inserts the files' rows;
+    then, by ``key`` (the source's natural key), lets each row replace the rows of earlier
+    files with the same key (:func:`_replace_by_key`). Rows with other keys stay, whatever
+    file brought them. ``rows`` are raw-table tuples followed by (_file_hash, _file_name,
+    _line, partition_date); ``staged`` are bulk-validated rows in temporary tables, with
+    their file's hash and name. Returns the (hash, name) of files now wholly superseded."""
     table = RAW_TABLE_NAMES[source]
     drop = list(drop_hashes)
+    _delete_files(con, source, table, drop, days)
+    _insert_rows(con, source, table, rows, loaded_at)
+    for stage, file_hash, file_name in staged:
+        insert_staged(
+            con, source, table, stage, file_hash, file_name, loaded_at, reporting_currency
+        )
+    _insert_rejects(con, rejects, loaded_at)
+    if not key:
+        return []
+    return _replace_by_key(con, source, table, list(key), drop, loaded_at)
+
+
+def _delete_files(
+    con: duckdb.DuckDBPyConnection, source: str, table: str, drop: list[str], days: Sequence[date]
+) -> None:
     con.execute(
         f"""
         DELETE FROM {table}
@@ -132,33 +184,176 @@ def replace_file_rows(
         [drop, list(days), source],
     )
     con.execute(f"DELETE FROM {REJECTS_TABLE} WHERE list_contains(?::VARCHAR[], file_hash)", [drop])
+    # A reloaded file's replaced rows are worked out again once its rows are back.
+    con.execute(
+        f"DELETE FROM {REPLACED_TABLE} WHERE source = ? AND list_contains(?::VARCHAR[], file_hash)",
+        [source, drop],
+    )
+
+
+def _insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    table: str,
+    rows: Sequence[Sequence[Any]],
+    loaded_at: datetime,
+) -> None:
+    if not rows:
+        return
     columns = [c for c, _ in RAW_TABLES[source]]
-    if rows:
-        names = [*columns, "_file_hash", "_file_name", "_line", "partition_date"]
-        frame = _frame(names, rows)
-        kinds = dict(RAW_TABLES[source] + LINEAGE_COLUMNS)
-        select = ", ".join(f"CAST(incoming.{c} AS {kinds[c]})" for c in names)
-        con.register("incoming", frame)
-        try:
-            con.execute(
-                f"INSERT INTO {table} ({', '.join(names)}, _loaded_at) SELECT {select}, ? FROM incoming",
-                [loaded_at],
-            )
-        finally:
-            con.unregister("incoming")
-    for stage, file_hash, file_name in staged:
-        insert_staged(
-            con, source, table, stage, file_hash, file_name, loaded_at, reporting_currency
+    names = [*columns, "_file_hash", "_file_name", "_line", "partition_date"]
+    frame = _frame(names, rows)
+    kinds = dict(RAW_TABLES[source] + LINEAGE_COLUMNS)
+    select = ", ".join(f"CAST(incoming.{c} AS {kinds[c]})" for c in names)
+    con.register("incoming", frame)
+    try:
+        con.execute(
+            f"INSERT INTO {table} ({', '.join(names)}, _loaded_at) SELECT {select}, ? FROM incoming",
+            [loaded_at],
         )
-    if rejects:
-        names = [c for c, _ in _REJECTS_COLUMNS[:-1]]
-        con.register("incoming_rejects", _frame(names, rejects))
-        try:
-            con.execute(
-                f"INSERT INTO {REJECTS_TABLE} SELECT source, file_name, file_hash, "
-                "CAST(line AS INTEGER), field, reason, CAST(raw_value AS VARCHAR), ? "
-                "FROM incoming_rejects",
-                [loaded_at],
-            )
-        finally:
-            con.unregister("incoming_rejects")
+    finally:
+        con.unregister("incoming")
+
+
+def _insert_rejects(
+    con: duckdb.DuckDBPyConnection, rejects: Sequence[Sequence[Any]], loaded_at: datetime
+) -> None:
+    if not rejects:
+        return
+    names = [c for c, _ in _REJECTS_COLUMNS[:-1]]
+    con.register("incoming_rejects", _frame(names, rejects))
+    try:
+        con.execute(
+            f"INSERT INTO {REJECTS_TABLE} SELECT source, file_name, file_hash, "
+            "CAST(line AS INTEGER), field, reason, CAST(raw_value AS VARCHAR), ? "
+            "FROM incoming_rejects",
+            [loaded_at],
+        )
+    finally:
+        con.unregister("incoming_rejects")
+
+
+def _replace_by_key(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    table: str,
+    key: list[str],
+    incoming: list[str],
+    at: datetime,
+) -> list[tuple[str, str]]:
+    """Row identity: for every key the incoming files carry, the rows of the latest-arrived
+    file holding that key stay and rows of earlier files go, each recorded in
+    ``raw.replaced_rows`` with the file that replaced it. Rows of one file never replace each
+    other (an export segmented by device has several rows per campaign and day)."""
+    if not incoming or not _other_files_present(con, table, incoming):
+        return []
+    same_key = " AND ".join(f"t.{c} IS NOT DISTINCT FROM i.{c}" for c in key)
+    by_key = ", ".join(key)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _replaced AS
+        WITH incoming_keys AS (
+            SELECT DISTINCT {by_key} FROM {table} WHERE list_contains(?::VARCHAR[], _file_hash)
+        ),
+        candidates AS (
+            SELECT t.rowid AS rid, t._file_hash, t._file_name, t._line, t.partition_date,
+                   f.arrival, {", ".join(f"t.{c}" for c in key)}
+            FROM {table} AS t
+            JOIN {FILE_LOG_TABLE} AS f
+              ON f.file_hash = t._file_hash AND f.source = ? AND f.status = 'loaded'
+            WHERE EXISTS (SELECT 1 FROM incoming_keys AS i WHERE {same_key})
+        ),
+        ranked AS (
+            SELECT *, max(arrival) OVER w AS newest,
+                   arg_max(_file_hash, arrival) OVER w AS by_hash,
+                   arg_max(_file_name, arrival) OVER w AS by_name
+            FROM candidates
+            WINDOW w AS (PARTITION BY {by_key})
+        )
+        SELECT rid, _file_hash, _file_name, _line, partition_date, by_hash, by_name
+        FROM ranked WHERE arrival < newest
+        """,
+        [incoming, source],
+    )
+    try:
+        return _record_replaced(con, source, table, at)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _replaced")
+
+
+def _other_files_present(con: duckdb.DuckDBPyConnection, table: str, incoming: list[str]) -> bool:
+    """Whether rows of more than one file could share a key (a cheap early exit)."""
+    if len(incoming) > 1:
+        return True
+    found = con.execute(f"SELECT 1 FROM {table} WHERE _file_hash <> ? LIMIT 1", incoming)
+    return found.fetchone() is not None
+
+
+def _record_replaced(
+    con: duckdb.DuckDBPyConnection, source: str, table: str, at: datetime
+) -> list[tuple[str, str]]:
+    """Move the rows in ``_replaced`` from the raw table to ``raw.replaced_rows``; count them
+    on the replacing files; mark files with no row left ``superseded``."""
+    con.execute(
+        f"INSERT INTO {REPLACED_TABLE} SELECT ?, _file_hash, _file_name, _line, partition_date, "
+        "by_hash, by_name, ? FROM _replaced",
+        [source, at],
+    )
+    con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rid FROM _replaced)")
+    con.execute(
+        f"""
+        UPDATE {FILE_LOG_TABLE} AS f SET replaced = counted.n
+        FROM (SELECT by_file_hash, count(*) AS n FROM {REPLACED_TABLE} WHERE source = ?
+              AND by_file_hash IN (SELECT by_hash FROM _replaced) GROUP BY by_file_hash) AS counted
+        WHERE f.source = ? AND f.status = 'loaded' AND f.file_hash = counted.by_file_hash
+        """,
+        [source, source],
+    )
+    return con.execute(
+        f"""
+        UPDATE {FILE_LOG_TABLE} SET status = 'superseded'
+        WHERE source = ? AND status = 'loaded'
+          AND file_hash IN (SELECT _file_hash FROM _replaced)
+          AND file_hash NOT IN (SELECT DISTINCT _file_hash FROM {table})
+        RETURNING file_hash, file_name
+        """,
+        [source],
+    ).fetchall()
+
+
+def file_log_discrepancies(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    """What does not reconcile between ``raw.file_log`` and the raw tables (empty: all does).
+
+    For every loaded or superseded file: received = loaded + rejected; its loaded rows are in
+    the raw table or recorded in ``raw.replaced_rows``; its rejects are in ``raw.rejects``.
+    And every raw row belongs to a file the log lists as loaded."""
+    table = RAW_TABLE_NAMES[source]
+    files = con.execute(
+        f"""
+        SELECT f.file_name, f.received, f.loaded, f.rejected,
+               coalesce(p.n, 0), coalesce(r.n, 0), coalesce(j.n, 0)
+        FROM {FILE_LOG_TABLE} AS f
+        LEFT JOIN (SELECT _file_hash AS h, count(*) AS n FROM {table} GROUP BY 1) AS p
+          ON p.h = f.file_hash
+        LEFT JOIN (SELECT file_hash AS h, count(*) AS n FROM {REPLACED_TABLE}
+                   WHERE source = ? GROUP BY 1) AS r ON r.h = f.file_hash
+        LEFT JOIN (SELECT file_hash AS h, count(*) AS n FROM {REJECTS_TABLE}
+                   WHERE source = ? GROUP BY 1) AS j ON j.h = f.file_hash
+        WHERE f.source = ? AND f.status IN ('loaded', 'superseded')
+        """,
+        [source, source, source],
+    ).fetchall()
+    problems = [
+        f"{name}: received {received}, loaded {loaded}, rejected {rejected}; "
+        f"{present} rows present, {replaced} replaced, {rejects} rejects recorded"
+        for name, received, loaded, rejected, present, replaced, rejects in files
+        if received != loaded + rejected or loaded != present + replaced or rejected != rejects
+    ]
+    orphans = con.execute(
+        f"SELECT count(*) FROM {table} WHERE _file_hash NOT IN (SELECT file_hash FROM "
+        f"{FILE_LOG_TABLE} WHERE source = ? AND status = 'loaded')",
+        [source],
+    ).fetchone()[0]
+    if orphans:
+        problems.append(f"{orphans} rows of {table} belong to no loaded file")
+    return problems

@@ -30,7 +30,8 @@ def google_csv(day: date, n: int = 2, cost: float = 120.5) -> str:
 
 
 def drop(home: DataHome, source: str, name: str, content: str | bytes) -> Path:
-    """Put a file in the inbox; later drops get later mtimes, as a real export would."""
+    """Put a complete file in the inbox: later drops get later mtimes, as a real export
+    would, all in the past (a file modified within the settle time is still being written)."""
     folder = home.source_inbox(source)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
@@ -38,6 +39,6 @@ def drop(home: DataHome, source: str, name: str, content: str | bytes) -> Path:
         path.write_text(content, encoding="utf-8")
     else:
         path.write_bytes(content)
-    stamp = datetime.now().timestamp() + len(list(folder.iterdir()))
+    stamp = datetime.now().timestamp() - 3600 + len(list(folder.iterdir()))
     os.utime(path, (stamp, stamp))
     return path

@@ -11,9 +11,11 @@ from marketing_ops.defs.signals.assets import build_source_asset
 
 
 def test_materialisation_lists_every_file_with_reconciling_counts(home: DataHome) -> None:
-    """One materialisation of a day: a clean file, a file with a bad row and a quarantined
-    file each appear in `files_detail` with received = loaded + rejected and their status;
-    the totals add up; no raw email reaches the metadata."""
+    """One materialisation of a day: a file, a re-export of the same campaigns plus one
+    (with a bad row) that replaces all its rows, and a quarantined file each appear in
+    `files_detail` with received = loaded + rejected and their status; the totals add up,
+    the replaced rows are counted, the quarantine is a warning; no raw email reaches the
+    metadata."""
     d = DAY.isoformat()
     drop(home, "google_ads", f"google_ads_{d}.csv", google_csv(DAY, 2))
     drop(
@@ -43,8 +45,12 @@ def test_materialisation_lists_every_file_with_reconciling_counts(home: DataHome
         rows[f"google_ads_{d}_fix.csv"]["loaded"],
         rows[f"google_ads_{d}_fix.csv"]["rejected"],
     ) == (3, 1)
-    assert meta["received"].value == meta["loaded"].value + meta["rejected"].value == 4
+    assert meta["received"].value == meta["loaded"].value + meta["rejected"].value == 6
+    assert meta["replaced_rows"].value == 2
+    assert "google_ads_" + d + "_bad.csv" in meta["warnings"].value
     assert "ana@example.com" not in str(meta) and GOOGLE_HEADER not in str(meta)
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == "file_log_reconciles" and check.passed
 
 
 def test_a_long_range_lists_the_files_needing_attention_first() -> None:

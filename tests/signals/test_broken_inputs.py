@@ -87,6 +87,14 @@ def _injection_stored(con: duckdb.DuckDBPyConnection) -> None:
     assert "'); DROP TABLE raw.google_ads; --" in names
 
 
+def _names_are(names: set[str]) -> Check:
+    def check(con: duckdb.DuckDBPyConnection) -> None:
+        found = con.execute("select campaign_name from raw.google_ads where date_day = ?", [DAY])
+        assert {n for (n,) in found.fetchall()} == names
+
+    return check
+
+
 def _defaults_are_zero(con: duckdb.DuckDBPyConnection) -> None:
     assert con.execute(
         "select conversions, conversions_value from raw.google_ads where date_day = ?", [DAY]
@@ -155,7 +163,7 @@ CASES = [
     loads("ui_cost_in_eur_with_thousands", _lines(UI_HEADER, f'{D},9000000101,x,"12,000",50,"1,234.50",EUR'), 1, check=_spend_is(1234.5)),
     loads("injection_in_a_header_is_an_ignored_column", _lines(GOOGLE_HEADER + ',"x""); DROP TABLE raw.google_ads; --"', *(v + ",1" for v in VALID)), 2),
     loads("injection_in_the_file_name", VALID_CSV, 2, name=f"google_ads_{D}'; DROP TABLE raw.file_log; --.csv"),
-    loads("duplicate_header_first_wins", _lines(GOOGLE_HEADER + ",Cost", *(v + ",999999" for v in VALID)), 2, check=_spend_is(120.5)),
+    quarantined("duplicated_header_name", _lines(GOOGLE_HEADER + ",Cost", *(v + ",999999" for v in VALID)), "duplicated header name 'Cost'", field="Cost"),
     loads("decimal_comma_in_semicolon_file", _lines(GOOGLE_HEADER.replace(",", ";"), f"{D};9000000101;x;1000;50;12,5;1;2,25;EUR"), 1, check=_spend_is(12.5)),
     loads("ui_double_dash_for_missing", _lines(GOOGLE_HEADER, f"{D},9000000101,x,1000,50,12.5,--,--,EUR"), 1, check=_defaults_are_zero),
     # ---- one bad row beside two good ones
@@ -171,7 +179,7 @@ CASES = [
     bad_row("long_junk_value_truncated_in_reject", f"{D},9000000199,x,{'9' * 5000}x,1,1.0,0,0,EUR", "int:", "impressions"),
     # ---- whole files that cannot be read
     quarantined("truncated_gzip", VALID_GZ[: len(VALID_GZ) // 2], "gzip", name=NAME + ".gz"),
-    quarantined("wrong_encoding_latin1", LATIN1, "not valid UTF-8"),
+    loads("windows_1252_from_excel", LATIN1, 1, check=_names_are({"SEARCH | marqué 0"})),
     quarantined("binary_junk", bytes(range(256)) * 8, "binary"),
     quarantined("empty", b"", "empty file"),
     quarantined("whitespace_only", b"\n \n\t\n", "empty file"),

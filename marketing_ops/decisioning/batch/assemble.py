@@ -35,6 +35,7 @@ from marketing_ops.decisioning.batch.status import (
 from marketing_ops.decisioning.budget.optimiser import BudgetPlan, PlanLine
 from marketing_ops.decisioning.ledger.autonomy import AutonomyState
 from marketing_ops.decisioning.policy import PolicySet
+from marketing_ops.spreadsheets import spreadsheet_safe
 
 __all__ = ["DECISION_COLUMNS", "assemble_batch", "export_batch"]
 
@@ -530,7 +531,7 @@ def export_batch(df: pd.DataFrame, fmt: str) -> str:
     frame["created_at"] = pd.to_datetime(frame["created_at"]).dt.strftime("%Y-%m-%dT%H:%M:%S")
     if fmt == "csv":
         buf = io.StringIO()
-        frame.to_csv(buf, index=False)
+        spreadsheet_safe(frame).to_csv(buf, index=False)
         return buf.getvalue()
     if fmt == "json":
         records = []

@@ -5,7 +5,7 @@ import dagster as dg
 
 from marketing_ops.defs._shared import STORE_POOL, StoreResource, daily, partition_window
 from marketing_ops.defs.signals.sensors import inbox_sensor
-from marketing_ops.signals import SOURCES, IngestReport, ingest_source
+from marketing_ops.signals import SOURCES, IngestReport, file_log_discrepancies, ingest_source
 
 SOURCE_DESCRIPTIONS = {
     "ga4": "GA4 BigQuery export (newline-delimited JSON): sessions, page views, leads, purchases.",
@@ -81,28 +81,48 @@ def build_source_asset(source: str) -> dg.AssetsDefinition:
         kinds={"duckdb", "python"},
         owners=["team:marketing-ops"],
         description=SOURCE_DESCRIPTIONS.get(source, source),
+        check_specs=[
+            dg.AssetCheckSpec(
+                "file_log_reconciles",
+                asset=["raw", source],
+                description="raw.file_log agrees with the raw table: received = loaded + "
+                "rejected, every loaded row present or recorded as replaced by a newer one.",
+            )
+        ],
     )
     def _raw(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
         start, end = partition_window(context)
         home = store.home()
         with store.warehouse() as con:
             report = ingest_source(home, con, source, start, end, store.pii_key())
+            problems = file_log_discrepancies(con, source)
         meta = report.to_metadata()
         context.log.info(f"raw/{source} {start}..{end}: {meta}")
-        for f in report.files:
-            if f.status == "quarantined":
-                context.log.warning(f"raw/{source}: {f.file_name} quarantined: {f.reason}")
+        warnings = report.warnings  # the run still succeeds: other files and days loaded
+        for warning in warnings:
+            context.log.warning(f"raw/{source}: {warning}")
         days = (end - start).days + 1
         listed = len(files_for_metadata(report, days))
         return dg.MaterializeResult(
             metadata={
                 **meta,
+                "warnings": dg.MetadataValue.md(
+                    "\n".join(f"- {w}" for w in warnings) if warnings else "none"
+                ),
                 "files_detail": file_table(report, days),
                 "files_listed": dg.MetadataValue.md(
                     f"{listed} of {len(report.files)} files listed (those needing attention "
                     "first); all of them: `marketing-ops signals files`"
                 ),
-            }
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="file_log_reconciles",
+                    passed=not problems,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={"problems": dg.MetadataValue.md("\n".join(problems) or "none")},
+                )
+            ],
         )
 
     return _raw

@@ -1,15 +1,19 @@
 """Inbox to raw tables: one source, a window of days, nothing lost, safe to re-run.
 
-For each file in ``inbox/<source>/`` whose day falls in the window:
+For each complete file in ``inbox/<source>/`` (:mod:`.files`) whose day falls in the window:
 
 - identical content seen before (same sha256) -> ``duplicate``, a no-op;
-- unreadable -> moved whole to ``quarantine/<source>/`` with ``<name>.error.json``;
-- otherwise its rows are validated (bad rows to ``raw.rejects``), it becomes the current file
-  of its day (an earlier current file of that day becomes ``superseded``) and it is archived
-  as ``archive/<source>/<sha256>__<name>``.
+- unreadable, or over a limit of ``settings/signals.yaml`` -> its bytes are kept in
+  ``quarantine/<source>/`` with ``<name>.error.json``; the other files load regardless;
+- otherwise its rows are validated (bad rows to ``raw.rejects``) and its bytes archived as
+  ``archive/<source>/<sha256>__<name>``.
 
-Then every current file of the window's days (new or archived) is parsed and its rows replace
-what the raw table held for it, in one transaction: a re-run rebuilds the same rows.
+Then every loaded file of the window's days (new or archived) is parsed and its rows replace
+what the raw table held for it, in one transaction: a re-run rebuilds the same rows. Rows have
+an identity, the source's natural key (``key`` in ``sources.yaml``): a row replaces the rows
+of earlier-arrived files with the same key and nothing else, so files with different campaigns
+for one day add up, and a re-export replaces exactly the keys it carries (each replaced row is
+recorded in ``raw.replaced_rows``; a file left with no row is ``superseded``).
 
 The day of a file is the date inside it: the name's ``_YYYY-MM-DD`` when rows carry that day,
 else the latest day its rows carry. Rows keep their own day (``partition_date``).
@@ -17,8 +21,11 @@ else the latest day its rows carry. Rows keep their own day (``partition_date``)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -27,14 +34,20 @@ from marketing_ops.config import DataHome
 from marketing_ops.signals.bulk import drop_staged
 from marketing_ops.signals.currency import Reporting, load_reporting
 from marketing_ops.signals.ingest.files import (
+    InboxEntry,
+    archive_copy,
     archive_path,
     inbox_files,
-    move_to_archive,
     quarantine,
+    read_if_unchanged,
+    remove_if_unchanged,
+    safe_name,
+    settled_files,
 )
 from marketing_ops.signals.ingest.read import file_hash as content_hash
 from marketing_ops.signals.ingest.read import name_day
 from marketing_ops.signals.ingest.validate import BULK_MIN_BYTES, ParsedFile, parse_signal_file
+from marketing_ops.signals.limits import IngestLimits, load_limits
 from marketing_ops.signals.readers import UnreadableFile
 from marketing_ops.signals.rows import scrub
 from marketing_ops.signals.sources import SOURCES, SourcesConfig, load_sources
@@ -53,9 +66,10 @@ class FileOutcome:
     received: int
     loaded: int
     rejected: int
-    status: str  # loaded | reloaded | quarantined | duplicate | superseded
+    status: str  # loaded | reloaded | quarantined | duplicate | superseded | waiting
     validated: str = ""  # "bulk" (in DuckDB, leftovers in Python) or "python"
-    reason: str = ""  # why a file was quarantined (as in its error file)
+    reason: str = ""  # why a file was quarantined or waits (as in its error file)
+    replaced: int = 0  # rows of earlier files its rows replaced (same natural key)
 
 
 @dataclass
@@ -82,6 +96,15 @@ class IngestReport:
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
 
+    @property
+    def warnings(self) -> list[str]:
+        """What a person should look at: quarantined files and files still being written."""
+        return [
+            f"{f.file_name}: {f.status}: {f.reason}"
+            for f in self.files
+            if f.status in ("quarantined", "waiting")
+        ]
+
     def to_metadata(self) -> dict[str, int]:
         """Small totals for Dagster metadata (received = loaded + rejected)."""
         return {
@@ -89,7 +112,9 @@ class IngestReport:
             "received": self.received,
             "loaded": self.loaded,
             "rejected": self.rejected,
+            "replaced_rows": sum(f.replaced for f in self.files),
             "quarantined": self._count("quarantined"),
+            "waiting": self._count("waiting"),
             "duplicates": self._count("duplicate"),
             "superseded": self._count("superseded"),
         }
@@ -108,6 +133,7 @@ class _Run:
     today: date
     config: SourcesConfig
     reporting: Reporting
+    limits: IngestLimits
     bulk_min_bytes: int
     now: datetime
 
@@ -124,24 +150,37 @@ class _Run:
             path=path,
             bulk_min_bytes=self.bulk_min_bytes,
             file_hash=file_hash,
+            limits=self.limits,
         )
 
     def in_window(self, day: date | None) -> bool:
         return day is not None and self.start <= day <= self.end
 
-    def archived(self, file_hash: str, name: str) -> Path:
-        return archive_path(self.home, self.source, file_hash, name)
+
+@dataclass(frozen=True)
+class _Taken:
+    """An inbox file read whole: the bytes that were read are the ones loaded and stored."""
+
+    entry: InboxEntry
+    data: bytes
+    file_hash: str
+
+    @property
+    def name(self) -> str:
+        return self.entry.path.name
 
 
 @dataclass
 class _Batch:
-    """The inbox sorted: new readable files, duplicates, unreadable ones, and then every
-    current file of the window that is (re)loaded."""
+    """The inbox sorted: new readable files (archived), duplicates, files to quarantine and
+    files still being written; then every loaded file of the window that is (re)loaded."""
 
-    new: list[tuple[Path, ParsedFile]] = field(default_factory=list)
-    duplicates: list[tuple[Path, str, date | None, str]] = field(default_factory=list)
-    quarantined: list[tuple[Path, str, UnreadableFile]] = field(default_factory=list)
+    new: list[tuple[_Taken, ParsedFile, Path]] = field(default_factory=list)
+    duplicates: list[tuple[_Taken, date | None, str]] = field(default_factory=list)
+    quarantined: list[tuple[_Taken, UnreadableFile, str]] = field(default_factory=list)
+    waiting: list[Path] = field(default_factory=list)
     to_load: list[ParsedFile] = field(default_factory=list)
+    superseded: list[tuple[str, str]] = field(default_factory=list)
 
 
 def ingest_source(
@@ -155,13 +194,15 @@ def ingest_source(
     today: date | None = None,
     reporting: Reporting | None = None,
     bulk_min_bytes: int = BULK_MIN_BYTES,
+    limits: IngestLimits | None = None,
 ) -> IngestReport:
     """Load ``source``'s files for the days ``start``..``end`` (inclusive) into ``raw.*``.
 
     ``today`` anchors the sense checks (future dates, more than 5 years back); it defaults to
     the current UTC date and exists so historical samples can be replayed. ``reporting`` (the
     reporting currency, its rates and the time zone) defaults to the data home's
-    ``reference/``."""
+    ``reference/``, ``limits`` to its ``settings/signals.yaml``. A file that cannot be loaded
+    is quarantined and reported; it never stops the others."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
     run = _Run(
@@ -174,6 +215,7 @@ def ingest_source(
         today or datetime.now(UTC).date(),
         load_sources(),
         reporting or load_reporting(home.reference),
+        limits or load_limits(home.settings),
         bulk_min_bytes,
         datetime.now(UTC).replace(tzinfo=None),
     )
@@ -184,12 +226,12 @@ def ingest_source(
         _sort_inbox(run, batch)
         _commit(run, batch, report)
     finally:
-        for parsed in [*(p for _, p in batch.new), *batch.to_load]:
+        for parsed in [*(p for _, p, _ in batch.new), *batch.to_load]:
             _discard(con, parsed)
-    _report_loaded(report, batch)
-    # Files move only after the commit: a crash in between leaves them in the inbox, where the
-    # next run sees their hash in the file log and treats them as duplicates.
-    _move_files(run, batch)
+    _report_loaded(run, report, batch)
+    # Inbox entries go only after the commit: a crash in between leaves them in the inbox,
+    # where the next run sees their hash in the file log and treats them as duplicates.
+    _clear_inbox(run, batch, report)
     return report
 
 
@@ -206,31 +248,95 @@ def _known_files(run: _Run) -> dict[str, tuple[date | None, str]]:
 
 
 def _sort_inbox(run: _Run, batch: _Batch) -> None:
-    """Read each inbox file once: a known hash is a duplicate, an unreadable file waits for
-    quarantine, a readable one of the window is new; other days' files stay for their run."""
+    """Read each settled inbox file once and sort it (:func:`_sort_file`); a file whose
+    handling fails in any way is quarantined with the error, and the others go on."""
     known = _known_files(run)
-    for path in inbox_files(run.home, run.source):
-        data = path.read_bytes()
-        file_hash = content_hash(data)
-        if file_hash in known:
-            day, archived = known[file_hash]
-            if run.in_window(day):
-                batch.duplicates.append((path, file_hash, day, archived))
-            continue
+    ready, batch.waiting = settled_files(
+        inbox_files(run.home, run.source), run.limits.settle_seconds
+    )
+    for entry in ready:
         try:
-            parsed = run.parse(data, path.name, path, file_hash)
-        except UnreadableFile as error:
-            hint = name_day(path.name)
-            if hint is None or run.in_window(hint):
-                batch.quarantined.append((path, file_hash, error))
+            data = read_if_unchanged(entry)
+        except OSError:
+            data = None  # gone or not readable yet: a later run looks again
+        if data is None:
+            batch.waiting.append(entry.path)
             continue
-        if parsed.day is not None and not run.in_window(parsed.day):
-            _discard(run.con, parsed)
-            continue  # its own day's run will take it
-        # A file with no valid row and no date in its name belongs to no day: any run
-        # takes it, so its rejects are recorded rather than left waiting forever.
-        known[file_hash] = (parsed.day, str(run.archived(file_hash, path.name)))
-        batch.new.append((path, parsed))
+        taken = _Taken(entry, data, content_hash(data))
+        try:
+            _sort_file(run, batch, taken, known)
+        except Exception as exc:  # noqa: BLE001 - one poisoned file never stops the others
+            _to_quarantine(run, batch, taken, _unexpected(exc))
+
+
+def _unexpected(exc: Exception) -> UnreadableFile:
+    return UnreadableFile(f"could not be processed: {type(exc).__name__}: {exc}")
+
+
+def _sort_file(
+    run: _Run, batch: _Batch, taken: _Taken, known: dict[str, tuple[date | None, str]]
+) -> None:
+    """A known hash is a duplicate, an unreadable file goes to quarantine, a readable one of
+    the window is archived and new; other days' files stay for their own run."""
+    if taken.file_hash in known:
+        day, archived = known[taken.file_hash]
+        if run.in_window(day):
+            batch.duplicates.append((taken, day, archived))
+        return
+    if len(taken.name.encode()) > run.limits.max_name_length:
+        problem = UnreadableFile(
+            f"file name longer than {run.limits.max_name_length} bytes "
+            "(settings: limits.max_name_length)"
+        )
+        _to_quarantine(run, batch, taken, problem)
+        return
+    archived = archive_path(run.home, run.source, taken.file_hash, taken.name)
+    kept_before = archived.exists()
+    try:
+        parsed = _parse_while_archiving(run, taken)
+    except Exception as exc:  # noqa: BLE001 - any failure to read it fails this file only
+        _forget_copy(archived, kept_before)
+        error = exc if isinstance(exc, UnreadableFile) else _unexpected(exc)
+        hint = name_day(taken.name)
+        if hint is None or run.in_window(hint):
+            _to_quarantine(run, batch, taken, error)
+        return
+    if not taken.entry.unchanged() or (parsed.day is not None and not run.in_window(parsed.day)):
+        # Rewritten while it was read (it waits for a later run), or another day's file (its
+        # own day's run takes it).
+        _discard(run.con, parsed)
+        _forget_copy(archived, kept_before)
+        if not taken.entry.unchanged():
+            batch.waiting.append(taken.entry.path)
+        return
+    # A file with no valid row and no date in its name belongs to no day: any run takes it,
+    # so its rejects are recorded rather than left waiting forever.
+    known[taken.file_hash] = (parsed.day, str(archived))
+    batch.new.append((taken, parsed, archived))
+
+
+def _parse_while_archiving(run: _Run, taken: _Taken) -> ParsedFile:
+    """Parse the file while a second thread writes its archive copy: DuckDB's bulk read and
+    the write both release the GIL, so a large file's copy costs little extra time."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        copying = pool.submit(
+            archive_copy, run.home, run.source, taken.data, taken.file_hash, taken.name
+        )
+        try:
+            return run.parse(taken.data, taken.name, taken.entry.path, taken.file_hash)
+        finally:
+            copying.result()  # an archive that cannot be written fails the file, not the run
+
+
+def _forget_copy(archived: Path, kept_before: bool) -> None:
+    """Remove an archive copy made for a file that is not loaded in this run."""
+    if not kept_before:
+        archived.unlink(missing_ok=True)
+
+
+def _to_quarantine(run: _Run, batch: _Batch, taken: _Taken, problem: UnreadableFile) -> None:
+    stored = safe_name(taken.name, taken.file_hash, run.limits.max_name_length)
+    batch.quarantined.append((taken, problem, stored))
 
 
 def _commit(run: _Run, batch: _Batch, report: IngestReport) -> None:
@@ -238,13 +344,13 @@ def _commit(run: _Run, batch: _Batch, report: IngestReport) -> None:
     con, source = run.con, run.source
     con.execute("BEGIN TRANSACTION")
     try:
-        superseded = _log_files(run, batch, report)
+        _log_files(run, batch, report)
         batch.to_load = _current_files(run, batch.new)
         to_load = batch.to_load
-        replace_file_rows(
+        batch.superseded = replace_file_rows(
             con,
             source,
-            [*superseded, *(p.file_hash for p in to_load)],
+            [p.file_hash for p in to_load],
             sorted({d for p in to_load for d in p.days}),
             [r for p in to_load for r in p.rows],
             [
@@ -255,6 +361,7 @@ def _commit(run: _Run, batch: _Batch, report: IngestReport) -> None:
             run.now,
             staged=[(p.staged, p.file_hash, p.name) for p in to_load if p.staged],
             reporting_currency=run.reporting.currency,
+            key=run.config.sources[source].key,
         )
         con.execute("COMMIT")
     except BaseException:
@@ -262,9 +369,18 @@ def _commit(run: _Run, batch: _Batch, report: IngestReport) -> None:
         raise
 
 
-def _report_loaded(report: IngestReport, batch: _Batch) -> None:
-    fresh = {p.file_hash for _, p in batch.new}
+def _report_loaded(run: _Run, report: IngestReport, batch: _Batch) -> None:
+    fresh = {p.file_hash for _, p, _ in batch.new}
+    replaced = dict(
+        run.con.execute(
+            f"SELECT file_hash, coalesce(replaced, 0) FROM {FILE_LOG_TABLE} "
+            "WHERE source = ? AND list_contains(?::VARCHAR[], file_hash)",
+            [run.source, [p.file_hash for p in batch.to_load]],
+        ).fetchall()
+    )
+    superseded = dict(batch.superseded)
     for parsed in batch.to_load:
+        status = "loaded" if parsed.file_hash in fresh else "reloaded"
         report.files.append(
             FileOutcome(
                 parsed.name,
@@ -273,19 +389,58 @@ def _report_loaded(report: IngestReport, batch: _Batch) -> None:
                 parsed.received,
                 parsed.loaded,
                 len(parsed.rejects),
-                "loaded" if parsed.file_hash in fresh else "reloaded",
+                "superseded" if superseded.pop(parsed.file_hash, None) else status,
                 "bulk" if parsed.staged is not None else "python",
+                replaced=replaced.get(parsed.file_hash, 0),
+            )
+        )
+    for file_hash, name in superseded.items():  # earlier files, not reloaded in this run
+        report.files.append(FileOutcome(name, file_hash, None, 0, 0, 0, "superseded"))
+    for path in batch.waiting:
+        report.files.append(
+            FileOutcome(
+                path.name,
+                "",
+                name_day(path.name),
+                0,
+                0,
+                0,
+                "waiting",
+                reason="still being written (modified within "
+                f"{run.limits.settle_seconds:g} s or while read): a later run takes it",
             )
         )
 
 
-def _move_files(run: _Run, batch: _Batch) -> None:
-    for path, parsed in batch.new:
-        move_to_archive(path, run.archived(parsed.file_hash, path.name))
-    for path, file_hash, _, _ in batch.duplicates:
-        move_to_archive(path, run.archived(file_hash, path.name))
-    for path, file_hash, error in batch.quarantined:
-        quarantine(run.home, run.source, path, file_hash, error)
+def _clear_inbox(run: _Run, batch: _Batch, report: IngestReport) -> None:
+    """Take stored files out of the inbox; keep a quarantined file's bytes and error file.
+    A file that cannot be stored now (a full disk, permissions) stays for the next run."""
+    home, source = run.home, run.source
+    for taken, _, _ in batch.new:  # archived before the commit
+        _settle(report, taken, lambda: None)
+    for taken, _, _ in batch.duplicates:
+        _settle(
+            report,
+            taken,
+            partial(archive_copy, home, source, taken.data, taken.file_hash, taken.name),
+        )
+    for taken, error, stored in batch.quarantined:
+        keep = partial(
+            quarantine, home, source, taken.name, taken.data, taken.file_hash, error, stored
+        )
+        _settle(report, taken, keep)
+
+
+def _settle(report: IngestReport, taken: _Taken, keep: Callable[[], object]) -> None:
+    """Store ``taken``'s bytes (``keep``) and take it out of the inbox; when that fails, the
+    file stays and is reported waiting, with the error."""
+    try:
+        keep()
+        remove_if_unchanged(taken.entry)
+    except OSError as exc:
+        report.files.append(
+            FileOutcome(taken.name, taken.file_hash, None, 0, 0, 0, "waiting", reason=str(exc))
+        )
 
 
 def _discard(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
@@ -294,52 +449,24 @@ def _discard(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
         drop_staged(con, parsed.staged)
 
 
-def _log_files(run: _Run, batch: _Batch, report: IngestReport) -> list[str]:
-    """Record this run's files in the file log; return the hashes the new ones supersede."""
-    superseded: list[str] = []
-    for path, parsed in batch.new:
-        superseded += _supersede_day(run, parsed.day, report)
-        _log(
-            run,
-            parsed.file_hash,
-            parsed.name,
-            parsed.day,
-            "loaded",
-            run.archived(parsed.file_hash, path.name),
-            (parsed.received, parsed.loaded, len(parsed.rejects)),
-        )
-    for path, file_hash, day, archived in batch.duplicates:
-        _log(run, file_hash, path.name, day, "duplicate", archived)
-        report.files.append(FileOutcome(path.name, file_hash, day, 0, 0, 0, "duplicate"))
-    for path, file_hash, error in batch.quarantined:
-        day = name_day(path.name)
-        _log(
-            run,
-            file_hash,
-            path.name,
-            day,
-            "quarantined",
-            run.home.quarantine / run.source / path.name,
-        )
+def _log_files(run: _Run, batch: _Batch, report: IngestReport) -> None:
+    """Record this run's files in the file log, new files numbered in order of arrival."""
+    arrival = run.con.execute(f"SELECT coalesce(max(arrival), 0) FROM {FILE_LOG_TABLE}")
+    last = arrival.fetchone()[0]
+    for n, (_, parsed, archived) in enumerate(batch.new, start=1):
+        counts = (parsed.received, parsed.loaded, len(parsed.rejects))
+        _log(run, parsed.file_hash, parsed.name, parsed.day, "loaded", archived, counts, last + n)
+    for taken, day, archived in batch.duplicates:
+        _log(run, taken.file_hash, taken.name, day, "duplicate", archived)
+        report.files.append(FileOutcome(taken.name, taken.file_hash, day, 0, 0, 0, "duplicate"))
+    for taken, error, stored in batch.quarantined:
+        day = name_day(taken.name)
+        where = run.home.quarantine / run.source / stored
+        _log(run, taken.file_hash, taken.name, day, "quarantined", where)
+        reason = scrub(error.reason)
         report.files.append(
-            FileOutcome(
-                path.name, file_hash, day, 0, 0, 0, "quarantined", reason=scrub(error.reason)
-            )
+            FileOutcome(taken.name, taken.file_hash, day, 0, 0, 0, "quarantined", reason=reason)
         )
-    return superseded
-
-
-def _supersede_day(run: _Run, day: date | None, report: IngestReport) -> list[str]:
-    """Mark the current file of ``day`` superseded; return the hashes it replaced."""
-    replaced = run.con.execute(
-        f"UPDATE {FILE_LOG_TABLE} SET status = 'superseded' "
-        "WHERE source = ? AND partition_date = ? AND status = 'loaded' "
-        "RETURNING file_hash, file_name",
-        [run.source, day],
-    ).fetchall()
-    for old_hash, old_name in replaced:
-        report.files.append(FileOutcome(old_name, old_hash, day, 0, 0, 0, "superseded"))
-    return [h for h, _ in replaced]
 
 
 def _log(
@@ -350,20 +477,23 @@ def _log(
     status: str,
     where: Path | str,
     counts: tuple[int, int, int] = (0, 0, 0),
+    arrival: int | None = None,
 ) -> None:
     run.con.execute(
-        f"INSERT INTO {FILE_LOG_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file_hash, run.source, name, day, *counts, status, str(where), run.now],
+        f"INSERT INTO {FILE_LOG_TABLE} (file_hash, source, file_name, partition_date, received, "
+        "loaded, rejected, status, archived_path, loaded_at, arrival, replaced) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+        [file_hash, run.source, name, day, *counts, status, str(where), run.now, arrival],
     )
 
 
-def _current_files(run: _Run, new: list[tuple[Path, ParsedFile]]) -> list[ParsedFile]:
-    """Every current file of the window, new or archived: its rows are rebuilt from the file."""
-    fresh = {p.file_hash: p for _, p in new}
+def _current_files(run: _Run, new: list[tuple[_Taken, ParsedFile, Path]]) -> list[ParsedFile]:
+    """Every loaded file of the window, new or archived: its rows are rebuilt from the file."""
+    fresh = {p.file_hash: p for _, p, _ in new}
     current = run.con.execute(
         f"SELECT file_hash, file_name, archived_path FROM {FILE_LOG_TABLE} "
         "WHERE source = ? AND status = 'loaded' AND partition_date BETWEEN ? AND ? "
-        "ORDER BY loaded_at",
+        "ORDER BY arrival",
         [run.source, run.start, run.end],
     ).fetchall()
     to_load: list[ParsedFile] = []

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from marketing_ops.signals.limits import IngestLimits
 from marketing_ops.signals.readers import (
+    UnreadableFile,
     iter_jsonl,
     looks_like_json,
     read_csv_records,
@@ -33,6 +35,8 @@ __all__ = [
 
 _NAME_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})(?!\d)")
 HEAD_BYTES = 1 << 16
+_CHUNK = 1 << 22
+_PREAMBLE_LINES = 12  # a Parameters line, report titles and the header above the rows
 _PARAM_KINDS = ("string_value", "int_value", "double_value", "float_value")
 
 Record = tuple[int, dict[str, Any], str | None]  # (line, values by column, problem)
@@ -102,8 +106,9 @@ def ga4_values(event: dict[str, Any], paths: JsonPaths) -> dict[str, Any]:
 
 def records(
     source: str, text: str, config: SourcesConfig
-) -> tuple[Iterator[Record], dict[str, float], Any]:
-    """The file's records, the unit scales of its header variants, and its time zone."""
+) -> tuple[Iterator[Record], dict[str, float], Any, int]:
+    """The file's records, the unit scales of its header variants, its time zone and its
+    width (header cells, or distinct JSON keys)."""
     spec = config.sources[source]
     if spec.format == "jsonl":
         paths = json_paths(spec)
@@ -112,13 +117,13 @@ def records(
             for line, event, problem in iter_jsonl(text):
                 yield line, ({} if event is None else ga4_values(event, paths)), problem
 
-        return events(), {}, None
+        return events(), {}, None, 0
     if spec.json_records and looks_like_json(text):
         table = read_json_records(text, spec)
     else:
         table = read_csv_records(text, spec)
     scales = {c: s for c, (_, s) in table.columns.items() if s != 1.0}
-    return iter(table.records), scales, table.time_zone
+    return iter(table.records), scales, table.time_zone, len(table.header)
 
 
 def head_and_lines(data: bytes) -> tuple[bytes, int, bool] | None:
@@ -151,3 +156,42 @@ def _gzip_head_and_lines(data: bytes) -> tuple[bytes, int, bool] | None:
     if crs != crlfs or not inflater.eof:
         return None
     return head, newlines + (0 if last.endswith(b"\n") else 1), True
+
+
+def check_size(data: bytes, limits: IngestLimits) -> None:
+    """UnreadableFile when the content (decompressed, never more than the limit plus one
+    chunk held at once) is over ``max_file_bytes`` or has more lines than ``max_rows`` allows."""
+    if data[:2] == b"\x1f\x8b":
+        size, lines = _inflated_size(data, limits.max_file_bytes)
+    else:
+        size, lines = len(data), data.count(b"\n")
+    if size > limits.max_file_bytes:
+        raise UnreadableFile(
+            f"content larger than the limit of {limits.max_file_bytes} bytes "
+            "(settings: limits.max_file_bytes)"
+        )
+    if lines > limits.max_rows + _PREAMBLE_LINES:
+        raise UnreadableFile(f"more than {limits.max_rows} rows (settings: limits.max_rows)")
+
+
+def _inflated_size(data: bytes, most: int) -> tuple[int, int]:
+    """Decompressed size and newline count of gzip ``data`` (every member), stopping as soon
+    as the size passes ``most``; a corrupt stream is left for the reader to report."""
+    size = lines = 0
+    rest = data
+    while rest[:2] == b"\x1f\x8b" and size <= most:
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        pending = rest
+        try:
+            while pending and size <= most:
+                out = inflater.decompress(pending, _CHUNK)
+                size, lines = size + len(out), lines + out.count(b"\n")
+                pending = inflater.unconsumed_tail
+                if inflater.eof:
+                    break
+        except zlib.error:
+            return size, lines
+        if not inflater.eof:
+            return size, lines
+        rest = inflater.unused_data
+    return size, lines

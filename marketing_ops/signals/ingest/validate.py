@@ -18,15 +18,17 @@ import duckdb
 from marketing_ops.signals.bulk import StagedRows, bulk_eligible, stage_file
 from marketing_ops.signals.currency import Reporting
 from marketing_ops.signals.ingest.read import (
-    file_hash as content_hash,
-)
-from marketing_ops.signals.ingest.read import (
+    check_size,
     ga4_values,
     head_and_lines,
     json_paths,
     name_day,
     records,
 )
+from marketing_ops.signals.ingest.read import (
+    file_hash as content_hash,
+)
+from marketing_ops.signals.limits import IngestLimits
 from marketing_ops.signals.readers import (
     CsvLayout,
     UnreadableFile,
@@ -78,14 +80,20 @@ class ParsedFile:
 class _Validator:
     """Python validation of records into rows and rejects (the definition of a valid row)."""
 
-    def __init__(self, builder: RowBuilder, file_hash: str, name: str) -> None:
+    def __init__(
+        self, builder: RowBuilder, file_hash: str, name: str, max_rows: int = 10**12
+    ) -> None:
         self.builder, self.file_hash, self.name = builder, file_hash, name
         self.rows: list[tuple[Any, ...]] = []
         self.rejects: list[Reject] = []
+        self.room = max_rows
 
     def take(
         self, line: int, values: dict[str, Any], problem: str | None, scales: dict[str, float]
     ) -> None:
+        self.room -= 1
+        if self.room < 0:
+            raise UnreadableFile("more rows than the limit (settings: limits.max_rows)")
         if problem is not None:
             self.rejects.append(Reject(line, "(row)", scrub(problem), None))
             return
@@ -110,6 +118,7 @@ class _Context:
     today: date
     config: SourcesConfig
     reporting: Reporting
+    limits: IngestLimits
 
     @property
     def spec(self) -> SourceSpec:
@@ -141,8 +150,10 @@ def parse_signal_file(
     path: Path | None = None,
     bulk_min_bytes: int = BULK_MIN_BYTES,
     file_hash: str | None = None,
+    limits: IngestLimits | None = None,
 ) -> ParsedFile:
-    """Validate every row of one file. Raises UnreadableFile when the file cannot be read.
+    """Validate every row of one file. Raises UnreadableFile when the file cannot be read or
+    breaks one of ``limits`` (size, rows, field size, columns).
 
     With a warehouse connection and the file on disk (``path`` holding ``data``), a file of at
     least ``bulk_min_bytes`` is validated in bulk inside DuckDB (:mod:`.bulk`) when its
@@ -153,19 +164,49 @@ def parse_signal_file(
         today or datetime.now(UTC).date(),
         config or load_sources(),
         reporting or Reporting(),
+        limits or IngestLimits(),
     )
     file_hash = file_hash or content_hash(data)
     hint = name_day(name)
+    check_size(data, ctx.limits)
     if con is not None and path is not None and len(data) >= bulk_min_bytes:
         parsed = _parse_in_bulk(con, ctx, data, name, path, file_hash, hint)
         if parsed is not None:
             return parsed
+    try:
+        return _parse_in_python(ctx, data, name, file_hash, hint)
+    except csv.Error as exc:  # the field size limit, or a quote the csv module gives up on
+        raise UnreadableFile(_csv_problem(exc, ctx.limits)) from exc
+
+
+def _parse_in_python(
+    ctx: _Context, data: bytes, name: str, file_hash: str, hint: date | None
+) -> ParsedFile:
+    csv.field_size_limit(ctx.limits.max_field_bytes)
     text = decode_bytes(data)
-    found, scales, time_zone = records(source, text, ctx.config)
-    validator = _Validator(ctx.builder(time_zone, hint), file_hash, name)
+    found, scales, time_zone, width = records(ctx.source, text, ctx.config)
+    _check_width(width, ctx.limits)
+    validator = _Validator(ctx.builder(time_zone, hint), file_hash, name, ctx.limits.max_rows)
     for line, values, problem in found:
         validator.take(line, values, problem, scales)
-    return _parsed(source, name, file_hash, hint, validator, None)
+    return _parsed(ctx.source, name, file_hash, hint, validator, None)
+
+
+def _csv_problem(exc: csv.Error, limits: IngestLimits) -> str:
+    if "field larger than field limit" in str(exc):
+        return (
+            f"a field larger than the limit of {limits.max_field_bytes} characters "
+            "(settings: limits.max_field_bytes)"
+        )
+    return f"CSV cannot be parsed: {exc}"
+
+
+def _check_width(width: int, limits: IngestLimits) -> None:
+    if width > limits.max_columns:
+        raise UnreadableFile(
+            f"{width} columns, over the limit of {limits.max_columns} "
+            "(settings: limits.max_columns)"
+        )
 
 
 def _parsed(
@@ -217,6 +258,8 @@ def _parse_in_bulk(
     if found is None:
         return None
     layout, lines, gzipped = found
+    if layout is not None:
+        _check_width(layout.width, ctx.limits)
     builder = ctx.builder(layout.time_zone if layout else None, hint)
     if not bulk_eligible(builder):
         return None
@@ -225,7 +268,7 @@ def _parse_in_bulk(
     )
     if staged is None:
         return None
-    validator = _Validator(builder, file_hash, name)
+    validator = _Validator(builder, file_hash, name, ctx.limits.max_rows - staged.count)
     if staged.leftover_lines:
         _validate_lines(validator, decode_bytes(data), staged.leftover_lines, ctx.spec, layout)
     return _parsed(ctx.source, name, file_hash, hint, validator, staged)
