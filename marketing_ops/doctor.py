@@ -23,7 +23,7 @@ from marketing_ops.config import DataHome
 from marketing_ops.signals.currency import REPORTING_FILE, ReportingConfigError, load_reporting
 from marketing_ops.signals.privacy import PII_KEY_ENV
 
-__all__ = ["DEMO_ENV", "MIN_FREE_BYTES", "Problem", "diagnose", "init_home"]
+__all__ = ["DEMO_ENV", "MIN_FREE_BYTES", "Problem", "diagnose", "init_home", "preflight"]
 
 DEMO_ENV = "MARKETING_OPS_DEMO"
 MIN_FREE_BYTES = 1_000_000_000  # a two-year simulated home holds well under this
@@ -95,6 +95,14 @@ def diagnose(
         lambda: _dagster_instance(home, env),
     ]
     return [problem for check in checks for problem in check()]
+
+
+def preflight(home: DataHome, environ: Mapping[str, str] | None = None) -> list[Problem]:
+    """The checks that open no store (the key, the policies): cheap and lock-free, for the
+    inbox sensor, which must never take the warehouse's lock (even read-only: DuckDB then
+    refuses the writer) while a run may want it."""
+    env = os.environ if environ is None else environ
+    return [*_pii_key(env), *_policies(home)]
 
 
 def _pii_key(env: Mapping[str, str]) -> list[Problem]:

@@ -146,3 +146,20 @@ def LAST_PARTITION() -> date:  # noqa: N802 - reads like the constant it stands 
     from marketing_ops.defs._shared import daily
 
     return daily.time_window_for_partition_key(daily.get_last_partition_key()).start.date()
+
+
+def test_sensor_refuses_a_home_that_fails_the_doctor(
+    home: DataHome, definitions: dg.Definitions, monkeypatch
+) -> None:
+    """Without the PII key the sensor asks for no run (each would fail on its first file) and
+    says why in the doctor's one line; with the key back it requests the day."""
+    drop(home, "google_ads", f"google_ads_{DAY}.csv", google_csv(DAY, 1))
+    monkeypatch.delenv("MARKETING_OPS_DEMO", raising=False)
+    monkeypatch.delenv("MARKETING_OPS_PII_KEY", raising=False)
+    refused = _tick(home, None, definitions)
+    assert not refused.run_requests
+    assert "home fails the doctor: PII key: MARKETING_OPS_PII_KEY is not set" in str(
+        refused.skip_reason
+    )
+    monkeypatch.setenv("MARKETING_OPS_PII_KEY", "a-secret")
+    assert [_window(r) for r in _tick(home, None, definitions).run_requests] == [(DAY, DAY)]

@@ -10,6 +10,7 @@ from dagster._core.storage.tags import (
 )
 
 from marketing_ops.defs._shared import StoreResource, daily
+from marketing_ops.doctor import preflight
 from marketing_ops.signals import LoadRequest, plan_loads, scan_inbox
 
 INGEST_JOB = "ingest_and_model"
@@ -74,6 +75,10 @@ def inbox_sensor(
 ) -> dg.SensorResult | dg.SkipReason:
     cursor = _cursor(context.cursor)
     home = store.home()
+    problems = preflight(home)
+    if problems:  # the one line `marketing-ops doctor` prints first; runs would only fail
+        reason = f"home fails the doctor: {problems[0].line()}"
+        return dg.SensorResult(skip_reason=reason, cursor=context.cursor)
     files, complete = scan_inbox(home, cursor["files"], budget_seconds=SCAN_BUDGET_SECONDS)
     cache = {f.key: f.to_cache() for f in files}  # files gone from the inbox drop out
     if not complete:
