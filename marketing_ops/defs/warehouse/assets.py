@@ -40,11 +40,13 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from marketing_ops.config import DataHome
 from marketing_ops.defs.partitions import daily, partition_window
 from marketing_ops.defs.resources import STORE_POOL, StoreResource, dbt_project
 from marketing_ops.lib.runs import ensure_dbt_manifest
 from marketing_ops.measurement.attribution import data_driven_weights, removal_effects_as_of
 from marketing_ops.measurement.settings import MeasurementSettings, load_measurement_settings
+from marketing_ops.signals.reporting import load_reporting
 from marketing_ops.warehouse import read_table, replace_handoff
 
 project = dbt_project()
@@ -154,9 +156,17 @@ def _settings(store: StoreResource) -> MeasurementSettings:
     return load_measurement_settings(store.home().root)
 
 
+def warehouse_vars(home: DataHome) -> dict[str, Any]:
+    """The data home's settings dbt reads as vars: attribution (measurement.yaml) and the
+    reporting currency every amount of staging and the marts is in (reference/reporting.yaml,
+    the currency ingest converted the `_reporting` columns into)."""
+    attribution = load_measurement_settings(home.root).attribution.dbt_vars()
+    return {**attribution, "reporting_currency": load_reporting(home.reference).currency}
+
+
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
     os.environ["MARKETING_OPS_WAREHOUSE"] = str(store.home().warehouse)
-    settings = _settings(store).attribution.dbt_vars()
+    settings = warehouse_vars(store.home())
     if context.has_partition_key_range:
         start, end = partition_window(context)
         args = dbt_build_args(start.isoformat(), end.isoformat(), settings)
