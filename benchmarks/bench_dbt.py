@@ -110,6 +110,8 @@ def generate_raw(db: Path, start: date, days: int, events_per_day: int) -> int:
                 case when s.tags[2] = 'cpc' then 'G' || s.sid end as gclid,
                 case when e.name = 'purchase' then 20 + (hash(s.sid, 6) % 200) end as revenue,
                 case when e.name = 'purchase' then 'EUR' end as currency,
+                -- Every amount is in EUR, the reporting currency: ingest copies it as it is.
+                case when e.name = 'purchase' then 20 + (hash(s.sid, 6) % 200) end as revenue_reporting,
                 case when e.name = 'purchase' then 'T' || s.sid end as transaction_id,
                 'desktop' as device_category,
                 'DE' as country,
@@ -137,6 +139,7 @@ def generate_raw(db: Path, start: date, days: int, events_per_day: int) -> int:
                 case when conversion_draw < 48 then 'closedwon' else 'closedlost' end as stage,
                 500 + hash(sid, 7) % 5000 as amount,
                 'EUR' as currency,
+                500 + hash(sid, 7) % 5000 as amount_reporting,
                 started_at + to_seconds(60) as closed_at,
                 tags[1] as utm_source, tags[2] as utm_medium,
                 cast(null as varchar) as utm_campaign, cast(null as varchar) as utm_content,
@@ -153,6 +156,7 @@ def generate_raw(db: Path, start: date, days: int, events_per_day: int) -> int:
             insert into raw.offline_conversions by name
             select gclid, 'closed_won_deal' as conversion_name, closed_at as conversion_ts,
                    amount as conversion_value, 'EUR' as currency,
+                   amount as conversion_value_reporting,
                    'bench' as _file_hash, 'offline.csv' as _file_name, _line,
                    now() as _loaded_at, partition_date
             from raw.crm_deals
@@ -199,6 +203,7 @@ def generate_raw(db: Path, start: date, days: int, events_per_day: int) -> int:
             select d.day as date_day, c.id as campaign_id, c.name as campaign_name,
                    10000 as impressions, 400 as clicks, 600.0 as spend, 30.0 as conversions,
                    3000.0 as conversions_value, 'EUR' as currency,
+                   600.0 as spend_reporting, 3000.0 as conversions_value_reporting,
                    'bench' as _file_hash, 'google_ads.csv' as _file_name, 1 as _line,
                    now() as _loaded_at, d.day as partition_date
             from (select cast(? as date) + cast(i as integer) as day from range(?) as t(i)) as d
@@ -213,6 +218,7 @@ def generate_raw(db: Path, start: date, days: int, events_per_day: int) -> int:
                    'SOCIAL | prospecting' as campaign_name, 'as1' as adset_id, 'ad' || a as ad_id,
                    8000 as impressions, 160 as clicks, 200.0 as spend, 10.0 as conversions,
                    900.0 as conversions_value, 'EUR' as currency,
+                   200.0 as spend_reporting, 900.0 as conversions_value_reporting,
                    'bench' as _file_hash, 'meta_ads.csv' as _file_name, 1 as _line,
                    now() as _loaded_at, d.day as partition_date
             from (select cast(? as date) + cast(i as integer) as day from range(?) as t(i)) as d
@@ -289,16 +295,33 @@ def weights(db: Path, first: date, last: date) -> float:
     return time.perf_counter() - t0
 
 
-def build(db: Path, work: Path, first: date, last: date, incremental: bool) -> dict[str, float]:
-    """The three steps of a Dagster run (staging and models are one dbt call here)."""
+def node_seconds(work: Path) -> dict[str, float]:
+    """Seconds per dbt node (model, test, unit test) of the last dbt call, from its
+    run_results.json."""
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".", 2)[-1]: r["execution_time"] for r in results}
+
+
+def build(
+    db: Path, work: Path, first: date, last: date, incremental: bool
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The three steps of a Dagster run (staging and models are one dbt call here): seconds
+    per step, and per dbt node."""
     dbt_vars = (
         {"start_date": first.isoformat(), "end_date": last.isoformat()} if incremental else {}
     )
-    return {
-        "dbt staging + models": dbt(db, work, dbt_vars, "--exclude", "fct_attribution_daily"),
-        "attribution weights (Python)": weights(db, first, last),
-        "dbt attribution mart": dbt(db, work, dbt_vars, "--select", "fct_attribution_daily"),
-    }
+    steps = {"dbt staging + models": dbt(db, work, dbt_vars, "--exclude", "fct_attribution_daily")}
+    nodes = node_seconds(work)
+    steps["attribution weights (Python)"] = weights(db, first, last)
+    steps["dbt attribution mart"] = dbt(db, work, dbt_vars, "--select", "fct_attribution_daily")
+    return steps, {**nodes, **node_seconds(work)}
+
+
+def print_nodes(name: str, nodes: dict[str, float], top: int = 12) -> None:
+    """Where a run's dbt time goes: its slowest nodes."""
+    print(f"\n{name}: slowest dbt nodes of {len(nodes)} ({sum(nodes.values()):.1f} s in all)")
+    for node, seconds in sorted(nodes.items(), key=lambda item: -item[1])[:top]:
+        print(f"  {node:<70}{seconds:>8.2f}")
 
 
 def progress(message: str) -> None:
@@ -331,9 +354,9 @@ def main() -> None:
     size_mb = db.stat().st_size / 1e6
     progress(f"generated {events:,} events ({size_mb:,.0f} MB) in {generate_s:.0f} s")
 
-    full = build(db, work, first, last, incremental=False)
+    full, full_nodes = build(db, work, first, last, incremental=False)
     progress(f"full refresh: {full}")
-    one_day = build(db, work, last, last, incremental=True)
+    one_day, day_nodes = build(db, work, last, last, incremental=True)
     progress(f"one day: {one_day}")
     fixed = dbt(db, work, {}, "--select", "dim_channel")  # dbt's own start-up, one tiny model
     scan_all = bare_scan(db, None)
@@ -357,6 +380,8 @@ def main() -> None:
         f"one day / full refresh = {total_day / total_full:.1%} "
         f"(a day is {1 / args.days:.2%} of the history)"
     )
+    print_nodes("full refresh", full_nodes)
+    print_nodes("one day", day_nodes)
 
 
 if __name__ == "__main__":

@@ -42,8 +42,10 @@ DAYS = (DAY1, DAY2, DAY3)
 # ensure_raw_schema), so the world cannot drift from what the loader writes.
 SOURCE_OF_TABLE = {name.split(".")[1]: source for source, name in RAW_TABLE_NAMES.items()}
 REPORTING_SUFFIX = "_reporting"
-# Units of the reporting currency (EUR) per unit of each currency the world's rows are in.
-WORLD_RATES = {"EUR": 1.0}
+# The world's reporting currency (the dbt var's default) and the units of it per unit of each
+# currency the world's rows are in: what ingest writes into the `_reporting` columns.
+REPORTING_CURRENCY = "EUR"
+WORLD_RATES = {"EUR": 1.0, "USD": 0.8}
 # What the loader adds to every row (docs/contracts.md, "Raw tables").
 LINEAGE_NAMES = ("_file_hash", "_file_name", "_line", "_loaded_at", "partition_date")
 
@@ -66,7 +68,7 @@ def raw_record(table: str, row: Sequence[object]) -> dict[str, object]:
     for name, _ in RAW_TABLES[SOURCE_OF_TABLE[table]]:
         if name.endswith(REPORTING_SUFFIX):
             amount = record.get(name.removesuffix(REPORTING_SUFFIX))
-            rate = WORLD_RATES[str(record.get("currency") or "EUR")]
+            rate = WORLD_RATES[str(record.get("currency") or REPORTING_CURRENCY)]
             record[name] = None if amount is None else float(amount) * rate  # type: ignore[arg-type]
     return record
 
@@ -107,11 +109,12 @@ def _ga4(
     gclid: str | None,
     revenue: float | None = None,
     txn: str | None = None,
+    currency: str = REPORTING_CURRENCY,
 ) -> tuple:
     """One GA4 event row in raw column order (page, device and country fixed)."""
     return (day, _ts(day, hh, mm), name, pseudo, user_id, session, "https://shop.example/",
             source, medium, None, campaign_id, None, gclid, revenue,
-            "EUR" if revenue is not None else None, txn, "desktop", "DE")  # fmt: skip
+            currency if revenue is not None else None, txn, "desktop", "DE")  # fmt: skip
 
 
 # (table, partition day, row in file_columns(table) order).

@@ -23,6 +23,8 @@ select
     is_email_consented,
     is_ads_consented,
     is_unsubscribed,
-    created_at
+    created_at,
+    -- The day of the file that delivered this row (identity stitching reads new contacts).
+    partition_date
 from ranked
 where recency_rank = 1

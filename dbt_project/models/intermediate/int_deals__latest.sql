@@ -29,6 +29,8 @@ select
     {{ channel_for('traffic_source', 'traffic_medium') }} as channel,
     campaign_id,
     utm_content,
-    gclid
+    gclid,
+    -- The day of the file that delivered this state (identity stitching reads new deals).
+    partition_date
 from ranked
 where recency_rank = 1

@@ -1,45 +1,90 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='user_pseudo_id',
+        on_schema_change='fail'
+    )
+}}
 
 -- Identity stitching: which person a browser (GA4 user_pseudo_id) belongs to, and since when.
 -- Two kinds of evidence link a browser to a CRM contact (keyed email, never the address):
---   login  the browser sent a GA4 user_id, which is the CRM contact id;
+--   login  the browser sent a GA4 user_id, which is the CRM contact id (int_identity__logins);
 --   gclid  a CRM deal carries the Google click id of one of the browser's sessions.
 -- The first link wins (a shared device stays with its first person). `linked_on` lets every
 -- later model ask "who was this browser as of day D", so a later login never rewrites
--- journeys already reported for earlier days. Rebuilt on every run: links are few, and a
--- link found today may concern a browser first seen long ago.
-with logins as (
-    select
-        events.user_pseudo_id,
-        contacts.contact_key as person_id,
-        min(events.event_at) as linked_at,
-        'login' as link_source
-    from {{ ref('stg_ga4__events') }} as events
-    inner join {{ ref('int_contacts__latest') }} as contacts
-        on contacts.contact_id = events.user_id
-    where events.user_id is not null
-    group by events.user_pseudo_id, contacts.contact_key
+-- journeys already reported for earlier days.
+--
+-- Incremental: a run weighs only the evidence its window completes (a login or a contact
+-- delivered in it; a deal delivered in it, or a session in it, with a GCLID) against the
+-- browsers' links so far, and keeps the earliest. Each piece of evidence is weighed by the run
+-- of the day its second half arrives, so the result equals a rebuild over all history.
+with contacts as (
+    select * from {{ ref('int_contacts__latest') }}
 ),
 
-clicks as (
+deals as (
+    select * from {{ ref('int_deals__latest') }}
+    where gclid is not null and contact_key is not null
+),
+
+sessions as (
+    select * from {{ ref('int_sessions__tagged') }}
+    where gclid is not null
+),
+
+logins as (
+    select * from {{ ref('int_identity__logins') }}
+),
+
+window_logins as (
+    select distinct user_pseudo_id, user_id
+    from {{ ref('stg_ga4__events') }}
+    where user_id is not null and {{ in_window('date_day') }}
+),
+
+login_links as (
+    select
+        logins.user_pseudo_id,
+        contacts.contact_key as person_id,
+        logins.first_login_at as linked_at,
+        'login' as link_source
+    from logins
+    inner join contacts on contacts.contact_id = logins.user_id
+    {% if is_incremental() %}
+    where {{ in_window('contacts.partition_date') }}
+       or exists (
+            select 1 from window_logins
+            where window_logins.user_pseudo_id = logins.user_pseudo_id
+              and window_logins.user_id = logins.user_id
+       )
+    {% endif %}
+),
+
+click_links as (
     select
         sessions.user_pseudo_id,
         deals.contact_key as person_id,
         -- Known once both the click and the deal are: the deal arrives on its close day.
         min(greatest(sessions.session_started_at, coalesce(deals.closed_at, deals.created_at))) as linked_at,
         'gclid' as link_source
-    from {{ ref('int_sessions__tagged') }} as sessions
-    inner join {{ ref('int_deals__latest') }} as deals
-        on deals.gclid = sessions.gclid
-    where sessions.gclid is not null
-      and deals.contact_key is not null
+    from sessions
+    inner join deals on deals.gclid = sessions.gclid
+    where {{ in_window('deals.partition_date') }} or {{ in_window('sessions.date_day') }}
     group by sessions.user_pseudo_id, deals.contact_key
 ),
 
-links as (
-    select * from logins
+candidates as (
+    select * from login_links
     union all
-    select * from clicks
+    select * from click_links
+    {% if is_incremental() %}
+    union all
+    select known.user_pseudo_id, known.person_id, known.linked_at, known.link_source
+    from {{ this }} as known
+    where known.user_pseudo_id in (select user_pseudo_id from login_links)
+       or known.user_pseudo_id in (select user_pseudo_id from click_links)
+    {% endif %}
 ),
 
 ranked as (
@@ -49,7 +94,7 @@ ranked as (
             partition by user_pseudo_id
             order by linked_at, person_id, link_source
         ) as link_rank
-    from links
+    from candidates
 )
 
 select

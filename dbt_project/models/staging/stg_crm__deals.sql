@@ -9,8 +9,11 @@ renamed as (
         created_at,
         stage as deal_stage,
         stage = 'closedwon' as is_won,
-        amount,
-        currency,
+        -- Money in the reporting currency; the file's amount and currency kept beside it.
+        {{ reporting_amount('amount') }} as amount,
+        '{{ reporting_currency() }}' as currency,
+        amount as original_amount,
+        currency as original_currency,
         closed_at,
         cast(closed_at as date) as closed_on,
         coalesce(

@@ -27,8 +27,11 @@ renamed as (
         campaign_id,
         content,
         gclid,
-        revenue,
-        currency,
+        -- Money in the reporting currency; the file's amount and currency kept beside it.
+        {{ reporting_amount('revenue') }} as revenue,
+        '{{ reporting_currency() }}' as currency,
+        revenue as original_revenue,
+        currency as original_currency,
         transaction_id,
         device_category,
         country,

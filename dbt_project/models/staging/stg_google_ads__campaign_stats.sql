@@ -14,10 +14,14 @@ renamed as (
         cast(null as varchar) as ad_id,
         impressions,
         clicks,
-        spend,
+        -- Money in the reporting currency; the account's amounts and currency kept beside it.
+        {{ reporting_amount('spend') }} as spend,
         coalesce(conversions, 0) as conversions,
-        coalesce(conversions_value, 0) as conversions_value,
-        currency,
+        coalesce({{ reporting_amount('conversions_value') }}, 0) as conversions_value,
+        '{{ reporting_currency() }}' as currency,
+        spend as original_spend,
+        coalesce(conversions_value, 0) as original_conversions_value,
+        currency as original_currency,
         partition_date,
         _loaded_at
     from source

@@ -26,11 +26,13 @@ publishing). Each dbt step starts dbt anew (about 3 s); that is the price of gat
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from marketing_ops.config import DataHome
 from marketing_ops.defs._shared import (
     STORE_POOL,
     StoreResource,
@@ -44,6 +46,7 @@ from marketing_ops.defs._shared import (
 )
 from marketing_ops.measurement.attribution import refresh_data_driven_weights
 from marketing_ops.measurement.settings import MeasurementSettings, load_measurement_settings
+from marketing_ops.signals.currency import load_reporting
 from marketing_ops.warehouse import replace_handoff
 
 project = dbt_project()
@@ -67,13 +70,18 @@ def _settings(store: StoreResource) -> MeasurementSettings:
     return load_measurement_settings(store.home().root)
 
 
+def warehouse_vars(home: DataHome) -> dict[str, Any]:
+    """The data home's settings dbt reads as vars: attribution (measurement.yaml) and the
+    reporting currency every amount of staging and the marts is in (reference/reporting.yaml,
+    the currency ingest converted the `_reporting` columns into)."""
+    attribution = load_measurement_settings(home.root).attribution.dbt_vars()
+    return {**attribution, "reporting_currency": load_reporting(home.reference).currency}
+
+
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
     # The warehouse path travels as a dbt var (profiles.yml reads it), not through this
     # process's environment, which concurrent steps and runs share.
-    settings = {
-        **_settings(store).attribution.dbt_vars(),
-        "warehouse_path": str(store.home().warehouse),
-    }
+    settings = {**warehouse_vars(store.home()), "warehouse_path": str(store.home().warehouse)}
     if context.has_partition_key_range:
         start, end = partition_window(context)
         args = dbt_build_args(start.isoformat(), end.isoformat(), settings)
