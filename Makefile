@@ -37,6 +37,7 @@ system-deps:
 
 test: $(STAMP) $(SEMANTIC) system-deps
 	$(BIN)/ruff check marketing_ops tests benchmarks
+	$(BIN)/ruff format --check marketing_ops tests benchmarks
 	$(BIN)/pytest
 
 ui: $(STAMP)

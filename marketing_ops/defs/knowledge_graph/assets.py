@@ -1,6 +1,5 @@
 """`knowledge_graph`: the Kùzu map of audiences, assets, channels, campaigns and policies."""
 
-
 import dagster as dg
 from pydantic import Field
 
