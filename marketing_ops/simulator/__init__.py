@@ -3,7 +3,7 @@
 The product never reads the ground truth; tests and benchmarks score decisions against it.
 """
 
-from marketing_ops.simulator.hostile import HOSTILE_WORLDS, hostile_worlds
+from marketing_ops.simulator.hostile import HOSTILE_WORLDS, hostile_world, hostile_worlds
 from marketing_ops.simulator.market import (
     GroundTruth,
     SimulationSummary,
@@ -26,6 +26,7 @@ __all__ = [
     "WorldConfig",
     "channel_contributions",
     "generate_history",
+    "hostile_world",
     "hostile_worlds",
     "load_ground_truth",
     "response_truth",

@@ -11,7 +11,7 @@ from datetime import date
 
 from marketing_ops.simulator.world import Hostility, ResponseShock, WorldConfig
 
-__all__ = ["HOSTILE_WORLDS", "hostile_worlds"]
+__all__ = ["HOSTILE_WORLDS", "hostile_world", "hostile_worlds"]
 
 OVER_CLAIM = {"paid_search": 1.4, "display": 2.5, "paid_social": 3.0}
 SEARCH_CAPTURE = 0.35
@@ -57,3 +57,10 @@ def hostile_worlds(
         ),
     }
     return {name: replace(base, hostility=hostility[name]) for name in HOSTILE_WORLDS}
+
+
+def hostile_world(name: str, **world) -> WorldConfig:
+    """One preset by name (``world``: the arguments of :func:`hostile_worlds`)."""
+    if name not in HOSTILE_WORLDS:
+        raise ValueError(f"no hostile world {name!r}; expected one of {', '.join(HOSTILE_WORLDS)}")
+    return hostile_worlds(**world)[name]
