@@ -2,7 +2,7 @@
 oracle over N days of the demo market (seed 7, 730 days of history by default).
 
     .venv/bin/python benchmarks/bench_loop.py [--days 60] [--history 730] [--seed 7]
-        [--measure-every 7] [--shock paid_search]
+        [--measure-every 7] [--shock paid_search] [--world all_at_once]
 
 The baseline runs in the same world and the same process: every campaign kept at its
 last-week spend. All three are scored on the simulator's true expected revenue of paid
@@ -28,6 +28,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--measure-every", type=int, default=7)
     parser.add_argument("--shock", default=None, help="plant a cost shock on this channel")
+    parser.add_argument(
+        "--world", default=None, help="a hostile market: a simulator.hostile_worlds() preset"
+    )
     parser.add_argument("--home", default=None)
     args = parser.parse_args()
 
@@ -42,6 +45,7 @@ def main() -> None:
         seed=args.seed,
         measure_every=args.measure_every,
         shock_channel=args.shock,
+        world=args.world,
     )
     t0 = time.perf_counter()
 
@@ -55,6 +59,7 @@ def main() -> None:
     print(
         f"\nClosed loop {result.start}..{result.end}: {args.days} days after {args.history} "
         f"days of history, seed {args.seed}{', shock on ' + args.shock if args.shock else ''}"
+        f"{', world ' + args.world if args.world else ''}"
     )
     print(f"{'policy':<30}{'spend':>12}{'revenue':>12}{'profit':>12}{'vs static':>12}{'ratio':>8}")
     base = float(p.loc[p["policy"].str.startswith("static"), "profit"].iloc[0])

@@ -31,7 +31,7 @@ from marketing_ops.closed_loop.config import (
     LoopConfig,
     LoopResult,
 )
-from marketing_ops.closed_loop.run import run_loop
+from marketing_ops.closed_loop.run import run_loop, world_config
 from marketing_ops.closed_loop.scoring import oracle_path, path_revenue, score_policies
 
 __all__ = [
@@ -44,4 +44,5 @@ __all__ = [
     "path_revenue",
     "run_loop",
     "score_policies",
+    "world_config",
 ]

@@ -26,6 +26,8 @@ class LoopConfig:
     curve_bootstrap: int = 8
     shock_channel: str | None = None  # plant a cost shock on this channel at the loop's start
     shock_multiplier: float = 2.0
+    # a simulator.hostile_worlds() preset (e.g. "all_at_once"): the market breaks attribution
+    world: str | None = None
     end: date | None = None  # last loop day (default: yesterday, so every day is a partition)
     # False: continue the simulated, already measured world in ``root`` from its next day
     # (tests reuse a world built once); True: simulate a fresh world there first.

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -37,7 +38,10 @@ from marketing_ops.closed_loop.world import (
 )
 from marketing_ops.config import DataHome, data_home
 
-__all__ = ["run_loop"]
+if TYPE_CHECKING:
+    from marketing_ops.simulator import WorldConfig
+
+__all__ = ["run_loop", "world_config"]
 
 Progress = Callable[[int, str], None]
 
@@ -101,33 +105,40 @@ def _open_world(root: Path, cfg: LoopConfig, tick: Progress) -> LoopState:
     return state
 
 
-def _fresh_world(root: Path, cfg: LoopConfig, tick: Progress) -> LoopState:
-    from marketing_ops.runner import prepare_instance
-    from marketing_ops.simulator import Shock, WorldConfig, generate_history
+def world_config(cfg: LoopConfig, history_start: date) -> WorldConfig:
+    """The simulated market the loop runs on: the demo world of ``cfg.seed``, with a cost
+    shock planted at the loop's start and the hostile preset ``cfg.world`` when asked."""
+    from marketing_ops.simulator import Shock, WorldConfig, hostile_world
 
-    end = cfg.end or date.today() - timedelta(days=1)
-    start = end - timedelta(days=cfg.days - 1)
-    history_start = start - timedelta(days=cfg.history_days)
-    home = prepare_home(root)
     shock = (
         Shock(cfg.shock_channel, day=cfg.history_days, cost_multiplier=cfg.shock_multiplier)
         if cfg.shock_channel
         else None
     )
+    hostile = hostile_world(cfg.world, days=cfg.history_days) if cfg.world else None
+    return WorldConfig(
+        seed=cfg.seed,
+        start=history_start,
+        days=cfg.history_days,
+        contacts=cfg.contacts,
+        traffic_scale=cfg.traffic_scale,
+        shock=shock,
+        hostility=hostile.hostility if hostile else None,
+    )
+
+
+def _fresh_world(root: Path, cfg: LoopConfig, tick: Progress) -> LoopState:
+    from marketing_ops.runner import prepare_instance
+    from marketing_ops.simulator import generate_history
+
+    end = cfg.end or date.today() - timedelta(days=1)
+    start = end - timedelta(days=cfg.days - 1)
+    history_start = start - timedelta(days=cfg.history_days)
+    home = prepare_home(root)
     timings: dict[str, float] = {}
     tick(0, f"simulating {cfg.history_days} days of history")
     with timed(timings, "simulate history"):
-        generate_history(
-            home,
-            WorldConfig(
-                seed=cfg.seed,
-                start=history_start,
-                days=cfg.history_days,
-                contacts=cfg.contacts,
-                traffic_scale=cfg.traffic_scale,
-                shock=shock,
-            ),
-        )
+        generate_history(home, world_config(cfg, history_start))
     set_autonomy(home, cfg.autonomy)
     instance = prepare_instance(home)
     tick(0, "measuring the history (Dagster ingest_and_model)")

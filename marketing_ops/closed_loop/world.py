@@ -92,7 +92,6 @@ def rebuild_graph(home: DataHome, day: date) -> None:
 
 def measure(home: DataHome, instance, first: date, last: date, timings: dict) -> None:
     """The days ``first..last`` through the product's ``ingest_and_model`` job, then the graph."""
-    # TODO(integrator): marketing_ops.runner once the `defs` helper's move of lib/runs.py lands.
     from marketing_ops.runner import INGEST_JOB, run_job
 
     with timed(timings, "measure (Dagster ingest + dbt)"):

@@ -3,6 +3,7 @@
 The product never reads the ground truth; tests and benchmarks score decisions against it.
 """
 
+from marketing_ops.simulator.hostile import HOSTILE_WORLDS, hostile_world, hostile_worlds
 from marketing_ops.simulator.market import (
     GroundTruth,
     SimulationSummary,
@@ -11,16 +12,24 @@ from marketing_ops.simulator.market import (
     simulate_outcomes,
     simulated_window,
 )
-from marketing_ops.simulator.world import SEGMENTS, Shock, WorldConfig
+from marketing_ops.simulator.truth import channel_contributions, response_truth
+from marketing_ops.simulator.world import SEGMENTS, Hostility, ResponseShock, Shock, WorldConfig
 
 __all__ = [
+    "HOSTILE_WORLDS",
     "SEGMENTS",
     "GroundTruth",
+    "Hostility",
+    "ResponseShock",
     "Shock",
     "SimulationSummary",
     "WorldConfig",
+    "channel_contributions",
     "generate_history",
+    "hostile_world",
+    "hostile_worlds",
     "load_ground_truth",
+    "response_truth",
     "simulate_outcomes",
     "simulated_window",
 ]

@@ -19,6 +19,7 @@ import pandas as pd
 from marketing_ops.config import DataHome
 from marketing_ops.forecasting.curves import ResponseCurve
 from marketing_ops.simulator.exports import variant_file
+from marketing_ops.simulator.truth import write_truth
 from marketing_ops.simulator.world import (
     BASELINE_CHANNELS,
     CAMPAIGNS,
@@ -28,6 +29,7 @@ from marketing_ops.simulator.world import (
     ONLINE_SHARE,
     SEGMENTS,
     TAGS,
+    Hostility,
     Shock,
     World,
     WorldConfig,
@@ -120,6 +122,8 @@ META_ACCOUNT = "act_1029384756"
 RETURN_WINDOW_DAYS = 28
 RETURNING_BROWSE_SHARE = 0.25  # of ad-click sessions that come from a returning browser
 RETURNING_CONVERT_SHARE = 0.4  # of converting sessions that come from a returning browser
+DEFAULT_OVER_CLAIM = 1.55  # mean of the platforms' uniform(1.3, 1.8) claim on true conversions
+BASE_VALUE_PER_CONVERSION = 75.0  # unpaid demand (organic, direct, referral)
 
 
 @dataclass
@@ -224,6 +228,24 @@ class _Day:
         self.google_rows: list[list] = []
         self.meta_rows: list[list] = []
         self.n_conv = 0
+        hostility = cfg.hostility
+        self.search_capture = hostility.search_capture if hostility else 0.0
+        self.over_claim = dict(hostility.over_claim) if hostility else {}
+        # Search capture draws from its own stream: a hostile world's other draws are its
+        # gentle twin's, only the last click moves.
+        self.capture = np.random.default_rng([cfg.seed, 4000 + day.toordinal()])
+        self.search_decision: str | None = None
+
+    def last_click(
+        self, channel: str, decision_id: str | None, campaign: tuple[str, str] | None
+    ) -> tuple[str, str | None, tuple[str, str] | None]:
+        """The channel, decision and campaign a conversion's last click shows: its own, or,
+        in a world where search captures clicks, a brand-search click."""
+        if channel == "paid_search" or not self.search_capture:
+            return channel, decision_id, campaign
+        if self.capture.random() >= self.search_capture:
+            return channel, decision_id, campaign
+        return "paid_search", self.search_decision, CAMPAIGNS["paid_search"][0][:2]
 
     def returning_visitor(self, new_pseudo: str, converting: bool) -> str:
         """The browser of this session: a returning one that clicked an ad in the last
@@ -272,8 +294,10 @@ class _Day:
         self, channel: str, value: float, decision_id: str | None, campaign: tuple[str, str] | None
     ) -> float:
         """One business conversion: an online purchase, or a lead that closes as a CRM deal
-        (with an offline conversion when a search click started it). Returns its revenue."""
+        (with an offline conversion when a search click started it), tagged with its last
+        click. Returns its revenue."""
         rng, day, stamp = self.rng, self.day, self.stamp
+        channel, decision_id, campaign = self.last_click(channel, decision_id, campaign)
         self.n_conv += 1
         n_conv = self.n_conv
         contacts = self.world.contacts
@@ -380,6 +404,7 @@ def _simulate_day(
 ) -> None:
     """One day of the market: paid media, email, baseline demand, then the day's exports."""
     d = _Day(world, day_index, day, state)
+    d.search_decision = plan.budget_decisions.get("paid_search")
     for channel in ("paid_search", "display", "paid_social"):
         truth.append(_paid_channel(d, channel, plan))
     truth.append(_email_channel(d, plan.email))
@@ -440,7 +465,10 @@ def _platform_row(
     c_spend = round(spend * share * float(rng.uniform(0.9, 1.1)), 2)
     clicks = int(c_spend / CPC[channel] * rng.uniform(0.85, 1.15))
     impressions = max(clicks, int(c_spend / CPM[channel] * 1000 * rng.uniform(0.9, 1.1)))
-    claimed = round(float(true_conv * rng.uniform(1.3, 1.8) + rng.poisson(0.5)), 1)
+    claim = rng.uniform(1.3, 1.8)
+    if channel in d.over_claim:  # a hostile platform: its own factor, same spread
+        claim *= d.over_claim[channel] / DEFAULT_OVER_CLAIM
+    claimed = round(float(true_conv * claim + rng.poisson(0.5)), 1)
     value = round(claimed * value_per_conversion, 2)
     if channel != "paid_social":
         d.google_rows.append(
@@ -589,7 +617,9 @@ def _baseline_demand(d: _Day) -> list[dict]:
     for channel, level in BASELINE_CHANNELS.items():
         expected = level * d.world.index(d.day)
         conversions = int(d.rng.poisson(expected))
-        revenue = sum(d.conversion(channel, 75.0, None, None) for _ in range(conversions))
+        revenue = sum(
+            d.conversion(channel, BASE_VALUE_PER_CONVERSION, None, None) for _ in range(conversions)
+        )
         rows.append(_truth_row(d, channel, 0.0, 0.0, expected, conversions, revenue))
     return rows
 
@@ -642,7 +672,9 @@ def _save(home: DataHome, world: World, state: dict, truth: list[dict]) -> None:
     if path.exists():
         old = pd.read_csv(path)
         frame = pd.concat([old[~old["date"].isin(frame["date"])], frame], ignore_index=True)
-    frame.sort_values(["date", "channel"]).to_csv(path, index=False)
+    frame = frame.sort_values(["date", "channel"])
+    frame.to_csv(path, index=False)
+    write_truth(home.ground_truth, world, frame, BASE_VALUE_PER_CONVERSION, DEFAULT_OVER_CLAIM)
 
 
 def generate_history(home: DataHome, config: WorldConfig) -> SimulationSummary:
@@ -685,6 +717,7 @@ def _load_world(home: DataHome) -> tuple[World, dict]:
     cfg = dict(data["config"])
     cfg["start"] = date.fromisoformat(cfg["start"])
     cfg["shock"] = Shock(**cfg["shock"]) if cfg.get("shock") else None
+    cfg["hostility"] = Hostility.from_json(cfg.get("hostility"))
     world = build_world(WorldConfig(**cfg))
     state = json.loads((home.ground_truth / "state.json").read_text())
     return world, state
@@ -767,8 +800,14 @@ class GroundTruth:
                 ]
             )
             index = np.array([self.world.index(start + timedelta(days=i)) for i in range(days)])
+            shock = np.array(
+                [
+                    self.world.response_factor(channel, start + timedelta(days=i))
+                    for i in range(days)
+                ]
+            )
             total += float(
-                curve.conversions(path, index, initial).sum() * curve.value_per_conversion
+                (curve.conversions(path, index, initial) * shock).sum() * curve.value_per_conversion
             )
         return total
 

@@ -8,7 +8,7 @@ day is the same whichever call produces it.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -70,6 +70,46 @@ class Shock:
 
 
 @dataclass(frozen=True)
+class ResponseShock:
+    """From ``day`` (index into the history) on, the channel's response (the conversions any
+    adstocked spend buys) is multiplied by ``factor``."""
+
+    channel: str
+    day: int
+    factor: float = 0.5
+
+
+@dataclass(frozen=True)
+class Hostility:
+    """What breaks attribution, off by default (tests/benchmarks: :func:`hostile_worlds`).
+
+    - ``over_claim``: channel -> factor of true incremental conversions its ad platform
+      reports (default world: 1.3-1.8, mean 1.55, for every platform);
+    - ``search_capture``: share of every other channel's converting sessions that arrive
+      through a paid-search click (brand search after a display, social or email touch,
+      or by people who would have come anyway): last click credits search;
+    - ``decay``: channel -> adstock decay replacing the drawn one (long carry-over near 1;
+      the half-saturation follows, so the usual spend keeps its place on the curve);
+    - ``saturation``: channel -> multiplier of the drawn Hill half-saturation (small: the
+      channel's usual spend sits far past it);
+    - ``response_shock``: one channel's response multiplied from a day on.
+    """
+
+    over_claim: dict[str, float] = field(default_factory=dict)
+    search_capture: float = 0.0
+    decay: dict[str, float] = field(default_factory=dict)
+    saturation: dict[str, float] = field(default_factory=dict)
+    response_shock: ResponseShock | None = None
+
+    @classmethod
+    def from_json(cls, d: dict | None) -> Hostility | None:
+        if not d:
+            return None
+        shock = d.get("response_shock")
+        return cls(**{**d, "response_shock": ResponseShock(**shock) if shock else None})
+
+
+@dataclass(frozen=True)
 class WorldConfig:
     seed: int = 7
     start: date = date(2024, 11, 24)
@@ -81,6 +121,7 @@ class WorldConfig:
     # Write some days in the other shapes the tools export (simulator/exports.py): the same
     # data, so loading them must give the same raw rows.
     export_variants: bool = False
+    hostility: Hostility | None = None
 
 
 @dataclass
@@ -122,14 +163,27 @@ class World:
             return shock.cost_multiplier
         return 1.0
 
+    def response_factor(self, channel: str, day: date) -> float:
+        """The response shock's factor on ``day`` (1.0 outside it)."""
+        hostility = self.config.hostility
+        shock = hostility.response_shock if hostility else None
+        if (
+            shock
+            and shock.channel == channel
+            and day >= self.config.start + timedelta(days=shock.day)
+        ):
+            return shock.factor
+        return 1.0
+
     def expected_conversions(self, channel: str, adstocked: float, day: date) -> float:
         """Expected conversions of a channel given its (cost-adjusted) adstocked spend."""
         c = self.curves[channel]
-        return (
+        response = (
             self.index(day)
             * c.max_response
             * float(hill(np.array([adstocked]), c.half_saturation, c.shape)[0])
         )
+        return response * self.response_factor(channel, day)
 
     def to_json(self) -> dict:
         cfg = asdict(self.config)
@@ -232,11 +286,31 @@ def build_world(config: WorldConfig) -> World:
         }
         for s in SEGMENTS
     }
+    curves = _hostile_curves(curves, config.hostility)
     world = World(
         config, curves, base_budget, weekly, 0.18, 1.35, segment_hour, assets, asset_rates
     )
     world.contacts = _contacts(config, rng)
     return world
+
+
+def _hostile_curves(
+    curves: dict[str, ResponseCurve], hostility: Hostility | None
+) -> dict[str, ResponseCurve]:
+    """The drawn curves with the hostile world's decays and half-saturations (no draw
+    changes: a hostile world's other randomness is its gentle twin's)."""
+    if hostility is None:
+        return curves
+    out = dict(curves)
+    for channel, decay in hostility.decay.items():
+        # the half-saturation moves with the carry-over so that the usual spend sits where it
+        # sat on the curve: long carry-over, not a different saturation
+        old = out[channel]
+        scale = (1.0 - old.decay) / (1.0 - decay)
+        out[channel] = replace(old, decay=decay, half_saturation=old.half_saturation * scale)
+    for channel, scale in hostility.saturation.items():
+        out[channel] = replace(out[channel], half_saturation=out[channel].half_saturation * scale)
+    return out
 
 
 FIRST = (

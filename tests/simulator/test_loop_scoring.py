@@ -3,6 +3,7 @@ revenue of a spend path, and an oracle that beats a static split of the same bud
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -10,13 +11,21 @@ import pytest
 
 from marketing_ops.closed_loop import PAID, oracle_path, path_revenue
 from marketing_ops.config import data_home
-from marketing_ops.simulator import Shock, WorldConfig, generate_history, load_ground_truth
+from marketing_ops.simulator import (
+    Shock,
+    WorldConfig,
+    generate_history,
+    hostile_world,
+    load_ground_truth,
+)
 
 START = date(2025, 3, 1)
 
 
-@pytest.fixture(scope="module")
-def truth(tmp_path_factory):
+@pytest.fixture(scope="module", params=["cost shock", "all_at_once"])
+def truth(tmp_path_factory, request):
+    """A small world with a cost shock on display, and the hostile world with every
+    pathology (its response shock on paid social included)."""
     home = data_home(tmp_path_factory.mktemp("score")).ensure()
     cfg = WorldConfig(
         seed=5,
@@ -26,13 +35,17 @@ def truth(tmp_path_factory):
         traffic_scale=0.001,
         shock=Shock("display", day=20),
     )
+    if request.param != "cost shock":
+        cfg = hostile_world(request.param, seed=5, start=START, days=30, contacts=50)
+        cfg = replace(cfg, traffic_scale=0.001)
     generate_history(home, cfg)
     return load_ground_truth(home)
 
 
 def test_path_revenue_matches_the_simulators_expectation(truth) -> None:
     """Replaying the history's spend from zero adstock gives the simulator's expected
-    conversions times the value per conversion, day by day (shock included)."""
+    conversions times the value per conversion, day by day (cost and response shocks
+    included)."""
     d = truth.daily
     spend = {c: d[d["channel"] == c].sort_values("date")["spend"].to_numpy(float) for c in PAID}
     got = path_revenue(truth.world, spend, START, {c: 0.0 for c in PAID})

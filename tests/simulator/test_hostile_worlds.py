@@ -1,0 +1,276 @@
+"""The simulator is not kind: each hostile preset shows its pathology in the files the
+product reads, and the ground truth a media mix model is scored against reconciles with
+them (contributions of the channels and the base add up to each day's total KPI)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marketing_ops.config import data_home
+from marketing_ops.forecasting.curves import hill
+from marketing_ops.simulator import (
+    HOSTILE_WORLDS,
+    Hostility,
+    generate_history,
+    hostile_worlds,
+    simulate_outcomes,
+)
+
+START = date(2025, 1, 6)
+DAYS = 70
+CAMPAIGN_PREFIX = {"SEARCH": "paid_search", "DISPLAY": "display", "SOCIAL": "paid_social"}
+LAST_CLICK = {"cpc": "paid_search", "display": "display", "paid_social": "paid_social"}
+
+
+def _presets():
+    return hostile_worlds(seed=5, start=START, days=DAYS, contacts=200, traffic_scale=0.005)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Build a preset's world (or ``gentle``: the same world without hostility) once."""
+    built = {}
+
+    def build(name: str):
+        if name not in built:
+            presets = _presets()
+            cfg = (
+                replace(presets["all_at_once"], hostility=None)
+                if name == "gentle"
+                else presets[name]
+            )
+            home = data_home(tmp_path_factory.mktemp(name)).ensure()
+            generate_history(home, cfg)
+            built[name] = home
+        return built[name]
+
+    return build
+
+
+def _contributions(home) -> pd.DataFrame:
+    return pd.read_csv(home.ground_truth / "channel_contributions.csv")
+
+
+def _response(home) -> dict:
+    return json.loads((home.ground_truth / "response.json").read_text())
+
+
+def _platform_claims(home) -> pd.Series:
+    """Conversions each ad platform reports, per channel, over the history."""
+    google = pd.concat(pd.read_csv(p) for p in (home.inbox / "google_ads").glob("*.csv"))
+    claims = google.groupby(google["Campaign"].str.split(" ").str[0])["Conversions"].sum()
+    social = 0.0
+    for p in (home.inbox / "meta_ads").glob("*.csv"):
+        for actions in pd.read_csv(p)["actions"]:
+            social += sum(
+                float(a["value"]) for a in json.loads(actions) if "purchase" in a["action_type"]
+            )
+    claims["SOCIAL"] = social
+    return claims.rename(index=CAMPAIGN_PREFIX)
+
+
+def _last_click_conversions(home) -> pd.Series:
+    """Converting GA4 sessions (purchases and leads) per channel of their last click."""
+    mediums = []
+    for p in (home.inbox / "ga4").glob("*.jsonl"):
+        for line in p.read_text().splitlines():
+            event = json.loads(line)
+            if event["event_name"] in ("purchase", "generate_lead"):
+                mediums.append(event["traffic_source"]["medium"])
+    return pd.Series(mediums).map(LAST_CLICK).fillna("other").value_counts()
+
+
+def test_presets_are_named_worlds_with_one_pathology_each() -> None:
+    """Every preset has its hostility; the shock falls mid-history; one preset has all."""
+    presets = _presets()
+    assert list(presets) == list(HOSTILE_WORLDS)
+    assert all(cfg.hostility is not None and cfg.days == DAYS for cfg in presets.values())
+    assert presets["response_shock"].hostility.response_shock.day == DAYS // 2
+    every = presets["all_at_once"].hostility
+    assert every.over_claim and every.search_capture and every.decay and every.saturation
+
+
+def _claimed_over_true(home) -> pd.Series:
+    truth = _contributions(home).groupby("channel")["conversions"].sum()
+    return _platform_claims(home) / truth.loc[list(CAMPAIGN_PREFIX.values())]
+
+
+def test_platforms_over_claim_by_their_factor(world) -> None:
+    """Platform-reported conversions / true incremental: each platform's own factor in the
+    hostile world (> 2 for display and social), about 1.55 everywhere in the gentle twin."""
+    hostile = _claimed_over_true(world("over_claiming_platforms"))
+    factors = _response(world("over_claiming_platforms"))["channels"]
+    for channel, ratio in hostile.items():
+        assert ratio == pytest.approx(factors[channel]["platform_over_claim"], rel=0.15), channel
+    assert hostile["display"] > 2.0 and hostile["paid_social"] > 2.4
+    gentle = _claimed_over_true(world("gentle"))
+    assert gentle.to_numpy() == pytest.approx([1.55] * 3, rel=0.15)
+
+
+def test_search_takes_last_click_credit_it_did_not_earn(world) -> None:
+    """Search's share of last-click conversions exceeds its true incremental share of all
+    conversions by far; in the gentle twin the two agree."""
+    gaps = {}
+    for name in ("search_takes_last_click", "gentle"):
+        home = world(name)
+        truth = _contributions(home).groupby("channel")["conversions"].sum()
+        true_share = truth["paid_search"] / truth.sum()
+        clicks = _last_click_conversions(home)
+        gaps[name] = clicks["paid_search"] / clicks.sum() - true_share
+    assert gaps["search_takes_last_click"] > 0.15
+    assert abs(gaps["gentle"]) < 0.03
+
+
+def _go_dark(built, copy: Path, channel: str, days: int) -> pd.DataFrame:
+    """Continue a copy of the world ``days`` with no spend on ``channel`` (the others as on
+    its last day)."""
+    shutil.copytree(built.root, copy)
+    home = data_home(copy)
+    first = START + timedelta(days=DAYS)
+    executed = pd.DataFrame(
+        [
+            {
+                "action_type": "budget_allocation",
+                "channel": channel,
+                "scheduled_for": (first + timedelta(days=k)).isoformat(),
+                "amount": 0.0,
+                "decision_id": f"D-dark-{k}",
+                "audience_id": None,
+                "asset_id": None,
+            }
+            for k in range(0, days, 7)
+        ]
+    )
+    simulate_outcomes(home, executed, first, days)
+    c = _contributions(home)
+    return c[c["channel"] == channel].set_index("date")
+
+
+def test_long_carry_over_keeps_selling_after_the_spend_stops(world, tmp_path) -> None:
+    """A week after its spend stops, the long-carry-over channel still brings a third of
+    its last spending day's expected conversions; the gentle twin's brings almost none."""
+    kept = {}
+    for name in ("long_carry_over", "gentle"):
+        path = _go_dark(world(name), tmp_path / name, "paid_social", 8)
+        last = (START + timedelta(days=DAYS - 1)).isoformat()
+        week_on = (START + timedelta(days=DAYS + 6)).isoformat()
+        assert path.loc[week_on, "spend"] == 0.0
+        kept[name] = (
+            path.loc[week_on, "expected_conversions"] / path.loc[last, "expected_conversions"]
+        )
+    assert _response(world("long_carry_over"))["channels"]["paid_social"]["decay"] == 0.9
+    assert kept["long_carry_over"] > 0.3
+    assert kept["gentle"] < 0.05
+
+
+def _marginal_over_average(home, channel: str) -> float:
+    """Marginal / average return at the channel's mean spend, from the true response."""
+    p = _response(home)["channels"][channel]
+    c = _contributions(home)
+    spend = c.loc[c["channel"] == channel, "spend"].mean()
+
+    def response(daily):
+        return hill(np.array([daily / (1 - p["decay"])]), p["half_saturation"], p["shape"])[0]
+
+    marginal = (response(spend * 1.01) - response(spend)) / (spend * 0.01)
+    return marginal / (response(spend) / spend)
+
+
+def test_the_saturated_channel_spends_far_past_half_saturation(world) -> None:
+    """Steady-state adstock at the mean spend is several times the half-saturation, and the
+    next euro returns a fraction of the average; not so in the gentle twin."""
+    home = world("saturated_channel")
+    p = _response(home)["channels"]["paid_search"]
+    c = _contributions(home)
+    spend = c.loc[c["channel"] == "paid_search", "spend"].mean()
+    assert spend / (1 - p["decay"]) > 5 * p["half_saturation"]
+    assert _marginal_over_average(home, "paid_search") < 0.2
+    assert _marginal_over_average(world("gentle"), "paid_search") > 0.4
+
+
+def _roas(c: pd.DataFrame, channel: str, first: date, last: date, column: str) -> float:
+    rows = c[(c["channel"] == channel) & c["date"].between(first.isoformat(), last.isoformat())]
+    return rows[column].sum() / rows["spend"].sum()
+
+
+def test_the_shocked_channel_returns_half_after_the_shock(world) -> None:
+    """The shocked channel's true ROAS over the weeks after the shock is about half of the
+    weeks before, relative to the gentle twin (same spend, same days); the others keep theirs."""
+    shock_day = START + timedelta(days=DAYS // 2)
+    before = (shock_day - timedelta(days=28), shock_day - timedelta(days=1))
+    after = (shock_day + timedelta(days=1), shock_day + timedelta(days=28))
+    shocked, twin = _contributions(world("response_shock")), _contributions(world("gentle"))
+    response = _response(world("response_shock"))["channels"]["paid_social"]
+    assert response["shock_date"] == shock_day.isoformat() and response["shock_factor"] == 0.5
+    for column, tol in (("expected_revenue", 0.01), ("revenue", 0.2)):
+        change = _roas(shocked, "paid_social", *after, column) / _roas(
+            shocked, "paid_social", *before, column
+        )
+        twin_change = _roas(twin, "paid_social", *after, column) / _roas(
+            twin, "paid_social", *before, column
+        )
+        assert change / twin_change == pytest.approx(0.5, rel=tol), column
+    assert _roas(shocked, "display", *after, "expected_revenue") == pytest.approx(
+        _roas(twin, "display", *after, "expected_revenue")
+    )
+
+
+def _exported_kpi(home) -> pd.DataFrame:
+    """Conversions and revenue per day as the exports show them: GA4 purchases plus CRM
+    closed-won deals (each business conversion is exactly one of the two)."""
+    rows = []
+    for p in (home.inbox / "ga4").glob("*.jsonl"):
+        for line in p.read_text().splitlines():
+            e = json.loads(line)
+            if e["event_name"] == "purchase":
+                day = f"{e['event_date'][:4]}-{e['event_date'][4:6]}-{e['event_date'][6:]}"
+                rows.append((day, e["ecommerce"]["purchase_revenue"]))
+    for p in (home.inbox / "crm_deals").glob("*.csv"):
+        deals = pd.read_csv(p)
+        won = deals[deals["Deal Stage"] == "closedwon"]
+        rows += [(d[:10], a) for d, a in zip(won["Close Date"], won["Amount"], strict=True)]
+    frame = pd.DataFrame(rows, columns=["date", "revenue"])
+    return frame.groupby("date").agg(conversions=("revenue", "size"), revenue=("revenue", "sum"))
+
+
+def test_ground_truth_reconciles_with_the_exports(world) -> None:
+    """Per day, the media channels' contributions plus the base add up to the total KPI in
+    the exported files: conversions exactly, revenue to the cent per conversion."""
+    home = world("all_at_once")
+    c = _contributions(home)
+    assert set(c["channel"]) == {"paid_search", "display", "paid_social", "email", "base"}
+    assert (c.groupby("date").size() == 5).all() and len(c) == 5 * DAYS
+    assert (c.loc[c["channel"] == "base", "spend"] == 0).all()
+    truth = c.groupby("date")[["conversions", "revenue"]].sum()
+    kpi = _exported_kpi(home).reindex(truth.index, fill_value=0)
+    assert (truth["conversions"] == kpi["conversions"]).all()
+    assert np.allclose(truth["revenue"], kpi["revenue"], atol=0.006 * truth["conversions"].max())
+    spend = pd.read_csv(home.ground_truth / "daily_truth.csv").groupby("date")["spend"].sum()
+    assert np.allclose(c.groupby("date")["spend"].sum(), spend)
+
+
+@pytest.mark.parametrize("name", ["over_claiming_platforms", "search_takes_last_click"])
+def test_mislabelling_worlds_keep_their_twins_truth(world, name) -> None:
+    """Over-claiming and a skewed last click change what the tools report, not what the
+    channels cause: the ground truth is the gentle twin's, to the row."""
+    pd.testing.assert_frame_equal(_contributions(world(name)), _contributions(world("gentle")))
+
+
+def test_a_world_without_pathologies_writes_the_gentle_files(tmp_path) -> None:
+    """An empty ``Hostility`` changes nothing: the exports are the gentle world's, byte for
+    byte (the hostile machinery draws nothing a gentle world would see)."""
+    gentle = replace(_presets()["all_at_once"], days=8, hostility=None)
+    files = {}
+    for name, cfg in (("gentle", gentle), ("empty", replace(gentle, hostility=Hostility()))):
+        home = data_home(tmp_path / name).ensure()
+        generate_history(home, cfg)
+        files[name] = {p.relative_to(home.inbox): p.read_bytes() for p in home.inbox.rglob("*.*")}
+    assert len(files["gentle"]) >= 8 * 6 and files["gentle"] == files["empty"]
