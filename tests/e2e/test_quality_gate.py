@@ -4,9 +4,10 @@ input and re-running heals it."""
 from __future__ import annotations
 
 import csv
+import io
 from datetime import timedelta
 
-from marketing_ops.runner import prepare_instance, run_job
+from marketing_ops.runner import PlainProgress, prepare_instance, run_job
 from marketing_ops.warehouse import connect, table_exists
 
 from .conftest import simulate_world
@@ -53,9 +54,16 @@ def test_gate_failure_blocks_and_fix_heals(tmp_path, dbt_manifest) -> None:
 
     bad = home.inbox / "google_ads" / f"google_ads_{end.isoformat()}.csv"
     _write_google_ads(bad, end, cost=9_999_999.0)  # replaces the simulator's file for that day
-    blocked = run_job(instance, "whole_flow", end, end)
+    lines = io.StringIO()
+    blocked = run_job(instance, "whole_flow", end, end, progress=PlainProgress(lines))
     assert not blocked.success
     assert any("gx_raw_google_ads" in s for s in blocked.failed_steps)
+    # The terminal gets the failing step and its error's first line, then the full log's path.
+    gate = next(s for s in blocked.failed_steps if "gx_raw_google_ads" in s)
+    assert f"step {gate} failed: {blocked.errors[gate]}" in lines.getvalue()
+    assert f"full log: {blocked.log_path}" in lines.getvalue()
+    full_log = blocked.log_path.read_text()
+    assert f"STEP_FAILURE {gate}" in full_log and blocked.errors[gate] in full_log
     assert "decisions__decision_batch" in blocked.skipped_steps or not any(
         s.startswith("decisions") for s in blocked.step_seconds
     )
