@@ -9,6 +9,7 @@ never at import: the definitions do not depend on the runner.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -265,7 +266,7 @@ class _RunTracker:
         if kind == "STEP_START":
             self.step_start[key] = entry.timestamp
             p.running = key
-            self._tell("step_started")
+            self.notify("step_started")
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
             p.done += 1
             if kind == "STEP_SKIPPED":
@@ -275,19 +276,20 @@ class _RunTracker:
             if kind == "STEP_FAILURE":
                 self.failed.append(key)
                 p.errors[key] = _innermost_first_line(event.step_failure_data.error)
-                self._tell("step_failed", key)
-            self._tell("step_finished")
+                self.notify("step_failed", key)
+            self.notify("step_finished")
         elif kind == "ASSET_MATERIALIZATION":
             p.materializations += 1
 
-    def _tell(self, what: str, *args) -> None:
+    def notify(self, what: str, *args) -> None:
         if self.view is not None:
             getattr(self.view, what)(self.progress, *args)
 
     def _write(self, entry) -> None:
         event = entry.dagster_event
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.timestamp))
-        kind = event.event_type_value if event else entry.level
+        # the type's name (RUN_SUCCESS), not its stored value (PIPELINE_SUCCESS)
+        kind = event.event_type.name if event else logging.getLevelName(entry.level)
         step = entry.step_key or "-"
         self.log.write(
             f"{stamp} {kind} {step} {entry.user_message or (event and event.message) or ''}\n"
@@ -367,7 +369,7 @@ def run_job(
     finally:
         tracker.close()
     success = result.success and not tracker.failed
-    tracker._tell("finished", success)
+    tracker.notify("finished", success)
     return RunOutcome(
         job_name,
         run_id,

@@ -41,7 +41,7 @@ def _run_tiny(view, log_path) -> _RunTracker:
     instance.add_event_listener(run_id, tracker)
     result = tiny.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False)
     tracker.close()
-    tracker._tell("finished", result.success)
+    tracker.notify("finished", result.success)
     return tracker
 
 
