@@ -53,7 +53,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from marketing_ops.config import data_home
-    from marketing_ops.runner import ensure_dbt_manifest, prepare_instance, run_window
+    from marketing_ops.runner import (
+        PlainProgress,
+        ensure_dbt_manifest,
+        prepare_instance,
+        run_window,
+    )
     from marketing_ops.simulator import WorldConfig, generate_history
 
     ensure_dbt_manifest()
@@ -67,7 +72,7 @@ def main() -> None:
 
     instance = prepare_instance(home)
     t0 = time.perf_counter()
-    outcomes = run_window(instance, start, end)
+    outcomes = run_window(instance, start, end, progress=PlainProgress())
     total = time.perf_counter() - t0
 
     by_group: dict[str, float] = defaultdict(float)
@@ -83,6 +88,11 @@ def main() -> None:
     overhead = total - sum(by_group.values())
     print(f"{'dagster overhead':<18}{overhead:>10.1f}{overhead / total:>9.1%}")
     print(f"{'total':<18}{total:>10.1f}")
+    for o in outcomes:
+        print(
+            f"run {o.job}: {o.seconds:.1f} s, {o.events:,} events written, "
+            f"{o.materializations:,} materialisations"
+        )
     print(
         f"baseline: simulating the same market took {simulate_s:.1f} s "
         f"(pipeline / simulation = {total / simulate_s:.1f}x)"

@@ -46,6 +46,10 @@ def _print_runs(outcomes) -> bool:
     for o in outcomes:
         if o.failed_steps:
             console.print(f"[red]{o.job}: failed steps: {', '.join(o.failed_steps)}[/red]")
+            for step, error in o.errors.items():
+                console.print(f"  {step}: {error}", markup=False)
+            if o.log_path:
+                console.print(f"  full log: {o.log_path}", markup=False)
         if o.skipped_steps:
             console.print(
                 f"[yellow]{o.job}: not executed (upstream gate): {', '.join(o.skipped_steps)}[/yellow]"
@@ -126,7 +130,7 @@ def demo(
     postgres_url: str | None = PostgresOption,
 ) -> None:
     """Simulate a market into the data home, run the whole asset graph over it, print a summary."""
-    from marketing_ops.cli._runs import prepare_instance, run_window
+    from marketing_ops.cli._runs import prepare_instance, progress_view, run_window
     from marketing_ops.simulator import WorldConfig, generate_history, simulated_window
 
     os.environ.setdefault("MARKETING_OPS_DEMO", "1")
@@ -153,8 +157,8 @@ def demo(
         console.print(f"Simulated market written to {h.inbox}: {summary}")
     instance = prepare_instance(h, postgres_url)
     log = h.logs / "runs.log"
-    with spinner(f"Materialising the asset graph over {start}..{end} through Dagster..."):
-        outcomes = run_window(instance, start, end, output=log)
+    console.print(f"Materialising the asset graph over {start}..{end} through Dagster:")
+    outcomes = run_window(instance, start, end, output=log, progress=progress_view())
     ok = _print_runs(outcomes)
     console.print(f"Tool output (dbt) of these runs: {log}")
     _print_summary(h, end)
@@ -170,7 +174,7 @@ def run(
     postgres_url: str | None = PostgresOption,
 ) -> None:
     """Materialise a day range: signals and warehouse in one run, then decide as of END."""
-    from marketing_ops.cli._runs import prepare_instance, run_window
+    from marketing_ops.cli._runs import prepare_instance, progress_view, run_window
 
     s, e = parse_day(start, "--start"), parse_day(end, "--end")
     if e < s:
@@ -179,8 +183,8 @@ def run(
     _refuse_unless_ready(h)
     instance = prepare_instance(h, postgres_url)
     log = h.logs / "runs.log"
-    with spinner(f"Materialising {s}..{e} through Dagster..."):
-        outcomes = run_window(instance, s, e, output=log)
+    console.print(f"Materialising {s}..{e} through Dagster:")
+    outcomes = run_window(instance, s, e, output=log, progress=progress_view())
     console.print(f"Tool output (dbt) of these runs: {log}")
     if not _print_runs(outcomes):
         raise typer.Exit(1)

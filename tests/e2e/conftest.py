@@ -3,6 +3,7 @@ the end-to-end tests of this folder."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,13 +21,15 @@ class FlowWorld:
     start: date
     end: date
     outcomes: list
+    progress: str  # the plain progress lines the runs printed
 
 
 @pytest.fixture(scope="session")
 def flow_world(tmp_path_factory, dbt_manifest) -> FlowWorld:
-    from marketing_ops.runner import prepare_instance, run_window
+    from marketing_ops.runner import PlainProgress, prepare_instance, run_window
 
     home, start, end = simulate_world(tmp_path_factory.mktemp("flow-home"), WORLD_DAYS, seed=11)
     instance = prepare_instance(home)
-    outcomes = run_window(instance, start, end)
-    return FlowWorld(home, start, end, outcomes)
+    lines = io.StringIO()
+    outcomes = run_window(instance, start, end, progress=PlainProgress(lines))
+    return FlowWorld(home, start, end, outcomes, lines.getvalue())

@@ -4,10 +4,11 @@ input and re-running heals it (on a copy of the shared flow world: no world of i
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 
 from marketing_ops.config import data_home
-from marketing_ops.runner import prepare_instance, run_job
+from marketing_ops.runner import PlainProgress, prepare_instance, run_job
 from marketing_ops.warehouse import connect
 
 HEADER = [
@@ -56,9 +57,16 @@ def test_gate_failure_blocks_and_fix_heals(flow_world, tmp_path) -> None:
     bad = home.inbox / "google_ads" / f"google_ads_{end.isoformat()}.csv"
     bad.parent.mkdir(parents=True, exist_ok=True)
     _write_google_ads(bad, end, cost=9_999_999.0)  # supersedes the simulator's file of that day
-    blocked = run_job(instance, "whole_flow", end, end)
+    lines = io.StringIO()
+    blocked = run_job(instance, "whole_flow", end, end, progress=PlainProgress(lines))
     assert not blocked.success
     assert any("gx_raw_google_ads" in s for s in blocked.failed_steps)
+    # The terminal gets the failing step and its error's first line, then the full log's path.
+    gate = next(s for s in blocked.failed_steps if "gx_raw_google_ads" in s)
+    assert f"step {gate} failed: {blocked.errors[gate]}" in lines.getvalue()
+    assert f"full log: {blocked.log_path}" in lines.getvalue()
+    full_log = blocked.log_path.read_text()
+    assert f"STEP_FAILURE {gate}" in full_log and blocked.errors[gate] in full_log
     # no decisions step started and finished (skipped or never reached, either way not run)
     assert not any(s.startswith("decisions") for s in blocked.step_seconds), blocked.step_seconds
     assert _batch_ids_as_of(home, end) == decided

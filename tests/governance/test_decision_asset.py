@@ -121,3 +121,30 @@ def test_deciding_a_day_again_keeps_the_earlier_batch(world_copy) -> None:
         assert second in json.loads(rationale)["autonomy"]["status_reason"]
     assert {r["batch_id"] for r in json.loads(export_batch(earlier, "json"))} == {first}
     assert first in metas[1]["batches_today"].value and second in metas[1]["batches_today"].value
+
+
+def test_latest_batch_links_the_earlier_ones(world_copy) -> None:
+    """Deciding two days in a row: the second batch's metadata lists the first, with a link
+    to the run that decided it, and does not list itself."""
+    home, day = world_copy.home, world_copy.end
+    instance = dg.DagsterInstance.ephemeral()
+    deps = [dg.AssetSpec(k) for k in decision_batch.dependency_keys]
+    made = []
+    for as_of in (day - timedelta(days=1), day):
+        _upstream_for(home, as_of)
+        result = dg.materialize(
+            [*deps, decision_batch],
+            partition_key=as_of.isoformat(),
+            resources={"store": StoreResource(home_root=str(home.root))},
+            selection=[decision_batch],
+            instance=instance,
+        )
+        assert result.success
+        (mat,) = result.asset_materializations_for_node("decisions__decision_batch")
+        made.append((mat.metadata["batch_id"].value, result.run_id, mat.metadata))
+    (first, first_run, _), (latest, _, meta) = made
+    earlier = meta["earlier_batches"].value
+    assert f"| `{first}` | {day - timedelta(days=1)} |" in earlier
+    assert f"(/runs/{first_run})" in earlier
+    assert f"`{latest}`" not in earlier and meta["batch_id"].value == latest
+    assert meta["earlier_batch_count"].value >= 1

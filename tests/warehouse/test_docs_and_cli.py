@@ -90,10 +90,13 @@ def test_three_dbt_steps_with_gates_between(dbt_manifest) -> None:
         "marts/fct_attribution_daily",
         "marts/fct_audience_kpis_daily",  # reads fct_conversions: published after it
     }
-    # only the daily facts are partitioned: views and current-state marts are rebuilt whole
-    assert assets.warehouse_models.partitions_def is not None
-    assert assets.warehouse_staging.partitions_def is None
-    assert assets.warehouse_models_inputs.partitions_def is None
+    # no dbt step is partitioned (one event per model per run); the days live on one asset
+    assert all(
+        s.partitions_def is None
+        for s in (assets.warehouse_staging, assets.warehouse_models_inputs, assets.warehouse_models)
+    )
+    assert assets.days_published.partitions_def is not None
+    assert set(assets.warehouse_publish.keys) <= assets.days_published.asset_deps[assets.DAYS_KEY]
     assert "marts/dim_channel" in asset_keys(assets.warehouse_models_inputs)
     assert ("marts/fct_ad_spend_daily", "assert_spend_reconciles_with_raw") in check_keys(
         assets.warehouse_models
@@ -135,5 +138,6 @@ def test_each_dbt_step_is_one_dbt_invocation_per_run(dbt_manifest) -> None:
         assets.warehouse_publish_current,
     ]
     job = load_definitions().resolve_job_def("ingest_and_model")
-    dbt_nodes = {n for n in job.graph.node_dict if n.startswith("warehouse_")}
+    # warehouse_<step> are the dbt steps; warehouse__days_published is the day marker
+    dbt_nodes = {n for n in job.graph.node_dict if n.startswith("warehouse_") and "__" not in n}
     assert dbt_nodes == {s.node_def.name for s in steps}

@@ -44,6 +44,7 @@ def _warehouse_defs():
         assets.data_driven_attribution_weights,
         assets.warehouse_publish,
         assets.warehouse_publish_current,
+        assets.days_published,
         *gates,
     ]
 
@@ -144,9 +145,10 @@ def test_audit_gate_keeps_rows_from_being_published(home: DataHome) -> None:
             "update intermediate.int_conversions__deduplicated set revenue = -500 "
             "where conversion_id = 'deal:DEAL3'"
         )
-    from marketing_ops.defs.warehouse.assets import warehouse_publish
+    from marketing_ops.defs.warehouse.assets import days_published, warehouse_publish
 
-    publish = dg.AssetSelection.assets(warehouse_publish)
+    # the day marker gives the run its day (the dbt steps themselves are not partitioned)
+    publish = dg.AssetSelection.assets(warehouse_publish, days_published)
     gate = dg.AssetSelection.checks(
         dg.AssetCheckKey(
             dg.AssetKey(["intermediate", "int_conversions__deduplicated"]),

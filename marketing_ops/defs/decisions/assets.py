@@ -28,6 +28,8 @@ KPIS = dg.AssetKey(["marts", "fct_channel_kpis_daily"])
 SEND_HOURS = dg.AssetKey(["marts", "fct_audience_send_hours"])
 AD_SPEND = dg.AssetKey(["marts", "fct_ad_spend_daily"])
 CONVERSIONS = dg.AssetKey(["marts", "fct_conversions"])
+BATCH_KEY = dg.AssetKey(["decisions", "decision_batch"])
+EARLIER_SHOWN = 20
 
 __all__ = ["decision_batch", "defs"]
 
@@ -97,16 +99,19 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
     ledger = record_decisions(context, store, day, batch, inputs, policies, autonomy, signals, keys)
     with store.warehouse() as con:
         # every batch kept: the day's earlier batches stay, their open actions superseded
-        earlier = read_table(con, "agent.decisions", date_column="as_of", start=day, end=day)
-        rows = keep_earlier_batches(earlier, batch.assign(as_of=day))
+        day_rows = read_table(con, "agent.decisions", date_column="as_of", start=day, end=day)
+        rows = keep_earlier_batches(day_rows, batch.assign(as_of=day))
         replace_partition(con, "agent.decisions", rows, day)
         batches = list_batches(con, day)
+        kept = read_table(con, "agent.decisions")
+    batch_id = str(batch["batch_id"].iloc[0])
+    earlier = _earlier_batches(kept, _batch_runs(context.instance), batch_id)
     counts = batch.groupby(["action_type", "status"]).size().reset_index(name="actions")
     top = batch.sort_values("expected_revenue", ascending=False).head(10)
     plan = result.plan
     return dg.MaterializeResult(
         metadata={
-            "batch_id": str(batch["batch_id"].iloc[0]),
+            "batch_id": batch_id,
             "policy_version": policies.version,
             "actions": len(batch),
             "plan_expected_revenue": float(plan.expected_revenue),
@@ -135,10 +140,65 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
                 + "\n\nEarlier batches stay in agent.decisions: "
                 "`marketing-ops decisions --batch BATCH_ID` shows or exports one."
             ),
+            "earlier_batch_count": len(earlier),
+            "earlier_batches": dg.MetadataValue.md(_earlier_markdown(earlier)),
             **ledger,
         },
-        data_version=dg.DataVersion(str(batch["batch_id"].iloc[0])),
+        data_version=dg.DataVersion(batch_id),
     )
+
+
+def _batch_runs(instance: dg.DagsterInstance) -> dict[str, str]:
+    """batch id -> the run that decided it, from this asset's materialisations."""
+    records = instance.fetch_materializations(BATCH_KEY, limit=500).records
+    runs = {}
+    for record in records:
+        mat = record.asset_materialization
+        entry = (mat.metadata or {}).get("batch_id") if mat else None
+        if entry is not None:
+            runs.setdefault(str(entry.value), record.run_id)
+    return runs
+
+
+def _earlier_batches(kept: pd.DataFrame, runs: dict[str, str], latest: str) -> pd.DataFrame:
+    """The batches agent.decisions keeps besides ``latest``, newest first: as of, when
+    decided, how many actions, under which policy, and the run that decided each."""
+    columns = ["batch_id", "as_of", "decided_at", "actions", "policy_version", "run_id"]
+    if kept.empty:
+        return pd.DataFrame(columns=columns)
+    others = kept[kept["batch_id"] != latest]
+    summary = (
+        others.groupby("batch_id")
+        .agg(
+            as_of=("as_of", "max"),
+            decided_at=("created_at", "max"),
+            actions=("decision_id", "count"),
+            policy_version=("policy_version", "first"),
+        )
+        .reset_index()
+        .sort_values(["decided_at", "batch_id"], ascending=False)
+    )
+    summary["run_id"] = summary["batch_id"].map(runs).fillna("")
+    return summary[columns]
+
+
+def _earlier_markdown(earlier: pd.DataFrame) -> str:
+    """Links to the earlier batches: the run that decided each (the UI's run page) and the
+    command that exports it."""
+    if earlier.empty:
+        return "_No earlier batch: this is the first one._"
+    lines = ["| batch | as of | decided at | actions | policy | run |", "|---|---|---|---|---|---|"]
+    for r in earlier.head(EARLIER_SHOWN).itertuples():
+        run = f"[{r.run_id[:8]}](/runs/{r.run_id})" if r.run_id else "-"
+        decided = pd.Timestamp(r.decided_at).strftime("%Y-%m-%d %H:%M")
+        lines.append(
+            f"| `{r.batch_id}` | {pd.Timestamp(r.as_of).date()} | {decided} | {r.actions} "
+            f"| {r.policy_version} | {run} |"
+        )
+    if len(earlier) > EARLIER_SHOWN:
+        lines.append(f"\n_{len(earlier) - EARLIER_SHOWN} older batches not shown._")
+    lines.append("\nExport any of them: `marketing-ops decisions --batch <batch> --format csv`.")
+    return "\n".join(lines)
 
 
 defs = dg.Definitions.merge(dg.Definitions(assets=[decision_batch]), approval_defs)
