@@ -20,7 +20,7 @@ What the loop adds around it, and why:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
@@ -148,6 +148,7 @@ def decide_turn(
     seed: int,
     experiment_salt: str,
     plan_budget: bool,
+    created_at: datetime | None = None,
 ) -> TurnResult:
     """The day's batch: ``decide`` per content arm, the budget lines (on a period's first
     day) from the current arm, statuses after the approval ledger and scoped autonomy."""
@@ -177,7 +178,9 @@ def decide_turn(
         if not len(in_arm) and not keep_budget:
             continue
         inputs = _inputs(home, kpis, forecasts, in_arm, as_of, arm_policies)
-        result = decide(as_of, inputs, arm_policies, autonomy_state(home), signals, seed=seed)
+        result = decide(
+            as_of, inputs, arm_policies, autonomy_state(home), signals, seed, created_at
+        )
         batch = result.batch
         batches.append(batch if keep_budget else batch[batch["action_type"] != "budget_allocation"])
     batch = (
