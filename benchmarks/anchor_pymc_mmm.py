@@ -24,7 +24,9 @@ def _contributions(mmm, X: pd.DataFrame, y) -> np.ndarray:
 
     mmm._data_setter(X, y)
     with mmm.model:
-        pp = pm.sample_posterior_predictive(mmm.idata, var_names=["channel_contribution"], progressbar=False)
+        pp = pm.sample_posterior_predictive(
+            mmm.idata, var_names=["channel_contribution"], progressbar=False
+        )
     c = pp.posterior_predictive["channel_contribution"]
     flat = c.stack(sample=("chain", "draw")).transpose("sample", "date", "channel").to_numpy()
     scaled = mmm.get_target_transformer().inverse_transform(flat.reshape(-1, 1)).reshape(flat.shape)
@@ -41,20 +43,40 @@ def main(args: dict) -> dict:
     frame = pd.read_csv(args["csv"], parse_dates=["date"])
     channels, controls = args["channels"], args.get("controls", [])
     X, y = frame[["date", *channels, *controls]], frame[args["kpi"]]
-    mmm = MMM(date_column="date", channel_columns=channels, control_columns=controls or None,
-              adstock=GeometricAdstock(l_max=args["l_max"]), saturation=LogisticSaturation(),
-              yearly_seasonality=2)
+    mmm = MMM(
+        date_column="date",
+        channel_columns=channels,
+        control_columns=controls or None,
+        adstock=GeometricAdstock(l_max=args["l_max"]),
+        saturation=LogisticSaturation(),
+        yearly_seasonality=2,
+    )
     started, cpu = time.perf_counter(), time.process_time()
-    mmm.fit(X, y, chains=args["chains"], draws=args["draws"], tune=args["tune"], random_seed=args["seed"],
-            progressbar=False, cores=1)
+    mmm.fit(
+        X,
+        y,
+        chains=args["chains"],
+        draws=args["draws"],
+        tune=args["tune"],
+        random_seed=args["seed"],
+        progressbar=False,
+        cores=1,
+    )
     base = _contributions(mmm, X, y)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     spend = frame[channels].sum().to_numpy()
-    out = {"roas": {c: _interval(base[:, i] / spend[i]) for i, c in enumerate(channels)}, "counterfactual": {}}
+    out = {
+        "roas": {c: _interval(base[:, i] / spend[i]) for i, c in enumerate(channels)},
+        "counterfactual": {},
+    }
     for m in (0.5, 1.5):
         cf = _contributions(mmm, X.assign(**{c: X[c] * m for c in channels}), y)
         out["counterfactual"][str(m)] = {c: _interval(cf[:, i]) for i, c in enumerate(channels)}
-    out.update(seconds=seconds, cpu_seconds=cpu_seconds, peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out.update(
+        seconds=seconds,
+        cpu_seconds=cpu_seconds,
+        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
     return out
 
 

@@ -67,7 +67,9 @@ class MMMWorldConfig:
 @dataclass
 class MMMWorld:
     config: MMMWorldConfig
-    frame: pd.DataFrame  # date, geo, revenue, spend per channel (named by it), <ch>_platform_revenue, price, promo
+    frame: (
+        pd.DataFrame
+    )  # date, geo, revenue, spend per channel (named by it), <ch>_platform_revenue, price, promo
     channels: list[ChannelTruth]
     contributions: pd.DataFrame  # date, geo, channel, spend, incremental_revenue
     roas: dict[str, float] = field(default_factory=dict)
@@ -79,14 +81,18 @@ class MMMWorld:
 
     def platform_roas(self) -> dict[str, float]:
         f = self.frame
-        return {c.name: f[f"{c.name}_platform_revenue"].sum() / f[c.name].sum() for c in self.channels}
+        return {
+            c.name: f[f"{c.name}_platform_revenue"].sum() / f[c.name].sum() for c in self.channels
+        }
 
     def write_ground_truth(self, directory: Path) -> None:
         """The same files the market simulator writes: channel_contributions.csv + response.json."""
         directory.mkdir(parents=True, exist_ok=True)
         self.contributions.to_csv(directory / "channel_contributions.csv", index=False)
         doc = {"channels": [asdict(c) for c in self.channels], "roas": self.roas}
-        doc["counterfactual"] = {c: {str(k): v for k, v in m.items()} for c, m in self.counterfactual.items()}
+        doc["counterfactual"] = {
+            c: {str(k): v for k, v in m.items()} for c, m in self.counterfactual.items()
+        }
         (directory / "response.json").write_text(json.dumps(doc, indent=2))
 
 
@@ -99,8 +105,12 @@ def true_incremental(ch: ChannelTruth, spend: np.ndarray, freq: str) -> np.ndarr
     """True incremental KPI per period ``(G, T)`` for a spend path ``(G, T)``."""
     window = LAG[freq]
     padded = np.concatenate([np.zeros((spend.shape[0], window - 1)), spend], axis=1)
-    ad = np.stack([np.convolve(row, _weights(ch.decay, window))[window - 1 : window - 1 + spend.shape[1]]
-                   for row in padded])
+    ad = np.stack(
+        [
+            np.convolve(row, _weights(ch.decay, window))[window - 1 : window - 1 + spend.shape[1]]
+            for row in padded
+        ]
+    )
     xs = np.power(ad, ch.shape)
     resp = ch.beta * xs / (xs + ch.half_saturation**ch.shape)
     mult = np.ones(spend.shape[1])
@@ -109,7 +119,9 @@ def true_incremental(ch: ChannelTruth, spend: np.ndarray, freq: str) -> np.ndarr
     return resp * mult[None, :] * np.asarray(ch.geo_multipliers)[:, None]
 
 
-def _spend(rng: np.random.Generator, g: int, t: int, level: float, flighted: bool, sizes) -> np.ndarray:
+def _spend(
+    rng: np.random.Generator, g: int, t: int, level: float, flighted: bool, sizes
+) -> np.ndarray:
     noise = rng.lognormal(0.0, 0.45, size=(g, t))
     season = 1.0 + 0.25 * np.sin(2 * np.pi * (np.arange(t) / t * 2 + rng.uniform()))
     spend = level * noise * season[None, :] * sizes[:, None]
@@ -119,7 +131,9 @@ def _spend(rng: np.random.Generator, g: int, t: int, level: float, flighted: boo
     return spend
 
 
-def _channels(rng, config: MMMWorldConfig, levels: np.ndarray, base_total: float, spend) -> list[ChannelTruth]:
+def _channels(
+    rng, config: MMMWorldConfig, levels: np.ndarray, base_total: float, spend
+) -> list[ChannelTruth]:
     n, d = config.channels, config.freq == "D"
     roas = rng.uniform(0.6, 3.5, size=n)
     shares = roas * spend.sum(axis=(1, 2)) if spend is not None else roas
@@ -130,8 +144,19 @@ def _channels(rng, config: MMMWorldConfig, levels: np.ndarray, base_total: float
         half = levels[i] * (0.35 if i == 1 else rng.uniform(0.7, 1.6))  # channel 1 is saturated
         shock = int(config.periods * 0.65) if (config.shock and i == 1) else None
         geo_m = tuple(np.exp(rng.normal(0, 0.15, size=config.geos)))
-        out.append(ChannelTruth(CHANNEL_NAMES[i], float(decay), float(half), float(rng.uniform(1.0, 2.2)),
-                                float(roas[i]), float(rng.uniform(1.3, 2.5)), shock, 0.5, geo_m))
+        out.append(
+            ChannelTruth(
+                CHANNEL_NAMES[i],
+                float(decay),
+                float(half),
+                float(rng.uniform(1.0, 2.2)),
+                float(roas[i]),
+                float(rng.uniform(1.3, 2.5)),
+                shock,
+                0.5,
+                geo_m,
+            )
+        )
     return out
 
 
@@ -159,7 +184,9 @@ def make_mmm_world(config: MMMWorldConfig) -> MMMWorld:
     dates = pd.date_range(config.start, periods=t, freq="D" if config.freq == "D" else "W-MON")
     sizes = rng.uniform(0.5, 1.5, size=g) if g > 1 else np.ones(1)
     levels = rng.uniform(1_000, 8_000, size=config.channels) * PERIOD_DAYS[config.freq]
-    spend = np.stack([_spend(rng, g, t, levels[i], i in (0, 4), sizes) for i in range(config.channels)])
+    spend = np.stack(
+        [_spend(rng, g, t, levels[i], i in (0, 4), sizes) for i in range(config.channels)]
+    )
     base_level = 60_000.0 * PERIOD_DAYS[config.freq]
     base = sizes[:, None] * _base(rng, config, dates, base_level)[None, :]
     price = rng.normal(0, 1, size=(g, t))
@@ -176,30 +203,58 @@ def make_mmm_world(config: MMMWorldConfig) -> MMMWorld:
 def _assemble(config, dates, chans, spend, incr, kpi, price, promo, base, rng) -> MMMWorld:
     g = config.geos
     geo_names = [f"geo{i}" for i in range(g)] if g > 1 else ["national"]
-    rows = {"date": np.tile(dates, g), "geo": np.repeat(geo_names, len(dates)), "revenue": kpi.ravel(),
-            "price": price.ravel(), "promo": promo.ravel()}
+    rows = {
+        "date": np.tile(dates, g),
+        "geo": np.repeat(geo_names, len(dates)),
+        "revenue": kpi.ravel(),
+        "price": price.ravel(),
+        "promo": promo.ravel(),
+    }
     share = spend / np.maximum(spend.sum(axis=0, keepdims=True), 1e-9)
     for i, ch in enumerate(chans):
         claimed = incr[i] * ch.overclaim + 0.06 * base * share[i] * (1 + i % 2)
         rows[ch.name] = spend[i].ravel()
-        rows[f"{ch.name}_platform_revenue"] = (claimed * rng.lognormal(0, 0.1, size=claimed.shape)).ravel()
+        rows[f"{ch.name}_platform_revenue"] = (
+            claimed * rng.lognormal(0, 0.1, size=claimed.shape)
+        ).ravel()
     frame = pd.DataFrame(rows)
     if g == 1:
         frame = frame.drop(columns="geo")
-    contrib = pd.concat([pd.DataFrame({"date": np.tile(dates, g), "geo": np.repeat(geo_names, len(dates)),
-                                       "channel": ch.name, "spend": spend[i].ravel(),
-                                       "incremental_revenue": incr[i].ravel()}) for i, ch in enumerate(chans)])
+    contrib = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "date": np.tile(dates, g),
+                    "geo": np.repeat(geo_names, len(dates)),
+                    "channel": ch.name,
+                    "spend": spend[i].ravel(),
+                    "incremental_revenue": incr[i].ravel(),
+                }
+            )
+            for i, ch in enumerate(chans)
+        ]
+    )
     world = MMMWorld(config, frame, chans, contrib.reset_index(drop=True))
     world.roas = {ch.name: float(incr[i].sum() / spend[i].sum()) for i, ch in enumerate(chans)}
     world.counterfactual = {
-        ch.name: {m: float(true_incremental(ch, spend[i] * m, config.freq).sum()) for m in (0.5, 1.0, 1.5)}
+        ch.name: {
+            m: float(true_incremental(ch, spend[i] * m, config.freq).sum()) for m in (0.5, 1.0, 1.5)
+        }
         for i, ch in enumerate(chans)
     }
     return world
 
 
-def lift_tests(world: MMMWorld, channel: str, start: int, periods: int, holdout_share: float = 1.0,
-               rel_se: float = 0.15, seed: int = 0, bias: float = 1.0) -> dict:
+def lift_tests(
+    world: MMMWorld,
+    channel: str,
+    start: int,
+    periods: int,
+    holdout_share: float = 1.0,
+    rel_se: float = 0.15,
+    seed: int = 0,
+    bias: float = 1.0,
+) -> dict:
     """One holdout test's row (the docs/contracts.md format): the true lift plus noise of ``rel_se``.
 
     ``bias`` multiplies the reported lift (a contaminated or mis-measured test)."""
@@ -209,14 +264,27 @@ def lift_tests(world: MMMWorld, channel: str, start: int, periods: int, holdout_
     low = spend.copy()
     low[:, start : start + periods] *= 1 - holdout_share
     window = slice(start, start + periods)
-    truth = (true_incremental(ch, spend, freq)[:, window] - true_incremental(ch, low, freq)[:, window]).sum()
+    truth = (
+        true_incremental(ch, spend, freq)[:, window] - true_incremental(ch, low, freq)[:, window]
+    ).sum()
     se = rel_se * truth
     lift = truth * bias + np.random.default_rng(seed).normal(0, se)
-    dates = pd.date_range(world.config.start, periods=world.config.periods, freq="D" if freq == "D" else "W-MON")
+    dates = pd.date_range(
+        world.config.start, periods=world.config.periods, freq="D" if freq == "D" else "W-MON"
+    )
     end = dates[start + periods - 1] + pd.Timedelta(days=PERIOD_DAYS[freq] - 1)
-    return {"channel": channel, "start": dates[start].date().isoformat(), "end": end.date().isoformat(),
-            "kind": "holdout", "spend_delta": "", "holdout_share": holdout_share, "lift": float(lift),
-            "standard_error": float(se), "geo": "", "true_lift": float(truth)}
+    return {
+        "channel": channel,
+        "start": dates[start].date().isoformat(),
+        "end": end.date().isoformat(),
+        "kind": "holdout",
+        "spend_delta": "",
+        "holdout_share": holdout_share,
+        "lift": float(lift),
+        "standard_error": float(se),
+        "geo": "",
+        "true_lift": float(truth),
+    }
 
 
 def read_ground_truth(directory: Path) -> tuple[pd.DataFrame, dict]:
@@ -226,11 +294,17 @@ def read_ground_truth(directory: Path) -> tuple[pd.DataFrame, dict]:
     of ``incremental_revenue``, ``true_incremental_revenue``, ``incremental_conversions``,
     ``true_incremental_conversions``; it is returned as ``incremental``."""
     frame = pd.read_csv(directory / "channel_contributions.csv", parse_dates=["date"])
-    names = ["incremental_revenue", "true_incremental_revenue", "incremental_conversions",
-             "true_incremental_conversions"]
+    names = [
+        "incremental_revenue",
+        "true_incremental_revenue",
+        "incremental_conversions",
+        "true_incremental_conversions",
+    ]
     found = [n for n in names if n in frame.columns]
     if not found or "channel" not in frame.columns or "spend" not in frame.columns:
-        raise ValueError(f"{directory / 'channel_contributions.csv'}: needs date, channel, spend and one of {names}")
+        raise ValueError(
+            f"{directory / 'channel_contributions.csv'}: needs date, channel, spend and one of {names}"
+        )
     frame = frame.rename(columns={found[0]: "incremental"})
     response = directory / "response.json"
     return frame, (json.loads(response.read_text()) if response.exists() else {})

@@ -37,7 +37,7 @@ from marketing_ops.simulator.mmm_worlds import (
     truth_roas,
 )
 
-SAMPLER = SamplerSettings(warmup=250, draws=250, chains=2, seed=0)
+SAMPLER = SamplerSettings(warmup=300, draws=300, chains=2, seed=0)
 PRIORS = Priors(time_varying=False)
 
 
@@ -101,8 +101,16 @@ def test_non_converged_fit_is_flagged(data):
 
 def _experiment(world, channel, start, periods, lift_scale=1.0, rel_se=0.1, name="t") -> Experiment:
     row = lift_tests(world, channel, start, periods, rel_se=rel_se, bias=lift_scale)
-    return Experiment(channel, pd.Timestamp(row["start"]), pd.Timestamp(row["end"]), "holdout",
-                      row["lift"], row["standard_error"], holdout_share=1.0, name=name)
+    return Experiment(
+        channel,
+        pd.Timestamp(row["start"]),
+        pd.Timestamp(row["end"]),
+        "holdout",
+        row["lift"],
+        row["standard_error"],
+        holdout_share=1.0,
+        name=name,
+    )
 
 
 def test_contradicting_experiment_moves_posterior(world, data, fitted):
@@ -118,24 +126,68 @@ def test_contradicting_experiment_moves_posterior(world, data, fitted):
 def test_bad_experiments_rejected_with_reasons(world, data):
     good = _experiment(world, "search", 60, 8, name="good")
     bad = [
-        Experiment("radio", good.start, good.end, "holdout", 1e4, 1e3, holdout_share=1.0, name="unknown"),
-        Experiment("search", good.start, good.start + pd.Timedelta(days=6), "holdout", 1e4, 1e3, holdout_share=1.0),
+        Experiment(
+            "radio", good.start, good.end, "holdout", 1e4, 1e3, holdout_share=1.0, name="unknown"
+        ),
+        Experiment(
+            "search",
+            good.start,
+            good.start + pd.Timedelta(days=6),
+            "holdout",
+            1e4,
+            1e3,
+            holdout_share=1.0,
+        ),
         Experiment("search", good.start, good.end, "holdout", good.lift, 0.0, holdout_share=1.0),
-        Experiment("search", good.start, good.end, "holdout", -5 * good.standard_error, good.standard_error,
-                   holdout_share=1.0),
-        Experiment("search", good.start, good.end, "holdout", good.lift, good.lift * 50, holdout_share=1.0),
-        Experiment("search", good.start, good.end, "holdout", good.lift * 1e4, good.standard_error,
-                   holdout_share=1.0),
-        Experiment("search", good.start + pd.Timedelta(days=7), good.end, "holdout", good.lift,
-                   good.standard_error * 2, holdout_share=1.0, name="overlapping"),
+        Experiment(
+            "search",
+            good.start,
+            good.end,
+            "holdout",
+            -5 * good.standard_error,
+            good.standard_error,
+            holdout_share=1.0,
+        ),
+        Experiment(
+            "search", good.start, good.end, "holdout", good.lift, good.lift * 50, holdout_share=1.0
+        ),
+        Experiment(
+            "search",
+            good.start,
+            good.end,
+            "holdout",
+            good.lift * 1e4,
+            good.standard_error,
+            holdout_share=1.0,
+        ),
+        Experiment(
+            "search",
+            good.start + pd.Timedelta(days=7),
+            good.end,
+            "holdout",
+            good.lift,
+            good.standard_error * 2,
+            holdout_share=1.0,
+            name="overlapping",
+        ),
     ]
     verdicts = check_experiments([good, *bad], data, PRIORS)
     assert verdicts[0].accepted, verdicts[0].reason
     reasons = [v.reason for v in verdicts[1:]]
     assert not any(v.accepted for v in verdicts[1:])
     for expected, reason in zip(
-        ["not in the model", "too short", "standard error", "negative lift", "underpowered",
-         "prior predictive", "overlaps"], reasons, strict=True):
+        [
+            "not in the model",
+            "too short",
+            "standard error",
+            "negative lift",
+            "underpowered",
+            "prior predictive",
+            "overlaps",
+        ],
+        reasons,
+        strict=True,
+    ):
         assert expected in reason, reasons
 
 
@@ -145,21 +197,33 @@ def test_weekly_csv_end_to_end(world, tmp_path):
     world.frame.rename(columns={"date": "week"}).to_csv(csv, index=False)
     row = lift_tests(world, "social", 80, 6, rel_se=0.15)
     pd.DataFrame([row]).drop(columns="true_lift").to_csv(tmp_path / "tests.csv", index=False)
-    result = fit_csv(csv, kpi="revenue", spend=world.spend_columns, freq="W", controls=["price"],
-                     experiments=tmp_path / "tests.csv", sampler=SamplerSettings(warmup=100, draws=100),
-                     priors=Priors(), budget=50_000.0)
+    result = fit_csv(
+        csv,
+        kpi="revenue",
+        spend=world.spend_columns,
+        freq="W",
+        controls=["price"],
+        experiments=tmp_path / "tests.csv",
+        sampler=SamplerSettings(warmup=100, draws=100),
+        priors=Priors(),
+        budget=50_000.0,
+    )
     assert result.fit.data.freq == "W" and result.fit.data.window == 10
     assert [v.accepted for v in result.verdicts] == [True]
     assert set(result.summary.channel) == set(world.spend_columns)
     assert result.plan.spend.sum() == pytest.approx(50_000.0)
     assert set(result.counterfactual.multiplier) == {0.5, 1.5}
     page = write_report(result, tmp_path / "page")
-    assert {"contributions.png", "curves.png", "waterfall.png"} <= {p.name for p in page.parent.iterdir()}
+    assert {"contributions.png", "curves.png", "waterfall.png"} <= {
+        p.name for p in page.parent.iterdir()
+    }
     assert "Diagnostics" in page.read_text()
 
 
 def test_plan_response_includes_carry_over(fitted):
-    draws = plan_response_draws(fitted, {c: np.array([0.0, 1e4, 4e4]) for c in fitted.data.channels}, 4)
+    draws = plan_response_draws(
+        fitted, {c: np.array([0.0, 1e4, 4e4]) for c in fitted.data.channels}, 4
+    )
     for d in draws.values():
         assert (d.carry_in >= 0).all()
         inc = d.incremental().mean(axis=0)
@@ -170,13 +234,25 @@ def test_plan_response_includes_carry_over(fitted):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda f: f.assign(tv=f.tv.astype(object).where(f.index != 3, "n/a")), "line 5: field 'tv' = 'n/a' is not a number"),
+        (
+            lambda f: f.assign(tv=f.tv.astype(object).where(f.index != 3, "n/a")),
+            "line 5: field 'tv' = 'n/a' is not a number",
+        ),
         (lambda f: f.drop(columns="search"), "column(s) ['search'] not found"),
-        (lambda f: f.assign(date=f.date.astype(str).where(f.index != 0, "soon")), "line 2: field 'date' = 'soon' is not a date"),
-        (lambda f: f.assign(social=f.social.where(f.index != 7, -1.0)), "line 9: field 'social' = '-1.0' is negative"),
+        (
+            lambda f: f.assign(date=f.date.astype(str).where(f.index != 0, "soon")),
+            "line 2: field 'date' = 'soon' is not a date",
+        ),
+        (
+            lambda f: f.assign(social=f.social.where(f.index != 7, -1.0)),
+            "line 9: field 'social' = '-1.0' is negative",
+        ),
         (lambda f: pd.concat([f, f.iloc[[4]]]), "repeats an earlier row"),
         (lambda f: f.drop(index=[10]), "not a regular W series"),
-        (lambda f: f.assign(revenue=f.revenue.astype(object).where(f.index != 2, "")), "line 4: field 'revenue' = '' is empty"),
+        (
+            lambda f: f.assign(revenue=f.revenue.astype(object).where(f.index != 2, "")),
+            "line 4: field 'revenue' = '' is empty",
+        ),
     ],
 )
 def test_bad_csv_gets_clear_error(world, tmp_path, edit, message):
@@ -189,7 +265,9 @@ def test_bad_csv_gets_clear_error(world, tmp_path, edit, message):
 
 def test_experiment_file_errors_name_line_and_field(tmp_path):
     path = tmp_path / "tests.csv"
-    path.write_text("channel,start,end,kind,lift,standard_error,holdout_share\ntv,2024-01-01,2024-02-01,holdout,12,x,1\n")
+    path.write_text(
+        "channel,start,end,kind,lift,standard_error,holdout_share\ntv,2024-01-01,2024-02-01,holdout,12,x,1\n"
+    )
     with pytest.raises(ValueError, match="line 2: field 'standard_error' = 'x' is not a number"):
         read_experiments(path)
 
@@ -218,11 +296,14 @@ def test_segments_end_with_a_full_segment():
 
 
 def test_allocation_handles_s_shaped_curves():
-    """Greedy steps stall on an S-curve's flat start; the exact split does not."""
+    """Greedy steps stall on an S-curve's flat start; the exact split finds the best one."""
     units = np.arange(11)
     s_curve = 10 * units**3 / (units**3 + 5**3)
-    linear = 0.5 * units
-    assert _allocate(np.stack([linear, s_curve])) == [0, 10]
+    linear = 0.3 * units  # a greedy first step takes linear's 0.3 over the S-curve's 0.08
+    best = max(((u, 10 - u) for u in range(11)), key=lambda p: linear[p[0]] + s_curve[p[1]])
+    assert _allocate(np.stack([linear, s_curve])) == list(best) == [0, 10]
+    three = np.stack([linear, s_curve, 0.9 * s_curve])
+    assert sum(_allocate(three)) == 10
 
 
 def test_ground_truth_files_round_trip(world, tmp_path):

@@ -5,7 +5,13 @@ No Dagster here: the asset and the CLI command call these functions.
 """
 
 from marketing_ops.forecasting.mmm.budget import ResponseDraws, budget_plan, plan_response_draws
-from marketing_ops.forecasting.mmm.byod import MMMResult, fit_csv, load_csv, mmm_fit_command, summarise
+from marketing_ops.forecasting.mmm.byod import (
+    MMMResult,
+    fit_csv,
+    load_csv,
+    mmm_fit_command,
+    summarise,
+)
 from marketing_ops.forecasting.mmm.calibration import (
     Experiment,
     ExperimentVerdict,

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from marketing_ops.forecasting.mmm.fit import MMMFit
-from marketing_ops.forecasting.mmm.posterior import N_DRAWS, _beta_and_mult, _media_params
+from marketing_ops.forecasting.mmm.posterior import N_DRAWS, effect_scale, media_draws
 from marketing_ops.forecasting.mmm.transforms import media_response
 
 __all__ = ["ResponseDraws", "budget_plan", "plan_response_draws"]
@@ -37,10 +37,13 @@ class ResponseDraws:
 def _plan_lagged(fit: MMMFit, per_period: np.ndarray, periods: int) -> np.ndarray:
     """``(n, G, P, L, C)`` scaled lagged spend: history's last L-1 periods, then the plan."""
     x, lag = fit.inputs, fit.inputs.window
-    hist = fit.data.spend[:, -(lag - 1):, :] if lag > 1 else fit.data.spend[:, :0, :]
+    hist = fit.data.spend[:, -(lag - 1) :, :] if lag > 1 else fit.data.spend[:, :0, :]
     share = x.spend_total / np.maximum(x.spend_total.sum(axis=0, keepdims=True), 1e-9)  # (G, C)
     plan = per_period[:, None, None, :] * share[None, :, None, :] * np.ones((1, 1, periods, 1))
-    full = np.concatenate([np.broadcast_to(hist, (len(per_period), *hist.shape)), plan], axis=2) / x.spend_scale
+    full = (
+        np.concatenate([np.broadcast_to(hist, (len(per_period), *hist.shape)), plan], axis=2)
+        / x.spend_scale
+    )
     idx = np.arange(periods)[:, None] + lag - 1 - np.arange(lag)[None, :]
     return full[:, :, idx, :]
 
@@ -57,12 +60,14 @@ def plan_response_draws(
     xl = _plan_lagged(fit, with_zero, periods)
 
     def one(p):
-        beta, mult = _beta_and_mult(fit, p)
+        beta, mult = effect_scale(fit, p)
         resp = media_response(xl, p["decay"], p["half_saturation"], p["shape"], fit.inputs.window)
         return (beta[None, :, None, :] * mult[-1] * resp).sum(axis=(1, 2))  # (n+1, C)
 
-    out = np.asarray(jax.jit(jax.vmap(one))(_media_params(fit, n_draws)))
-    return {c: ResponseDraws(c, grid[:, i], out[:, 1:, i], out[:, 0, i]) for i, c in enumerate(chans)}
+    out = np.asarray(jax.jit(jax.vmap(one))(media_draws(fit, n_draws)))
+    return {
+        c: ResponseDraws(c, grid[:, i], out[:, 1:, i], out[:, 0, i]) for i, c in enumerate(chans)
+    }
 
 
 def _allocate(gain: np.ndarray) -> list[int]:
@@ -84,8 +89,14 @@ def _allocate(gain: np.ndarray) -> list[int]:
     return [left, *reversed(units)]
 
 
-def budget_plan(fit: MMMFit, total: float, periods: int, steps: int = 40, level: float = 0.8,
-                n_draws: int = N_DRAWS) -> pd.DataFrame:
+def budget_plan(
+    fit: MMMFit,
+    total: float,
+    periods: int,
+    steps: int = 40,
+    level: float = 0.8,
+    n_draws: int = N_DRAWS,
+) -> pd.DataFrame:
     """Split ``total`` over channels for a window of ``periods`` to maximise the expected KPI."""
     grid = np.linspace(0.0, total, steps + 1)
     draws = plan_response_draws(fit, {c: grid for c in fit.data.channels}, periods, n_draws)

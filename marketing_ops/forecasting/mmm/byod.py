@@ -15,11 +15,19 @@ from rich.console import Console
 from rich.table import Table
 
 from marketing_ops.forecasting.mmm.budget import budget_plan
-from marketing_ops.forecasting.mmm.calibration import ExperimentVerdict, calibrated_fit, read_experiments
+from marketing_ops.forecasting.mmm.calibration import (
+    ExperimentVerdict,
+    calibrated_fit,
+    read_experiments,
+)
 from marketing_ops.forecasting.mmm.data import FREQUENCIES, MMMData, mmm_data
 from marketing_ops.forecasting.mmm.fit import MMMFit, SamplerSettings, fit_mmm
 from marketing_ops.forecasting.mmm.model import Priors
-from marketing_ops.forecasting.mmm.posterior import channel_summary, counterfactuals, response_curves
+from marketing_ops.forecasting.mmm.posterior import (
+    channel_summary,
+    counterfactuals,
+    response_curves,
+)
 
 __all__ = ["MMMResult", "fit_csv", "load_csv", "mmm_fit_command", "summarise"]
 
@@ -43,7 +51,9 @@ class MMMResult:
 def _date_column(frame: pd.DataFrame, path, date_col: str | None) -> str:
     if date_col:
         if date_col not in frame.columns:
-            raise ValueError(f"{path}: date column {date_col!r} not found; columns are {list(frame.columns)}")
+            raise ValueError(
+                f"{path}: date column {date_col!r} not found; columns are {list(frame.columns)}"
+            )
         return date_col
     for c in frame.columns:
         if str(c).strip().lower() in DATE_NAMES:
@@ -62,7 +72,9 @@ def _numeric(frame: pd.DataFrame, path, col: str, allow_negative: bool) -> pd.Se
             raise ValueError(f"{path}: line {i + 2}: field {col!r} = {raw.iloc[i]!r} {what}")
     if not allow_negative and (values < 0).any():
         i = int(np.flatnonzero((values < 0).to_numpy())[0])
-        raise ValueError(f"{path}: line {i + 2}: field {col!r} = {raw.iloc[i]!r} is negative (spend must be >= 0)")
+        raise ValueError(
+            f"{path}: line {i + 2}: field {col!r} = {raw.iloc[i]!r} is negative (spend must be >= 0)"
+        )
     return values
 
 
@@ -71,15 +83,24 @@ def _kpi(frame: pd.DataFrame, path, kpi: str) -> pd.Series:
     parts = [p.strip() for p in kpi.split("*")]
     missing = [p for p in parts if p not in frame.columns]
     if missing:
-        raise ValueError(f"{path}: KPI column(s) {missing} not found; columns are {list(frame.columns)}")
+        raise ValueError(
+            f"{path}: KPI column(s) {missing} not found; columns are {list(frame.columns)}"
+        )
     out = _numeric(frame, path, parts[0], allow_negative=True)
     for p in parts[1:]:
         out = out * _numeric(frame, path, p, allow_negative=True)
     return out
 
 
-def load_csv(path, kpi: str, spend: list[str], freq: str, controls: list[str] | None = None,
-             geo: str | None = None, date_col: str | None = None) -> MMMData:
+def load_csv(
+    path,
+    kpi: str,
+    spend: list[str],
+    freq: str,
+    controls: list[str] | None = None,
+    geo: str | None = None,
+    date_col: str | None = None,
+) -> MMMData:
     """Read and validate a user's CSV; every error names the file, the line and the field."""
     path = Path(path)
     if not path.exists():
@@ -91,11 +112,15 @@ def load_csv(path, kpi: str, spend: list[str], freq: str, controls: list[str] | 
     wanted = [*spend, *(controls or []), *([geo] if geo else [])]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
-        raise ValueError(f"{path}: column(s) {missing} not found; columns are {list(frame.columns)}")
+        raise ValueError(
+            f"{path}: column(s) {missing} not found; columns are {list(frame.columns)}"
+        )
     dates = pd.to_datetime(frame[date_col], errors="coerce", format="mixed")
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise ValueError(f"{path}: line {i + 2}: field {date_col!r} = {frame[date_col].iloc[i]!r} is not a date")
+        raise ValueError(
+            f"{path}: line {i + 2}: field {date_col!r} = {frame[date_col].iloc[i]!r} is not a date"
+        )
     out = pd.DataFrame({"date": dates, "kpi": _kpi(frame, path, kpi)})
     for c in spend:
         out[c] = _numeric(frame, path, c, allow_negative=False)
@@ -106,7 +131,9 @@ def load_csv(path, kpi: str, spend: list[str], freq: str, controls: list[str] | 
     dup = out.duplicated(["date", "geo"] if geo else ["date"])
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise ValueError(f"{path}: line {i + 2}: field {date_col!r} = {frame[date_col].iloc[i]!r} repeats an earlier row")
+        raise ValueError(
+            f"{path}: line {i + 2}: field {date_col!r} = {frame[date_col].iloc[i]!r} repeats an earlier row"
+        )
     try:
         data = mmm_data(out, "kpi", spend, freq, controls, geo_col="geo" if geo else None)
     except ValueError as err:
@@ -114,17 +141,29 @@ def load_csv(path, kpi: str, spend: list[str], freq: str, controls: list[str] | 
     return MMMData(**{**data.__dict__, "kpi_name": kpi})
 
 
-def summarise(fit: MMMFit, verdicts=(), budget: float | None = None, periods: int | None = None) -> MMMResult:
+def summarise(
+    fit: MMMFit, verdicts=(), budget: float | None = None, periods: int | None = None
+) -> MMMResult:
     plan = None
     if budget is not None:
         plan = budget_plan(fit, budget, periods or (4 if fit.data.freq == "W" else 28))
-    return MMMResult(fit, channel_summary(fit), counterfactuals(fit), response_curves(fit), list(verdicts), plan)
+    return MMMResult(
+        fit, channel_summary(fit), counterfactuals(fit), response_curves(fit), list(verdicts), plan
+    )
 
 
-def fit_csv(path, kpi: str, spend: list[str], freq: str, controls: list[str] | None = None,
-            geo: str | None = None, experiments: str | Path | None = None,
-            sampler: SamplerSettings | None = None, priors: Priors | None = None,
-            budget: float | None = None) -> MMMResult:
+def fit_csv(
+    path,
+    kpi: str,
+    spend: list[str],
+    freq: str,
+    controls: list[str] | None = None,
+    geo: str | None = None,
+    experiments: str | Path | None = None,
+    sampler: SamplerSettings | None = None,
+    priors: Priors | None = None,
+    budget: float | None = None,
+) -> MMMResult:
     """Fit the model on a CSV (with the experiments file's accepted tests) and summarise it."""
     data = load_csv(path, kpi, spend, freq, controls, geo)
     if experiments:
@@ -143,44 +182,87 @@ def _tables(result: MMMResult) -> list[Table]:
     for col in ("channel", "spend", "contribution", "ROAS", "marginal ROAS", "P(mROAS<1)"):
         t.add_column(col, justify="left" if col == "channel" else "right")
     for r in result.summary.itertuples():
-        t.add_row(r.channel, _money(r.spend), f"{_money(r.contribution)} [{_money(r.contribution_lo)}, {_money(r.contribution_hi)}]",
-                  f"{r.roas:.2f} [{r.roas_lo:.2f}, {r.roas_hi:.2f}]", f"{r.mroas:.2f} [{r.mroas_lo:.2f}, {r.mroas_hi:.2f}]",
-                  f"{r.p_mroas_below_1:.0%}")
+        t.add_row(
+            r.channel,
+            _money(r.spend),
+            f"{_money(r.contribution)} [{_money(r.contribution_lo)}, {_money(r.contribution_hi)}]",
+            f"{r.roas:.2f} [{r.roas_lo:.2f}, {r.roas_hi:.2f}]",
+            f"{r.mroas:.2f} [{r.mroas_lo:.2f}, {r.mroas_hi:.2f}]",
+            f"{r.p_mroas_below_1:.0%}",
+        )
     d = result.fit.diagnostics
     diag = Table(title="Diagnostics")
     for col in ("converged", "max R-hat", "min ESS", "divergences", "reasons"):
         diag.add_column(col)
-    diag.add_row("yes" if d.ok else "NO", f"{d.max_rhat:.3f}", f"{d.min_ess:.0f}", f"{d.divergences}/{d.draws}",
-                 "; ".join(d.reasons) or "-")
+    diag.add_row(
+        "yes" if d.ok else "NO",
+        f"{d.max_rhat:.3f}",
+        f"{d.min_ess:.0f}",
+        f"{d.divergences}/{d.draws}",
+        "; ".join(d.reasons) or "-",
+    )
     out = [t, diag]
     if result.verdicts:
         v = Table(title="Experiments")
         for col in ("test", "channel", "verdict", "reason"):
             v.add_column(col)
         for x in result.verdicts:
-            v.add_row(x.experiment.name, x.experiment.channel, "accepted" if x.accepted else "rejected", x.reason)
+            v.add_row(
+                x.experiment.name,
+                x.experiment.channel,
+                "accepted" if x.accepted else "rejected",
+                x.reason,
+            )
         out.append(v)
     if result.plan is not None:
         p = Table(title="Budget plan (posterior mean response, 80 % interval)")
         for col in ("channel", "spend", "KPI", "interval"):
             p.add_column(col)
         for r in result.plan.itertuples():
-            p.add_row(r.channel, _money(r.spend), _money(r.kpi), f"[{_money(r.kpi_lo)}, {_money(r.kpi_hi)}]")
+            p.add_row(
+                r.channel,
+                _money(r.spend),
+                _money(r.kpi),
+                f"[{_money(r.kpi_lo)}, {_money(r.kpi_hi)}]",
+            )
         out.append(p)
     return out
 
 
-def mmm_fit_command(path: str, kpi: str, spend: str, freq: str = "W", controls: str = "", geo: str = "",
-                    experiments: str = "", budget: float | None = None, html: str = "mmm_report",
-                    draws: int = 500, warmup: int = 500, chains: int = 2, seed: int = 0,
-                    console: Console | None = None) -> MMMResult:
+def mmm_fit_command(
+    path: str,
+    kpi: str,
+    spend: str,
+    freq: str = "W",
+    controls: str = "",
+    geo: str = "",
+    experiments: str = "",
+    budget: float | None = None,
+    html: str = "mmm_report",
+    draws: int = 500,
+    warmup: int = 500,
+    chains: int = 2,
+    seed: int = 0,
+    console: Console | None = None,
+) -> MMMResult:
     """What ``marketing-ops mmm fit`` does: fit, print the tables, write the HTML page."""
-    from marketing_ops.forecasting.mmm.report import write_report  # matplotlib only when a page is written
+    from marketing_ops.forecasting.mmm.report import (
+        write_report,  # matplotlib only when a page is written
+    )
 
     console = console or Console()
     split = lambda s: [p.strip() for p in s.split(",") if p.strip()]  # noqa: E731
-    result = fit_csv(path, kpi, split(spend), freq, split(controls), geo or None, experiments or None,
-                     SamplerSettings(warmup=warmup, draws=draws, chains=chains, seed=seed), budget=budget)
+    result = fit_csv(
+        path,
+        kpi,
+        split(spend),
+        freq,
+        split(controls),
+        geo or None,
+        experiments or None,
+        SamplerSettings(warmup=warmup, draws=draws, chains=chains, seed=seed),
+        budget=budget,
+    )
     for table in _tables(result):
         console.print(table)
     if not result.converged:

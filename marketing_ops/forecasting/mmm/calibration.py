@@ -76,14 +76,18 @@ def _number(raw, path, line, field, required=True) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise ValueError(f"{path}: line {line}: field '{field}' = {raw!r} is not a number") from None
+        raise ValueError(
+            f"{path}: line {line}: field '{field}' = {raw!r} is not a number"
+        ) from None
 
 
 def _date(raw, path, line, field) -> pd.Timestamp:
     try:
         return pd.Timestamp(str(raw))
     except ValueError:
-        raise ValueError(f"{path}: line {line}: field '{field}' = {raw!r} is not a date (YYYY-MM-DD)") from None
+        raise ValueError(
+            f"{path}: line {line}: field '{field}' = {raw!r} is not a date (YYYY-MM-DD)"
+        ) from None
 
 
 def read_experiments(path: Path | str) -> list[Experiment]:
@@ -91,22 +95,33 @@ def read_experiments(path: Path | str) -> list[Experiment]:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in EXPERIMENT_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; expected {list(EXPERIMENT_COLUMNS)} "
-                         "plus spend_delta or holdout_share, optional geo and name")
+        raise ValueError(
+            f"{path}: missing column(s) {missing}; expected {list(EXPERIMENT_COLUMNS)} "
+            "plus spend_delta or holdout_share, optional geo and name"
+        )
     out = []
     for n, row in enumerate(frame.to_dict("records"), start=2):
         kind = row["kind"].strip().lower()
         if kind not in KINDS:
-            raise ValueError(f"{path}: line {n}: field 'kind' = {row['kind']!r}; expected one of {KINDS}")
-        out.append(Experiment(
-            channel=row["channel"].strip(), start=_date(row["start"], path, n, "start"),
-            end=_date(row["end"], path, n, "end"), kind=kind,
-            lift=_number(row["lift"], path, n, "lift"),
-            standard_error=_number(row["standard_error"], path, n, "standard_error"),
-            spend_delta=_number(row.get("spend_delta"), path, n, "spend_delta", required=False),
-            holdout_share=_number(row.get("holdout_share"), path, n, "holdout_share", required=False),
-            geo=str(row.get("geo", "")).strip(), name=str(row.get("name", "") or f"line {n}"),
-        ))
+            raise ValueError(
+                f"{path}: line {n}: field 'kind' = {row['kind']!r}; expected one of {KINDS}"
+            )
+        out.append(
+            Experiment(
+                channel=row["channel"].strip(),
+                start=_date(row["start"], path, n, "start"),
+                end=_date(row["end"], path, n, "end"),
+                kind=kind,
+                lift=_number(row["lift"], path, n, "lift"),
+                standard_error=_number(row["standard_error"], path, n, "standard_error"),
+                spend_delta=_number(row.get("spend_delta"), path, n, "spend_delta", required=False),
+                holdout_share=_number(
+                    row.get("holdout_share"), path, n, "holdout_share", required=False
+                ),
+                geo=str(row.get("geo", "")).strip(),
+                name=str(row.get("name", "") or f"line {n}"),
+            )
+        )
     return out
 
 
@@ -126,7 +141,9 @@ def _arms(exp: Experiment, data: MMMData, geo: int, c: int, periods: np.ndarray)
     return other, observed
 
 
-def experiment_arrays(experiments: list[Experiment], data: MMMData, spend_scale: np.ndarray) -> ExperimentArrays:
+def experiment_arrays(
+    experiments: list[Experiment], data: MMMData, spend_scale: np.ndarray
+) -> ExperimentArrays:
     """Arrays for the likelihood; every experiment must already be valid for ``data``."""
     width = max(len(_periods(e, data)) for e in experiments)
     e_n, lag = len(experiments), data.window
@@ -175,29 +192,49 @@ def _overlap(e: Experiment, accepted: list[Experiment]) -> str:
     return ""
 
 
-def _prior_lift(data: MMMData, priors: Priors, experiments: list[Experiment], draws: int, seed: int):
+def _prior_lift(
+    data: MMMData, priors: Priors, experiments: list[Experiment], draws: int, seed: int
+):
     scale = model_inputs(data, priors).spend_scale
     x = model_inputs(data, priors, experiment_arrays(experiments, data, scale))
     pred = Predictive(mmm_model, num_samples=draws, return_sites=["lift"])
     return np.asarray(pred(jax.random.PRNGKey(seed), x, priors, observe=False)["lift"])  # (S, E)
 
 
-def _evidence_problem(e: Experiment, prior: np.ndarray, rules: QualityRules, rng) -> tuple[str, float, float]:
+def _evidence_problem(
+    e: Experiment, prior: np.ndarray, rules: QualityRules, rng
+) -> tuple[str, float, float]:
     median = float(np.median(prior))
-    power = float(norm.sf(1.96 - median / e.standard_error) + norm.cdf(-1.96 - median / e.standard_error))
+    power = float(
+        norm.sf(1.96 - median / e.standard_error) + norm.cdf(-1.96 - median / e.standard_error)
+    )
     if power < rules.min_power:
-        return f"underpowered: power {power:.2f} < {rules.min_power} at the prior's median lift {median:.4g}", median, power
+        return (
+            f"underpowered: power {power:.2f} < {rules.min_power} at the prior's median lift {median:.4g}",
+            median,
+            power,
+        )
     predictive = prior + rng.normal(0, e.standard_error, size=prior.shape)
     lo, hi = np.quantile(predictive, [rules.tail, 1 - rules.tail])
     if not lo <= e.lift <= hi:
-        return (f"disagrees with the prior predictive: lift {e.lift:.4g} outside "
-                f"[{lo:.4g}, {hi:.4g}] ({100 - 200 * rules.tail:.0f} %)"), median, power
+        return (
+            (
+                f"disagrees with the prior predictive: lift {e.lift:.4g} outside "
+                f"[{lo:.4g}, {hi:.4g}] ({100 - 200 * rules.tail:.0f} %)"
+            ),
+            median,
+            power,
+        )
     return "", median, power
 
 
 def check_experiments(
-    experiments: list[Experiment], data: MMMData, priors: Priors | None = None,
-    rules: QualityRules | None = None, draws: int = 500, seed: int = 0,
+    experiments: list[Experiment],
+    data: MMMData,
+    priors: Priors | None = None,
+    rules: QualityRules | None = None,
+    draws: int = 500,
+    seed: int = 0,
 ) -> list[ExperimentVerdict]:
     """Accept or reject each experiment, with the reason; accepted ones are safe to fit on."""
     priors, rules = priors or Priors(), rules or QualityRules()
@@ -209,7 +246,9 @@ def check_experiments(
             verdicts[i] = ExperimentVerdict(e, False, problem)
         else:
             valid.append(i)
-    prior = _prior_lift(data, priors, [experiments[i] for i in valid], draws, seed) if valid else None
+    prior = (
+        _prior_lift(data, priors, [experiments[i] for i in valid], draws, seed) if valid else None
+    )
     rng, accepted = np.random.default_rng(seed), []
     # most precise first, so of two overlapping tests the sharper one is kept
     for j, i in sorted(enumerate(valid), key=lambda ji: experiments[ji[1]].standard_error):
@@ -222,8 +261,13 @@ def check_experiments(
     return [verdicts[i] for i in range(len(experiments))]
 
 
-def calibrated_fit(data: MMMData, experiments: list[Experiment], priors: Priors | None = None,
-                   sampler=None, rules: QualityRules | None = None):
+def calibrated_fit(
+    data: MMMData,
+    experiments: list[Experiment],
+    priors: Priors | None = None,
+    sampler=None,
+    rules: QualityRules | None = None,
+):
     """Check the experiments, then fit with the accepted ones as likelihood terms.
 
     Returns ``(fit, verdicts)``; the caller records each verdict (the decision ledger)."""
@@ -232,5 +276,9 @@ def calibrated_fit(data: MMMData, experiments: list[Experiment], priors: Priors 
     priors = priors or Priors()
     verdicts = check_experiments(experiments, data, priors, rules)
     accepted = [v.experiment for v in verdicts if v.accepted]
-    arrays = experiment_arrays(accepted, data, model_inputs(data, priors).spend_scale) if accepted else None
+    arrays = (
+        experiment_arrays(accepted, data, model_inputs(data, priors).spend_scale)
+        if accepted
+        else None
+    )
     return fit_mmm(data, priors, sampler, arrays), verdicts

@@ -99,7 +99,7 @@ def _check_regular(dates: pd.DatetimeIndex, freq: str) -> None:
     steps = np.unique(np.diff(dates.values).astype("timedelta64[D]").astype(int))
     if len(dates) < 2 or list(steps) != [PERIOD_DAYS[freq]]:
         raise ValueError(
-            f"dates are not a regular {freq} series: steps between rows of {sorted(set(steps))} days, "
+            f"dates are not a regular {freq} series: steps between rows of {sorted(int(s) for s in steps)} days, "
             f"expected {PERIOD_DAYS[freq]} (fill missing periods with zero spend)"
         )
 
@@ -124,7 +124,9 @@ def mmm_data(
     full = pd.MultiIndex.from_product([geos, dates], names=["_geo", date_col])
     wide = frame.assign(**{date_col: pd.to_datetime(frame[date_col])}).set_index(["_geo", date_col])
     if not wide.index.is_unique:
-        raise ValueError(f"more than one row per {date_col}" + (f" and {geo_col}" if geo_col else ""))
+        raise ValueError(
+            f"more than one row per {date_col}" + (f" and {geo_col}" if geo_col else "")
+        )
     wide = wide.reindex(full)
     if wide[kpi].isna().any():
         raise ValueError(f"{kpi}: missing for some periods (every geo must cover every date)")

@@ -46,11 +46,20 @@ class FitDiagnostics:
         return not self.reasons
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "reasons": self.reasons, "max_rhat": self.max_rhat, "min_ess": self.min_ess,
-                "divergences": self.divergences, "draws": self.draws, "chains": self.chains}
+        return {
+            "ok": self.ok,
+            "reasons": self.reasons,
+            "max_rhat": self.max_rhat,
+            "min_ess": self.min_ess,
+            "divergences": self.divergences,
+            "draws": self.draws,
+            "chains": self.chains,
+        }
 
 
-def diagnose(samples: dict[str, np.ndarray], diverging: np.ndarray, thresholds: Thresholds) -> FitDiagnostics:
+def diagnose(
+    samples: dict[str, np.ndarray], diverging: np.ndarray, thresholds: Thresholds
+) -> FitDiagnostics:
     """``samples``: name -> (chains, draws, ...) arrays; ``diverging``: (chains, draws)."""
     per_param = {}
     for name, value in samples.items():
@@ -65,4 +74,6 @@ def diagnose(samples: dict[str, np.ndarray], diverging: np.ndarray, thresholds: 
     ess = min(e for _, e in per_param.values())
     worst = dict(sorted(per_param.items(), key=lambda kv: -kv[1][0])[:5])
     chains, draws = diverging.shape
-    return FitDiagnostics(rhat, ess, int(diverging.sum()), chains * draws, chains, thresholds, worst)
+    return FitDiagnostics(
+        rhat, ess, int(diverging.sum()), chains * draws, chains, thresholds, worst
+    )

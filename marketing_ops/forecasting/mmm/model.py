@@ -46,7 +46,7 @@ class Priors:
     roi_sigma: float = 1.0  # log-normal spread of each channel's ROI
     decay_a: float = 2.0  # Beta(a, b) carry-over per period
     decay_b: float = 3.0
-    half_saturation_sigma: float = 0.7  # log-normal around the channel's mean spend
+    half_saturation_sigma: float = 0.5  # log-normal around the channel's mean spend
     shape_median: float = 1.5
     shape_sigma: float = 0.35
     geo_sigma: float = 0.3  # half-normal spread of geo ROI around the channel's
@@ -146,12 +146,16 @@ def segment_multiplier(segment, n_ch: int, tv_sigma=None, tv_z=None):
 
 
 def _media(x: ModelInputs, priors: Priors, n_geo: int, n_ch: int):
-    decay = numpyro.sample("decay", dist.Beta(priors.decay_a, priors.decay_b).expand([n_ch]).to_event(1))
+    decay = numpyro.sample(
+        "decay", dist.Beta(priors.decay_a, priors.decay_b).expand([n_ch]).to_event(1)
+    )
     half = numpyro.sample(
-        "half_saturation", dist.LogNormal(0.0, priors.half_saturation_sigma).expand([n_ch]).to_event(1)
+        "half_saturation",
+        dist.LogNormal(0.0, priors.half_saturation_sigma).expand([n_ch]).to_event(1),
     )
     shape = numpyro.sample(
-        "shape", dist.LogNormal(np.log(priors.shape_median), priors.shape_sigma).expand([n_ch]).to_event(1)
+        "shape",
+        dist.LogNormal(np.log(priors.shape_median), priors.shape_sigma).expand([n_ch]).to_event(1),
     )
     roi = numpyro.sample(
         "roi", dist.LogNormal(np.log(x.roi_median), priors.roi_sigma).expand([n_ch]).to_event(1)
@@ -159,20 +163,30 @@ def _media(x: ModelInputs, priors: Priors, n_geo: int, n_ch: int):
     geo = {}
     if n_geo > 1:
         geo["geo_sigma"] = numpyro.sample("geo_sigma", dist.HalfNormal(priors.geo_sigma))
-        geo["geo_z"] = numpyro.sample("geo_z", dist.Normal(0.0, 1.0).expand([n_geo, n_ch]).to_event(2))
+        geo["geo_z"] = numpyro.sample(
+            "geo_z", dist.Normal(0.0, 1.0).expand([n_geo, n_ch]).to_event(2)
+        )
     n_seg = int(x.segment.max()) + 1
     tv = {}
     if priors.time_varying and n_seg > 1:
-        tv["tv_sigma"] = numpyro.sample("tv_sigma", dist.HalfNormal(priors.tv_sigma).expand([n_ch]).to_event(1))
-        tv["tv_z"] = numpyro.sample("tv_z", dist.Normal(0.0, 1.0).expand([n_seg - 1, n_ch]).to_event(2))
+        tv["tv_sigma"] = numpyro.sample(
+            "tv_sigma", dist.HalfNormal(priors.tv_sigma).expand([n_ch]).to_event(1)
+        )
+        tv["tv_z"] = numpyro.sample(
+            "tv_z", dist.Normal(0.0, 1.0).expand([n_seg - 1, n_ch]).to_event(2)
+        )
     return decay, half, shape, geo_roi(roi, **geo), segment_multiplier(x.segment, n_ch, **tv)
 
 
 def _lift(x: ModelInputs, decay, half, shape, beta, mult):
     e = x.experiments
     w = adstock_weights(decay, x.window)[:, e.channel]  # (L, E)
-    hi = hill(jnp.einsum("enl,le->en", e.high, w), half[e.channel][:, None], shape[e.channel][:, None])
-    lo = hill(jnp.einsum("enl,le->en", e.low, w), half[e.channel][:, None], shape[e.channel][:, None])
+    hi = hill(
+        jnp.einsum("enl,le->en", e.high, w), half[e.channel][:, None], shape[e.channel][:, None]
+    )
+    lo = hill(
+        jnp.einsum("enl,le->en", e.low, w), half[e.channel][:, None], shape[e.channel][:, None]
+    )
     b = beta[e.geo, e.channel][:, None] * mult[e.periods, e.channel[:, None]]
     return (b * (hi - lo) * e.mask).sum(axis=1)
 
@@ -187,9 +201,15 @@ def mmm_model(x: ModelInputs, priors: Priors, observe: bool = True) -> None:
         "intercept", dist.Normal(1.0 - priors.media_share, 0.5).expand([n_geo]).to_event(1)
     )
     trend = numpyro.sample("trend", dist.Normal(0.0, 0.3))
-    gamma = numpyro.sample("seasonality", dist.Normal(0.0, 0.2).expand([x.seasonality.shape[1]]).to_event(1))
-    eta = numpyro.sample("holidays", dist.Normal(0.0, 0.3).expand([x.holidays.shape[1]]).to_event(1))
-    delta = numpyro.sample("controls", dist.Normal(0.0, 0.2).expand([x.controls.shape[-1]]).to_event(1))
+    gamma = numpyro.sample(
+        "seasonality", dist.Normal(0.0, 0.2).expand([x.seasonality.shape[1]]).to_event(1)
+    )
+    eta = numpyro.sample(
+        "holidays", dist.Normal(0.0, 0.3).expand([x.holidays.shape[1]]).to_event(1)
+    )
+    delta = numpyro.sample(
+        "controls", dist.Normal(0.0, 0.2).expand([x.controls.shape[-1]]).to_event(1)
+    )
     base = trend * x.trend + x.seasonality @ gamma + x.holidays @ eta
     mu = intercept[:, None] + base[None, :] + x.controls @ delta + media
     sigma = numpyro.sample("sigma", dist.HalfNormal(0.3))
@@ -197,5 +217,7 @@ def mmm_model(x: ModelInputs, priors: Priors, observe: bool = True) -> None:
     if x.experiments is not None:
         lift = numpyro.deterministic("lift", _lift(x, decay, half, shape, beta, mult))
         numpyro.sample(
-            "lift_obs", dist.Normal(lift, x.experiments.se).to_event(1), obs=x.experiments.lift if observe else None
+            "lift_obs",
+            dist.Normal(lift, x.experiments.se).to_event(1),
+            obs=x.experiments.lift if observe else None,
         )

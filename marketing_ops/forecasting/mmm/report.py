@@ -19,7 +19,9 @@ __all__ = ["write_report"]
 
 def _contributions_png(result, path: Path) -> None:
     frame = contributions_over_time(result.fit)
-    wide = frame.pivot(index="date", columns="channel", values="mean")[list(result.fit.data.channels)]
+    wide = frame.pivot(index="date", columns="channel", values="mean")[
+        list(result.fit.data.channels)
+    ]
     kpi = result.fit.data.kpi.sum(axis=0)
     fig, ax = plt.subplots(figsize=(10, 4))
     ax.plot(wide.index, kpi, color="black", lw=1, label=result.fit.data.kpi_name)
@@ -43,7 +45,7 @@ def _curves_png(result, path: Path) -> None:
         now = c[c.is_current]
         ax.scatter(now.spend, now["mean"], color="red", zorder=3, label="current spend")
         ax.set_title(ch, fontsize=9)
-    for ax in axes.ravel()[len(chans):]:
+    for ax in axes.ravel()[len(chans) :]:
         ax.axis("off")
     axes[0, 0].legend(fontsize=7)
     fig.suptitle("Response per period against spend per period")
@@ -76,8 +78,11 @@ def _table(frame) -> str:
 def write_report(result, directory: Path) -> Path:
     """Write ``index.html`` and its PNGs into ``directory``; returns the page's path."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name, draw in (("contributions.png", _contributions_png), ("curves.png", _curves_png),
-                       ("waterfall.png", _waterfall_png)):
+    for name, draw in (
+        ("contributions.png", _contributions_png),
+        ("curves.png", _curves_png),
+        ("waterfall.png", _waterfall_png),
+    ):
         draw(result, directory / name)
     d = result.fit.diagnostics
     verdict = "converged" if d.ok else "NOT converged: " + "; ".join(d.reasons)
@@ -85,22 +90,36 @@ def write_report(result, directory: Path) -> Path:
     parts = [
         f"<h1>Media mix model of {html.escape(result.fit.data.kpi_name)}</h1>",
         f"<p><b>Diagnostics:</b> {html.escape(verdict)}</p>",
-        "<table>" + "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in diag.items()) + "</table>",
-        "<h2>ROAS and marginal ROAS (80 % intervals)</h2>", _table(result.summary),
+        "<table>"
+        + "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in diag.items())
+        + "</table>",
+        "<h2>ROAS and marginal ROAS (80 % intervals)</h2>",
+        _table(result.summary),
         '<h2>Contribution over time</h2><img src="contributions.png">',
         '<h2>Response curves</h2><img src="curves.png">',
         '<h2>Waterfall</h2><img src="waterfall.png">',
-        "<h2>Counterfactual incremental KPI at 0.5x / 1.5x spend</h2>", _table(result.counterfactual),
+        "<h2>Counterfactual incremental KPI at 0.5x / 1.5x spend</h2>",
+        _table(result.counterfactual),
     ]
     if result.plan is not None:
         parts += ["<h2>Budget plan</h2>", _table(result.plan)]
     if result.verdicts:
-        rows = [{"test": v.experiment.name, "channel": v.experiment.channel, "accepted": v.accepted,
-                 "reason": v.reason} for v in result.verdicts]
+        rows = [
+            {
+                "test": v.experiment.name,
+                "channel": v.experiment.channel,
+                "accepted": v.accepted,
+                "reason": v.reason,
+            }
+            for v in result.verdicts
+        ]
         import pandas as pd
 
         parts += ["<h2>Experiments</h2>", _table(pd.DataFrame(rows))]
     page = directory / "index.html"
-    page.write_text("<!doctype html><meta charset='utf-8'><title>MMM</title><body style='font-family:sans-serif'>"
-                    + "\n".join(parts) + "</body>")
+    page.write_text(
+        "<!doctype html><meta charset='utf-8'><title>MMM</title><body style='font-family:sans-serif'>"
+        + "\n".join(parts)
+        + "</body>"
+    )
     return page
