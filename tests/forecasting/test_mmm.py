@@ -311,3 +311,37 @@ def test_ground_truth_files_round_trip(world, tmp_path):
     frame, response = read_ground_truth(tmp_path)
     assert truth_roas(frame) == pytest.approx(world.roas)
     assert set(response["roas"]) == set(world.spend_columns)
+
+
+def test_geo_data_fits_a_pooled_model(tmp_path):
+    """A geo column makes the model hierarchical: per-geo contributions, channel ROI pooled."""
+    world = make_mmm_world(MMMWorldConfig(seed=5, freq="W", periods=80, channels=2, geos=3))
+    csv = tmp_path / "geo.csv"
+    world.frame.to_csv(csv, index=False)
+    data = load_csv(csv, "revenue", world.spend_columns, "W", geo="geo")
+    fit = fit_mmm(data, PRIORS, SamplerSettings(warmup=60, draws=60))
+    assert data.kpi.shape == (3, 80) and fit.samples["geo_z"].shape[1:] == (3, 2)
+    summary = channel_summary(fit, n_draws=50)
+    assert (summary.roas > 0).all() and summary.spend.sum() == pytest.approx(
+        world.frame[world.spend_columns].sum().sum()
+    )
+
+
+def test_shock_is_followed_by_the_time_varying_effect():
+    """The search effect halves at 65 % of the history: older segments get a higher multiplier."""
+    from marketing_ops.forecasting.mmm.model import segment_multiplier
+
+    world = make_mmm_world(
+        MMMWorldConfig(seed=2, freq="W", periods=156, channels=3, shock=True, noise=0.02)
+    )
+    data = mmm_data(world.frame, "revenue", world.spend_columns, "W", controls=["price", "promo"])
+    fit = fit_mmm(data, Priors(time_varying=True), SAMPLER)
+    i, shock = data.channels.index("search"), world.channels[1].shock_from
+    mult = np.stack(
+        [
+            np.asarray(segment_multiplier(fit.inputs.segment, 3, s, z))[:, i]
+            for s, z in zip(fit.samples["tv_sigma"], fit.samples["tv_z"], strict=True)
+        ]
+    )
+    before, after = mult[:, : shock - 8].mean(), mult[:, shock + 8 :].mean()
+    assert before > 1.3 * after, (before, after)

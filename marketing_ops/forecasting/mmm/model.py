@@ -52,7 +52,8 @@ class Priors:
     geo_sigma: float = 0.3  # half-normal spread of geo ROI around the channel's
     time_varying: bool = True
     segment_periods: dict | None = None  # periods per effect segment; default 8 weeks
-    tv_sigma: float = 0.15  # half-normal step size of the log effect per segment
+    tv_sigma: float = 0.3  # half-normal scale of the log effect's step per segment
+    tv_df: float = 3.0  # Student-t steps: mostly small, one large jump (a shock) allowed
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,13 @@ def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | 
     scale = np.nan_to_num(np.nanmean(spend_pos.reshape(-1, len(data.channels)), axis=0), nan=1.0)
     kpi_scale = data.kpi.mean(axis=1)
     trend, seasonality, holidays = base_features(data.dates, data.freq)
-    c = data.controls
-    sd = c.reshape(-1, c.shape[-1]).std(axis=0) if c.shape[-1] else np.ones(0)
-    ctrl = (c - c.reshape(-1, c.shape[-1]).mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    flat = (
+        data.controls.reshape(-1, data.controls.shape[-1])
+        if data.controls.size
+        else np.zeros((1, 0))
+    )
+    sd = flat.std(axis=0)
+    ctrl = (data.controls - flat.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     seg_len = (priors.segment_periods or SEGMENT_PERIODS)[data.freq]
     return ModelInputs(
         spend_lagged=lagged(data.spend / scale, data.window),
@@ -173,7 +178,7 @@ def _media(x: ModelInputs, priors: Priors, n_geo: int, n_ch: int):
             "tv_sigma", dist.HalfNormal(priors.tv_sigma).expand([n_ch]).to_event(1)
         )
         tv["tv_z"] = numpyro.sample(
-            "tv_z", dist.Normal(0.0, 1.0).expand([n_seg - 1, n_ch]).to_event(2)
+            "tv_z", dist.StudentT(priors.tv_df, 0.0, 1.0).expand([n_seg - 1, n_ch]).to_event(2)
         )
     return decay, half, shape, geo_roi(roi, **geo), segment_multiplier(x.segment, n_ch, **tv)
 
