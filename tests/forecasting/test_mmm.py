@@ -213,6 +213,7 @@ def test_weekly_csv_end_to_end(world, tmp_path):
     assert set(result.summary.channel) == set(world.spend_columns)
     assert result.plan.spend.sum() == pytest.approx(50_000.0)
     assert set(result.counterfactual.multiplier) == {0.5, 1.5}
+    assert result.curves.groupby("channel").is_current.sum().eq(1).all()  # marked on the chart
     page = write_report(result, tmp_path / "page")
     assert {"contributions.png", "curves.png", "waterfall.png"} <= {
         p.name for p in page.parent.iterdir()
@@ -325,23 +326,3 @@ def test_geo_data_fits_a_pooled_model(tmp_path):
     assert (summary.roas > 0).all() and summary.spend.sum() == pytest.approx(
         world.frame[world.spend_columns].sum().sum()
     )
-
-
-def test_shock_is_followed_by_the_time_varying_effect():
-    """The search effect halves at 65 % of the history: older segments get a higher multiplier."""
-    from marketing_ops.forecasting.mmm.model import segment_multiplier
-
-    world = make_mmm_world(
-        MMMWorldConfig(seed=2, freq="W", periods=156, channels=3, shock=True, noise=0.02)
-    )
-    data = mmm_data(world.frame, "revenue", world.spend_columns, "W", controls=["price", "promo"])
-    fit = fit_mmm(data, Priors(time_varying=True), SAMPLER)
-    i, shock = data.channels.index("search"), world.channels[1].shock_from
-    mult = np.stack(
-        [
-            np.asarray(segment_multiplier(fit.inputs.segment, 3, s, z))[:, i]
-            for s, z in zip(fit.samples["tv_sigma"], fit.samples["tv_z"], strict=True)
-        ]
-    )
-    before, after = mult[:, : shock - 8].mean(), mult[:, shock + 8 :].mean()
-    assert before > 1.3 * after, (before, after)

@@ -64,6 +64,8 @@ def diagnose(
     per_param = {}
     for name, value in samples.items():
         v = np.asarray(value, dtype=float).reshape(value.shape[0], value.shape[1], -1)
+        if v.shape[2] == 0:  # a site with no coefficients (a model without controls)
+            continue
         if v.shape[1] < 4:
             per_param[name] = (np.inf, 0.0)
             continue

@@ -166,7 +166,7 @@ def response_curves(
 ) -> pd.DataFrame:
     """Response per period against spend per period, 0 to ``max_multiple`` x the average, with bands."""
     avg = fit.data.spend.sum(axis=0).mean(axis=0)  # (C,)
-    rel = np.linspace(0, max_multiple, points)
+    rel = np.union1d(np.linspace(0, max_multiple, points), [1.0])  # the current spend is a point
     mean, lo, hi = interval(steady_state_draws(fit, rel[:, None] * avg[None, :], n_draws), level)
     rows = []
     for i, ch in enumerate(fit.data.channels):
