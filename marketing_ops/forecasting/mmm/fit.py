@@ -84,5 +84,5 @@ def fit_mmm(
     diverging = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"])
     params = {k: v for k, v in by_chain.items() if k != "lift"}
     diagnostics = diagnose(params, diverging, thresholds or Thresholds())
-    flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in by_chain.items()}
+    flat = {k: v.reshape(v.shape[0] * v.shape[1], *v.shape[2:]) for k, v in by_chain.items()}
     return MMMFit(data, inputs, priors, flat, diagnostics, seconds)
