@@ -1,0 +1,357 @@
+"""Media mix model benchmark: recovery, interval coverage, time and memory, against the anchor.
+
+    .venv/bin/python benchmarks/bench_mmm.py [--worlds 6] [--anchor] [--meridian] [--daily]
+        [--draws 500] [--warmup 500] [--periods 156]
+
+Worlds are seeded aggregate worlds (marketing_ops.simulator.mmm_worlds): weekly national KPI
+with 4-6 channels whose ad platforms over-claim; every third world has a mid-history shock on
+one channel (fitted with the time-varying effect). Per world: median absolute ROAS error over
+channels (the model's and the platform-reported ROAS's), share of channels whose 80 % ROAS
+interval covers the truth, share of 0.5x / 1.5x counterfactual intervals covering the truth,
+fit wall and CPU seconds, peak memory (each fit runs in its own process), converged or not.
+
+``--anchor`` fits PyMC-Marketing's MMM on the same worlds (and the Meridian national file with
+``--meridian``) in benchmarks/.anchor-venv, created on first use (pymc-marketing 0.19.2, the
+newest release for Python 3.11). ``--daily`` times one two-year daily fit of six channels.
+The machine may be shared: CPU seconds are the comparable number, wall seconds what you waited.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+ANCHOR_VENV = HERE / ".anchor-venv"
+ANCHOR_PIN = "pymc-marketing==0.19.2"
+MERIDIAN = (
+    Path(__file__).resolve().parents[3] / "shared/fixtures/public/meridian/national_media.csv"
+)
+
+
+def world_config(seed: int, periods: int, freq: str = "W", channels: int | None = None):
+    from marketing_ops.simulator.mmm_worlds import MMMWorldConfig
+
+    return MMMWorldConfig(
+        seed=seed,
+        freq=freq,
+        periods=periods,
+        channels=channels or 4 + seed % 3,
+        shock=seed % 3 == 2,
+    )
+
+
+def _fit_world(args: dict) -> dict:
+    """Worker: fit one world, return the scores (runs in its own process)."""
+    from marketing_ops.forecasting.mmm import (
+        Priors,
+        SamplerSettings,
+        channel_summary,
+        counterfactuals,
+        fit_mmm,
+        mmm_data,
+    )
+    from marketing_ops.simulator.mmm_worlds import make_mmm_world
+
+    cfg = world_config(args["seed"], args["periods"], args["freq"], args.get("channels"))
+    world = make_mmm_world(cfg)
+    data = mmm_data(
+        world.frame, "revenue", world.spend_columns, cfg.freq, controls=["price", "promo"]
+    )
+    started, cpu = time.perf_counter(), time.process_time()
+    fit = fit_mmm(
+        data,
+        Priors(time_varying=cfg.shock),
+        SamplerSettings(warmup=args["warmup"], draws=args["draws"]),
+    )
+    summary, cf = channel_summary(fit).set_index("channel"), counterfactuals(fit)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    roas = {
+        c: [summary.roas[c], summary.roas_lo[c], summary.roas_hi[c]] for c in world.spend_columns
+    }
+    cfs = {
+        str(m): {
+            r.channel: [r.incremental, r.lo, r.hi] for r in cf[cf.multiplier == m].itertuples()
+        }
+        for m in (0.5, 1.5)
+    }
+    return {
+        "roas": roas,
+        "counterfactual": cfs,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "converged": fit.diagnostics.ok,
+        "truth_roas": world.roas,
+        "platform_roas": world.platform_roas(),
+        "truth_cf": {
+            str(m): {c: v[m] for c, v in world.counterfactual.items()} for m in (0.5, 1.5)
+        },
+    }
+
+
+def _fit_csv_worker(args: dict) -> dict:
+    """Worker: fit a user CSV (the Meridian national file) and return ROAS with intervals."""
+    from marketing_ops.forecasting.mmm import SamplerSettings, channel_summary, fit_mmm, load_csv
+
+    data = load_csv(args["csv"], args["kpi"], args["channels"], args["freq"], args["controls"])
+    started, cpu = time.perf_counter(), time.process_time()
+    fit = fit_mmm(data, sampler=SamplerSettings(warmup=args["warmup"], draws=args["draws"]))
+    s = channel_summary(fit).set_index("channel")
+    return {
+        "roas": {c: [s.roas[c], s.roas_lo[c], s.roas_hi[c]] for c in args["channels"]},
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "converged": fit.diagnostics.ok,
+    }
+
+
+def _run(cmd: list[str], payload: dict) -> dict:
+    out = subprocess.run(
+        [*cmd, json.dumps(payload)], capture_output=True, text=True, env=os.environ.copy()
+    )
+    if out.returncode != 0:
+        return {
+            "error": out.stderr.strip().splitlines()[-1]
+            if out.stderr.strip()
+            else f"exit {out.returncode}"
+        }
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def ensure_anchor_venv() -> Path:
+    """Create benchmarks/.anchor-venv with PyMC-Marketing on first use; returns its python."""
+    python = ANCHOR_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"creating {ANCHOR_VENV} with {ANCHOR_PIN} (once)", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(ANCHOR_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", ANCHOR_PIN], check=True)
+    return python
+
+
+def _anchor_world(python: Path, seed: int, args) -> dict:
+    from marketing_ops.simulator.mmm_worlds import make_mmm_world
+
+    cfg = world_config(seed, args.periods)
+    world = make_mmm_world(cfg)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "world.csv"
+        world.frame.to_csv(csv, index=False)
+        payload = {
+            "csv": str(csv),
+            "channels": world.spend_columns,
+            "controls": ["price", "promo"],
+            "kpi": "revenue",
+            "l_max": 10,
+            "chains": 2,
+            "draws": args.draws,
+            "tune": args.warmup,
+            "seed": 0,
+        }
+        return _run([str(python), str(HERE / "anchor_pymc_mmm.py")], payload)
+
+
+def score(result: dict, truth_roas: dict, truth_cf: dict) -> dict:
+    """Median absolute ROAS error, ROAS and counterfactual 80 % interval coverage."""
+    if "error" in result:
+        return {"error": result["error"]}
+    errs = [abs(result["roas"][c][0] / truth_roas[c] - 1) for c in truth_roas]
+    cover = [result["roas"][c][1] <= truth_roas[c] <= result["roas"][c][2] for c in truth_roas]
+    cf_cover = [
+        result["counterfactual"][m][c][1] <= truth_cf[m][c] <= result["counterfactual"][m][c][2]
+        for m in truth_cf
+        for c in truth_cf[m]
+    ]
+    return {
+        "roas_err": float(np.median(errs)),
+        "roas_cover": float(np.mean(cover)),
+        "cf_cover": float(np.mean(cf_cover)),
+        "n_roas": len(cover),
+        "n_cf": len(cf_cover),
+        "hits_roas": int(np.sum(cover)),
+        "hits_cf": int(np.sum(cf_cover)),
+        "errs": errs,
+        "seconds": result["seconds"],
+        "cpu_seconds": result["cpu_seconds"],
+        "peak_mb": result["peak_mb"],
+        "converged": result.get("converged", True),
+    }
+
+
+def _fmt(s: dict) -> str:
+    if "error" in s:
+        return f"error: {s['error'][:60]}"
+    conv = "" if s["converged"] else " NOT-CONVERGED"
+    return (
+        f"err {s['roas_err']:6.1%}  roas-cov {s['hits_roas']}/{s['n_roas']}  cf-cov {s['hits_cf']}/{s['n_cf']}  "
+        f"{s['seconds']:6.0f}s wall {s['cpu_seconds']:6.0f}s cpu {s['peak_mb']:5.0f} MB{conv}"
+    )
+
+
+def _totals(label: str, rows: list[dict]) -> None:
+    ok = [r for r in rows if "error" not in r]
+    if not ok:
+        print(f"{label:8s} no successful fits")
+        return
+    errs = [e for r in ok for e in r["errs"]]
+    roas_cov = sum(r["hits_roas"] for r in ok) / sum(r["n_roas"] for r in ok)
+    cf_cov = sum(r["hits_cf"] for r in ok) / sum(r["n_cf"] for r in ok)
+    print(
+        f"{label:8s} worlds {len(ok):3d}  median |ROAS err| {np.median(errs):6.1%}  ROAS 80% coverage {roas_cov:5.1%}  "
+        f"0.5x/1.5x coverage {cf_cov:5.1%}  median fit {np.median([r['seconds'] for r in ok]):.0f}s wall / "
+        f"{np.median([r['cpu_seconds'] for r in ok]):.0f}s cpu  peak {max(r['peak_mb'] for r in ok):.0f} MB  "
+        f"converged {sum(r['converged'] for r in ok)}/{len(ok)}"
+    )
+
+
+def bench_worlds(args) -> None:
+    python = ensure_anchor_venv() if args.anchor else None
+    ours_rows, anchor_rows, platform_errs = [], [], []
+    me = [sys.executable, str(Path(__file__).resolve()), "--worker"]
+    for seed in range(args.worlds):
+        res = _run(
+            me,
+            {
+                "kind": "world",
+                "seed": seed,
+                "periods": args.periods,
+                "freq": "W",
+                "draws": args.draws,
+                "warmup": args.warmup,
+            },
+        )
+        if "error" in res:
+            print(f"world {seed:3d} ours   error: {res['error']}", flush=True)
+            ours_rows.append(res)
+            continue
+        s = score(res, res["truth_roas"], res["truth_cf"])
+        ours_rows.append(s)
+        perr = [abs(res["platform_roas"][c] / res["truth_roas"][c] - 1) for c in res["truth_roas"]]
+        platform_errs += perr
+        shock = " shock" if seed % 3 == 2 else ""
+        print(
+            f"world {seed:3d}{shock:6s} ours   {_fmt(s)}  | platform err {np.median(perr):6.1%}",
+            flush=True,
+        )
+        if python:
+            a = score(_anchor_world(python, seed, args), res["truth_roas"], res["truth_cf"])
+            anchor_rows.append(a)
+            print(f"world {seed:3d}{shock:6s} anchor {_fmt(a)}", flush=True)
+    print()
+    _totals("ours", ours_rows)
+    if python:
+        _totals("anchor", anchor_rows)
+    print(f"platform-reported ROAS: median |err| {np.median(platform_errs):6.1%}")
+
+
+def bench_meridian(args) -> None:
+    channels = [f"Channel{i}_spend" for i in range(4)]
+    controls = ["competitor_activity_score_control", "sentiment_score_control"]
+    payload = {
+        "kind": "csv",
+        "csv": str(MERIDIAN),
+        "kpi": "conversions*revenue_per_conversion",
+        "channels": channels,
+        "controls": controls,
+        "freq": "W",
+        "draws": args.draws,
+        "warmup": args.warmup,
+    }
+    ours = _run([sys.executable, str(Path(__file__).resolve()), "--worker"], payload)
+    rows = {"ours": ours}
+    if args.anchor:
+        frame = pd.read_csv(MERIDIAN).rename(columns={"time": "date"})
+        frame["revenue"] = frame.conversions * frame.revenue_per_conversion
+        with tempfile.TemporaryDirectory() as tmp:
+            csv = Path(tmp) / "meridian.csv"
+            frame.to_csv(csv, index=False)
+            rows["anchor"] = _run(
+                [str(ensure_anchor_venv()), str(HERE / "anchor_pymc_mmm.py")],
+                {
+                    "csv": str(csv),
+                    "channels": channels,
+                    "controls": controls,
+                    "kpi": "revenue",
+                    "l_max": 10,
+                    "chains": 2,
+                    "draws": args.draws,
+                    "tune": args.warmup,
+                    "seed": 0,
+                },
+            )
+    print(
+        "\nMeridian national_media.csv (revenue = conversions x revenue_per_conversion; no ground truth)"
+    )
+    for label, r in rows.items():
+        if "error" in r:
+            print(f"  {label:7s} error: {r['error']}")
+            continue
+        roas = "  ".join(
+            f"{c.split('_')[0]} {v[0]:.2f} [{v[1]:.2f}, {v[2]:.2f}]" for c, v in r["roas"].items()
+        )
+        print(
+            f"  {label:7s} {roas}  {r['seconds']:.0f}s wall {r['cpu_seconds']:.0f}s cpu {r['peak_mb']:.0f} MB"
+        )
+
+
+def bench_daily(args) -> None:
+    res = _run(
+        [sys.executable, str(Path(__file__).resolve()), "--worker"],
+        {
+            "kind": "world",
+            "seed": 100,
+            "periods": 730,
+            "freq": "D",
+            "channels": 6,
+            "draws": args.draws,
+            "warmup": args.warmup,
+        },
+    )
+    s = (
+        score(res, res.get("truth_roas", {}), res.get("truth_cf", {}))
+        if "error" not in res
+        else res
+    )
+    print(f"\ntwo-year daily fit, 6 channels: {_fmt(s)}")
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
+        payload = json.loads(sys.argv[2])
+        worker = _fit_world if payload["kind"] == "world" else _fit_csv_worker
+        print(json.dumps(worker(payload), default=float))
+        return
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--worlds", type=int, default=6)
+    p.add_argument("--periods", type=int, default=156)
+    p.add_argument("--draws", type=int, default=500)
+    p.add_argument("--warmup", type=int, default=500)
+    p.add_argument("--anchor", action="store_true", help="also fit PyMC-Marketing (own venv)")
+    p.add_argument("--meridian", action="store_true", help="also fit the Meridian national file")
+    p.add_argument(
+        "--daily", action="store_true", help="also time a two-year daily fit of 6 channels"
+    )
+    args = p.parse_args()
+    if args.worlds:
+        bench_worlds(args)
+    if args.meridian:
+        bench_meridian(args)
+    if args.daily:
+        bench_daily(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""Bring your own data: a user's CSV in, a fitted media mix model and its page out.
+
+``mmm_fit_command`` is the body of ``marketing-ops mmm fit data.csv --kpi revenue
+--spend tv_S,search_S --freq W``: it fits, prints the tables and writes the HTML page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from marketing_ops.forecasting.mmm.budget import budget_plan
+from marketing_ops.forecasting.mmm.calibration import (
+    ExperimentVerdict,
+    calibrated_fit,
+    read_experiments,
+)
+from marketing_ops.forecasting.mmm.data import FREQUENCIES, MMMData, mmm_data
+from marketing_ops.forecasting.mmm.fit import MMMFit, SamplerSettings, fit_mmm
+from marketing_ops.forecasting.mmm.model import Priors
+from marketing_ops.forecasting.mmm.posterior import (
+    channel_summary,
+    counterfactuals,
+    response_curves,
+)
+
+__all__ = ["MMMResult", "fit_csv", "load_csv", "mmm_fit_command", "summarise"]
+
+DATE_NAMES = ("date", "time", "week", "day", "ds")
+
+
+@dataclass
+class MMMResult:
+    fit: MMMFit
+    summary: pd.DataFrame  # per channel: contribution, ROAS, marginal ROAS with intervals
+    counterfactual: pd.DataFrame
+    curves: pd.DataFrame
+    verdicts: list[ExperimentVerdict] = field(default_factory=list)
+    plan: pd.DataFrame | None = None
+
+    @property
+    def converged(self) -> bool:
+        return self.fit.diagnostics.ok
+
+
+def _date_column(frame: pd.DataFrame, path, date_col: str | None) -> str:
+    if date_col:
+        if date_col not in frame.columns:
+            raise ValueError(
+                f"{path}: date column {date_col!r} not found; columns are {list(frame.columns)}"
+            )
+        return date_col
+    for c in frame.columns:
+        if str(c).strip().lower() in DATE_NAMES:
+            return c
+    raise ValueError(f"{path}: no date column (looked for {DATE_NAMES}); name it with date_col")
+
+
+def _numeric(frame: pd.DataFrame, path, col: str, allow_negative: bool) -> pd.Series:
+    raw = frame[col]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.astype(str).str.strip().ne("")
+    empty = raw.astype(str).str.strip().eq("") | raw.isna()
+    for mask, what in ((bad, "is not a number"), (empty, "is empty")):
+        if mask.any():
+            i = int(np.flatnonzero(mask.to_numpy())[0])
+            raise ValueError(f"{path}: line {i + 2}: field {col!r} = {raw.iloc[i]!r} {what}")
+    if not allow_negative and (values < 0).any():
+        i = int(np.flatnonzero((values < 0).to_numpy())[0])
+        raise ValueError(
+            f"{path}: line {i + 2}: field {col!r} = {raw.iloc[i]!r} is negative (spend must be >= 0)"
+        )
+    return values
+
+
+def _kpi(frame: pd.DataFrame, path, kpi: str) -> pd.Series:
+    """The KPI column, or the product of two columns written ``a*b`` (conversions*value)."""
+    parts = [p.strip() for p in kpi.split("*")]
+    missing = [p for p in parts if p not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: KPI column(s) {missing} not found; columns are {list(frame.columns)}"
+        )
+    out = _numeric(frame, path, parts[0], allow_negative=True)
+    for p in parts[1:]:
+        out = out * _numeric(frame, path, p, allow_negative=True)
+    return out
+
+
+def load_csv(
+    path,
+    kpi: str,
+    spend: list[str],
+    freq: str,
+    controls: list[str] | None = None,
+    geo: str | None = None,
+    date_col: str | None = None,
+) -> MMMData:
+    """Read and validate a user's CSV; every error names the file, the line and the field."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: file not found")
+    if freq not in FREQUENCIES:
+        raise ValueError(f"freq must be one of {FREQUENCIES} (daily or weekly), got {freq!r}")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    date_col = _date_column(frame, path, date_col)
+    wanted = [*spend, *(controls or []), *([geo] if geo else [])]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: column(s) {missing} not found; columns are {list(frame.columns)}"
+        )
+    dates = pd.to_datetime(frame[date_col], errors="coerce", format="mixed")
+    if dates.isna().any():
+        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise ValueError(
+            f"{path}: line {i + 2}: field {date_col!r} = {frame[date_col].iloc[i]!r} is not a date"
+        )
+    out = pd.DataFrame({"date": dates, "kpi": _kpi(frame, path, kpi)})
+    for c in spend:
+        out[c] = _numeric(frame, path, c, allow_negative=False)
+    for c in controls or []:
+        out[c] = _numeric(frame, path, c, allow_negative=True)
+    if geo:
+        out["geo"] = frame[geo]
+    dup = out.duplicated(["date", "geo"] if geo else ["date"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise ValueError(
+            f"{path}: line {i + 2}: field {date_col!r} = {frame[date_col].iloc[i]!r} repeats an earlier row"
+        )
+    try:
+        data = mmm_data(out, "kpi", spend, freq, controls, geo_col="geo" if geo else None)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+    return MMMData(**{**data.__dict__, "kpi_name": kpi})
+
+
+def summarise(
+    fit: MMMFit, verdicts=(), budget: float | None = None, periods: int | None = None
+) -> MMMResult:
+    plan = None
+    if budget is not None:
+        plan = budget_plan(fit, budget, periods or (4 if fit.data.freq == "W" else 28))
+    return MMMResult(
+        fit, channel_summary(fit), counterfactuals(fit), response_curves(fit), list(verdicts), plan
+    )
+
+
+def fit_csv(
+    path,
+    kpi: str,
+    spend: list[str],
+    freq: str,
+    controls: list[str] | None = None,
+    geo: str | None = None,
+    experiments: str | Path | None = None,
+    sampler: SamplerSettings | None = None,
+    priors: Priors | None = None,
+    budget: float | None = None,
+) -> MMMResult:
+    """Fit the model on a CSV (with the experiments file's accepted tests) and summarise it."""
+    data = load_csv(path, kpi, spend, freq, controls, geo)
+    if experiments:
+        fit, verdicts = calibrated_fit(data, read_experiments(experiments), priors, sampler)
+    else:
+        fit, verdicts = fit_mmm(data, priors, sampler), []
+    return summarise(fit, verdicts, budget)
+
+
+def _money(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def _tables(result: MMMResult) -> list[Table]:
+    t = Table(title=f"Media mix model of {result.fit.data.kpi_name} (80 % intervals)")
+    for col in ("channel", "spend", "contribution", "ROAS", "marginal ROAS", "P(mROAS<1)"):
+        t.add_column(col, justify="left" if col == "channel" else "right")
+    for r in result.summary.itertuples():
+        t.add_row(
+            r.channel,
+            _money(r.spend),
+            f"{_money(r.contribution)} [{_money(r.contribution_lo)}, {_money(r.contribution_hi)}]",
+            f"{r.roas:.2f} [{r.roas_lo:.2f}, {r.roas_hi:.2f}]",
+            f"{r.mroas:.2f} [{r.mroas_lo:.2f}, {r.mroas_hi:.2f}]",
+            f"{r.p_mroas_below_1:.0%}",
+        )
+    d = result.fit.diagnostics
+    diag = Table(title="Diagnostics")
+    for col in ("converged", "max R-hat", "min ESS", "divergences", "reasons"):
+        diag.add_column(col)
+    diag.add_row(
+        "yes" if d.ok else "NO",
+        f"{d.max_rhat:.3f}",
+        f"{d.min_ess:.0f}",
+        f"{d.divergences}/{d.draws}",
+        "; ".join(d.reasons) or "-",
+    )
+    out = [t, diag]
+    if result.verdicts:
+        v = Table(title="Experiments")
+        for col in ("test", "channel", "verdict", "reason"):
+            v.add_column(col)
+        for x in result.verdicts:
+            v.add_row(
+                x.experiment.name,
+                x.experiment.channel,
+                "accepted" if x.accepted else "rejected",
+                x.reason,
+            )
+        out.append(v)
+    if result.plan is not None:
+        p = Table(title="Budget plan (posterior mean response, 80 % interval)")
+        for col in ("channel", "spend", "KPI", "interval"):
+            p.add_column(col)
+        for r in result.plan.itertuples():
+            p.add_row(
+                r.channel,
+                _money(r.spend),
+                _money(r.kpi),
+                f"[{_money(r.kpi_lo)}, {_money(r.kpi_hi)}]",
+            )
+        out.append(p)
+    return out
+
+
+def mmm_fit_command(
+    path: str,
+    kpi: str,
+    spend: str,
+    freq: str = "W",
+    controls: str = "",
+    geo: str = "",
+    experiments: str = "",
+    budget: float | None = None,
+    html: str = "mmm_report",
+    draws: int = 500,
+    warmup: int = 500,
+    chains: int = 2,
+    seed: int = 0,
+    console: Console | None = None,
+) -> MMMResult:
+    """What ``marketing-ops mmm fit`` does: fit, print the tables, write the HTML page."""
+    from marketing_ops.forecasting.mmm.report import (
+        write_report,  # matplotlib only when a page is written
+    )
+
+    console = console or Console()
+    split = lambda s: [p.strip() for p in s.split(",") if p.strip()]  # noqa: E731
+    result = fit_csv(
+        path,
+        kpi,
+        split(spend),
+        freq,
+        split(controls),
+        geo or None,
+        experiments or None,
+        SamplerSettings(warmup=warmup, draws=draws, chains=chains, seed=seed),
+        budget=budget,
+    )
+    for table in _tables(result):
+        console.print(table)
+    if not result.converged:
+        console.print("[bold red]The fit did not converge: do not base decisions on it.[/]")
+    page = write_report(result, Path(html))
+    console.print(f"page: {page}")
+    return result

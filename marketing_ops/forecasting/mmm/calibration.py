@@ -1,0 +1,284 @@
+"""Experiments (lift tests, holdouts, geo tests) as likelihood terms, each quality-checked first.
+
+A test compares two spend arms of one channel over a window (optionally in one geo): a holdout
+removes ``holdout_share`` of the observed spend, a lift test adds ``spend_delta`` (total over
+the window, spread evenly). The model's lift is the channel's contribution in the high arm minus
+the low arm over the window's periods, with carry-over from before the window; it enters the
+likelihood as ``lift ~ Normal(model lift, standard_error)`` (PyMC-Marketing's
+add_lift_test_measurements does the same on the saturation curve alone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import numpy as np
+import pandas as pd
+from numpyro.infer import Predictive
+from scipy.stats import norm
+
+from marketing_ops.forecasting.mmm.data import PERIOD_DAYS, MMMData
+from marketing_ops.forecasting.mmm.model import ExperimentArrays, Priors, mmm_model, model_inputs
+from marketing_ops.forecasting.mmm.transforms import lagged
+
+__all__ = [
+    "EXPERIMENT_COLUMNS",
+    "Experiment",
+    "ExperimentVerdict",
+    "QualityRules",
+    "calibrated_fit",
+    "check_experiments",
+    "experiment_arrays",
+    "read_experiments",
+]
+
+EXPERIMENT_COLUMNS = ("channel", "start", "end", "kind", "lift", "standard_error")
+KINDS = ("holdout", "lift", "geo")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    channel: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    kind: str
+    lift: float
+    standard_error: float
+    spend_delta: float = 0.0
+    holdout_share: float = 0.0
+    geo: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ExperimentVerdict:
+    experiment: Experiment
+    accepted: bool
+    reason: str
+    prior_lift_median: float = float("nan")
+    power: float = float("nan")
+
+
+@dataclass(frozen=True)
+class QualityRules:
+    min_days: int = 14
+    min_power: float = 0.2  # at the prior-predictive median effect, 5 % two-sided
+    tail: float = 0.005  # reject a lift outside the prior predictive's central 99 %
+
+
+def _number(raw, path, line, field, required=True) -> float:
+    if raw is None or (isinstance(raw, float) and np.isnan(raw)) or str(raw).strip() == "":
+        if required:
+            raise ValueError(f"{path}: line {line}: field '{field}' is empty; expected a number")
+        return 0.0
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(
+            f"{path}: line {line}: field '{field}' = {raw!r} is not a number"
+        ) from None
+
+
+def _date(raw, path, line, field) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(str(raw))
+    except ValueError:
+        raise ValueError(
+            f"{path}: line {line}: field '{field}' = {raw!r} is not a date (YYYY-MM-DD)"
+        ) from None
+
+
+def read_experiments(path: Path | str) -> list[Experiment]:
+    """Experiments from the CSV format of docs/contracts.md; errors name the file, line and field."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in EXPERIMENT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: missing column(s) {missing}; expected {list(EXPERIMENT_COLUMNS)} "
+            "plus spend_delta or holdout_share, optional geo and name"
+        )
+    out = []
+    for n, row in enumerate(frame.to_dict("records"), start=2):
+        kind = row["kind"].strip().lower()
+        if kind not in KINDS:
+            raise ValueError(
+                f"{path}: line {n}: field 'kind' = {row['kind']!r}; expected one of {KINDS}"
+            )
+        out.append(
+            Experiment(
+                channel=row["channel"].strip(),
+                start=_date(row["start"], path, n, "start"),
+                end=_date(row["end"], path, n, "end"),
+                kind=kind,
+                lift=_number(row["lift"], path, n, "lift"),
+                standard_error=_number(row["standard_error"], path, n, "standard_error"),
+                spend_delta=_number(row.get("spend_delta"), path, n, "spend_delta", required=False),
+                holdout_share=_number(
+                    row.get("holdout_share"), path, n, "holdout_share", required=False
+                ),
+                geo=str(row.get("geo", "")).strip(),
+                name=str(row.get("name", "") or f"line {n}"),
+            )
+        )
+    return out
+
+
+def _periods(exp: Experiment, data: MMMData) -> np.ndarray:
+    span = pd.Timedelta(days=PERIOD_DAYS[data.freq] - 1)
+    inside = (data.dates >= exp.start) & (data.dates + span <= exp.end + pd.Timedelta(days=0))
+    return np.flatnonzero(inside)
+
+
+def _arms(exp: Experiment, data: MMMData, geo: int, c: int, periods: np.ndarray):
+    observed = data.spend[geo, :, c].copy()
+    other = observed.copy()
+    if exp.holdout_share > 0:
+        other[periods] *= 1 - exp.holdout_share
+        return observed, other
+    other[periods] += exp.spend_delta / max(len(periods), 1)
+    return other, observed
+
+
+def experiment_arrays(
+    experiments: list[Experiment], data: MMMData, spend_scale: np.ndarray
+) -> ExperimentArrays:
+    """Arrays for the likelihood; every experiment must already be valid for ``data``."""
+    width = max(len(_periods(e, data)) for e in experiments)
+    e_n, lag = len(experiments), data.window
+    out = {k: np.zeros((e_n, width, lag)) for k in ("high", "low")}
+    periods, mask = np.zeros((e_n, width), dtype=int), np.zeros((e_n, width))
+    ch, geo = np.zeros(e_n, dtype=int), np.zeros(e_n, dtype=int)
+    for i, e in enumerate(experiments):
+        ch[i] = data.channels.index(e.channel)
+        geo[i] = data.geos.index(e.geo) if e.geo in data.geos else 0
+        idx = _periods(e, data)
+        high, low = _arms(e, data, geo[i], ch[i], idx)
+        for key, arm in (("high", high), ("low", low)):
+            out[key][i, : len(idx)] = lagged(arm[:, None] / spend_scale[ch[i]], lag)[idx, :, 0]
+        periods[i, : len(idx)], mask[i, : len(idx)] = idx, 1.0
+    lift = np.array([e.lift for e in experiments])
+    se = np.array([e.standard_error for e in experiments])
+    return ExperimentArrays(ch, geo, periods, mask, out["high"], out["low"], lift, se)
+
+
+def _static_problem(e: Experiment, data: MMMData, rules: QualityRules) -> str:
+    if e.channel not in data.channels:
+        return f"channel {e.channel!r} is not in the model ({', '.join(data.channels)})"
+    if e.geo and len(data.geos) > 1 and e.geo not in data.geos:
+        return f"geo {e.geo!r} is not in the data"
+    if not np.isfinite(e.standard_error) or e.standard_error <= 0:
+        return "standard error must be positive"
+    if (e.end - e.start).days + 1 < rules.min_days:
+        return f"too short: {(e.end - e.start).days + 1} days < {rules.min_days}"
+    if len(_periods(e, data)) == 0:
+        return "window outside the data's history"
+    if e.holdout_share <= 0 and e.spend_delta <= 0:
+        return "needs holdout_share > 0 or spend_delta > 0"
+    c = data.channels.index(e.channel)
+    if e.holdout_share > 0 and data.spend[:, _periods(e, data), c].sum() <= 0:
+        return "holdout of a channel with no spend in the window"
+    if e.lift < -2 * e.standard_error:
+        return f"negative lift {e.lift:.4g} (SE {e.standard_error:.4g}): media effects are non-negative in the model"
+    return ""
+
+
+def _overlap(e: Experiment, accepted: list[Experiment]) -> str:
+    for other in accepted:
+        same = other.channel == e.channel and (other.geo or "") == (e.geo or "")
+        if same and other.start <= e.end and e.start <= other.end:
+            return f"overlaps accepted test {other.name} on {e.channel} (contaminated)"
+    return ""
+
+
+def _prior_lift(
+    data: MMMData, priors: Priors, experiments: list[Experiment], draws: int, seed: int
+):
+    scale = model_inputs(data, priors).spend_scale
+    x = model_inputs(data, priors, experiment_arrays(experiments, data, scale))
+    pred = Predictive(mmm_model, num_samples=draws, return_sites=["lift"])
+    return np.asarray(pred(jax.random.PRNGKey(seed), x, priors, observe=False)["lift"])  # (S, E)
+
+
+def _evidence_problem(
+    e: Experiment, prior: np.ndarray, rules: QualityRules, rng
+) -> tuple[str, float, float]:
+    median = float(np.median(prior))
+    power = float(
+        norm.sf(1.96 - median / e.standard_error) + norm.cdf(-1.96 - median / e.standard_error)
+    )
+    if power < rules.min_power:
+        return (
+            f"underpowered: power {power:.2f} < {rules.min_power} at the prior's median lift {median:.4g}",
+            median,
+            power,
+        )
+    predictive = prior + rng.normal(0, e.standard_error, size=prior.shape)
+    lo, hi = np.quantile(predictive, [rules.tail, 1 - rules.tail])
+    if not lo <= e.lift <= hi:
+        return (
+            (
+                f"disagrees with the prior predictive: lift {e.lift:.4g} outside "
+                f"[{lo:.4g}, {hi:.4g}] ({100 - 200 * rules.tail:.0f} %)"
+            ),
+            median,
+            power,
+        )
+    return "", median, power
+
+
+def check_experiments(
+    experiments: list[Experiment],
+    data: MMMData,
+    priors: Priors | None = None,
+    rules: QualityRules | None = None,
+    draws: int = 500,
+    seed: int = 0,
+) -> list[ExperimentVerdict]:
+    """Accept or reject each experiment, with the reason; accepted ones are safe to fit on."""
+    priors, rules = priors or Priors(), rules or QualityRules()
+    verdicts: dict[int, ExperimentVerdict] = {}
+    valid = []
+    for i, e in enumerate(experiments):
+        problem = _static_problem(e, data, rules)
+        if problem:
+            verdicts[i] = ExperimentVerdict(e, False, problem)
+        else:
+            valid.append(i)
+    prior = (
+        _prior_lift(data, priors, [experiments[i] for i in valid], draws, seed) if valid else None
+    )
+    rng, accepted = np.random.default_rng(seed), []
+    # most precise first, so of two overlapping tests the sharper one is kept
+    for j, i in sorted(enumerate(valid), key=lambda ji: experiments[ji[1]].standard_error):
+        e = experiments[i]
+        problem, median, power = _evidence_problem(e, prior[:, j], rules, rng)
+        problem = problem or _overlap(e, accepted)
+        if not problem:
+            accepted.append(e)
+        verdicts[i] = ExperimentVerdict(e, not problem, problem or "accepted", median, power)
+    return [verdicts[i] for i in range(len(experiments))]
+
+
+def calibrated_fit(
+    data: MMMData,
+    experiments: list[Experiment],
+    priors: Priors | None = None,
+    sampler=None,
+    rules: QualityRules | None = None,
+):
+    """Check the experiments, then fit with the accepted ones as likelihood terms.
+
+    Returns ``(fit, verdicts)``; the caller records each verdict (the decision ledger)."""
+    from marketing_ops.forecasting.mmm.fit import fit_mmm  # fit imports nothing from here
+
+    priors = priors or Priors()
+    verdicts = check_experiments(experiments, data, priors, rules)
+    accepted = [v.experiment for v in verdicts if v.accepted]
+    arrays = (
+        experiment_arrays(accepted, data, model_inputs(data, priors).spend_scale)
+        if accepted
+        else None
+    )
+    return fit_mmm(data, priors, sampler, arrays), verdicts

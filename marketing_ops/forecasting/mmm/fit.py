@@ -1,0 +1,88 @@
+"""Fit the media mix model with NUTS and keep what the summaries need."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jax
+import numpy as np
+from numpyro.infer import MCMC, NUTS, init_to_median
+
+from marketing_ops.forecasting.mmm.data import MMMData
+from marketing_ops.forecasting.mmm.diagnostics import FitDiagnostics, Thresholds, diagnose
+from marketing_ops.forecasting.mmm.model import (
+    ExperimentArrays,
+    ModelInputs,
+    Priors,
+    mmm_model,
+    model_inputs,
+)
+
+__all__ = ["MMMFit", "SamplerSettings", "fit_mmm"]
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    warmup: int = 500
+    draws: int = 500
+    chains: int = 2
+    seed: int = 0
+    target_accept: float = 0.9
+    # Capped trees: the saturation's flat directions (half-saturation far above spend) sent
+    # every draw to 255 leapfrog steps at depth 8; depth 6 bounds a draw at 63 and the
+    # diagnostics (ESS, R-hat) say whether the chains still mixed.
+    max_tree_depth: int = 6
+    dense_mass: bool = True  # the media parameters are strongly correlated
+
+
+@dataclass
+class MMMFit:
+    data: MMMData
+    inputs: ModelInputs
+    priors: Priors
+    samples: dict[str, np.ndarray]  # name -> (chains * draws, ...)
+    diagnostics: FitDiagnostics
+    seconds: float
+
+    def draws(self, n: int | None = None) -> dict[str, np.ndarray]:
+        """Up to ``n`` posterior draws, evenly thinned."""
+        total = next(iter(self.samples.values())).shape[0]
+        idx = np.linspace(0, total - 1, min(n or total, total)).astype(int)
+        return {k: v[idx] for k, v in self.samples.items()}
+
+
+def fit_mmm(
+    data: MMMData,
+    priors: Priors | None = None,
+    sampler: SamplerSettings | None = None,
+    experiments: ExperimentArrays | None = None,
+    thresholds: Thresholds | None = None,
+) -> MMMFit:
+    """Sample the posterior; chains run one after the other (the machine's cores are shared)."""
+    priors, sampler = priors or Priors(), sampler or SamplerSettings()
+    inputs = model_inputs(data, priors, experiments)
+    kernel = NUTS(
+        mmm_model,
+        target_accept_prob=sampler.target_accept,
+        max_tree_depth=sampler.max_tree_depth,
+        init_strategy=init_to_median,
+        dense_mass=sampler.dense_mass,
+    )
+    mcmc = MCMC(
+        kernel,
+        num_warmup=sampler.warmup,
+        num_samples=sampler.draws,
+        num_chains=sampler.chains,
+        chain_method="sequential",
+        progress_bar=False,
+    )
+    started = time.perf_counter()
+    mcmc.run(jax.random.PRNGKey(sampler.seed), inputs, priors, extra_fields=("diverging",))
+    seconds = time.perf_counter() - started
+    by_chain = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
+    diverging = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"])
+    params = {k: v for k, v in by_chain.items() if k != "lift"}
+    diagnostics = diagnose(params, diverging, thresholds or Thresholds())
+    flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in by_chain.items()}
+    return MMMFit(data, inputs, priors, flat, diagnostics, seconds)

@@ -1,0 +1,223 @@
+"""The Bayesian media mix model of the total KPI (numpyro).
+
+    kpi[g, t] / scale[g] = intercept[g] + trend * t + seasonality[t] + holidays[t] + controls[g, t]
+                           + sum_c beta[g, c] * mult[t, c] * hill(adstock(spend[g, :, c]))[t] / scale[g]
+
+Each channel's effect is parameterised by its ROI (Meridian style): ``beta`` is set so that the
+channel's modelled contribution over the history, at the current effect level, equals
+``roi * spend``. The ROI prior is log-normal with one median for every channel,
+``media_share * total KPI / total spend``, so a channel's prior contribution is proportional to
+its spend share. Geos pool each channel's ROI toward the national one (log-normal spread).
+``mult`` is a random walk over segments of the history, pinned to 1 on the last segment: the
+model's current effect is what the newest data says, and a mid-history shock moves the older
+segments instead of being averaged away. Lift tests enter as Normal likelihood terms on the
+channel's incremental contribution over the test window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as dist
+
+from marketing_ops.forecasting.mmm.data import MMMData, base_features
+from marketing_ops.forecasting.mmm.transforms import adstock_weights, hill, lagged, media_response
+
+__all__ = [
+    "ExperimentArrays",
+    "ModelInputs",
+    "Priors",
+    "channel_beta",
+    "geo_roi",
+    "mmm_model",
+    "model_inputs",
+    "segment_multiplier",
+]
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Prior settings; every one is a modelling choice recorded in docs/decisions.md."""
+
+    media_share: float = 0.3  # prior median share of the KPI driven by media
+    roi_sigma: float = 1.0  # log-normal spread of each channel's ROI
+    decay_a: float = 2.0  # Beta(a, b) carry-over per period
+    decay_b: float = 3.0
+    half_saturation_sigma: float = 0.5  # log-normal around the channel's mean spend
+    shape_median: float = 1.5
+    shape_sigma: float = 0.35
+    geo_sigma: float = 0.3  # half-normal spread of geo ROI around the channel's
+    time_varying: bool = True
+    segment_periods: dict | None = None  # periods per effect segment; default 8 weeks
+    tv_sigma: float = 0.15  # half-normal step size of the log effect per segment
+
+
+@dataclass(frozen=True)
+class ExperimentArrays:
+    """Lift tests as arrays: the high- and low-spend arms' lagged scaled spend per test day."""
+
+    channel: np.ndarray  # (E,)
+    geo: np.ndarray  # (E,)
+    periods: np.ndarray  # (E, N) period indices, padded
+    mask: np.ndarray  # (E, N)
+    high: np.ndarray  # (E, N, L)
+    low: np.ndarray  # (E, N, L)
+    lift: np.ndarray  # (E,) KPI units
+    se: np.ndarray  # (E,)
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    spend_lagged: np.ndarray  # (G, T, L, C) scaled
+    spend_total: np.ndarray  # (G, C) original units
+    spend_scale: np.ndarray  # (C,)
+    kpi_scale: np.ndarray  # (G,)
+    kpi_scaled: np.ndarray  # (G, T)
+    trend: np.ndarray
+    seasonality: np.ndarray
+    holidays: np.ndarray
+    controls: np.ndarray  # (G, T, K) standardised
+    segment: np.ndarray  # (T,) effect segment of each period
+    roi_median: float
+    window: int
+    experiments: ExperimentArrays | None = None
+
+
+SEGMENT_PERIODS = {"D": 56, "W": 8}
+
+
+def _segments(n: int, length: int) -> np.ndarray:
+    """Segment index per period, counted so the LAST segment is full (it sets the current effect)."""
+    from_end = (n - 1 - np.arange(n)) // length
+    return from_end.max() - from_end
+
+
+def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | None = None):
+    spend_pos = np.where(data.spend > 0, data.spend, np.nan)
+    scale = np.nan_to_num(np.nanmean(spend_pos.reshape(-1, len(data.channels)), axis=0), nan=1.0)
+    kpi_scale = data.kpi.mean(axis=1)
+    trend, seasonality, holidays = base_features(data.dates, data.freq)
+    c = data.controls
+    sd = c.reshape(-1, c.shape[-1]).std(axis=0) if c.shape[-1] else np.ones(0)
+    ctrl = (c - c.reshape(-1, c.shape[-1]).mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    seg_len = (priors.segment_periods or SEGMENT_PERIODS)[data.freq]
+    return ModelInputs(
+        spend_lagged=lagged(data.spend / scale, data.window),
+        spend_total=data.spend.sum(axis=1),
+        spend_scale=scale,
+        kpi_scale=kpi_scale,
+        kpi_scaled=data.kpi / kpi_scale[:, None],
+        trend=trend,
+        seasonality=seasonality,
+        holidays=holidays,
+        controls=ctrl,
+        segment=_segments(data.n_periods, seg_len),
+        roi_median=priors.media_share * data.kpi.sum() / max(data.spend.sum(), 1e-9),
+        window=data.window,
+        experiments=experiments,
+    )
+
+
+def channel_beta(roi, response, spend_total):
+    """Scale of each channel's response ``(G, C)`` so contribution / spend = ROI over the history."""
+    return roi * spend_total / (response.sum(axis=-2) + 1e-6)
+
+
+def effect_multiplier(steps, segment):
+    """``(T, C)`` effect multiplier: random walk over segments, 1 on the last one."""
+    walk = jnp.cumsum(steps[::-1], axis=0)[::-1]
+    logm = jnp.concatenate([walk, jnp.zeros((1, steps.shape[1]))], axis=0)
+    return jnp.exp(logm[segment])
+
+
+def geo_roi(roi, geo_sigma=None, geo_z=None):
+    """ROI per geo and channel ``(G, C)`` (or ``(C,)`` for a national model)."""
+    return roi if geo_z is None else roi[None, :] * jnp.exp(geo_sigma * geo_z)
+
+
+def segment_multiplier(segment, n_ch: int, tv_sigma=None, tv_z=None):
+    """``(T, C)`` effect multiplier; all ones when the effect is constant over time."""
+    if tv_z is None:
+        return jnp.ones((len(segment), n_ch))
+    return effect_multiplier(tv_sigma * tv_z, segment)
+
+
+def _media(x: ModelInputs, priors: Priors, n_geo: int, n_ch: int):
+    decay = numpyro.sample(
+        "decay", dist.Beta(priors.decay_a, priors.decay_b).expand([n_ch]).to_event(1)
+    )
+    half = numpyro.sample(
+        "half_saturation",
+        dist.LogNormal(0.0, priors.half_saturation_sigma).expand([n_ch]).to_event(1),
+    )
+    shape = numpyro.sample(
+        "shape",
+        dist.LogNormal(np.log(priors.shape_median), priors.shape_sigma).expand([n_ch]).to_event(1),
+    )
+    roi = numpyro.sample(
+        "roi", dist.LogNormal(np.log(x.roi_median), priors.roi_sigma).expand([n_ch]).to_event(1)
+    )
+    geo = {}
+    if n_geo > 1:
+        geo["geo_sigma"] = numpyro.sample("geo_sigma", dist.HalfNormal(priors.geo_sigma))
+        geo["geo_z"] = numpyro.sample(
+            "geo_z", dist.Normal(0.0, 1.0).expand([n_geo, n_ch]).to_event(2)
+        )
+    n_seg = int(x.segment.max()) + 1
+    tv = {}
+    if priors.time_varying and n_seg > 1:
+        tv["tv_sigma"] = numpyro.sample(
+            "tv_sigma", dist.HalfNormal(priors.tv_sigma).expand([n_ch]).to_event(1)
+        )
+        tv["tv_z"] = numpyro.sample(
+            "tv_z", dist.Normal(0.0, 1.0).expand([n_seg - 1, n_ch]).to_event(2)
+        )
+    return decay, half, shape, geo_roi(roi, **geo), segment_multiplier(x.segment, n_ch, **tv)
+
+
+def _lift(x: ModelInputs, decay, half, shape, beta, mult):
+    e = x.experiments
+    w = adstock_weights(decay, x.window)[:, e.channel]  # (L, E)
+    hi = hill(
+        jnp.einsum("enl,le->en", e.high, w), half[e.channel][:, None], shape[e.channel][:, None]
+    )
+    lo = hill(
+        jnp.einsum("enl,le->en", e.low, w), half[e.channel][:, None], shape[e.channel][:, None]
+    )
+    b = beta[e.geo, e.channel][:, None] * mult[e.periods, e.channel[:, None]]
+    return (b * (hi - lo) * e.mask).sum(axis=1)
+
+
+def mmm_model(x: ModelInputs, priors: Priors, observe: bool = True) -> None:
+    n_geo, _, _, n_ch = x.spend_lagged.shape
+    decay, half, shape, roi, mult = _media(x, priors, n_geo, n_ch)
+    response = media_response(x.spend_lagged, decay, half, shape, x.window)  # (G, T, C)
+    beta = channel_beta(roi, response, x.spend_total)
+    media = (beta[:, None, :] * mult[None] * response).sum(axis=-1) / x.kpi_scale[:, None]
+    intercept = numpyro.sample(
+        "intercept", dist.Normal(1.0 - priors.media_share, 0.5).expand([n_geo]).to_event(1)
+    )
+    trend = numpyro.sample("trend", dist.Normal(0.0, 0.3))
+    gamma = numpyro.sample(
+        "seasonality", dist.Normal(0.0, 0.2).expand([x.seasonality.shape[1]]).to_event(1)
+    )
+    eta = numpyro.sample(
+        "holidays", dist.Normal(0.0, 0.3).expand([x.holidays.shape[1]]).to_event(1)
+    )
+    delta = numpyro.sample(
+        "controls", dist.Normal(0.0, 0.2).expand([x.controls.shape[-1]]).to_event(1)
+    )
+    base = trend * x.trend + x.seasonality @ gamma + x.holidays @ eta
+    mu = intercept[:, None] + base[None, :] + x.controls @ delta + media
+    sigma = numpyro.sample("sigma", dist.HalfNormal(0.3))
+    numpyro.sample("kpi", dist.Normal(mu, sigma).to_event(2), obs=x.kpi_scaled if observe else None)
+    if x.experiments is not None:
+        lift = numpyro.deterministic("lift", _lift(x, decay, half, shape, beta, mult))
+        numpyro.sample(
+            "lift_obs",
+            dist.Normal(lift, x.experiments.se).to_event(1),
+            obs=x.experiments.lift if observe else None,
+        )
