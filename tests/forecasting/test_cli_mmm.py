@@ -72,3 +72,22 @@ def test_bad_csv_is_refused_in_one_line(tmp_path, content, args, expected) -> No
 def test_missing_file_is_refused(tmp_path) -> None:
     result = _fit(str(tmp_path / "nope.csv"), "--kpi", "revenue", "--spend", "tv_S")
     assert result.exit_code == 2 and "file not found" in _text(result)
+
+
+def test_demo_summary_prints_the_mmm_table() -> None:
+    """`make demo`'s summary: contributions, ROAS and marginal ROAS with intervals, and says
+    when the fit did not converge."""
+    import pandas as pd
+
+    from marketing_ops.cli._render import console
+    from marketing_ops.cli.main import _print_mmm
+    from marketing_ops.forecasting.mmm.kpis import SUMMARY_COLUMNS
+
+    row = dict.fromkeys(SUMMARY_COLUMNS, 1.0)
+    row.update(channel="display", fitted_on="2026-01-01", converged=False)
+    row.update(roas=1.25, roas_lo=0.75, roas_hi=1.5, contribution=12_345.0)
+    with console.capture() as captured:
+        _print_mmm(pd.DataFrame([row]))
+    text = " ".join(captured.get().split())
+    assert "NOT converged" in text and "display" in text
+    assert "1.25 [0.75, 1.50]" in text and "12,345" in text

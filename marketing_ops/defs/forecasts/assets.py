@@ -171,7 +171,7 @@ def _mmm_curves(context, store: StoreResource, day, settings, kpis):
         return pd.DataFrame(), pd.DataFrame()
     fit, vpc = result
     context.log.info(f"MMM fitted in {fit.seconds:.0f} s: {fit.diagnostics.as_dict()}")
-    summary = summary_frame(fit, day, version)
+    summary = summary_frame(fit, day, version, vpc)
     return curve_rows(fit, vpc, day, version, settings.mmm.curve_draws), summary
 
 

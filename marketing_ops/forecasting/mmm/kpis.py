@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from importlib.metadata import version as _package_version
 
+import numpy as np
 import pandas as pd
 
-from marketing_ops.forecasting.mmm.curves import mmm_response_frame
+from marketing_ops.forecasting.mmm.curves import fitted_responses, mmm_response_frame
 from marketing_ops.forecasting.mmm.data import mmm_data
 from marketing_ops.forecasting.mmm.fit import MMMFit, SamplerSettings, fit_mmm
 from marketing_ops.forecasting.mmm.posterior import channel_summary
@@ -85,10 +86,28 @@ def fit_channel_kpis(kpis: pd.DataFrame, settings: ForecastSettings) -> tuple[MM
     return fit_mmm(data, sampler=sampler), vpc
 
 
-def summary_frame(fit: MMMFit, as_of, model_version: str) -> pd.DataFrame:
-    """Rows of ``agent.mmm_channel_summary``: one per channel, with the fit's diagnostics."""
+MONEY = [f"{name}{end}" for name in ("contribution", "roas", "mroas") for end in ("", "_lo", "_hi")]
+
+
+def summary_frame(
+    fit: MMMFit, as_of, model_version: str, value_per_conversion: float = 1.0
+) -> pd.DataFrame:
+    """Rows of ``agent.mmm_channel_summary``: one per channel, in revenue (a conversions KPI is
+    valued at the history's revenue per conversion), with the fit's diagnostics.
+    ``p_mroas_below_1``: share of posterior draws whose steady-state marginal ROI at the recent
+    daily spend is below 1 (what the next euro returns now, the decision layer's quantity)."""
     d = fit.diagnostics
-    out = channel_summary(fit).assign(
+    out = channel_summary(fit)
+    out[MONEY] = out[MONEY] * value_per_conversion
+    out["p_mroas_below_1"] = (
+        [
+            float(np.mean([c.marginal_roi(fr.current_daily_spend) < 1 for c in fr.samples]))
+            for fr in fitted_responses(fit, value_per_conversion, 200).values()
+        ]
+        if fit.data.freq == "D"
+        else out["p_mroas_below_1"]
+    )
+    out = out.assign(
         as_of=as_of,
         fitted_on=as_of,
         converged=bool(d.ok),
