@@ -76,7 +76,7 @@ def fit_channel_kpis(kpis: pd.DataFrame, settings: ForecastSettings) -> tuple[MM
         return None
     channels = [c for c in settings.response.channels if c in set(kpis["channel"])]
     frame = _daily_frame(kpis, channels, settings.history_days)
-    channels = [c for c in channels if frame[c].sum() > 0]
+    channels = [c for c in channels if c in frame and frame[c].sum() > 0]
     if not channels or len(frame) < settings.response.min_history_days:
         return None
     data = mmm_data(frame, "conversions", channels, "D", controls=["no_control"])
