@@ -8,6 +8,7 @@ import pandas as pd
 
 from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily
 from marketing_ops.forecasting import (
+    RESPONSE_COLUMNS,
     backtest_baselines,
     backtest_response,
     baseline_model_version,
@@ -155,6 +156,7 @@ def _mmm_curves(context, store: StoreResource, day, settings, kpis):
     """(curve rows, summary rows) of the media mix model: a stored recent fit or a new one."""
     # jax/numpyro load only when the model is in use (every Dagster process imports this module)
     from marketing_ops.forecasting.mmm.kpis import (
+        SUMMARY_COLUMNS,
         curve_rows,
         fit_channel_kpis,
         mmm_model_version,
@@ -167,8 +169,8 @@ def _mmm_curves(context, store: StoreResource, day, settings, kpis):
         context.log.info(f"MMM fit of {summary['fitted_on'].iloc[0]} reused (refit_days)")
         return curves, summary
     result = fit_channel_kpis(kpis, settings)
-    if result is None:
-        return pd.DataFrame(), pd.DataFrame()
+    if result is None:  # typed empty frames: they clear the day's rows of existing tables
+        return pd.DataFrame(columns=RESPONSE_COLUMNS), pd.DataFrame(columns=SUMMARY_COLUMNS)
     fit, vpc = result
     context.log.info(f"MMM fitted in {fit.seconds:.0f} s: {fit.diagnostics.as_dict()}")
     summary = summary_frame(fit, day, version, vpc)

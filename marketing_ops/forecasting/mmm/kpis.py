@@ -17,6 +17,7 @@ from marketing_ops.forecasting.mmm.curves import fitted_responses, mmm_response_
 from marketing_ops.forecasting.mmm.data import mmm_data
 from marketing_ops.forecasting.mmm.fit import MMMFit, SamplerSettings, fit_mmm
 from marketing_ops.forecasting.mmm.posterior import channel_summary
+from marketing_ops.forecasting.response import RESPONSE_COLUMNS
 from marketing_ops.forecasting.settings import ForecastSettings
 
 __all__ = [
@@ -122,6 +123,6 @@ def summary_frame(
 
 def curve_rows(fit: MMMFit, vpc: float, as_of, model_version: str, n_draws: int):
     """``agent.response_curves`` rows of a converged fit (none for a fit that did not converge)."""
-    if not fit.diagnostics.ok:
-        return pd.DataFrame()
+    if not fit.diagnostics.ok:  # typed and empty: it clears the day's rows
+        return pd.DataFrame(columns=RESPONSE_COLUMNS)
     return mmm_response_frame(fit, as_of, model_version, vpc, n_draws)
