@@ -34,6 +34,8 @@ AGENT_TABLES: dict[str, str] = {
     "agent.forecasts": "as_of",
     "agent.backtests": "as_of",
     "agent.response_curves": "as_of",
+    # the media mix model behind the curves (issue 14): its channel table per fit
+    "agent.mmm_channel_summary": "as_of",
     "agent.decisions": "as_of",
     # One batch per as-of day: re-deciding a day replaces its batch and its executions.
     "agent.executions": "as_of",

@@ -1,7 +1,7 @@
 """`marketing-ops`: the command line for people (rich tables, plain words).
 
 One module per command group, each with its own ``app``; a group with a name (``graph``,
-``forecasts``, ``warehouse``, ``signals``) is a sub-command, an unnamed one adds its
+``forecasts``, ``mmm``, ``warehouse``, ``signals``) is a sub-command, an unnamed one adds its
 commands at the top level. This module only assembles them.
 """
 
@@ -16,6 +16,7 @@ from marketing_ops.cli import (
     graph,
     loop,
     main,
+    mmm,
     signals,
     warehouse,
 )
@@ -28,5 +29,5 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-for group in (main, decisions, governance, loop, signals, graph, forecasts, warehouse):
+for group in (main, decisions, governance, loop, signals, graph, forecasts, mmm, warehouse):
     app.add_typer(group.app)

@@ -284,6 +284,26 @@ def _number(value: float) -> str:
     return "-" if missing(value) else f"{value:.3f}"
 
 
+def _print_mmm(summary) -> None:
+    """The media mix model's channel table (response_model: mmm), 80 % intervals."""
+    first = summary.iloc[0]
+    verdict = "converged" if bool(first["converged"]) else "NOT converged: no decision uses it"
+    t = Table(
+        title=f"Media mix model fitted {first['fitted_on']} ({verdict}), 80 % intervals",
+    )
+    for c in ("channel", "spend", "contribution", "ROAS", "marginal ROAS"):
+        t.add_column(c, justify="left" if c == "channel" else "right")
+    for r in summary.sort_values("channel").itertuples():
+        t.add_row(
+            r.channel,
+            f"{r.spend:,.0f}",
+            f"{r.contribution:,.0f} [{r.contribution_lo:,.0f}, {r.contribution_hi:,.0f}]",
+            f"{r.roas:.2f} [{r.roas_lo:.2f}, {r.roas_hi:.2f}]",
+            f"{r.mroas:.2f} [{r.mroas_lo:.2f}, {r.mroas_hi:.2f}]",
+        )
+    console.print(t)
+
+
 def _print_summary(h, as_of: date) -> None:
     from marketing_ops.warehouse import connect, read_table
 
@@ -297,8 +317,11 @@ def _print_summary(h, as_of: date) -> None:
         )
         backtests = read_table(con, "agent.backtests")
         batch = read_table(con, "agent.decisions")
+        mmm = read_table(con, "agent.mmm_channel_summary", date_column="as_of", end=as_of)
     if not kpis.empty:
         _print_kpis(kpis, as_of)
+    if not mmm.empty:
+        _print_mmm(mmm[mmm["as_of"] == mmm["as_of"].max()])
     if not backtests.empty:
         latest = backtests[backtests["as_of"] == backtests["as_of"].max()]
         if "audience_id" in latest:  # channels' conversions here; the rest is in reports/

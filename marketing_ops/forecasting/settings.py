@@ -24,6 +24,7 @@ __all__ = [
     "BacktestSettings",
     "ForecastSettings",
     "ForecastSettingsError",
+    "MMMSettings",
     "ResponseSettings",
     "SETTINGS_FILE",
     "load_forecast_settings",
@@ -74,6 +75,19 @@ class ResponseSettings(_Strict):
     seed: int = 0
 
 
+class MMMSettings(_Strict):
+    """The media mix model behind the response curves when ``response_model: mmm``."""
+
+    warmup: int = Field(300, ge=10, le=5000, description="a whole number of steps, 10-5000")
+    draws: int = Field(300, ge=10, le=5000, description="a whole number of draws, 10-5000")
+    chains: int = Field(2, ge=1, le=8, description="a whole number of chains, 1-8")
+    seed: int = 0
+    # Posterior draws stored as response-curve rows (draw 1..N) for the decision layer.
+    curve_draws: int = Field(100, ge=1, le=1000, description="a whole number of draws, 1-1000")
+    # A fit is reused for this many days (same model version) before the model is refitted.
+    refit_days: int = Field(7, ge=1, le=90, description="a whole number of days, 1 to 90")
+
+
 class ForecastSettings(_Strict):
     """Everything the forecasts stage can be told without touching code."""
 
@@ -90,6 +104,10 @@ class ForecastSettings(_Strict):
     backtest: BacktestSettings = Field(default_factory=BacktestSettings)
     audiences: AudienceSettings = Field(default_factory=AudienceSettings)
     response: ResponseSettings = Field(default_factory=ResponseSettings)
+    # Curves behind decisions: per channel on attributed conversions, or the media mix model
+    # of the total KPI (every channel's conversions summed; spend per paid channel).
+    response_model: Literal["attributed", "mmm"] = "attributed"
+    mmm: MMMSettings = Field(default_factory=MMMSettings)
 
     @field_validator("country")
     @classmethod

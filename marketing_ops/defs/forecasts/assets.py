@@ -8,6 +8,7 @@ import pandas as pd
 
 from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily
 from marketing_ops.forecasting import (
+    RESPONSE_COLUMNS,
     backtest_baselines,
     backtest_response,
     baseline_model_version,
@@ -25,6 +26,7 @@ from marketing_ops.forecasting import (
     plot_response_fit,
     response_frame,
     response_model_version,
+    responses_from_frame,
     seasonal_index_rows,
     worse_than_naive,
 )
@@ -35,6 +37,8 @@ KPIS = dg.AssetKey(["marts", "fct_channel_kpis_daily"])
 AUDIENCE_KPIS = dg.AssetKey(["marts", "fct_audience_kpis_daily"])
 BACKTESTS_KEY = ["forecasts", "backtests"]
 NAIVE_CHECK = "beats_seasonal_naive"
+RESPONSE_KEY = ["forecasts", "response_curves"]
+MMM_CHECK = "mmm_converged"
 
 
 def _settings(store: StoreResource):
@@ -123,52 +127,148 @@ def baselines(context: dg.AssetExecutionContext, store: StoreResource) -> dg.Mat
     )
 
 
+def _stored_mmm(store: StoreResource, day, settings, version: str):
+    """The newest converged fit of this model version less than ``refit_days`` old, re-dated to
+    ``day``: (curve rows, summary rows); empty frames when there is none."""
+    start, before = day - timedelta(days=settings.mmm.refit_days - 1), day - timedelta(days=1)
+    with store.warehouse() as con:
+        summary = read_table(
+            con, "agent.mmm_channel_summary", date_column="as_of", start=start, end=before
+        )
+        curves = read_table(
+            con, "agent.response_curves", date_column="as_of", start=start, end=before
+        )
+    if summary.empty or curves.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    # a reused fit is stored again under each later day: its age counts from ``fitted_on``
+    fresh = pd.to_datetime(summary["fitted_on"]).dt.date >= start
+    summary = summary[(summary["model_version"] == version) & summary["converged"] & fresh]
+    curves = curves[curves["model_version"] == version]
+    days = set(summary["as_of"]) & set(curves["as_of"])
+    if not days:
+        return pd.DataFrame(), pd.DataFrame()
+    latest = max(days)
+    pick = lambda f: f[f["as_of"] == latest].assign(as_of=day)  # noqa: E731
+    return pick(curves), pick(summary)
+
+
+def _mmm_curves(context, store: StoreResource, day, settings, kpis):
+    """(curve rows, summary rows) of the media mix model: a stored recent fit or a new one."""
+    # jax/numpyro load only when the model is in use (every Dagster process imports this module)
+    from marketing_ops.forecasting.mmm.kpis import (
+        SUMMARY_COLUMNS,
+        curve_rows,
+        fit_channel_kpis,
+        mmm_model_version,
+        summary_frame,
+    )
+
+    version = mmm_model_version(settings)
+    curves, summary = _stored_mmm(store, day, settings, version)
+    if not summary.empty:
+        context.log.info(f"MMM fit of {summary['fitted_on'].iloc[0]} reused (refit_days)")
+        return curves, summary
+    result = fit_channel_kpis(kpis, settings)
+    if result is None:  # typed empty frames: they clear the day's rows of existing tables
+        return pd.DataFrame(columns=RESPONSE_COLUMNS), pd.DataFrame(columns=SUMMARY_COLUMNS)
+    fit, vpc = result
+    context.log.info(f"MMM fitted in {fit.seconds:.0f} s: {fit.diagnostics.as_dict()}")
+    summary = summary_frame(fit, day, version, vpc)
+    return curve_rows(fit, vpc, day, version, settings.mmm.curve_draws), summary
+
+
+def _mmm_check(settings, summary: pd.DataFrame) -> dg.AssetCheckResult:
+    """Blocking: a media mix model that did not converge never reaches a decision."""
+    if settings.response_model != "mmm" or summary.empty:
+        return dg.AssetCheckResult(
+            check_name=MMM_CHECK,
+            passed=True,
+            metadata={"model": settings.response_model, "fitted": not summary.empty},
+        )
+    first = summary.iloc[0]
+    diag = {k: float(first[k]) for k in ("max_rhat", "min_ess", "divergences", "fit_seconds")}
+    return dg.AssetCheckResult(
+        check_name=MMM_CHECK,
+        passed=bool(summary["converged"].all()),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={**diag, "fitted_on": str(first["fitted_on"])},
+    )
+
+
+def _attributed_curves(kpis, index, settings, day):
+    fitted = fit_response_curves(kpis, index, settings)
+    return response_frame(fitted, day, response_model_version(settings)), fitted
+
+
 @dg.asset(
-    key=["forecasts", "response_curves"],
+    key=RESPONSE_KEY,
     group_name="forecasts",
     deps=[KPIS],
     partitions_def=daily,
     pool=STORE_POOL,
     kinds={"scipy", "duckdb"},
     owners=["team:marketing-ops"],
+    check_specs=[
+        dg.AssetCheckSpec(
+            MMM_CHECK,
+            asset=RESPONSE_KEY,
+            blocking=True,
+            description="With response_model: mmm, the media mix model converged (R-hat, "
+            "effective sample size, divergences); a fit that did not never reaches a decision.",
+        )
+    ],
 )
 def response_curves(
     context: dg.AssetExecutionContext, store: StoreResource
 ) -> dg.MaterializeResult:
-    """Adstock + Hill response per paid channel, fitted on measured (not platform-reported)
-    conversions on top of the demand index, with block-bootstrap draws for intervals; the
-    marginal ROI at the recent spend level. The forward plan and the optimiser use these."""
+    """Response per paid channel for the forward plan and the optimiser. ``response_model:
+    attributed``: adstock + Hill fitted on each channel's measured conversions on top of the
+    demand index, bootstrap draws. ``mmm``: the media mix model of the total KPI (posterior
+    draws; its channel contributions, ROAS and marginal ROAS go to agent.mmm_channel_summary);
+    a fit is reused for ``mmm.refit_days``, and one that did not converge writes no curves."""
     day = as_of(context)
     settings = _settings(store)
     kpis, _ = _history(store, day)
     index = demand_index(kpis, day, settings.horizon_days, settings)
-    fitted = fit_response_curves(kpis, index, settings)
-    version = response_model_version(settings)
-    frame = response_frame(fitted, day, version)
+    summary_rows = pd.DataFrame()
+    if settings.response_model == "mmm":
+        frame, summary_rows = _mmm_curves(context, store, day, settings, kpis)
+        fitted = responses_from_frame(frame)
+    else:
+        frame, fitted = _attributed_curves(kpis, index, settings, day)
     with store.warehouse() as con:
         replace_partition(con, "agent.response_curves", frame, day)
+        if settings.response_model == "mmm":
+            replace_partition(con, "agent.mmm_channel_summary", summary_rows, day)
     summary = curve_summary(fitted, settings.interval_width)
     images = {}
     if fitted:
-        images = {
-            "curves": plot_response_curves(fitted, settings.interval_width),
-            "fit": plot_response_fit(kpis, fitted, index),
-        }
-    paths = _report(
-        store, day, "response_curves", f"Response curves as of {day}", images, {"curves": summary}
-    )
+        images["curves"] = plot_response_curves(fitted, settings.interval_width)
+        if settings.response_model != "mmm":
+            images["fit"] = plot_response_fit(kpis, fitted, index)
+    tables = {"curves": summary}
+    if len(summary_rows):
+        tables["mmm_channels"] = summary_rows.drop(columns=["as_of", "model_version"])
+    paths = _report(store, day, "response_curves", f"Response curves as of {day}", images, tables)
+    version = frame["model_version"].iloc[0] if len(frame) else response_model_version(settings)
     return dg.MaterializeResult(
         metadata={
             "as_of": str(day),
             "model_version": version,
             "channels": len(fitted),
             "curves": _md_table(summary),
+            **(
+                {"mmm_channels": _md_table(tables["mmm_channels"])}
+                if "mmm_channels" in tables
+                else {}
+            ),
             **{
                 f"picture_{name}": dg.MetadataValue.md(markdown_image(png, name))
                 for name, png in images.items()
             },
             "report": dg.MetadataValue.path(str(paths["page"])),
         },
+        check_results=[_mmm_check(settings, summary_rows)],
         data_version=dg.DataVersion(frame_version(frame)),
     )
 

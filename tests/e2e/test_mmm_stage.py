@@ -1,0 +1,57 @@
+"""`response_model: mmm` inside the real flow: the media mix model's fit lands in
+agent.mmm_channel_summary, and its convergence is a BLOCKING check on the response curves.
+
+Reuses the session's flow world (copied, so its own tests keep the attributed curves) and
+re-runs the decision job as of its last day with a sampler far too short to converge: the
+check must fail, no curves may be stored for the day, and no decision may be made from them."""
+
+from __future__ import annotations
+
+import shutil
+
+import dagster as dg
+import pytest
+
+from marketing_ops.config import DataHome
+from marketing_ops.runner import DECIDE_JOB, prepare_instance, run_job
+from marketing_ops.warehouse import connect, read_table
+
+SETTINGS = """forecasting:
+  response_model: mmm
+  mmm: {warmup: 10, draws: 10, chains: 1, curve_draws: 5}
+"""
+
+
+@pytest.fixture(scope="module")
+def mmm_home(flow_world, tmp_path_factory):
+    root = tmp_path_factory.mktemp("mmm-home") / "home"
+    shutil.copytree(flow_world.home.root, root)
+    home = DataHome(root)
+    (home.settings).mkdir(exist_ok=True)
+    (home.settings / "forecasting.yaml").write_text(SETTINGS)
+    try:
+        instance = prepare_instance(home)
+        outcome = run_job(instance, DECIDE_JOB, flow_world.end, flow_world.end)
+        yield home, instance, outcome
+    finally:
+        prepare_instance(flow_world.home)  # the other tests' environment points back
+
+
+def test_unconverged_fit_is_recorded_and_blocks_the_decision(flow_world, mmm_home) -> None:
+    home, instance, outcome = mmm_home
+    day = flow_world.end
+    with connect(home.warehouse, read_only=True) as con:
+        summary = read_table(con, "agent.mmm_channel_summary", date_column="as_of", start=day)
+        curves = read_table(con, "agent.response_curves", date_column="as_of", start=day)
+    assert set(summary["channel"]) == {"paid_search", "display", "paid_social", "email"}
+    assert not summary["converged"].any() and summary["model_version"].str.startswith("mmm-").all()
+    assert (summary["roas_lo"] <= summary["roas_hi"]).all()
+    assert curves.empty  # a fit that did not converge writes no curves
+    key = dg.AssetCheckKey(dg.AssetKey(["forecasts", "response_curves"]), "mmm_converged")
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
+    evaluation = record.event.dagster_event.event_specific_data
+    assert evaluation.passed is False and evaluation.metadata["min_ess"].value < 100
+    batch = instance.get_latest_materialization_event(dg.AssetKey(["decisions", "decision_batch"]))
+    assert batch is None or batch.run_id != outcome.run_id  # blocked: not decided in this run
+    event = instance.get_latest_materialization_event(dg.AssetKey(["forecasts", "response_curves"]))
+    assert "mmm_channels" in event.asset_materialization.metadata

@@ -1,0 +1,93 @@
+"""`marketing-ops mmm fit`: a user's CSV in, tables and a page out; bad CSVs refused in one line.
+
+Runs Robyn's public weekly simulated file with a short sampler: the point is the command's
+wiring (arguments, tables, page, exit codes), not the model's accuracy (tests/forecasting/test_mmm.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from marketing_ops.cli import app
+
+ROBYN = Path("/work/shared/fixtures/public/robyn/dt_simulated_weekly.csv")
+SHORT = ["--draws", "30", "--warmup", "30", "--chains", "1"]
+
+
+def _fit(*args: str):
+    return CliRunner().invoke(app, ["mmm", "fit", *args])
+
+
+def _text(result) -> str:
+    """The output with rich's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+@pytest.mark.skipif(not ROBYN.exists(), reason="public Robyn fixture not on this machine")
+def test_fit_prints_tables_and_writes_the_page(tmp_path) -> None:
+    out = tmp_path / "page"
+    result = _fit(
+        str(ROBYN),
+        "--kpi", "revenue",
+        "--spend", "tv_S,search_S,facebook_S",
+        "--controls", "competitor_sales_B",
+        "--freq", "W",
+        "--out", str(out),
+        *SHORT,
+    )  # fmt: skip
+    assert result.exit_code in (0, 1), result.output  # 1 = ran but did not converge (short chain)
+    for title in ("Media mix model of revenue", "Diagnostics"):
+        assert title in _text(result)
+    for channel in ("tv_S", "search_S", "facebook_S"):
+        assert channel in result.output
+    assert {"index.html", "contributions.png", "curves.png", "waterfall.png"} <= {
+        p.name for p in out.iterdir()
+    }
+    assert all((out / n).stat().st_size > 1000 for n in ("contributions.png", "curves.png"))
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "expected"),
+    [
+        ("date,revenue,tv_S\n2020-01-06,1,2\n", ["--spend", "radio_S"], "radio_S"),
+        ("date,revenue,tv_S\n2020-01-06,1,2\n2020-01-13,x,2\n", [], "line 3"),
+        ("date,revenue,tv_S\n2020-01-06,1,2\n2020-01-13,1,-5\n", [], "negative"),
+        ("date,revenue,tv_S\nnot-a-day,1,2\n", [], "is not a date"),
+        ("date,revenue,tv_S\n2020-01-06,1,2\n2020-01-27,1,2\n", [], "not a regular W series"),
+    ],
+)
+def test_bad_csv_is_refused_in_one_line(tmp_path, content, args, expected) -> None:
+    csv = tmp_path / "bad.csv"
+    csv.write_text(content)
+    result = _fit(str(csv), "--kpi", "revenue", "--spend", "tv_S", *args, "--freq", "W")
+    assert result.exit_code == 2, result.output
+    assert expected in _text(result)
+    assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+    assert _text(result).startswith(str(csv))  # the message itself, naming the file
+
+
+def test_missing_file_is_refused(tmp_path) -> None:
+    result = _fit(str(tmp_path / "nope.csv"), "--kpi", "revenue", "--spend", "tv_S")
+    assert result.exit_code == 2 and "file not found" in _text(result)
+
+
+def test_demo_summary_prints_the_mmm_table() -> None:
+    """`make demo`'s summary: contributions, ROAS and marginal ROAS with intervals, and says
+    when the fit did not converge."""
+    import pandas as pd
+
+    from marketing_ops.cli._render import console
+    from marketing_ops.cli.main import _print_mmm
+    from marketing_ops.forecasting.mmm.kpis import SUMMARY_COLUMNS
+
+    row = dict.fromkeys(SUMMARY_COLUMNS, 1.0)
+    row.update(channel="display", fitted_on="2026-01-01", converged=False)
+    row.update(roas=1.25, roas_lo=0.75, roas_hi=1.5, contribution=12_345.0)
+    with console.capture() as captured:
+        _print_mmm(pd.DataFrame([row]))
+    text = " ".join(captured.get().split())
+    assert "NOT converged" in text and "display" in text
+    assert "1.25 [0.75, 1.50]" in text and "12,345" in text
