@@ -119,10 +119,20 @@ def test_approved_actions_reach_the_outbox_once(flow_world) -> None:
     assert not ({d for (d,) in not_executed} & files)
 
 
+def _batches(home, day) -> list[str]:
+    with connect(home.warehouse, read_only=True) as con:
+        rows = con.execute(
+            "select distinct batch_id from agent.decisions where as_of = ?", [day]
+        ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
 def test_rerunning_is_idempotent(flow_world) -> None:
-    """Re-running the last day through both jobs and re-dropping every file changes no row
-    count anywhere and sends nothing twice; tool output goes to the run log, not stdout."""
+    """Re-running the last day through both jobs changes no row count anywhere but the
+    decisions, where the re-decision is kept as one more batch beside the earlier one (issue
+    18), and sends nothing twice; tool output goes to the run log, not stdout."""
     before = _counts(flow_world.home)
+    batches_before = _batches(flow_world.home, flow_world.end)
     outbox_before = sorted(p.name for p in flow_world.home.outbox.rglob("*.json"))
     instance = prepare_instance(flow_world.home)
     log = flow_world.home.logs / "rerun.log"
@@ -130,5 +140,11 @@ def test_rerunning_is_idempotent(flow_world) -> None:
         outcome = run_job(instance, job, flow_world.end, flow_world.end, output=log)
         assert outcome.success, outcome.failed_steps
     assert "Running with dbt" in log.read_text()  # dbt's stream went to the file
-    assert _counts(flow_world.home) == before
+    after = _counts(flow_world.home)
+    batches_after = _batches(flow_world.home, flow_world.end)
+    assert len(batches_after) == len(batches_before) + 1
+    assert set(batches_before) < set(batches_after)
+    decided = after.pop("agent.decisions") - before.pop("agent.decisions")
+    assert decided > 0  # the new batch's rows; the earlier batch's rows are all still there
+    assert after == before
     assert sorted(p.name for p in flow_world.home.outbox.rglob("*.json")) == outbox_before
