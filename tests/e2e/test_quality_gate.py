@@ -45,7 +45,7 @@ def test_gate_failure_blocks_and_fix_heals(flow_world, tmp_path) -> None:
     """On a copy of the shared flow world: a restated spend file for its last day with an
     implausible row passes row validation but fails the GX gate on raw/google_ads, so the
     warehouse, forecasts and decisions for that day do not run (the day's batch stays the
-    flow's). A corrected file for the same day supersedes the bad one and the same run then
+    flow's). A corrected file for the same day replaces the bad row and the same run then
     decides the day again."""
     root = tmp_path / "home"
     shutil.copytree(flow_world.home.root, root)  # the runs below must not touch the shared world
@@ -78,7 +78,12 @@ def test_gate_failure_blocks_and_fix_heals(flow_world, tmp_path) -> None:
     assert "decisions__decision_batch" in healed.step_seconds
     assert _batch_ids_as_of(home, end)
     with connect(home.warehouse, read_only=True) as con:
-        max_spend = con.execute(
-            "select max(spend) from raw.google_ads where date_day = ?", [end]
-        ).fetchone()[0]
-    assert max_spend == 180.0
+        rows = con.execute(
+            "select campaign_id, spend, _file_name from raw.google_ads where date_day = ?", [end]
+        ).fetchall()
+    # Row identity (issue 15): the corrected row replaced exactly the restated campaign's row;
+    # the simulator's rows for the day's other campaigns stay.
+    restated = [(s, f) for c, s, f in rows if c == "9000000101"]
+    assert restated == [(180.0, fixed.name)]
+    assert max(s for _, s, _ in rows) < 9_999_999.0
+    assert len({c for c, _, _ in rows}) > 1
