@@ -146,5 +146,17 @@ def test_rerunning_is_idempotent(flow_world) -> None:
     assert set(batches_before) < set(batches_after)
     decided = after.pop("agent.decisions") - before.pop("agent.decisions")
     assert decided > 0  # the new batch's rows; the earlier batch's rows are all still there
+    # Execution records the new batch's rows too, and none of them is executed again: what
+    # repeats an executed action is blocked (naming it), the rest waits or is superseded.
+    assert after.pop("agent.executions") - before.pop("agent.executions") == decided
+    (new_batch,) = set(batches_after) - set(batches_before)
+    with connect(flow_world.home.warehouse, read_only=True) as con:
+        statuses = {
+            s
+            for (s,) in con.execute(
+                "select status from agent.executions where batch_id = ?", [new_batch]
+            ).fetchall()
+        }
+    assert "executed" not in statuses and "blocked" in statuses
     assert after == before
     assert sorted(p.name for p in flow_world.home.outbox.rglob("*.json")) == outbox_before
