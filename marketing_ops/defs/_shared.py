@@ -32,16 +32,15 @@ from dagster_dbt import (
     DbtProject,
 )
 
-from marketing_ops.config import DBT_PROJECT_DIR, DataHome, data_home
+from marketing_ops.config import DBT_PROJECT_DIR, HISTORY_START, DataHome, data_home
 from marketing_ops.warehouse import connect
 
 # --------------------------------------------------------------------------- partitions
 
-# The first day the project can hold. Signals before it are refused by the partitioning.
-HISTORY_START = "2024-01-01"
-
-# end_offset=1 lets today's partition exist, so a closed loop can decide for today.
-daily = dg.DailyPartitionsDefinition(start_date=HISTORY_START, end_offset=1)
+# The first day the project can hold (config.HISTORY_START): signals before it are refused by
+# the partitioning. end_offset=1 lets today's partition exist, so a closed loop can decide for
+# today.
+daily = dg.DailyPartitionsDefinition(start_date=HISTORY_START.isoformat(), end_offset=1)
 
 
 def partition_window(
