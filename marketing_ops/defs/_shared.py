@@ -128,22 +128,13 @@ class ConnectorsResource(dg.ConfigurableResource):
         return self.webhook_url or dg.EnvVar(self.webhook_url_env).get_value() or None
 
     def connectors(self, home: DataHome) -> dict:
-        from marketing_ops.execution import SandboxConnector, WebhookConnector
+        from marketing_ops.execution import channel_connectors
 
-        sandbox = SandboxConnector(home.outbox)
         url = self.url()
-        if not url:
-            return {"*": sandbox}
-        secret = dg.EnvVar(self.webhook_secret_env).get_value()
-        if not secret:
-            raise RuntimeError(
-                f"webhook url is set but {self.webhook_secret_env} is not: payloads must be "
-                "signed; set it to the secret shared with the receiver"
-            )
-        hook = WebhookConnector(url, secret.encode(), home.ledger / "webhook_deliveries.jsonl")
-        if "*" in self.webhook_channels:
-            return {"*": hook}
-        return {"*": sandbox, **{c: hook for c in self.webhook_channels}}
+        secret = dg.EnvVar(self.webhook_secret_env).get_value() if url else None
+        return channel_connectors(
+            home, url, secret, self.webhook_channels, secret_env=self.webhook_secret_env
+        )
 
 
 def dbt_project() -> DbtProject:
