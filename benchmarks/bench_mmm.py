@@ -1,7 +1,7 @@
 """Media mix model benchmark: recovery, interval coverage, time and memory, against the anchor.
 
     .venv/bin/python benchmarks/bench_mmm.py [--worlds 6] [--anchor] [--meridian] [--daily]
-        [--draws 500] [--warmup 500] [--periods 156]
+        [--demo] [--study] [--jobs 1] [--draws 500] [--warmup 500] [--periods 156]
 
 Worlds are seeded aggregate worlds (marketing_ops.simulator.mmm_worlds): weekly national KPI
 with 4-6 channels whose ad platforms over-claim; every third world has a mid-history shock on
@@ -12,7 +12,14 @@ fit wall and CPU seconds, peak memory (each fit runs in its own process), conver
 
 ``--anchor`` fits PyMC-Marketing's MMM on the same worlds (and the Meridian national file with
 ``--meridian``) in benchmarks/.anchor-venv, created on first use (pymc-marketing 0.19.2, the
-newest release for Python 3.11). ``--daily`` times one two-year daily fit of six channels.
+newest release for Python 3.11). ``--daily`` times one two-year daily fit of six channels;
+``--demo`` fits the product demo's shape (the hostile ``all_at_once`` daily world, 730 days,
+4 paid channels) through the forecasts asset's own ``fit_channel_kpis`` with the shipped
+settings and reports whether it converged and its seconds.
+
+``--study`` is the coverage study (``--worlds 40 --study``): a cheaper sampler (250 warmup +
+250 draws x 2 chains, unless ``--warmup``/``--draws`` are given) and two worlds at a time
+(``--jobs 2``); it reports ROAS and 0.5x/1.5x 80 % interval coverage over all worlds.
 The machine may be shared: CPU seconds are the comparable number, wall seconds what you waited.
 """
 
@@ -26,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +42,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 ANCHOR_VENV = HERE / ".anchor-venv"
 ANCHOR_PIN = "pymc-marketing==0.19.2"
+STUDY_SAMPLER = 250  # warmup and draws per chain in the coverage study
 MERIDIAN = (
     Path(__file__).resolve().parents[3] / "shared/fixtures/public/meridian/national_media.csv"
 )
@@ -97,6 +106,30 @@ def _fit_world(args: dict) -> dict:
         "truth_cf": {
             str(m): {c: v[m] for c, v in world.counterfactual.items()} for m in (0.5, 1.5)
         },
+    }
+
+
+def _fit_demo_worker(args: dict) -> dict:
+    """Worker: the demo-shape daily world through the forecasts asset's fit."""
+    from marketing_ops.forecasting import load_forecast_settings
+    from marketing_ops.forecasting.mmm.kpis import fit_channel_kpis
+    from marketing_ops.simulator import hostile_world
+    from marketing_ops.simulator.daily import simulate_daily
+
+    kpis = simulate_daily(hostile_world("all_at_once")).kpis
+    started, cpu = time.perf_counter(), time.process_time()
+    fit, _ = fit_channel_kpis(kpis, load_forecast_settings())
+    d = fit.diagnostics
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "converged": d.ok,
+        "max_rhat": d.max_rhat,
+        "min_ess": d.min_ess,
+        "divergences": d.divergences,
+        "channels": list(fit.data.channels),
+        "load": os.getloadavg()[0],
     }
 
 
@@ -215,22 +248,30 @@ def _totals(label: str, rows: list[dict]) -> None:
     )
 
 
+def _world_payload(seed: int, args) -> dict:
+    return {
+        "kind": "world",
+        "seed": seed,
+        "periods": args.periods,
+        "freq": "W",
+        "draws": args.draws,
+        "warmup": args.warmup,
+    }
+
+
+def _ours(seeds, args):
+    """(seed, result) of our fit on every world as each finishes, ``args.jobs`` at a time."""
+    me = [sys.executable, str(Path(__file__).resolve()), "--worker"]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(_run, me, _world_payload(seed, args)): seed for seed in seeds}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
 def bench_worlds(args) -> None:
     python = ensure_anchor_venv() if args.anchor else None
     ours_rows, anchor_rows, platform_errs = [], [], []
-    me = [sys.executable, str(Path(__file__).resolve()), "--worker"]
-    for seed in range(args.worlds):
-        res = _run(
-            me,
-            {
-                "kind": "world",
-                "seed": seed,
-                "periods": args.periods,
-                "freq": "W",
-                "draws": args.draws,
-                "warmup": args.warmup,
-            },
-        )
+    for seed, res in _ours(range(args.worlds), args):
         if "error" in res:
             print(f"world {seed:3d} ours   error: {res['error']}", flush=True)
             ours_rows.append(res)
@@ -326,10 +367,26 @@ def bench_daily(args) -> None:
     print(f"\ntwo-year daily fit, 6 channels: {_fmt(s)}")
 
 
+def bench_demo(args) -> None:
+    r = _run([sys.executable, str(Path(__file__).resolve()), "--worker"], {"kind": "demo"})
+    if "error" in r:
+        print(f"\ndemo-shape daily fit: error: {r['error']}")
+        return
+    verdict = "converged" if r["converged"] else "NOT converged"
+    print(
+        f"\ndemo-shape daily fit (hostile all_at_once, 730 days, {len(r['channels'])} channels, "
+        f"shipped settings): {verdict} (R-hat {r['max_rhat']:.3f}, min ESS {r['min_ess']:.0f}, "
+        f"{r['divergences']} divergences)  {r['seconds']:.0f}s wall {r['cpu_seconds']:.0f}s cpu "
+        f"{r['peak_mb']:.0f} MB  load {r['load']:.1f}"
+    )
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--worker":
         payload = json.loads(sys.argv[2])
-        worker = _fit_world if payload["kind"] == "world" else _fit_csv_worker
+        worker = {"world": _fit_world, "demo": _fit_demo_worker, "csv": _fit_csv_worker}[
+            payload["kind"]
+        ]
         print(json.dumps(worker(payload), default=float))
         return
     p = argparse.ArgumentParser(
@@ -344,13 +401,23 @@ def main() -> None:
     p.add_argument(
         "--daily", action="store_true", help="also time a two-year daily fit of 6 channels"
     )
+    p.add_argument("--demo", action="store_true", help="also fit the demo-shape daily world")
+    p.add_argument("--study", action="store_true", help="coverage study: cheaper sampler, 2 jobs")
+    p.add_argument("--jobs", type=int, default=None, help="worlds fitted at a time")
     args = p.parse_args()
+    if args.study:
+        given = set(sys.argv)
+        args.warmup = args.warmup if "--warmup" in given else STUDY_SAMPLER
+        args.draws = args.draws if "--draws" in given else STUDY_SAMPLER
+    args.jobs = args.jobs or (2 if args.study else 1)
     if args.worlds:
         bench_worlds(args)
     if args.meridian:
         bench_meridian(args)
     if args.daily:
         bench_daily(args)
+    if args.demo:
+        bench_demo(args)
 
 
 if __name__ == "__main__":
