@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -242,6 +243,22 @@ def generate_raw(db: Path, start: date, days: int, events_per_day: int) -> int:
         return con.execute("select count(*) from raw.ga4_events").fetchone()[0]
 
 
+def raw_tables(db: Path, cache: Path | None, start: date, days: int, events_per_day: int) -> int:
+    """Raw tables into `db`: copied from `cache` when it holds them, else generated (and
+    kept there when a cache is named); returns the number of GA4 events."""
+    if cache is not None and cache.exists():
+        progress(f"copying the generated raw tables from {cache}")
+        shutil.copyfile(cache, db)
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute("select count(*) from raw.ga4_events").fetchone()[0]
+    progress(f"generating {days} days x {events_per_day:,} events into {db}")
+    events = generate_raw(db, start, days, events_per_day)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(db, cache)
+    return events
+
+
 def bare_scan(db: Path, day: date | None) -> float:
     """Seconds for bare DuckDB over the raw rows (of one day, or all): read every column of
     every table (a hash of each whole row), and group GA4 events into sessions."""
@@ -336,6 +353,12 @@ def main() -> None:
     parser.add_argument(
         "--memory-limit", default="6GB", help="DuckDB memory limit (it spills beyond it)."
     )
+    parser.add_argument(
+        "--raw-cache",
+        type=Path,
+        help="A DuckDB file of generated raw tables at this scale: copied when it exists, "
+        "written on first use (generating two years takes minutes).",
+    )
     args = parser.parse_args()
     os.environ["MARKETING_OPS_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
 
@@ -348,8 +371,7 @@ def main() -> None:
     last = first + timedelta(days=args.days - 1)
 
     t0 = time.perf_counter()
-    progress(f"generating {args.days} days x {args.events_per_day:,} events into {db}")
-    events = generate_raw(db, first, args.days, args.events_per_day)
+    events = raw_tables(db, args.raw_cache, first, args.days, args.events_per_day)
     generate_s = time.perf_counter() - t0
     size_mb = db.stat().st_size / 1e6
     progress(f"generated {events:,} events ({size_mb:,.0f} MB) in {generate_s:.0f} s")

@@ -209,7 +209,8 @@ def upstream_lineage(instance: dg.DagsterInstance, keys: list[dg.AssetKey]) -> l
             if tag.startswith(INPUT_POINTER_PREFIX):
                 parent = tag[len(INPUT_POINTER_PREFIX) :]
                 inputs[parent] = tags.get(f"dagster/input_data_version/{parent}", "unknown")
-                frontier.append((dg.AssetKey.from_user_string(parent), int(value)))
+                if value.isdigit():  # "NULL": read before this instance recorded it
+                    frontier.append((dg.AssetKey.from_user_string(parent), int(value)))
         nodes.append(
             {
                 "asset": key.to_user_string(),
