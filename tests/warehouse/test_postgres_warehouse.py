@@ -5,6 +5,7 @@ and every mart equal to what the DuckDB build of the same world holds."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import pytest
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
+from marketing_ops.config import DBT_PROJECT_DIR
 from marketing_ops.measurement.attribution import WEIGHT_COLUMNS, data_driven_weights
 
 from .world import ATTRIBUTION_MART, DAYS, MARTS, WORLD_VARS, dbt_run
@@ -280,3 +282,40 @@ def test_path_counts_and_weights_equal_duckdb(
         duck = read_duckdb(built_warehouse.db, relation, order_by)
         assert not duck.empty, relation
         assert_same_rows(relation, duck, read_relation(postgres_warehouse.dsn, relation, order_by))
+
+
+# DuckDB-only SQL that must stay behind macros/cross_database.sql (dispatch) or be written
+# with dbt's cross-database macros, so a model added later still builds on PostgreSQL.
+DUCKDB_ONLY = {
+    r"\bmin_by\s*\(": "arg_min()",
+    r"\bmax_by\s*\(": "arg_max()",
+    r"\bfirst\s*\(": "first_in_order()",
+    r"\bregexp_\w+\s*\(": "full_match()",
+    r"\bepoch\s*\(": "seconds_between()",
+    r"\bdate_diff\s*\(": "dbt.datediff()",
+    r"\bto_days\s*\(": "days_interval()",
+    r"\brange\s*\(": "dbt.generate_series()",
+    r"\bhour\s*\(": "extract(hour from ...)",
+    r"\binterval\s+\d": "interval '1 day'",
+    r"\bas\s+double\s*\)": "type_double()",
+    r"\bqualify\b": "a ranked subquery",
+    r"::": "cast(... as ...)",
+}
+COMMENTS = re.compile(r"\{#.*?#\}|--[^\n]*", re.DOTALL)
+
+
+def test_models_use_no_duckdb_only_sql() -> None:
+    """Models, macros and singular tests reach DuckDB-only functions only through the dispatch
+    macros of macros/cross_database.sql."""
+    found = []
+    sources = ("models", "macros", "tests")
+    for path in sorted(p for folder in sources for p in (DBT_PROJECT_DIR / folder).rglob("*.sql")):
+        if path.name == "cross_database.sql":
+            continue
+        text = COMMENTS.sub("", path.read_text())
+        found += [
+            f"{path.relative_to(DBT_PROJECT_DIR)}: {pattern} -> use {instead}"
+            for pattern, instead in DUCKDB_ONLY.items()
+            if re.search(pattern, text, re.IGNORECASE)
+        ]
+    assert found == []
