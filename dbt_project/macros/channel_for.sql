@@ -6,7 +6,7 @@
 {% macro channel_for(source_column, medium_column, rules=none) -%}
     {%- set rules = rules if rules is not none else ref('stg_config__channel_grouping') -%}
     (
-        select min_by(grouping_rule.channel, grouping_rule.priority)
+        select {{ arg_min('grouping_rule.channel', 'grouping_rule.priority') }}
         from {{ rules }} as grouping_rule
         where {{ full_match(source_column, 'grouping_rule.source_pattern') }}
           and {{ full_match(medium_column, 'grouping_rule.medium_pattern') }}

@@ -58,21 +58,6 @@
 {%- endmacro %}
 
 
-{#- One row per day (`date_day`) between the `start_day` and `end_day` columns of the one-row
-    relation `bounds`, inclusive. -#}
-{% macro day_spine(bounds) -%}
-    select cast(unnest(generate_series(cast(start_day as timestamp), cast(end_day as timestamp), interval 1 day)) as date) as date_day
-    from {{ bounds }}
-    where start_day is not null and end_day is not null
-{%- endmacro %}
-
-
-{#- True when `value` fully matches the regular expression `pattern`. -#}
-{% macro full_match(value, pattern) -%}
-    regexp_full_match({{ value }}, {{ pattern }})
-{%- endmacro %}
-
-
 {#- A numeric dbt var, checked to be a number within [minimum, maximum] before it reaches SQL
     (the settings in the data home's measurement.yaml arrive as vars). -#}
 {% macro number_var(name, minimum, maximum, integer=false) -%}
@@ -87,10 +72,4 @@
         {{ exceptions.raise_compiler_error("dbt var " ~ name ~ " must be between " ~ minimum ~ " and " ~ maximum ~ ", got " ~ text) }}
     {%- endif -%}
     {{ return(number) }}
-{%- endmacro %}
-
-
-{#- Seconds between two timestamps, as a double (for time-decay weights and lookbacks). -#}
-{% macro seconds_between(earlier, later) -%}
-    (epoch({{ later }}) - epoch({{ earlier }}))
 {%- endmacro %}

@@ -212,8 +212,15 @@ def write_weights(db: Path, start: str | None, end: str | None) -> None:
 
 
 def dbt_run(
-    db: Path, work: Path, command: str, dbt_vars: dict[str, object], *extra: str
+    db: Path,
+    work: Path,
+    command: str,
+    dbt_vars: dict[str, object],
+    *extra: str,
+    target_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
+    """One dbt command against the DuckDB file ``db``, or against the profile target that
+    ``extra`` names (``--target postgres``) with its connection in ``target_env``."""
     dbt = Path(sys.executable).parent / "dbt"
     args = [str(dbt), command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *extra]  # fmt: skip
@@ -223,6 +230,7 @@ def dbt_run(
         **os.environ,
         "MARKETING_OPS_WAREHOUSE": str(db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(target_env or {}),
     }
     done = subprocess.run(args, env=env, capture_output=True, text=True, cwd=work)
     if done.returncode != 0:

@@ -118,13 +118,13 @@ kpis as (
     select
         daily.date_day,
         daily.channel,
-        cast(daily.spend as double) as spend,
+        cast(daily.spend as {{ type_double() }}) as spend,
         cast(daily.impressions as bigint) as impressions,
         cast(daily.clicks as bigint) as clicks,
-        cast(daily.platform_conversions as double) as platform_conversions,
-        cast(daily.platform_conversions_value as double) as platform_conversions_value,
+        cast(daily.platform_conversions as {{ type_double() }}) as platform_conversions,
+        cast(daily.platform_conversions_value as {{ type_double() }}) as platform_conversions_value,
         cast(coalesce(measured.conversions, 0) as bigint) as conversions,
-        cast(coalesce(measured.revenue, 0) as double) as revenue,
+        cast(coalesce(measured.revenue, 0) as {{ type_double() }}) as revenue,
         cast(coalesce(measured.deals_won, 0) as bigint) as deals_won,
         cast(coalesce(lost_deals.deals_lost, 0) as bigint) as deals_lost
     from daily
@@ -137,7 +137,7 @@ kpis as (
 select
     *,
     case when deals_won + deals_lost > 0
-        then cast(deals_won as double) / (deals_won + deals_lost) end as win_rate,
+        then cast(deals_won as {{ type_double() }}) / (deals_won + deals_lost) end as win_rate,
     case when conversions > 0 then spend / conversions end as cac,
     case when spend > 0 then revenue / spend end as roas,
     -- The same ratios on the platforms' own claims, to read beside the measured ones.

@@ -25,8 +25,8 @@ gclid_sessions as (
     -- The first visit of each Google click: the browser behind a deal or offline conversion.
     select
         gclid,
-        first(session_key order by session_started_at, session_key) as session_key,
-        first(user_pseudo_id order by session_started_at, session_key) as user_pseudo_id
+        {{ first_in_order('session_key', 'session_started_at, session_key') }} as session_key,
+        {{ first_in_order('user_pseudo_id', 'session_started_at, session_key') }} as user_pseudo_id
     from {{ ref('int_sessions__tagged') }}
     where gclid is not null
     group by gclid

@@ -105,7 +105,7 @@ offline_only as (
         offline.converted_at as originated_at
     from offline
     left join (
-        select gclid, first(campaign_id order by session_started_at) as campaign_id
+        select gclid, {{ first_in_order('campaign_id', 'session_started_at') }} as campaign_id
         from sessions
         where gclid is not null
         group by gclid

@@ -33,9 +33,9 @@ select
     cast(count(distinct touches.channel) as integer) as channels,
     string_agg(touches.channel, ' > ' order by touches.touch_position) as path,
     string_agg(distinct touches.channel, '|' order by touches.channel) as channel_set,
-    min_by(touches.channel, touches.touch_position) as first_channel,
-    max_by(touches.channel, touches.touch_position) as last_channel,
-    date_diff('day', cast(min(touches.touched_at) as date), cast(touches.ended_at as date)) as days_to_end,
+    {{ arg_min('touches.channel', 'touches.touch_position') }} as first_channel,
+    {{ arg_max('touches.channel', 'touches.touch_position') }} as last_channel,
+    {{ dbt.datediff('cast(min(touches.touched_at) as date)', 'cast(touches.ended_at as date)', 'day') }} as days_to_end,
     coalesce(conversions.revenue, 0) as revenue
 from touches
 left join conversions on conversions.conversion_id = touches.conversion_id

@@ -23,16 +23,17 @@ sessions as (
         session_key,
         min(event_at) as session_started_at,
         min(date_day) as date_day,
-        -- min_by keeps one value per session (an ordered first() buffers them all: at 100k
-        -- events a day that is the difference between megabytes and gigabytes).
-        min_by(user_pseudo_id, event_at) as user_pseudo_id,
-        min_by(user_id, event_at) filter (where user_id is not null) as user_id,
-        min_by(traffic_source, event_at) as traffic_source,
-        min_by(traffic_medium, event_at) as traffic_medium,
-        min_by(campaign_id, event_at) filter (where campaign_id is not null) as campaign_id,
-        min_by(campaign_name, event_at) filter (where campaign_name is not null) as campaign_name,
-        min_by(content, event_at) filter (where content is not null) as content,
-        min_by(gclid, event_at) filter (where gclid is not null) as gclid,
+        -- arg_min (DuckDB's min_by) keeps one value per session (an ordered first() buffers
+        -- them all: at 100k events a day that is the difference between megabytes and
+        -- gigabytes). PostgreSQL has no min_by: there it is an ordered array_agg.
+        {{ arg_min('user_pseudo_id', 'event_at') }} as user_pseudo_id,
+        {{ arg_min('user_id', 'event_at', where='user_id is not null') }} as user_id,
+        {{ arg_min('traffic_source', 'event_at') }} as traffic_source,
+        {{ arg_min('traffic_medium', 'event_at') }} as traffic_medium,
+        {{ arg_min('campaign_id', 'event_at', where='campaign_id is not null') }} as campaign_id,
+        {{ arg_min('campaign_name', 'event_at', where='campaign_name is not null') }} as campaign_name,
+        {{ arg_min('content', 'event_at', where='content is not null') }} as content,
+        {{ arg_min('gclid', 'event_at', where='gclid is not null') }} as gclid,
         count(*) as events,
         count(*) filter (where event_name = 'purchase') as purchases
     from events

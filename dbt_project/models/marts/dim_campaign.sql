@@ -3,9 +3,9 @@
 with ad_campaigns as (
     select
         campaign_id,
-        max_by(campaign_name, date_day) as campaign_name,
-        max_by(platform, date_day) as platform,
-        max_by(channel, date_day) as channel
+        {{ arg_max('campaign_name', 'date_day') }} as campaign_name,
+        {{ arg_max('platform', 'date_day') }} as platform,
+        {{ arg_max('channel', 'date_day') }} as channel
     from {{ ref('int_ad_spend__unioned') }}
     group by campaign_id
 ),

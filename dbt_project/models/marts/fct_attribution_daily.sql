@@ -93,17 +93,17 @@ select
     spine.date_day,
     spine.channel,
     cast(coalesce(measured.conversions, 0) as bigint) as conversions,
-    cast(coalesce(measured.revenue, 0) as double) as revenue,
+    cast(coalesce(measured.revenue, 0) as {{ type_double() }}) as revenue,
     {%- for method in methods %}
-    cast(coalesce(rule_based.{{ method }}, 0) as double) as {{ method }},
+    cast(coalesce(rule_based.{{ method }}, 0) as {{ type_double() }}) as {{ method }},
     {%- endfor %}
-    cast(coalesce(data_driven.markov, 0) as double) as markov,
-    cast(coalesce(data_driven.shapley, 0) as double) as shapley,
+    cast(coalesce(data_driven.markov, 0) as {{ type_double() }}) as markov,
+    cast(coalesce(data_driven.shapley, 0) as {{ type_double() }}) as shapley,
     {%- for method in methods %}
-    cast(coalesce(rule_based.{{ method }}_revenue, 0) as double) as {{ method }}_revenue,
+    cast(coalesce(rule_based.{{ method }}_revenue, 0) as {{ type_double() }}) as {{ method }}_revenue,
     {%- endfor %}
-    cast(coalesce(data_driven.markov_revenue, 0) as double) as markov_revenue,
-    cast(coalesce(data_driven.shapley_revenue, 0) as double) as shapley_revenue,
+    cast(coalesce(data_driven.markov_revenue, 0) as {{ type_double() }}) as markov_revenue,
+    cast(coalesce(data_driven.shapley_revenue, 0) as {{ type_double() }}) as shapley_revenue,
     {{ lookback_days() }} as lookback_days
 from spine
 left join measured

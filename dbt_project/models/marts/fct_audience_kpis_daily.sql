@@ -81,7 +81,7 @@ select
     spine.date_day,
     spine.audience_id,
     cast(coalesce(measured.conversions, 0) as bigint) as conversions,
-    cast(coalesce(measured.revenue, 0) as double) as revenue
+    cast(coalesce(measured.revenue, 0) as {{ type_double() }}) as revenue
 from spine
 left join measured
     on measured.date_day = spine.date_day and measured.audience_id = spine.audience_id

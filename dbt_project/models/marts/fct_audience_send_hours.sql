@@ -10,7 +10,7 @@ contacts as (
 ),
 
 audience_events as (
-    select contacts.audience_id, events.event_type, hour(events.event_at) as hour_of_day
+    select contacts.audience_id, events.event_type, cast(extract(hour from events.event_at) as integer) as hour_of_day
     from events
     inner join contacts on contacts.contact_key = events.contact_key
 ),
@@ -18,7 +18,9 @@ audience_events as (
 hours as (
     select audiences.audience_id, cast(hour_of_day as integer) as hour_of_day
     from (select distinct audience_id from audience_events) as audiences
-    cross join range(0, 24) as hours(hour_of_day)
+    cross join (
+        select generated_number - 1 as hour_of_day from ({{ dbt.generate_series(24) }}) as series
+    ) as hours
 )
 
 select

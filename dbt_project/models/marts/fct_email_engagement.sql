@@ -42,14 +42,14 @@ engagement as (
 last_clicks as (
     select
         conversions.conversion_id,
-        max_by(audience_events.asset_id, audience_events.event_at) as asset_id,
-        max_by(audience_events.audience_id, audience_events.event_at) as audience_id
+        {{ arg_max('audience_events.asset_id', 'audience_events.event_at') }} as asset_id,
+        {{ arg_max('audience_events.audience_id', 'audience_events.event_at') }} as audience_id
     from conversions
     inner join audience_events
         on audience_events.contact_key = conversions.contact_key
        and audience_events.event_type = 'click'
        and audience_events.event_at <= conversions.converted_at
-       and audience_events.event_at >= conversions.converted_at - to_days({{ var('email_attribution_days') }})
+       and audience_events.event_at >= conversions.converted_at - {{ days_interval(number_var('email_attribution_days', 0, 365, integer=true)) }}
     group by conversions.conversion_id
 ),
 
