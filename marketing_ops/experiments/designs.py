@@ -116,7 +116,10 @@ def geo_holdout(
     sigma = _pair_sigma(table, pairs)
     treated = tuple(t for t, _ in pairs)
     step = pd.Timedelta(days=7 if freq == "W" else 1)
-    recent = pre[pre[geo_col].isin(treated)].groupby(date_col)[channel].sum().tail(periods)
+    by_geo = pre[pre[geo_col].isin(treated)].pivot_table(
+        index=date_col, columns=geo_col, values=channel, aggfunc="sum"
+    )
+    removed = (by_geo.tail(periods).mean() * periods).to_dict()  # what each treated geo stops
     return Design(
         name=f"geo-holdout-{channel}-{start.date()}",
         kind="geo",
@@ -126,9 +129,14 @@ def geo_holdout(
         periods=periods,
         treated=treated,
         control=tuple(c for _, c in pairs),
-        spend_removed=float(recent.mean() * periods),
+        spend_removed=float(sum(removed.values())),
         standard_error=did_standard_error(sigma, len(table), periods),
-        notes={"pairs": pairs, "pre_periods": len(table), "pair_sigma": sigma},
+        notes={
+            "pairs": pairs,
+            "pre_periods": len(table),
+            "pair_sigma": sigma,
+            "removed_by_geo": {g: float(v) for g, v in removed.items()},
+        },
     )
 
 
