@@ -25,7 +25,7 @@ from marketing_ops.decisioning.ledger.decisions import append_entry
 from marketing_ops.decisioning.policy import TestingPolicy
 from marketing_ops.execution import Connector, action_payload
 from marketing_ops.experiments.designs import Design, contamination, geo_holdout, spend_pulse
-from marketing_ops.experiments.value import InformationValue, value_of_test
+from marketing_ops.experiments.value import InformationValue, profit_draws, value_of_test
 from marketing_ops.forecasting.mmm import MMMFit
 
 __all__ = [
@@ -93,9 +93,9 @@ def propose_tests(
         return [], {c: "testing.enabled is false" for c in fit.data.channels}
     best = []
     for channel in policy.channels or fit.data.channels:
-        options = []
+        options, profit = [], profit_draws(fit, channel, horizon, n_draws=n_draws)
         for d in _candidates(fit, frame, channel, start, policy):
-            v = value_of_test(fit, d, horizon, n_draws)
+            v = value_of_test(fit, d, horizon, n_draws, profit=profit)
             options.append(Proposal(d.with_expected_lift(v.expected_lift), v))
         powered = [p for p in options if p.design.power >= policy.min_power] or options
         best.append(max(powered, key=lambda p: p.value.net))

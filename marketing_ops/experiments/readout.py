@@ -94,14 +94,18 @@ def geo_readout(
     rules: ReadoutRules | None = None,
     geo_col: str = "geo",
     date_col: str = "date",
+    pre_end: pd.Timestamp | None = None,
 ) -> Readout:
-    """Difference in differences of a geo holdout (``frame``: one row per date and geo)."""
+    """Difference in differences of a geo holdout (``frame``: one row per date and geo).
+
+    The pre-period runs up to ``pre_end`` (default: the test's start); end it before any
+    earlier test in these geos, whose holdout would otherwise leak into the baseline."""
     rules = rules or ReadoutRules()
     table = frame.pivot_table(index=date_col, columns=geo_col, values=kpi, aggfunc="sum")
     table.index = pd.to_datetime(table.index)
     treated = table[list(design.treated)].sum(axis=1)
     control = table[list(design.control)].sum(axis=1)
-    pre = table.index < design.start
+    pre = table.index < min(pre_end or design.start, design.start)
     post = (table.index >= design.start) & (table.index <= design.end)
     scale = treated[pre].mean() / control[pre].mean()
     diff = treated - scale * control

@@ -105,13 +105,22 @@ def evpi(profit: np.ndarray) -> float:
 
 
 def value_of_test(
-    fit: MMMFit, design: Design, horizon: int, n_draws: int = 400, seed: int = 0
+    fit: MMMFit,
+    design: Design,
+    horizon: int,
+    n_draws: int = 400,
+    seed: int = 0,
+    profit: np.ndarray | None = None,
 ) -> InformationValue:
-    """EVSI, EVPI and cost of ``design`` (a holdout on its channel) for the next ``horizon``."""
+    """EVSI, EVPI and cost of ``design`` (a holdout on its channel) for the next ``horizon``.
+
+    ``profit`` (the channel's :func:`profit_draws` for ``horizon`` and ``n_draws``) saves
+    recomputing it when several designs of one channel are priced."""
     full = current_spend(fit, design.channel) * design.periods
     share = min(design.spend_removed / full, 1.0) if full > 0 else 0.0
     lift = holdout_lift_draws(fit, design.channel, design.periods, share, n_draws)
-    profit = profit_draws(fit, design.channel, horizon, n_draws=n_draws)
+    if profit is None:
+        profit = profit_draws(fit, design.channel, horizon, n_draws=n_draws)
     return InformationValue(
         channel=design.channel,
         evpi=evpi(profit),
