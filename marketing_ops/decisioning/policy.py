@@ -33,6 +33,7 @@ __all__ = [
     "PolicyError",
     "PolicySet",
     "RolesPolicy",
+    "TestingPolicy",
     "DEFAULT_POLICIES_DIR",
     "POLICY_FILES",
     "ensure_default_policies",
@@ -42,7 +43,12 @@ __all__ = [
 DEFAULT_POLICIES_DIR = Path(__file__).resolve().parent / "default_policies"
 # Least to most autonomous; the order matters: the stricter of two levels wins.
 AUTONOMY_LEVELS: tuple[str, ...] = ("off", "recommend_only", "approve_above_threshold", "full")
-ACTION_TYPES: tuple[str, ...] = ("budget_allocation", "content_selection", "send_time")
+ACTION_TYPES: tuple[str, ...] = (
+    "budget_allocation",
+    "content_selection",
+    "send_time",
+    "incrementality_test",
+)
 
 AutonomyLevel = Literal["off", "recommend_only", "approve_above_threshold", "full"]
 
@@ -195,8 +201,11 @@ class CompliancePolicy(_Strict):
 
 class Approver(_Strict):
     name: str = _expect("a person's name", min_length=1)
-    may_approve: list[Literal["budget_allocation", "content_selection", "send_time", "*"]] = (
-        _expect("a list of action types: budget_allocation, content_selection, send_time or *")
+    may_approve: list[
+        Literal["budget_allocation", "content_selection", "send_time", "incrementality_test", "*"]
+    ] = _expect(
+        "a list of action types: budget_allocation, content_selection, send_time, "
+        "incrementality_test or *"
     )
 
     def may(self, action_type: str | None) -> bool:
@@ -204,6 +213,23 @@ class Approver(_Strict):
         return "*" in self.may_approve or (
             action_type is not None and action_type in self.may_approve
         )
+
+
+class TestingPolicy(_Strict):
+    """Incrementality tests the agent may propose (marketing_ops.experiments)."""
+
+    enabled: bool = False
+    # expected profit forgone (EUR) by all tests running at once, proposed ones included
+    budget_eur: Euros = 0.0
+    # a test whose expected cost is above this waits for a named approver
+    approval_above_eur: Euros = 0.0
+    min_power: Share = 0.5
+    min_net_value_eur: float = 0.0
+    min_weeks: int = _expect("a whole number of weeks between 1 and 26", default=2, ge=1, le=26)
+    max_weeks: int = _expect("a whole number of weeks between 1 and 26", default=8, ge=1, le=26)
+    max_concurrent: int = _expect("a whole number of tests >= 0", default=2, ge=0)
+    channels: list[str] = Field(default_factory=list)  # empty: every channel of the model
+    locked_geos: list[str] = Field(default_factory=list)  # never held out
 
 
 class RolesPolicy(_Strict):
@@ -220,7 +246,11 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "content": ContentPolicy,
     "compliance": CompliancePolicy,
     "roles": RolesPolicy,
+    "testing": TestingPolicy,
 }
+# Sections added after homes existed: a missing file means the defaults, and the defaults
+# leave the policy version unchanged (recorded batches keep replaying under their version).
+OPTIONAL_SECTIONS: tuple[str, ...] = ("testing",)
 POLICY_FILES: tuple[str, ...] = tuple(f"{s}.yaml" for s in SECTIONS)
 
 
@@ -236,6 +266,7 @@ class PolicySet(_Strict):
     compliance: CompliancePolicy
     roles: RolesPolicy
     version: str
+    testing: TestingPolicy = Field(default_factory=TestingPolicy)
 
 
 def stricter(a: str, b: str) -> str:
@@ -308,6 +339,8 @@ def _describe(path: Path, section: str, model: type[BaseModel], err: dict[str, A
 
 def _load_section(path: Path, section: str) -> BaseModel:
     model = SECTIONS[section]
+    if not path.exists() and section in OPTIONAL_SECTIONS:
+        return model()
     if not path.exists():
         raise PolicyError(
             f"{path.parent.name}/{path.name}: missing file; expected a YAML file with a "
@@ -344,7 +377,11 @@ def load_policies(folder: Path) -> PolicySet:
         )
     sections = {s: _load_section(folder / f"{s}.yaml", s) for s in SECTIONS}
     canonical = json.dumps(
-        {s: m.model_dump(mode="json") for s, m in sections.items()},
+        {
+            s: m.model_dump(mode="json")
+            for s, m in sections.items()
+            if not (s in OPTIONAL_SECTIONS and m == SECTIONS[s]())
+        },
         sort_keys=True,
         separators=(",", ":"),
     )

@@ -31,6 +31,7 @@ __all__ = [
     "make_mmm_world",
     "read_ground_truth",
     "true_incremental",
+    "with_spend",
 ]
 
 CHANNEL_NAMES = ("tv", "search", "social", "display", "video", "audio", "ooh", "print")
@@ -243,6 +244,31 @@ def _assemble(config, dates, chans, spend, incr, kpi, price, promo, base, rng) -
         for i, ch in enumerate(chans)
     }
     return world
+
+
+def with_spend(world: MMMWorld, spend: dict[str, np.ndarray]) -> MMMWorld:
+    """The same world had ``spend`` (channel -> ``(G, T)``) been spent instead.
+
+    The KPI, the platforms' claims and the ground truth move by the true response to the
+    change; base, controls and noise stay as drawn (a test or a plan run in this world)."""
+    frame, contrib = world.frame.copy(), world.contributions.copy()
+    g, freq = world.config.geos, world.config.freq
+    for name, new in spend.items():
+        ch = world.channels[world.spend_columns.index(name)]
+        old = frame[name].to_numpy(float).reshape(g, -1)
+        new = np.asarray(new, dtype=float).reshape(g, -1)
+        change = (true_incremental(ch, new, freq) - true_incremental(ch, old, freq)).ravel()
+        frame["revenue"] += change
+        frame[f"{name}_platform_revenue"] += change * ch.overclaim
+        frame[name] = new.ravel()
+        rows = contrib["channel"] == name
+        contrib.loc[rows, "spend"] = new.ravel()
+        contrib.loc[rows, "incremental_revenue"] += change
+    out = MMMWorld(world.config, frame, world.channels, contrib, dict(world.roas))
+    sums = contrib.groupby("channel")[["incremental_revenue", "spend"]].sum()
+    out.roas = (sums["incremental_revenue"] / sums["spend"]).to_dict()
+    out.counterfactual = world.counterfactual
+    return out
 
 
 def lift_tests(

@@ -1,0 +1,321 @@
+"""Incrementality tests benchmark: does the agent that tests earn more than the one that does not?
+
+    .venv/bin/python benchmarks/bench_experiments.py [--seeds 0,1,2] [--history 60]
+        [--warmup 60] [--draws 60] [--chains 1] [--out rows.csv]
+    .venv/bin/python benchmarks/bench_experiments.py --summarise rows0.csv rows1.csv ...
+
+(one process per seed can run side by side, each with its ``--out``; ``--summarise`` prints
+the table of all of them).
+
+Worlds: seeded weekly MMM worlds (marketing_ops.simulator.mmm_worlds) with 6 geos and 4
+channels whose ad platforms over-claim (1.3-2.5x); every world from the second on has a
+response shock on one channel in its history (the hostile case). After ``--history`` weeks the
+agent runs 26 weeks, deciding at weeks 0 and 13 how much to spend per channel (the multiple
+of the planned spend with the most posterior-expected profit, :func:`experiments.profit_draws`),
+on a media mix model refitted at each decision with every accepted read-out as calibration
+(``forecasting.mmm.fit_mmm`` / ``calibrated_fit``, the product's functions). Strategies:
+
+- (a) no tests;
+- (b) value-of-information tests: :func:`experiments.governance.propose_tests` under a testing
+  policy (every proposal approved, one geo test at a time), read out by difference in
+  differences when they end, fed back through :func:`experiments.calibration_input`;
+- (c) a fixed schedule: a 6-week geo holdout on every channel in turn (weeks 0, 6, 12, 18).
+
+Scored on the ground truth: profit over the 26 weeks (true incremental revenue of all channels
+minus spend; base and noise are common to all strategies and cancel), so what a holdout loses
+and saves is counted. Also: keeping the planned spend (no model) and the oracle (the true best
+multiple per channel), and the model's ROAS error (median absolute relative error over
+channels of the posterior mean ROAS) after the last fit, week 26.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+HORIZON = 26
+EPOCHS = (0, 13)
+FIXED_WEEKS = 6
+
+
+@dataclass
+class Run:
+    name: str
+    spend: dict[str, np.ndarray]  # channel -> (G, T), the realised plan
+    designs: list = field(default_factory=list)  # every test started (design, proposal or None)
+    readouts: list = field(default_factory=list)
+    verdicts: list = field(default_factory=list)
+    tests_started: int = 0
+
+
+def world_config(seed: int, periods: int):
+    from marketing_ops.simulator.mmm_worlds import MMMWorldConfig
+
+    return MMMWorldConfig(seed=seed, freq="W", periods=periods, channels=4, geos=6, shock=seed > 0)
+
+
+def national(frame: pd.DataFrame, channels: list[str]) -> pd.DataFrame:
+    return frame.groupby("date", as_index=False)[["revenue", *channels, "price", "promo"]].sum()
+
+
+def model_data(frame: pd.DataFrame, channels: list[str]):
+    from marketing_ops.forecasting.mmm import mmm_data
+
+    return mmm_data(national(frame, channels), "revenue", channels, "W", ["price", "promo"])
+
+
+def fit(data, experiments, sampler):
+    """The product's fitting functions: calibrated when there are read-outs, plain otherwise."""
+    from marketing_ops.forecasting.mmm import calibrated_fit, fit_mmm
+
+    if experiments:
+        return calibrated_fit(data, experiments, sampler=sampler)[0]
+    return fit_mmm(data, sampler=sampler)
+
+
+def best_multiples(model, horizon: int) -> dict[str, float]:
+    from marketing_ops.experiments import profit_draws
+    from marketing_ops.experiments.value import MULTIPLES
+
+    return {
+        c: float(MULTIPLES[profit_draws(model, c, horizon, n_draws=200).mean(axis=0).argmax()])
+        for c in model.data.channels
+    }
+
+
+def realised(world, run: Run):
+    from marketing_ops.simulator.mmm_worlds import with_spend
+
+    return with_spend(world, run.spend)
+
+
+def apply_plan(run: Run, base, t0: int, t1: int, multiples: dict[str, float]) -> None:
+    for c, m in multiples.items():
+        run.spend[c][:, t0:t1] = base[c][:, t0:t1] * m
+
+
+def apply_holdout(run: Run, design, dates, geos: list[str]) -> object:
+    """Zero the treated geos' spend in the window; the design keeps what was really removed."""
+    i0 = dates.get_loc(design.start)
+    window = slice(i0, i0 + design.periods)
+    removed = 0.0
+    for g in design.treated:
+        removed += run.spend[design.channel][geos.index(g), window].sum()
+        run.spend[design.channel][geos.index(g), window] = 0.0
+    return replace(design, spend_removed=float(removed))
+
+
+def observed(world, run: Run, cutoff) -> pd.DataFrame:
+    """What the agent has seen before ``cutoff``: the realised world's history."""
+    frame = realised(world, run).frame
+    return frame[frame["date"] < cutoff]
+
+
+def read_out(world, run: Run, cutoff, pre_end) -> None:
+    """Read every test that has ended before ``cutoff`` and not been read yet."""
+    from marketing_ops.experiments import geo_readout
+
+    seen = observed(world, run, cutoff)
+    done = {r.design for r in run.readouts}
+    for design, _ in run.designs:
+        if design.name not in done and design.end < cutoff:
+            run.readouts.append(geo_readout(seen, design, "revenue", pre_end=pre_end))
+
+
+def calibration(world, run: Run, cutoff, channels):
+    """The experiments the model accepts and the data it is fitted on."""
+    from marketing_ops.experiments import calibration_input
+
+    data = model_data(observed(world, run, cutoff), channels)
+    if not run.readouts:
+        return [], data
+    designs = [d for d, _ in run.designs]
+    accepted, run.verdicts = calibration_input(run.readouts, designs, data)
+    return accepted, data
+
+
+def voi_tests(model, run, world, t0, dates, geos, policy):
+    from marketing_ops.experiments.governance import propose_tests
+
+    frame = realised(world, run).frame
+    running = [p for d, p in run.designs if d.end >= dates[t0] and p is not None]
+    kept, skipped = propose_tests(
+        model, frame[frame["date"] < dates[t0]], dates[t0], policy, running, HORIZON
+    )
+    for p in kept:
+        run.designs.append((apply_holdout(run, p.design, dates, geos), p))
+    return skipped
+
+
+def fixed_tests(run, world, t0, t1, dates, geos, channels, history):
+    from marketing_ops.experiments import geo_holdout
+
+    frame = realised(world, run).frame
+    for k, week in enumerate(range(0, HORIZON - FIXED_WEEKS + 1, FIXED_WEEKS)):
+        start = history + week
+        if t0 <= start < t1 and k < len(channels):
+            seen = frame[frame["date"] < dates[start]]
+            d = geo_holdout(seen, channels[k], "revenue", dates[start], FIXED_WEEKS)
+            run.designs.append((apply_holdout(run, d, dates, geos), None))
+
+
+def profit(world, run: Run, history: int) -> float:
+    c = realised(world, run).contributions
+    future = c[c["date"] >= sorted(c["date"].unique())[history]]
+    return float(future["incremental_revenue"].sum() - future["spend"].sum())
+
+
+def roas_error(model, world, run: Run) -> float:
+    from marketing_ops.forecasting.mmm import channel_summary
+
+    truth = realised(world, run).roas
+    s = channel_summary(model).set_index("channel")["roas"]
+    return float(np.median([abs(s[c] / truth[c] - 1) for c in s.index]))
+
+
+def oracle(world, base, history: int) -> float:
+    """The true best multiple per channel over the 26 weeks (channels add up)."""
+    from marketing_ops.experiments.value import MULTIPLES
+    from marketing_ops.simulator.mmm_worlds import true_incremental
+
+    total = 0.0
+    for ch in world.channels:
+        best = -np.inf
+        for m in MULTIPLES:
+            spend = base[ch.name].copy()
+            spend[:, history:] *= m
+            inc = true_incremental(ch, spend, "W")[:, history:].sum()
+            best = max(best, inc - spend[:, history:].sum())
+        total += best
+    return total
+
+
+def say(seed: int, what: str, started: float) -> None:
+    print(f"[world {seed} {time.perf_counter() - started:6.0f} s] {what}", flush=True)
+
+
+def run_world(seed: int, args) -> list[dict]:
+    from marketing_ops.decisioning.policy import TestingPolicy
+    from marketing_ops.forecasting.mmm import SamplerSettings
+    from marketing_ops.simulator.mmm_worlds import make_mmm_world
+
+    history = args.history
+    world = make_mmm_world(world_config(seed, history + HORIZON))
+    channels, geos = world.spend_columns, [f"geo{i}" for i in range(6)]
+    dates = pd.DatetimeIndex(sorted(world.frame["date"].unique()))
+    base = {c: world.frame[c].to_numpy(float).reshape(6, -1) for c in channels}
+    sampler = SamplerSettings(warmup=args.warmup, draws=args.draws, chains=args.chains, seed=seed)
+    policy = TestingPolicy(
+        enabled=True, budget_eur=1e12, min_power=0.5, min_weeks=4, max_weeks=8, max_concurrent=1
+    )
+    started = time.perf_counter()
+    say(seed, "first fit", started)
+    first = fit(
+        model_data(world.frame[world.frame["date"] < dates[history]], channels), [], sampler
+    )
+    runs = {n: Run(n, {c: v.copy() for c, v in base.items()}) for n in ("none", "voi", "fixed")}
+    notes = {}
+    for e, week in enumerate(EPOCHS):
+        t0 = history + week
+        t1 = history + (EPOCHS[e + 1] if e + 1 < len(EPOCHS) else HORIZON)
+        for run in runs.values():
+            say(seed, f"week {week}: {run.name}", started)
+            read_out(world, run, dates[t0], dates[history])
+            accepted, data = calibration(world, run, dates[t0], channels)
+            model = first if e == 0 else fit(data, accepted, sampler)
+            apply_plan(run, base, t0, t1, best_multiples(model, HORIZON - week))
+            if run.name == "voi":
+                notes[week] = voi_tests(model, run, world, t0, dates, geos, policy)
+            if run.name == "fixed":
+                fixed_tests(run, world, t0, t1, dates, geos, channels, history)
+    rows = []
+    end = dates[-1] + pd.Timedelta(weeks=1)
+    keep = Run("keep", {c: v.copy() for c, v in base.items()})
+    best = oracle(world, base, history)
+    for run in runs.values():
+        say(seed, f"final fit: {run.name}", started)
+        read_out(world, run, end, dates[history])
+        accepted, data = calibration(world, run, end, channels)
+        final = fit(data, accepted, sampler)
+        rows.append(
+            {
+                "world": seed,
+                "strategy": run.name,
+                "profit": profit(world, run, history),
+                "keep_profit": profit(world, keep, history),
+                "oracle_profit": best,
+                "tests": len(run.designs),
+                "accepted": sum(v.accepted for v in run.verdicts),
+                "roas_error": roas_error(final, world, run),
+                "first_fit_roas_error": roas_error(first, world, keep),
+                "max_rhat": final.diagnostics.max_rhat,
+                "tested": ",".join(d.channel for d, _ in run.designs),
+                "verdicts": "; ".join(f"{v.experiment.channel}: {v.reason}" for v in run.verdicts),
+            }
+        )
+    print(f"world {seed}: {time.perf_counter() - started:.0f} s; voi not proposed: {notes}")
+    return rows
+
+
+COLUMNS = [
+    "world",
+    "strategy",
+    "profit",
+    "uplift_vs_keep",
+    "share_of_oracle_uplift",
+    "tests",
+    "accepted",
+    "roas_error",
+    "first_fit_roas_error",
+    "tested",
+]
+
+
+def summarise(table: pd.DataFrame) -> None:
+    table = table.copy()
+    table["uplift_vs_keep"] = table["profit"] - table["keep_profit"]
+    table["share_of_oracle_uplift"] = table["uplift_vs_keep"] / (
+        table["oracle_profit"] - table["keep_profit"]
+    )
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table[COLUMNS].round(3).to_string(index=False))
+        means = ["profit", "uplift_vs_keep", "share_of_oracle_uplift", "roas_error"]
+        print(table.groupby("strategy")[means].mean().round(3))
+    for r in table.to_dict("records"):
+        if isinstance(r["verdicts"], str) and r["verdicts"]:
+            print(f"world {r['world']} {r['strategy']}: {r['verdicts']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--history", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=60)
+    parser.add_argument("--draws", type=int, default=60)
+    parser.add_argument("--chains", type=int, default=1)
+    parser.add_argument("--out", default="")
+    parser.add_argument("--summarise", nargs="*", default=None)
+    args = parser.parse_args()
+    if args.summarise:
+        summarise(pd.concat([pd.read_csv(p) for p in args.summarise], ignore_index=True))
+        return
+    from marketing_ops.forecasting import quiet_logs
+
+    quiet_logs()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    table = pd.DataFrame([r for seed in seeds for r in run_world(seed, args)])
+    if args.out:
+        table.to_csv(args.out, index=False)
+    summarise(table)
+    print(
+        f"sampler: warmup {args.warmup}, draws {args.draws}, chains {args.chains}; "
+        f"history {args.history} weeks, 26 planned"
+    )
+
+
+if __name__ == "__main__":
+    main()

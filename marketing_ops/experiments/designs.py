@@ -1,0 +1,230 @@
+"""Test designs: geo holdout on matched markets, audience holdout, spend pulses; and the guard
+that refuses a test contaminated by another one running.
+
+- **Geo holdout** (when the data has a ``geo`` column): geos are paired trimmed-match style,
+  by their pre-period KPI level, adjacent geos of the sorted list forming a pair; in each pair
+  a salted hash (:func:`measurement.experiments.assign_arms`) picks the geo that loses the
+  channel's spend. The pair differences' pre-period noise gives the design's power.
+- **Audience holdout** (email and owned channels): a salted-hash share of the audience gets
+  nothing from the channel for the window; the holdout list is what the connector suppresses.
+- **Spend pulse** (a channel without geos): the channel's national spend alternates off and
+  on in flights of ``flight_periods``; on-minus-off, detrended, is the estimate.
+
+Contamination: two tests running in the same window contaminate each other when they share a
+geo, an audience member, or the channel (a pulse is national, so it shares every geo).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from marketing_ops.experiments.power import (
+    audience_standard_error,
+    did_standard_error,
+    minimum_detectable_effect,
+    power,
+)
+from marketing_ops.measurement.experiments import assign_arms
+
+__all__ = [
+    "NATIONAL",
+    "Design",
+    "audience_holdout",
+    "contamination",
+    "geo_holdout",
+    "match_markets",
+    "refuse_contaminated",
+    "spend_pulse",
+]
+
+NATIONAL = "*"  # a design that touches every geo
+
+
+@dataclass(frozen=True)
+class Design:
+    """One proposed test. ``lift`` quantities are totals over the window, in KPI units."""
+
+    name: str
+    kind: str  # geo | audience | pulse
+    channel: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    periods: int
+    treated: tuple[str, ...] = ()  # geos losing spend (geo), or (NATIONAL,) for a pulse
+    control: tuple[str, ...] = ()
+    holdout: tuple[str, ...] = ()  # audience ids held out (audience)
+    holdout_share: float = 1.0  # share of the treated units' spend removed
+    spend_removed: float = 0.0  # currency not spent because of the test
+    standard_error: float = float("nan")
+    expected_lift: float = float("nan")
+    power: float = float("nan")
+    schedule: tuple[bool, ...] = ()  # pulse: on (True) / off per period
+    notes: dict = field(default_factory=dict)
+
+    def geos(self) -> set[str]:
+        return set(self.treated) | set(self.control)
+
+    def with_expected_lift(self, lift: float, alpha: float = 0.05) -> Design:
+        """The design with its power at the model's expected lift."""
+        return replace(self, expected_lift=lift, power=power(abs(lift), self.standard_error, alpha))
+
+    def minimum_detectable(self, alpha: float = 0.05, target_power: float = 0.8) -> float:
+        return minimum_detectable_effect(self.standard_error, alpha, target_power)
+
+
+def match_markets(kpi_by_geo: pd.DataFrame, salt: str) -> list[tuple[str, str]]:
+    """(treated, control) pairs of geos from a pre-period ``date x geo`` KPI table.
+
+    Trimmed-match style: sort by mean KPI, pair neighbours (an odd geo out is dropped, the one
+    with the largest level), then a salted hash picks the treated geo of each pair."""
+    order = kpi_by_geo.mean().sort_values().index.tolist()
+    pairs = []
+    for a, b in zip(order[0::2], order[1::2], strict=False):
+        arm = assign_arms([f"{a}|{b}"], {"first": 0.5, "second": 0.5}, salt).iloc[0]
+        pairs.append((a, b) if arm == "first" else (b, a))
+    return pairs
+
+
+def _pair_sigma(kpi_by_geo: pd.DataFrame, pairs: list[tuple[str, str]]) -> float:
+    """Sd of the summed treated-minus-control series, each control scaled to its geo's level."""
+    treated = kpi_by_geo[[t for t, _ in pairs]].sum(axis=1)
+    control = kpi_by_geo[[c for _, c in pairs]].sum(axis=1)
+    diff = treated - control * treated.mean() / control.mean()
+    return float(diff.std(ddof=1))
+
+
+def geo_holdout(
+    frame: pd.DataFrame,
+    channel: str,
+    kpi: str,
+    start: pd.Timestamp,
+    periods: int,
+    freq: str = "W",
+    salt: str = "geo-test",
+    geo_col: str = "geo",
+    date_col: str = "date",
+) -> Design:
+    """Matched-market holdout of ``channel`` starting at ``start``, fitted on the history before it."""
+    pre = frame[pd.to_datetime(frame[date_col]) < start]
+    table = pre.pivot_table(index=date_col, columns=geo_col, values=kpi, aggfunc="sum")
+    pairs = match_markets(table, f"{salt}:{channel}:{start.date()}")
+    if not pairs:
+        raise ValueError("a geo holdout needs at least two geos")
+    sigma = _pair_sigma(table, pairs)
+    treated = tuple(t for t, _ in pairs)
+    step = pd.Timedelta(days=7 if freq == "W" else 1)
+    by_geo = pre[pre[geo_col].isin(treated)].pivot_table(
+        index=date_col, columns=geo_col, values=channel, aggfunc="sum"
+    )
+    removed = (by_geo.tail(periods).mean() * periods).to_dict()  # what each treated geo stops
+    return Design(
+        name=f"geo-holdout-{channel}-{start.date()}",
+        kind="geo",
+        channel=channel,
+        start=start,
+        end=start + step * periods - pd.Timedelta(days=1),
+        periods=periods,
+        treated=treated,
+        control=tuple(c for _, c in pairs),
+        spend_removed=float(sum(removed.values())),
+        standard_error=did_standard_error(sigma, len(table), periods),
+        notes={
+            "pairs": pairs,
+            "pre_periods": len(table),
+            "pair_sigma": sigma,
+            "removed_by_geo": {g: float(v) for g, v in removed.items()},
+        },
+    )
+
+
+def spend_pulse(
+    kpi: pd.Series,
+    spend: pd.Series,
+    channel: str,
+    start: pd.Timestamp,
+    periods: int,
+    flight_periods: int = 2,
+    freq: str = "W",
+) -> Design:
+    """On/off flights of a national channel; ``kpi`` and ``spend`` are the history per period."""
+    on = tuple(bool((i // flight_periods) % 2) for i in range(periods))
+    n_on, n_off = sum(on), periods - sum(on)
+    sigma = float(kpi.diff().std(ddof=1) / np.sqrt(2))  # per-period noise, level changes removed
+    step = pd.Timedelta(days=7 if freq == "W" else 1)
+    se_per_period = sigma * np.sqrt(1 / max(n_on, 1) + 1 / max(n_off, 1))
+    return Design(
+        name=f"pulse-{channel}-{start.date()}",
+        kind="pulse",
+        channel=channel,
+        start=start,
+        end=start + step * periods - pd.Timedelta(days=1),
+        periods=periods,
+        treated=(NATIONAL,),
+        spend_removed=float(spend.tail(periods).mean() * n_off),
+        standard_error=float(se_per_period * n_off),
+        schedule=on,
+        notes={"off_periods": n_off, "noise_sd": sigma},
+    )
+
+
+def audience_holdout(
+    units: list[str],
+    channel: str,
+    start: pd.Timestamp,
+    days: int,
+    outcome_sd: float,
+    share: float = 0.1,
+    salt: str = "audience-test",
+) -> Design:
+    """A salted-hash ``share`` of ``units`` held out of ``channel`` for ``days`` days."""
+    arms = assign_arms(units, {"holdout": share, "treated": 1 - share}, f"{salt}:{channel}")
+    holdout = tuple(arms.index[arms == "holdout"])
+    n_treated = len(units) - len(holdout)
+    return Design(
+        name=f"audience-holdout-{channel}-{start.date()}",
+        kind="audience",
+        channel=channel,
+        start=start,
+        end=start + pd.Timedelta(days=days - 1),
+        periods=days,
+        holdout=holdout,
+        standard_error=audience_standard_error(outcome_sd, n_treated, len(holdout)),
+        notes={"units": len(units), "n_treated": n_treated, "share": share},
+    )
+
+
+def contamination(design: Design, running: list[Design]) -> str:
+    """Why ``design`` would be contaminated by a running test ('' when it is clean)."""
+    for other in running:
+        if other.end < design.start or design.end < other.start:
+            continue
+        when = f"{other.name} ({other.start.date()} to {other.end.date()})"
+        if other.channel == design.channel:
+            return f"overlaps {when}: same channel {design.channel} in the same window"
+        national = NATIONAL in design.geos() | other.geos()
+        shared = design.geos() & other.geos()
+        if (national and design.geos() and other.geos()) or shared:
+            where = "every geo (a national pulse)" if national else ", ".join(sorted(shared))
+            return f"overlaps {when}: geos {where} in the same window"
+        audience = set(design.holdout) & set(other.holdout)
+        if audience:
+            return f"overlaps {when}: {len(audience)} audience members held out by both"
+    return ""
+
+
+def refuse_contaminated(
+    designs: list[Design], running: list[Design]
+) -> tuple[list[Design], list[tuple[Design, str]]]:
+    """Designs kept (in order, each checked against the running and those kept before it)
+    and those refused with the reason."""
+    kept, refused = [], []
+    for d in designs:
+        reason = contamination(d, [*running, *kept])
+        if reason:
+            refused.append((d, reason))
+        else:
+            kept.append(d)
+    return kept, refused

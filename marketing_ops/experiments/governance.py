@@ -1,0 +1,306 @@
+"""Tests governed like any decision: proposed by value under the testing policy, approved,
+executed per geo through the connectors, and recorded on the decision ledger.
+
+A proposed test is a row of the decision batch (the export contract's columns, action type
+``incrementality_test``) whose rationale says why this channel (what knowing it better is
+worth), what it costs (profit forgone in the holdout), its power and its design; ``explain``
+renders it like any other action. Its status follows the budget policy's autonomy level: with
+``approve_above_threshold`` a test whose expected cost is above ``testing.approval_above_eur``
+waits for a named approver. Execution turns an approved test into one payload per treated geo
+(the budget change there), one per audience holdout (the holdout list) or one per pulse (the
+on/off schedule), each delivered once through the channel's connector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from marketing_ops.decisioning import DECISION_COLUMNS, PolicySet, status_for
+from marketing_ops.decisioning.ledger.decisions import append_entry
+from marketing_ops.decisioning.policy import TestingPolicy
+from marketing_ops.execution import Connector, action_payload
+from marketing_ops.experiments.designs import Design, contamination, geo_holdout, spend_pulse
+from marketing_ops.experiments.value import InformationValue, profit_draws, value_of_test
+from marketing_ops.forecasting.mmm import MMMFit
+
+__all__ = [
+    "ACTION_TYPE",
+    "Proposal",
+    "execute_experiments",
+    "propose_tests",
+    "record_experiments",
+    "record_verdicts",
+    "experiment_actions",
+    "experiment_payloads",
+]
+
+ACTION_TYPE = "incrementality_test"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    design: Design
+    value: InformationValue
+
+
+def _candidates(
+    fit: MMMFit, frame: pd.DataFrame, channel: str, start: pd.Timestamp, policy: TestingPolicy
+) -> list[Design]:
+    weeks = sorted({policy.min_weeks, (policy.min_weeks + policy.max_weeks) // 2, policy.max_weeks})
+    if "geo" in frame.columns and frame["geo"].nunique() > 1:
+        open_geos = frame[~frame["geo"].isin(policy.locked_geos)]
+        return [geo_holdout(open_geos, channel, fit.data.kpi_name, start, w) for w in weeks]
+    kpi = pd.Series(fit.data.kpi.sum(axis=0), index=fit.data.dates)
+    spend = pd.Series(fit.data.spend[:, :, fit.data.channels.index(channel)].sum(axis=0))
+    return [spend_pulse(kpi, spend, channel, start, w) for w in weeks if w >= 2]
+
+
+def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[Design]) -> str:
+    if p.design.power < policy.min_power:
+        return f"power {p.design.power:.2f} < testing.min_power {policy.min_power}"
+    if p.value.net <= policy.min_net_value_eur:
+        return (
+            f"worth {p.value.evsi:,.0f} EUR, costs {p.value.cost:,.0f} EUR: net "
+            f"{p.value.net:,.0f} <= testing.min_net_value_eur {policy.min_net_value_eur:,.0f}"
+        )
+    if committed + max(p.value.cost, 0.0) > policy.budget_eur:
+        return (
+            f"cost {p.value.cost:,.0f} EUR over the testing budget left "
+            f"({policy.budget_eur - committed:,.0f} of {policy.budget_eur:,.0f} EUR)"
+        )
+    return contamination(p.design, kept)
+
+
+def propose_tests(
+    fit: MMMFit,
+    frame: pd.DataFrame,
+    start: pd.Timestamp,
+    policy: TestingPolicy,
+    running: list[Proposal],
+    horizon: int,
+    n_draws: int = 200,
+) -> tuple[list[Proposal], dict[str, str]]:
+    """Tests worth running from ``start`` (best net value first) and, per channel left out, why.
+
+    ``frame`` is the history (``date``, optional ``geo``, the KPI and spend columns);
+    ``horizon`` is how many periods the answer will steer spend for."""
+    if not policy.enabled:
+        return [], {c: "testing.enabled is false" for c in fit.data.channels}
+    best = []
+    for channel in policy.channels or fit.data.channels:
+        options, profit = [], profit_draws(fit, channel, horizon, n_draws=n_draws)
+        for d in _candidates(fit, frame, channel, start, policy):
+            v = value_of_test(fit, d, horizon, n_draws, profit=profit)
+            options.append(Proposal(d.with_expected_lift(v.expected_lift), v))
+        powered = [p for p in options if p.design.power >= policy.min_power] or options
+        best.append(max(powered, key=lambda p: p.value.net))
+    kept, skipped = [], {}
+    committed = sum(max(p.value.cost, 0.0) for p in running)
+    for p in sorted(best, key=lambda p: -p.value.net):
+        if len(running) + len(kept) >= policy.max_concurrent:
+            reason = f"testing.max_concurrent {policy.max_concurrent} tests already running"
+        else:
+            reason = _why_not(p, policy, committed, [r.design for r in running + kept])
+        if reason:
+            skipped[p.design.channel] = reason
+        else:
+            kept.append(p)
+            committed += max(p.value.cost, 0.0)
+    return kept, skipped
+
+
+def _decision_id(batch_id: str, design: Design) -> str:
+    digest = hashlib.sha256(f"{batch_id}|{design.name}".encode()).hexdigest()[:12]
+    return f"T-{digest}"
+
+
+def _summary(p: Proposal, horizon: int) -> str:
+    d, v = p.design, p.value
+    where = {
+        "geo": f"geo holdout in {', '.join(d.treated)} (controls {', '.join(d.control)})",
+        "pulse": f"on/off spend pulse, {sum(not s for s in d.schedule)} periods off",
+        "audience": f"audience holdout of {len(d.holdout)} contacts",
+    }[d.kind]
+    return (
+        f"Test {d.channel}: {where}, {d.periods} periods from {d.start.date()}. The model is "
+        f"unsure what {d.channel} returns (the test's lift: {v.expected_lift:,.0f} +/- "
+        f"{v.lift_sd:,.0f}); knowing it is worth {v.evsi:,.0f} EUR over the next {horizon} "
+        f"periods (perfect knowledge: {v.evpi:,.0f}). It costs {v.cost:,.0f} EUR of profit "
+        f"forgone ({d.spend_removed:,.0f} EUR not spent). Net {v.net:,.0f} EUR; power "
+        f"{d.power:.0%} at the expected lift (detects {d.minimum_detectable():,.0f} at 80 %)."
+    )
+
+
+def _test_detail(d: Design) -> dict:
+    return {
+        "design": d.name,
+        "kind": d.kind,
+        "start": d.start.date().isoformat(),
+        "end": d.end.date().isoformat(),
+        "periods": d.periods,
+        "treated_geos": list(d.treated),
+        "control_geos": list(d.control),
+        "removed_by_geo": d.notes.get("removed_by_geo", {}),
+        "schedule": [bool(s) for s in d.schedule],
+        "holdout": list(d.holdout),
+        "spend_removed": d.spend_removed,
+    }
+
+
+def _row(p: Proposal, batch_id: str, policies: PolicySet, created_at, horizon: int) -> dict:
+    t = policies.testing
+    level = policies.autonomy.level_for("budget_allocation")  # a test moves budget
+    waits = (
+        [
+            f"expected cost {p.value.cost:,.0f} EUR > testing.approval_above_eur {t.approval_above_eur:,.0f}"
+        ]
+        if p.value.cost > t.approval_above_eur
+        else []
+    )
+    status = status_for(level, waits)
+    lo = -p.value.expected_lift - 1.645 * p.value.lift_sd
+    rationale = {
+        "summary": _summary(p, horizon),
+        "scores": {
+            "expected_revenue": -p.value.expected_lift,
+            "revenue_interval": [lo, lo + 2 * 1.645 * p.value.lift_sd],
+            "expected_profit": -p.value.cost,
+            "value_of_information": p.value.evsi,
+            "value_of_perfect_information": p.value.evpi,
+            "net_value": p.value.net,
+            "power": p.design.power,
+            "standard_error": p.design.standard_error,
+        },
+        "autonomy": {
+            "level": level,
+            "status_reason": "waits for a named approver: " + "; ".join(waits)
+            if status == "pending_approval"
+            else f"status {status} at autonomy {level}",
+            "waits_for_approval_because": waits,
+        },
+        "binding_constraints": [f"testing budget {t.budget_eur:,.0f} EUR (testing.yaml)"],
+        "alternatives": [
+            {"description": "no test", "expected_revenue": 0.0, "difference": -p.value.net}
+        ],
+        "test": _test_detail(p.design),
+    }
+    return {
+        "decision_id": _decision_id(batch_id, p.design),
+        "batch_id": batch_id,
+        "action_type": ACTION_TYPE,
+        "channel": p.design.channel,
+        "campaign_id": "",
+        "audience_id": "",
+        "asset_id": "",
+        "scheduled_for": p.design.start.date().isoformat(),
+        "amount": -p.design.spend_removed,
+        "expected_conversions": math.nan,
+        "expected_revenue": -p.value.expected_lift,
+        "expected_lower": lo,
+        "expected_upper": lo + 2 * 1.645 * p.value.lift_sd,
+        "propensity": math.nan,
+        "status": status,
+        "policy_version": policies.version,
+        "rationale": json.dumps(rationale, default=float),
+        "created_at": pd.Timestamp(created_at),
+    }
+
+
+def experiment_actions(
+    proposals: list[Proposal], batch_id: str, policies: PolicySet, created_at, horizon: int
+) -> pd.DataFrame:
+    """The proposals as decision-batch rows (the export contract's columns)."""
+    rows = [_row(p, batch_id, policies, created_at, horizon) for p in proposals]
+    return pd.DataFrame(rows, columns=DECISION_COLUMNS)
+
+
+def experiment_payloads(row: dict) -> list[dict]:
+    """What the connectors receive for an approved test: one payload per treated geo (its
+    budget change), or one for the holdout list or the pulse schedule."""
+    base = action_payload(row)
+    test = json.loads(row["rationale"])["test"]
+    shared = {"test": {k: test[k] for k in ("design", "kind", "start", "end")}}
+    if test["kind"] == "geo":
+        return [
+            {
+                **base,
+                **shared,
+                "decision_id": f"{row['decision_id']}-{geo}",
+                "geo": geo,
+                "amount_eur": -float(test["removed_by_geo"].get(geo, 0.0)),
+                "daily_amounts": [],
+            }
+            for geo in test["treated_geos"]
+        ]
+    if test["kind"] == "audience":
+        return [{**base, **shared, "holdout_audience": test["holdout"]}]
+    return [{**base, **shared, "schedule_on": test["schedule"]}]
+
+
+def execute_experiments(
+    batch: pd.DataFrame, connectors: dict[str, Connector], kill_switch_on: bool
+) -> pd.DataFrame:
+    """Deliver each approved test's payloads; one row per payload with what happened."""
+    out = []
+    for row in batch[batch["action_type"] == ACTION_TYPE].to_dict("records"):
+        if kill_switch_on or row["status"] != "approved":
+            why = "kill switch on" if kill_switch_on else f"not executed: status {row['status']}"
+            out.append({"decision_id": row["decision_id"], "payload_id": "", "note": why})
+            continue
+        connector = connectors.get(str(row["channel"])) or connectors["*"]
+        for payload in experiment_payloads(row):
+            receipt = connector.deliver(payload)
+            out.append(
+                {
+                    "decision_id": row["decision_id"],
+                    "payload_id": payload["decision_id"],
+                    "geo": payload.get("geo", ""),
+                    "amount_eur": payload.get("amount_eur"),
+                    "delivered": receipt.done,
+                    "location": receipt.location,
+                    "note": receipt.note,
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def record_experiments(home, actions: pd.DataFrame) -> dict:
+    """The proposed tests' ledger entry: ids, designs, value, cost, status."""
+    tests = [
+        {
+            "decision_id": r["decision_id"],
+            "channel": r["channel"],
+            "status": r["status"],
+            "policy_version": r["policy_version"],
+            **{
+                k: v
+                for k, v in json.loads(r["rationale"])["scores"].items()
+                if k != "revenue_interval"
+            },
+            "design": json.loads(r["rationale"])["test"],
+        }
+        for r in actions.to_dict("records")
+    ]
+    batch_id = str(actions["batch_id"].iloc[0]) if len(actions) else ""
+    return append_entry(home, "experiment_batch", {"batch_id": batch_id, "tests": tests})
+
+
+def record_verdicts(home, verdicts) -> dict:
+    """Each read-out's calibration verdict (accepted or the reason it was not) on the ledger."""
+    rows = [
+        {
+            "name": v.experiment.name,
+            "channel": v.experiment.channel,
+            "lift": v.experiment.lift,
+            "standard_error": v.experiment.standard_error,
+            "accepted": v.accepted,
+            "reason": v.reason,
+        }
+        for v in verdicts
+    ]
+    return append_entry(home, "experiment_verdicts", {"verdicts": rows})

@@ -1,0 +1,263 @@
+"""Read a finished test: its lift with an interval, its quality, and its row for the model.
+
+- geo holdout: difference in differences of the treated geos' KPI against their matched
+  controls (each control scaled to its pair's pre-period level); the holdout's lift is minus
+  the treated geos' change over the window;
+- spend pulse: the KPI over the window regressed on a trend and the on-flight indicator; the
+  lift is the on-minus-off effect times the off periods (carry-over into off flights biases it
+  toward zero, so a pulse under-reads a long-carry-over channel: the calibration's prior check
+  catches a gross case);
+- audience holdout: treated minus held-out contacts' mean outcome with the *always-valid*
+  interval of :func:`measurement.experiments.compare_arms` (people look at running tests),
+  times the treated contacts; a sample-ratio mismatch rejects it.
+
+A read-out that passes its own checks becomes a calibration :class:`Experiment` (the rows of
+docs/contracts.md's experiments CSV): the data already hold the test's lower spend, so it is a
+``spend_delta`` test whose high arm adds back the spend removed. Then the model's own
+:func:`check_experiments` decides (power, agreement with the prior predictive, overlap).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from marketing_ops.experiments.designs import Design
+from marketing_ops.forecasting.mmm import (
+    Experiment,
+    ExperimentVerdict,
+    MMMData,
+    Priors,
+    QualityRules,
+    check_experiments,
+)
+from marketing_ops.measurement.experiments import compare_arms, sample_ratio_mismatch
+
+__all__ = [
+    "ReadoutRules",
+    "Readout",
+    "audience_readout",
+    "calibration_input",
+    "experiment_rows",
+    "geo_readout",
+    "pulse_readout",
+    "to_experiment",
+]
+
+Z = stats.norm.ppf(0.975)
+
+
+@dataclass(frozen=True)
+class ReadoutRules:
+    min_pre_periods: int = 8
+    min_pre_correlation: float = 0.5  # matched markets must move together before the test
+    max_relative_se: float = 1.0  # SE above |lift|: the test says nothing either way
+
+
+@dataclass(frozen=True)
+class Readout:
+    design: str
+    channel: str
+    kind: str
+    lift: float  # KPI the channel produced over the window in the held-out units
+    standard_error: float
+    problems: tuple[str, ...] = ()
+    details: dict = field(default_factory=dict)
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return self.lift - Z * self.standard_error, self.lift + Z * self.standard_error
+
+
+def _window(frame: pd.DataFrame, design: Design, date_col: str):
+    dates = pd.to_datetime(frame[date_col])
+    return frame[dates < design.start], frame[(dates >= design.start) & (dates <= design.end)]
+
+
+def _quality(lift: float, se: float, rules: ReadoutRules, extra: list[str]) -> tuple[str, ...]:
+    problems = list(extra)
+    if not math.isfinite(se) or se <= 0:
+        problems.append("no standard error (too few periods or units)")
+    elif se > rules.max_relative_se * max(abs(lift), 1e-12):
+        problems.append(f"inconclusive: SE {se:.4g} above |lift| {abs(lift):.4g}")
+    return tuple(problems)
+
+
+def geo_readout(
+    frame: pd.DataFrame,
+    design: Design,
+    kpi: str,
+    rules: ReadoutRules | None = None,
+    geo_col: str = "geo",
+    date_col: str = "date",
+    pre_end: pd.Timestamp | None = None,
+) -> Readout:
+    """Difference in differences of a geo holdout (``frame``: one row per date and geo).
+
+    The pre-period runs up to ``pre_end`` (default: the test's start); end it before any
+    earlier test in these geos, whose holdout would otherwise leak into the baseline."""
+    rules = rules or ReadoutRules()
+    table = frame.pivot_table(index=date_col, columns=geo_col, values=kpi, aggfunc="sum")
+    table.index = pd.to_datetime(table.index)
+    treated = table[list(design.treated)].sum(axis=1)
+    control = table[list(design.control)].sum(axis=1)
+    pre = table.index < min(pre_end or design.start, design.start)
+    post = (table.index >= design.start) & (table.index <= design.end)
+    scale = treated[pre].mean() / control[pre].mean()
+    diff = treated - scale * control
+    n_pre, n_post = int(pre.sum()), int(post.sum())
+    effect = diff[post].mean() - diff[pre].mean()
+    se = diff[pre].std(ddof=1) * math.sqrt(1 / max(n_pre, 1) + 1 / max(n_post, 1)) * n_post
+    corr = float(np.corrcoef(treated[pre], control[pre])[0, 1]) if n_pre > 2 else math.nan
+    extra = []
+    if n_pre < rules.min_pre_periods:
+        extra.append(f"pre-period too short: {n_pre} periods < {rules.min_pre_periods}")
+    if not corr >= rules.min_pre_correlation:
+        extra.append(
+            f"poor market match: pre-period correlation {corr:.2f} < {rules.min_pre_correlation}"
+        )
+    lift = -effect * n_post
+    return Readout(
+        design.name,
+        design.channel,
+        "geo",
+        float(lift),
+        float(se),
+        _quality(lift, se, rules, extra),
+        {"pre_periods": n_pre, "test_periods": n_post, "pre_correlation": corr},
+    )
+
+
+def pulse_readout(kpi: pd.Series, design: Design, rules: ReadoutRules | None = None) -> Readout:
+    """On/off flights: OLS of the window's KPI on a trend and the on indicator."""
+    rules = rules or ReadoutRules()
+    window = kpi[(kpi.index >= design.start) & (kpi.index <= design.end)].to_numpy(float)
+    on = np.asarray(design.schedule[: len(window)], dtype=float)
+    x = np.column_stack([np.ones(len(window)), np.arange(len(window)), on])
+    coef, *_ = np.linalg.lstsq(x, window, rcond=None)
+    dof = len(window) - x.shape[1]
+    problems = []
+    if dof < 1 or on.min() == on.max():
+        return Readout(
+            design.name, design.channel, "pulse", math.nan, math.nan, ("too few flights",)
+        )
+    resid = window - x @ coef
+    cov = (resid @ resid / dof) * np.linalg.inv(x.T @ x)
+    n_off = int((on == 0).sum())
+    lift, se = coef[2] * n_off, math.sqrt(cov[2, 2]) * n_off
+    return Readout(
+        design.name,
+        design.channel,
+        "pulse",
+        float(lift),
+        float(se),
+        _quality(lift, se, rules, problems),
+        {"off_periods": n_off, "dof": dof},
+    )
+
+
+def audience_readout(
+    treated: np.ndarray,
+    holdout: np.ndarray,
+    design: Design,
+    rules: ReadoutRules | None = None,
+) -> Readout:
+    """Treated minus held-out mean outcome per contact (always-valid interval) x treated."""
+    rules = rules or ReadoutRules()
+    share = design.notes.get("share", len(design.holdout) / max(design.notes.get("units", 1), 1))
+    srm = sample_ratio_mismatch(
+        {"holdout": len(holdout), "treated": len(treated)},
+        {"holdout": share, "treated": 1 - share},
+    )
+    cmp = compare_arms(treated, holdout, ("treated", "holdout"))
+    n = len(treated)
+    se = (cmp.always_valid_upper - cmp.always_valid_lower) / (2 * Z) * n
+    lift = cmp.difference * n
+    extra = [f"sample ratio mismatch: {srm}"] if srm.mismatch else []
+    return Readout(
+        design.name,
+        design.channel,
+        "audience",
+        float(lift),
+        float(se),
+        _quality(lift, se, rules, extra),
+        {"always_valid_p": cmp.always_valid_p, "srm_p": srm.p_value},
+    )
+
+
+def to_experiment(readout: Readout, design: Design, geos: tuple[str, ...] = ()) -> Experiment:
+    """The calibration row: the data hold the test's spend, so the high arm adds it back.
+
+    A geo model (``geos`` with more than one) takes a one-geo test in that geo; a test over
+    several geos is a national experiment and needs a national fit."""
+    geo = ""
+    if len(geos) > 1:
+        if len(design.treated) != 1:
+            raise ValueError(
+                f"{design.name}: {len(design.treated)} treated geos; a geo model takes one-geo "
+                "tests (fit nationally to use it)"
+            )
+        geo = design.treated[0]
+    return Experiment(
+        channel=readout.channel,
+        start=design.start,
+        end=design.end,
+        kind="geo" if design.kind == "geo" else "lift" if design.kind == "pulse" else "holdout",
+        lift=readout.lift,
+        standard_error=readout.standard_error,
+        spend_delta=design.spend_removed,
+        geo=geo,
+        name=design.name,
+    )
+
+
+def calibration_input(
+    readouts: list[Readout],
+    designs: list[Design],
+    data: MMMData,
+    priors: Priors | None = None,
+    rules: QualityRules | None = None,
+) -> tuple[list[Experiment], list[ExperimentVerdict]]:
+    """Experiments safe to fit on, and a verdict for every read-out (for the ledger).
+
+    A read-out that fails its own quality checks is rejected with those reasons; the rest go
+    through the model's :func:`check_experiments`."""
+    by_name = {d.name: d for d in designs}
+    experiments = [to_experiment(r, by_name[r.design], data.geos) for r in readouts]
+    rejected = {
+        i: ExperimentVerdict(e, False, "; ".join(r.problems))
+        for i, (r, e) in enumerate(zip(readouts, experiments, strict=True))
+        if r.problems
+    }
+    clean = [i for i in range(len(readouts)) if i not in rejected]
+    checked = (
+        check_experiments([experiments[i] for i in clean], data, priors, rules) if clean else []
+    )
+    verdicts = {**rejected, **dict(zip(clean, checked, strict=True))}
+    ordered = [verdicts[i] for i in range(len(readouts))]
+    return [v.experiment for v in ordered if v.accepted], ordered
+
+
+def experiment_rows(experiments: list[Experiment]) -> pd.DataFrame:
+    """Experiments as the docs/contracts.md CSV (what :func:`read_experiments` reads back)."""
+    return pd.DataFrame(
+        [
+            {
+                "channel": e.channel,
+                "start": e.start.date().isoformat(),
+                "end": e.end.date().isoformat(),
+                "kind": e.kind,
+                "lift": e.lift,
+                "standard_error": e.standard_error,
+                "spend_delta": e.spend_delta or "",
+                "holdout_share": e.holdout_share or "",
+                "geo": e.geo,
+                "name": e.name,
+            }
+            for e in experiments
+        ]
+    )

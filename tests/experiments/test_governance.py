@@ -1,0 +1,106 @@
+"""A proposed test is a decision: it waits for approval above the testing threshold, an
+approved one executes per geo through the connectors, and it is on the ledger and in explain."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from marketing_ops.config import DataHome
+from marketing_ops.decisioning import (
+    ApprovalError,
+    apply_approvals,
+    approve,
+    ensure_default_policies,
+    load_policies,
+    rationale_markdown,
+)
+from marketing_ops.decisioning.ledger.decisions import read_entries
+from marketing_ops.execution import SandboxConnector
+from marketing_ops.experiments import InformationValue
+from marketing_ops.experiments.governance import (
+    Proposal,
+    execute_experiments,
+    experiment_actions,
+    record_experiments,
+)
+
+TESTING = """testing:
+  enabled: true
+  budget_eur: 50000
+  approval_above_eur: 1000
+"""
+
+
+@pytest.fixture
+def home(tmp_path) -> DataHome:
+    h = DataHome(tmp_path / "home")
+    ensure_default_policies(h.policies)
+    (h.policies / "testing.yaml").write_text(TESTING)
+    return h
+
+
+def proposal(geo_test, cost: float) -> Proposal:
+    d = geo_test.design.with_expected_lift(geo_test.true_lift)
+    return Proposal(d, InformationValue(d.channel, 9000.0, 6000.0, cost, d.expected_lift, 4e5))
+
+
+def test_the_testing_policy_is_read_and_leaves_other_versions_alone(home):
+    policies = load_policies(home.policies)
+    assert policies.testing.enabled and policies.testing.approval_above_eur == 1000
+    (home.policies / "testing.yaml").unlink()
+    assert load_policies(home.policies).testing.enabled is False  # a home without the file
+
+
+def test_an_approved_test_executes_per_geo_and_is_on_the_ledger(home, geo_test):
+    policies = load_policies(home.policies)
+    cheap, costly = proposal(geo_test, 500.0), proposal(geo_test, 4000.0)
+    actions = experiment_actions([cheap], "B-1", policies, "2026-12-04", horizon=26)
+    assert actions["status"].tolist() == ["approved"]  # below testing.approval_above_eur
+    actions = experiment_actions([costly], "B-1", policies, "2026-12-04", horizon=26)
+    assert actions["status"].tolist() == ["pending_approval"]
+    row = actions.iloc[0].to_dict()
+    assert "4,000 EUR > testing.approval_above_eur 1,000" in rationale_markdown(row)
+    assert "knowing it is worth 6,000 EUR" in rationale_markdown(row)
+
+    with pytest.raises(ApprovalError, match="not incrementality_test"):
+        approve(
+            home,
+            row["decision_id"],
+            "CRM Manager",
+            policies.roles,
+            action_type="incrementality_test",
+        )
+    entry = approve(
+        home,
+        row["decision_id"],
+        "Head of Marketing",
+        policies.roles,
+        action_type="incrementality_test",
+    )
+    approved = apply_approvals(actions, [entry])
+    assert approved["status"].tolist() == ["approved"]
+
+    done = execute_experiments(approved, {"*": SandboxConnector(home.outbox)}, False)
+    assert sorted(done["geo"]) == sorted(geo_test.design.treated)
+    assert done["delivered"].all()
+    for r in done.to_dict("records"):
+        payload = json.loads(open(r["location"]).read())
+        removed = geo_test.design.notes["removed_by_geo"][r["geo"]]
+        assert payload["amount_eur"] == pytest.approx(-removed) and removed > 0
+        assert payload["test"]["design"] == geo_test.design.name
+    again = execute_experiments(approved, {"*": SandboxConnector(home.outbox)}, False)
+    assert (again["note"] == "already in the outbox").all()  # never twice
+
+    record_experiments(home, approved)
+    logged = [e for e in read_entries(home) if e["kind"] == "experiment_batch"]
+    assert logged[0]["tests"][0]["decision_id"] == row["decision_id"]
+    assert logged[0]["tests"][0]["design"]["treated_geos"] == list(geo_test.design.treated)
+
+
+def test_kill_switch_and_waiting_tests_execute_nothing(home, geo_test):
+    policies = load_policies(home.policies)
+    actions = experiment_actions([proposal(geo_test, 4000.0)], "B-2", policies, pd.Timestamp(0), 26)
+    out = execute_experiments(actions, {"*": SandboxConnector(home.outbox)}, False)
+    assert out["note"].tolist() == ["not executed: status pending_approval"]
+    assert not home.outbox.exists() or not any(home.outbox.rglob("*.json"))
