@@ -73,7 +73,9 @@ class ChannelBounds(_Strict):
 class BudgetPolicy(_Strict):
     """How the next period's paid budget may be split."""
 
-    objective: Literal["max_revenue", "max_profit", "min_spend"] = "max_revenue"
+    objective: Literal["max_revenue", "max_profit", "min_spend", "target_roas", "target_cpa"] = (
+        "max_revenue"
+    )
     period_days: int = _expect("a whole number of days between 1 and 31", default=7, ge=1, le=31)
     total_budget: float | Literal["keep_last_period"] = _expect(
         "an amount in EUR for the period, or keep_last_period", default="keep_last_period"
@@ -120,6 +122,12 @@ class BudgetPolicy(_Strict):
             raise ValueError(
                 "objective min_spend takes one target: target_revenue or target_conversions"
             )
+        if self.objective == "target_roas" and self.target_roas is None:
+            raise ValueError(
+                "objective target_roas needs target_roas (incremental revenue per EUR, > 0)"
+            )
+        if self.objective == "target_cpa" and self.target_cpa is None:
+            raise ValueError("objective target_cpa needs target_cpa (EUR per conversion, > 0)")
         return self
 
 
