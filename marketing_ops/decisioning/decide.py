@@ -7,7 +7,7 @@ opens a database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import numpy as np
@@ -30,6 +30,7 @@ __all__ = [
     "NotEnoughHistory",
     "decide",
     "last_period_spend",
+    "response_model_of",
     "seasonal_index_as_of",
 ]
 
@@ -76,6 +77,19 @@ def curves_as_of(
         curves = [ResponseCurve.from_dict(r) for r in rows.to_dict("records")]
         point[channel], samples[channel] = curves[0], curves[1:]
     return point, samples
+
+
+FIT_TAG = "@fit:"  # as forecasting.mmm.kpis tags an MMM fit's curve rows
+
+
+def response_model_of(frame: pd.DataFrame) -> dict[str, str]:
+    """The model behind the curves: its version and, for a media mix model fit, the fit
+    version the decision ledger records it under (``{}`` without a model version)."""
+    if frame is None or "model_version" not in frame or frame.empty:
+        return {}
+    version = str(frame.sort_values("draw")["model_version"].iloc[0])
+    model, _, fit = version.partition(FIT_TAG)
+    return {"model_version": model, **({"mmm_fit": fit} if fit else {})}
 
 
 def carry_in_adstock(kpis: pd.DataFrame, curves: dict[str, ResponseCurve]) -> dict[str, float]:
@@ -140,6 +154,9 @@ def decide(
         policy=budget,
         samples={c: samples.get(c, []) for c in paid},
     )
+    model = response_model_of(inputs.curve_rows)
+    if model:
+        plan = replace(plan, extra={**plan.extra, "response_model": model})
     if budget.plan_level == "campaign":
         shares = campaign_shares(
             inputs.ad_spend,

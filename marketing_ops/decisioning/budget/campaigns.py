@@ -32,7 +32,7 @@ from marketing_ops.decisioning.budget.optimiser import (
     Alternative,
     BudgetPlan,
     PlanLine,
-    period_revenue,
+    incremental_period_revenue,
     plan_budget,
 )
 from marketing_ops.decisioning.policy import BudgetPolicy, ChannelBounds
@@ -211,7 +211,7 @@ def split_by_campaign(
             binding.extend(b for b in sub.binding_constraints if not b.startswith("total"))
         for sh in camp:
             if sub is None:
-                conv, rev = period_revenue(
+                conv, rev = incremental_period_revenue(
                     c_curves[sh.campaign_id],
                     base[sh.campaign_id],
                     c_index,
