@@ -164,6 +164,7 @@ def decide(
             as_of,
             budget.campaign_history_days,
             budget.period_days,
+            budget.campaign_pooling_conversions,
         )
         plan = split_by_campaign(plan, paid, shares, index, carry, budget, samples)
     choices = choose_content(

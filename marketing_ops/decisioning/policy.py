@@ -97,6 +97,11 @@ class BudgetPolicy(_Strict):
     campaign_history_days: int = _expect(
         "a whole number of days between 7 and 365", default=28, ge=7, le=365
     )
+    # pseudo-conversions pulling each campaign's conversion share to its spend share (its
+    # channel's curve): the campaign's own data moves it only when it has more than these
+    campaign_pooling_conversions: float = _expect(
+        "a number of conversions >= 0", default=20.0, ge=0
+    )
     channels: dict[str, ChannelBounds] = Field(default_factory=dict)
     campaigns: dict[str, ChannelBounds] = Field(default_factory=dict)
 
