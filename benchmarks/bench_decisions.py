@@ -291,14 +291,35 @@ def policies_for(home_dir: Path, shift: float, level: str):
     return p.model_copy(update={"budget": budget})
 
 
-def run_world(world: World, models, shifts, settings, policy_dir: Path) -> list[dict]:
+def cached_curves(cache: Path | None, key: str, make, *args) -> tuple[pd.DataFrame, dict]:
+    """Curve rows and fit info, from ``cache`` when this world, day and model were fitted
+    before with the same settings (re-plan without refitting), else fitted and stored."""
+    if cache is None:
+        return make(*args)
+    rows_path, info_path = cache / f"{key}.csv", cache / f"{key}.json"
+    if rows_path.exists() and info_path.exists():
+        rows = pd.read_csv(rows_path)
+        rows["as_of"] = pd.to_datetime(rows["as_of"]).dt.date
+        return rows, json.loads(info_path.read_text())
+    rows, info = make(*args)
+    cache.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(rows_path, index=False)
+    info_path.write_text(json.dumps(info))
+    return rows, info
+
+
+def run_world(
+    world: World, models, shifts, settings, policy_dir: Path, cache: Path | None = None
+) -> list[dict]:
     out = []
+    m = settings.mmm
     for when, as_of in decision_days(world):
         kpis = world.kpis[world.kpis["date_day"] <= pd.Timestamp(as_of)]
         forecasts = seasonal_rows(kpis, as_of, settings)
         for model in models:
             make = mmm_curves if model == "mmm" else attributed_curves
-            curves, info = make(kpis, as_of, settings)
+            key = f"{world.name}-{as_of}-{model}-{m.warmup}-{m.draws}-{m.chains}-{m.seed}"
+            curves, info = cached_curves(cache, key, make, kpis, as_of, settings)
             for shift in shifts:
                 for level in ("channel", "campaign"):
                     policies = policies_for(policy_dir, shift, level)
@@ -362,6 +383,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=None)
     parser.add_argument("--chains", type=int, default=None)
     parser.add_argument("--out", default=None, help="write the rows as CSV here")
+    parser.add_argument(
+        "--cache", default=None, help="keep fitted curves here; a re-run re-plans without refits"
+    )
     args = parser.parse_args()
 
     from marketing_ops.forecasting import load_forecast_settings, quiet_logs
@@ -386,7 +410,8 @@ def main() -> None:
         t0 = time.perf_counter()
         world = build_world(name, presets[name])
         print(f"{name}: world drawn in {time.perf_counter() - t0:.0f} s", flush=True)
-        rows += run_world(world, args.models, args.shifts, settings, policy_dir)
+        cache = Path(args.cache) if args.cache else None
+        rows += run_world(world, args.models, args.shifts, settings, policy_dir, cache)
     frame = pd.DataFrame(rows)
     if args.out:
         frame.assign(guardrails=frame["guardrails"].map("; ".join)).to_csv(args.out, index=False)

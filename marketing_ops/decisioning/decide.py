@@ -146,6 +146,9 @@ def decide(
     last = last_period_spend(inputs.kpis, as_of, budget.period_days)
     index = seasonal_index_as_of(inputs.forecasts, paid, budget.period_days)
     carry = carry_in_adstock(inputs.kpis, paid)
+    model = response_model_of(inputs.curve_rows)
+    # a media mix model's draws are a posterior: plan on the expected revenue over them
+    posterior = bool(model.get("mmm_fit"))
     plan = plan_budget(
         paid,
         last_period_spend={c: last.get(c, 0.0) for c in paid},
@@ -153,8 +156,8 @@ def decide(
         initial_adstock=carry,
         policy=budget,
         samples={c: samples.get(c, []) for c in paid},
+        expectation=posterior,
     )
-    model = response_model_of(inputs.curve_rows)
     if model:
         plan = replace(plan, extra={**plan.extra, "response_model": model})
     if budget.plan_level == "campaign":
@@ -166,7 +169,7 @@ def decide(
             budget.period_days,
             budget.campaign_pooling_conversions,
         )
-        plan = split_by_campaign(plan, paid, shares, index, carry, budget, samples)
+        plan = split_by_campaign(plan, paid, shares, index, carry, budget, samples, posterior)
     choices = choose_content(
         inputs.candidates,
         inputs.send_hours,

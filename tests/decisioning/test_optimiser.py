@@ -461,3 +461,33 @@ def test_target_cpa_objective_maximises_conversions_within_the_cost() -> None:
     )
     assert looser.expected_conversions >= plan.expected_conversions * (1 - 1e-6)
     assert looser.total_spend <= looser.total_budget * (1 + 1e-9)
+
+
+def test_expectation_over_posterior_draws_plans_for_expected_revenue() -> None:
+    """A bimodal posterior (two chains that disagree): planning on the median-parameter curve
+    ignores it, planning on the expectation over the draws maximises expected revenue; the
+    plan's figures are then the draws' averages."""
+    from marketing_ops.decisioning.budget.optimiser import _Draws, expected_period_revenue
+
+    def curve(c, half, top):
+        return ResponseCurve(c, 0.3, half, 1.6, top, 50.0)
+
+    samples = {
+        "a": [curve("a", 150.0, 40.0)] * 20 + [curve("a", 3000.0, 40.0)] * 21,
+        "b": [curve("b", 900.0, 30.0)] * 41,
+    }
+    point = {c: sorted(d, key=lambda x: x.half_saturation)[20] for c, d in samples.items()}
+    last, carry = {"a": 3500.0, "b": 3500.0}, {"a": 600.0, "b": 600.0}
+    policy = BudgetPolicy(max_shift_pct=100)
+    on_point = plan_budget(point, last, {}, carry, policy, samples)
+    on_draws = plan_budget(point, last, {}, carry, policy, samples, expectation=True)
+
+    def expected(amounts):
+        return sum(
+            expected_period_revenue(_Draws.of(samples[c]), a, None, carry[c], 7)[1]
+            for c, a in amounts.items()
+        )
+
+    assert on_draws.expected_revenue == pytest.approx(expected(on_draws.amounts), rel=1e-9)
+    assert expected(on_draws.amounts) > expected(on_point.amounts)
+    assert on_draws.total_spend == pytest.approx(7000.0)

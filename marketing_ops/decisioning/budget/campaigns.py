@@ -200,8 +200,10 @@ def split_by_campaign(
     initial_adstock: dict[str, float],
     policy: BudgetPolicy,
     samples: dict[str, list[ResponseCurve]] | None = None,
+    expectation: bool = False,
 ) -> BudgetPlan:
-    """The channel plan with each channel line replaced by one line per campaign.
+    """The channel plan with each channel line replaced by one line per campaign
+    (``expectation``: valued by the average over the samples, as :func:`plan_budget`).
 
     A channel without campaign data (or locked) keeps its channel line or its campaigns'
     last amounts. The plan's totals are re-summed from the campaign lines.
@@ -246,6 +248,7 @@ def split_by_campaign(
                 sub_policy,
                 sub_samples,
                 baseline_label=f"keeping the {line.channel} campaign split",
+                expectation=expectation,
             )
             notes.extend(f"{line.channel}: {n}" for n in sub.notes)
             binding.extend(b for b in sub.binding_constraints if not b.startswith("total"))

@@ -355,10 +355,53 @@ def _total_budget(b: PlanBounds, policy: BudgetPolicy) -> None:
     b.total = total
 
 
+@dataclass(frozen=True)
+class _Draws:
+    """A line's sampled curves as parameter arrays ``(S,)``, evaluated all at once."""
+
+    decay: np.ndarray
+    half: np.ndarray
+    shape: np.ndarray
+    max_response: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def of(cls, curves: list[ResponseCurve]) -> _Draws:
+        col = lambda name: np.array([getattr(c, name) for c in curves], dtype=float)  # noqa: E731
+        return cls(
+            col("decay"),
+            col("half_saturation"),
+            col("shape"),
+            col("max_response"),
+            col("value_per_conversion"),
+        )
+
+    def period(self, daily: np.ndarray, index: np.ndarray, carry: float) -> np.ndarray:
+        """Conversions per draw over the period's days (the curves' own recursion)."""
+        a, total = np.full(len(self.decay), float(carry)), np.zeros(len(self.decay))
+        for x, idx in zip(daily, index, strict=True):
+            a = x + self.decay * a
+            xs = np.power(np.maximum(a, 0.0), self.shape)
+            total += idx * self.max_response * xs / (xs + np.power(self.half, self.shape))
+        return total
+
+
+def expected_period_revenue(
+    draws: _Draws, amount: float, index: np.ndarray | None, carry: float, days: int
+) -> tuple[float, float]:
+    """(conversions, revenue) ``amount`` adds over the period, averaged over the draws: the
+    posterior expectation (a median-parameter curve need not be any draw's curve)."""
+    idx = _period_index(index, days)
+    daily = phase_budget(max(amount, 0.0), idx, days)
+    conv = draws.period(daily, idx, carry) - draws.period(np.zeros(days), idx, carry)
+    return float(conv.mean()), float((conv * draws.value).mean())
+
+
 @dataclass
 class _PlanCurves:
     """Revenue and conversions of a plan (one amount per line) on the lines' curves, each
-    phased by its seasonal index and carrying its adstock in."""
+    phased by its seasonal index and carrying its adstock in; with ``draws`` (a posterior),
+    the expectation over them instead of the point curve."""
 
     keys: list[str]
     curves: list[ResponseCurve]
@@ -366,6 +409,7 @@ class _PlanCurves:
     carry_in: list[float]
     days: int
     scale: float
+    draws: list[_Draws | None] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -375,10 +419,13 @@ class _PlanCurves:
         initial_adstock: dict[str, float],
         days: int,
         scale: float,
+        posterior: dict[str, list[ResponseCurve]] | None = None,
     ) -> _PlanCurves:
-        """A line's seasonal index and carry-in are its own, else its channel's."""
+        """A line's seasonal index and carry-in are its own, else its channel's; a line with
+        ``posterior`` draws is valued by their expectation."""
         keys = sorted(curves)
         chan = [curves[k].channel for k in keys]
+        posterior = posterior or {}
         return cls(
             keys=keys,
             curves=[curves[k] for k in keys],
@@ -392,6 +439,7 @@ class _PlanCurves:
             ],
             days=days,
             scale=scale,
+            draws=[_Draws.of(posterior[k]) if posterior.get(k) else None for k in keys],
         )
 
     @property
@@ -400,12 +448,17 @@ class _PlanCurves:
 
     def line(self, i: int, amount: float) -> tuple[float, float]:
         """(conversions, revenue) line ``i``'s ``amount`` adds (carry-in response excluded)."""
+        if self.draws and self.draws[i] is not None:
+            return expected_period_revenue(
+                self.draws[i], amount, self.index[i], self.carry_in[i], self.days
+            )
         return incremental_period_revenue(
             self.curves[i], amount, self.index[i], self.carry_in[i], self.days
         )
 
     def carry_in_revenue(self) -> float:
-        """Revenue the period gets from the adstock carried in alone (no plan spend)."""
+        """Revenue the period gets from the adstock carried in alone (no plan spend; point
+        curves)."""
         return float(
             sum(
                 period_revenue(c, 0.0, idx, a, self.days)[1]
@@ -452,8 +505,12 @@ def plan_budget(
     policy: BudgetPolicy,
     samples: dict[str, list[ResponseCurve]] | None = None,
     baseline_label: str = "last period",
+    expectation: bool = False,
 ) -> BudgetPlan:
     """Optimise next period's budget per plan line (curves keyed by channel or campaign id).
+
+    ``expectation``: value each line by the average over its ``samples`` (a posterior's
+    draws: the plan maximises expected revenue) rather than by its point curve.
 
     A key that is not its curve's channel is a campaign of that channel: channel limits then
     apply to the sum of its campaigns, campaign limits to the line itself.
@@ -464,7 +521,12 @@ def plan_budget(
         raise ValueError("plan_budget needs at least one response curve")
     bounds = plan_bounds(curves, last_period_spend, policy, baseline_label)
     model = _PlanCurves.build(
-        curves, seasonal_index, initial_adstock, policy.period_days, bounds.scale
+        curves,
+        seasonal_index,
+        initial_adstock,
+        policy.period_days,
+        bounds.scale,
+        samples if expectation else None,
     )
     x_opt, message = _solve(model, bounds, policy)
     if x_opt is None:
@@ -483,6 +545,7 @@ def plan_budget(
             samples,
             bounds,
             baseline_label,
+            expectation,
         )
     notes = list(bounds.notes)
     spend = float(x_opt.sum())  # a split that replaces the optimum spends the same
@@ -692,6 +755,7 @@ def _fallback_plan(
     samples: dict[str, list[ResponseCurve]] | None,
     bounds: PlanBounds,
     baseline_label: str,
+    expectation: bool = False,
 ) -> BudgetPlan:
     """The most revenue for the total within the hard limits, when a target is out of reach;
     the plan keeps the policy's objective and says which target could not be met."""
@@ -713,6 +777,7 @@ def _fallback_plan(
         fallback,
         samples,
         baseline_label,
+        expectation,
     )
     why = " and ".join(
         w
