@@ -1,37 +1,51 @@
-"""Budget plans against the oracle: how much of the best possible uplift the agent captures.
+"""Budget plans against the oracle on the simulator's hostile worlds: how much of the best
+possible uplift the agent captures, deciding on the media mix model or on attributed curves.
 
-    .venv/bin/python benchmarks/bench_decisions.py [--days 730] [--pipeline] [--worlds 3]
-                                                   [--end 2026-11-24]
+    .venv/bin/python benchmarks/bench_decisions.py [--worlds NAME ...] [--days 730]
+        [--models mmm attributed] [--warmup 300 --draws 300 --chains 2] [--shifts 30 100]
 
-Three seeded simulator worlds (two with a mid-history shock: a channel's costs double). In
-each, the agent plans next week's paid budget exactly as the decision asset does
-(:func:`marketing_ops.decisioning.decide` on the default policy files) from what it can
-observe: daily spend, conversions and revenue per channel, to which it fits response curves
-with the forecasting stage's own fitter. Every plan is then scored on the simulator's ground
-truth (true curves, true cost shock, true carry-over and seasonality) against two references
-measured in the same run:
+Worlds: :func:`marketing_ops.simulator.hostile_worlds` (over-claiming platforms, last click
+skewed to search, a long carry-over channel, a saturated channel, a mid-history response
+shock on paid social, all at once), each drawn by ``generate_history`` (the full market:
+sessions, deals, platform reports, ground truth). The agent decides as of the last day, and in
+the worlds with a shock also the day before it and six weeks after it.
 
-* the baseline: keeping last period's split of the same total;
-* the oracle: the allocation of the same total that maximises *true* revenue within the
-  same guardrails (max shift around last period), found on the true curves.
+What the agent sees, per day (``marts.fct_channel_kpis_daily``-shaped): spend per channel,
+and conversions and revenue per channel as LAST CLICK measures them: the day's business
+conversions (ground truth), with the world's search capture applied (each conversion of
+another channel arrives through a brand-search click with that probability, as the market's
+``last_click`` does). Platform claims (over-claiming) are not in it: neither model reads them.
+With ``plan_level: campaign`` it also sees ``fct_ad_spend_daily`` / ``fct_conversions`` rows
+per campaign (spend by the platforms' campaign shares; conversions split by them, captured
+ones on the brand search campaign).
 
-A third column runs the product's optimiser on the true curves (cost shock included): the
-gap between it and the plan is the response model's error, not the optimiser's.
+The plan is built by the SAME functions as the assets: ``response_model: mmm`` runs the
+response_curves asset's MMM path (``forecasting.mmm.kpis.fit_channel_kpis`` then
+``curve_rows``: a fit that did not converge writes no curves, so no decision: reported as
+BLOCKED, and scored "as if" from the same posterior for information); ``attributed`` runs its
+attributed path (``fit_response_curves`` on the demand index). The seasonal index is the
+demand index's (``seasonal_index_rows``), and ``decisioning.decide`` plans on the default
+policy files (max shift 30 %, then lifted to 100 %), at channel and at campaign level.
 
-``capture = (plan - baseline) / (oracle - baseline)``: the share of the best achievable
-uplift the plan realises. Each world is planned under the default policy (max shift 30%) and
-with the shift limit loosened (60%) and lifted (100%), where the oracle has the most room and
-response-model error shows most.
+Scoring, on the simulator's truth for the week after the decision (true curves, carry-over,
+seasonality and the response shock, no noise), measured in the same run:
 
-By default the observed KPIs are the simulator's per-channel daily draws (what
-``marts.fct_channel_kpis_daily`` measures, without running dbt). ``--pipeline`` instead runs
-the whole Dagster flow on each world and scores the budget rows the decision asset wrote
-(much slower: dbt over every day of history).
+* baseline: keeping last week's split of the same total;
+* oracle: the split of the same total that maximises TRUE revenue within the same max shift;
+* ``capture = (plan - baseline) / (oracle - baseline)``.
+
+Campaign plans are scored by their channel totals (the market splits a channel's conversions
+over its campaigns by fixed shares, so within a channel the split does not change true
+revenue; the campaign oracle is the channel oracle). Guardrails: the total is kept, no
+channel moves more than the max shift, and what goes ahead without a person (plus last
+week's amount of what waits) stays within the total. "never worse" = plan >= baseline.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import tempfile
 import time
@@ -45,237 +59,367 @@ import pandas as pd
 os.environ.setdefault("MARKETING_OPS_DEMO", "1")
 
 PAID = ("paid_search", "display", "paid_social")
+BRAND_SEARCH = "9000000101"
+AFTER_SHOCK_DAYS = 42
+SIGNALS = [{"name": "simulator ground truth, measured by last click", "data_version": "bench"}]
 
 
-@dataclass(frozen=True)
-class Case:
+@dataclass
+class World:
     name: str
-    seed: int
-    shock: tuple[str, float] | None  # channel, share of history after which costs double
+    config: object  # WorldConfig
+    truth: object  # GroundTruth
+    kpis: pd.DataFrame  # what last click measures, every channel, every day
+    ad_spend: pd.DataFrame  # per campaign
+    conversions: pd.DataFrame  # one row per measured conversion of a paid campaign
 
 
-CASES = (
-    Case("seed 7, no shock", 7, None),
-    Case("seed 11, paid_social cost x2 at 2/3", 11, ("paid_social", 2 / 3)),
-    Case("seed 23, paid_search cost x2 at 1/2", 23, ("paid_search", 1 / 2)),
-)
+def build_world(name: str, config) -> World:
+    from marketing_ops.config import data_home
+    from marketing_ops.simulator import generate_history, load_ground_truth
+
+    home = data_home(Path(tempfile.mkdtemp(prefix=f"mo-bench-dec-{name}-"))).ensure()
+    generate_history(home, config)
+    truth = load_ground_truth(home)
+    hostility = config.hostility
+    capture = hostility.search_capture if hostility else 0.0
+    rng = np.random.default_rng([config.seed, 99])
+    kpis = last_click_kpis(truth.daily, capture, rng)
+    ad_spend, conversions = campaign_frames(truth.daily, capture, rng)
+    return World(name, config, truth, kpis, ad_spend, conversions)
 
 
-def observed_kpis(truth: pd.DataFrame) -> pd.DataFrame:
-    """Daily spend, conversions and revenue per channel as the warehouse would measure them."""
-    kpis = truth.rename(columns={"date": "date_day"})[
+def last_click_kpis(daily: pd.DataFrame, capture: float, rng) -> pd.DataFrame:
+    """Per day and channel: spend, and conversions and revenue as last click credits them."""
+    k = daily.rename(columns={"date": "date_day"})[
         ["date_day", "channel", "spend", "conversions", "revenue"]
     ].copy()
-    kpis["date_day"] = pd.to_datetime(kpis["date_day"])
-    return kpis
+    k["date_day"] = pd.to_datetime(k["date_day"])
+    k["conversions"] = k["conversions"].astype(int)
+    if capture <= 0:
+        return k
+    other = k["channel"] != "paid_search"
+    moved = np.zeros(len(k), dtype=int)
+    moved[other.to_numpy()] = rng.binomial(k.loc[other, "conversions"].to_numpy(), capture)
+    per_conv = k["revenue"] / k["conversions"].where(k["conversions"] > 0, 1)
+    moved_rev = moved * per_conv
+    k["captured"], k["captured_revenue"] = moved, moved_rev
+    gained = k.groupby("date_day")[["captured", "captured_revenue"]].sum()
+    k["conversions"] -= moved
+    k["revenue"] -= moved_rev
+    search = k["channel"] == "paid_search"
+    k.loc[search, "conversions"] += gained.loc[k.loc[search, "date_day"], "captured"].to_numpy()
+    k.loc[search, "revenue"] += gained.loc[k.loc[search, "date_day"], "captured_revenue"].to_numpy()
+    return k.drop(columns=["captured", "captured_revenue"])
 
 
-def curve_rows(kpis: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """`agent.response_curves`-shaped rows from the forecasting stage's fitter."""
-    from marketing_ops.forecasting import demand_index, fit_response_curves
+def campaign_frames(daily: pd.DataFrame, capture: float, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``fct_ad_spend_daily`` and ``fct_conversions`` rows of the paid campaigns."""
+    from marketing_ops.simulator.world import CAMPAIGNS
 
-    index = demand_index(kpis, as_of, horizon=7)
-    fitted = fit_response_curves(kpis, index, bootstrap=0, workers=2)
-    return pd.DataFrame(
-        [{"as_of": as_of, "channel": c, "draw": 0, **f.curve.to_dict()} for c, f in fitted.items()]
+    spend_rows, conv_rows = [], []
+    for r in daily[daily["channel"].isin(PAID)].itertuples():
+        camps = CAMPAIGNS[r.channel]
+        shares = np.array([c[2] for c in camps])
+        for cid, _, share in camps:
+            spend_rows.append((r.date, r.channel, cid, r.spend * share))
+        n = int(r.conversions)
+        if not n:
+            continue
+        value = r.revenue / n
+        captured = rng.binomial(n, capture) if r.channel != "paid_search" else 0
+        for k, count in enumerate(rng.multinomial(n - captured, shares / shares.sum())):
+            conv_rows += [(r.date, r.channel, camps[k][0], value)] * int(count)
+        conv_rows += [(r.date, "paid_search", BRAND_SEARCH, value)] * int(captured)
+    ad_spend = pd.DataFrame(spend_rows, columns=["date_day", "channel", "campaign_id", "spend"])
+    conversions = pd.DataFrame(conv_rows, columns=["date_day", "channel", "campaign_id", "revenue"])
+    return ad_spend, conversions
+
+
+def decision_days(world: World) -> list[tuple[str, date]]:
+    cfg = world.config
+    end = cfg.start + timedelta(days=cfg.days - 1)
+    shock = cfg.hostility.response_shock if cfg.hostility else None
+    if shock is None:
+        return [("end", end)]
+    at = cfg.start + timedelta(days=shock.day)
+    return [
+        ("before shock", at - timedelta(days=1)),
+        (f"shock +{AFTER_SHOCK_DAYS}d", at + timedelta(days=AFTER_SHOCK_DAYS - 1)),
+        ("end (post-shock)", end),
+    ]
+
+
+# ---------------------------------------------------------------- curves, as the assets make them
+
+
+def mmm_curves(kpis: pd.DataFrame, as_of: date, settings) -> tuple[pd.DataFrame, dict]:
+    """The response_curves asset's MMM path; BLOCKED when the fit did not converge (the
+    ungated curves of the same posterior come back for an "as if" score)."""
+    from marketing_ops.forecasting.mmm.curves import mmm_response_frame
+    from marketing_ops.forecasting.mmm.kpis import (
+        FIT_TAG,
+        curve_rows,
+        fit_channel_kpis,
+        mmm_model_version,
     )
 
-
-def plan_amounts(home, as_of: date, kpis: pd.DataFrame, curves: pd.DataFrame, shift: float):
-    """Budget per channel as the decision asset would plan it (default policy files)."""
-    from marketing_ops.decisioning import (
-        AutonomyState,
-        decide,
-        ensure_default_policies,
-        load_policies,
+    t0 = time.perf_counter()
+    result = fit_channel_kpis(kpis, settings)
+    version = mmm_model_version(settings)
+    fit = result.fit
+    rows = curve_rows(
+        fit, result.value_per_conversion, as_of, version, settings.mmm.curve_draws, result.version
     )
+    d = fit.diagnostics
+    info = {
+        "converged": bool(d.ok),
+        "max_rhat": float(d.max_rhat),
+        "min_ess": float(d.min_ess),
+        "fit_s": time.perf_counter() - t0,
+        "fit_version": result.version[:12],
+    }
+    if rows.empty:  # blocked: what the same posterior would have planned
+        tagged = f"{version}{FIT_TAG}{result.version}"
+        rows = mmm_response_frame(
+            fit, as_of, tagged, result.value_per_conversion, settings.mmm.curve_draws
+        )
+    return rows, info
+
+
+def attributed_curves(kpis: pd.DataFrame, as_of: date, settings) -> tuple[pd.DataFrame, dict]:
+    """The response_curves asset's attributed path (adstock + Hill on the demand index)."""
+    from marketing_ops.forecasting import (
+        demand_index,
+        fit_response_curves,
+        response_frame,
+        response_model_version,
+    )
+
+    t0 = time.perf_counter()
+    index = demand_index(kpis, as_of, settings.horizon_days, settings)
+    fitted = fit_response_curves(kpis, index, settings)
+    rows = response_frame(fitted, as_of, response_model_version(settings))
+    return rows, {"converged": True, "fit_s": time.perf_counter() - t0}
+
+
+def seasonal_rows(kpis: pd.DataFrame, as_of: date, settings) -> pd.DataFrame:
+    from marketing_ops.forecasting import demand_index, seasonal_index_rows
+
+    index = demand_index(kpis, as_of, settings.horizon_days, settings)
+    return seasonal_index_rows(index, kpis["channel"].unique(), as_of, "bench")
+
+
+# ---------------------------------------------------------------- one decision, scored
+
+
+def decide_batch(world: World, as_of: date, curves, forecasts, policies) -> pd.DataFrame:
+    from marketing_ops.decisioning import AutonomyState, decide
     from marketing_ops.decisioning.decide import DecisionInputs
 
-    ensure_default_policies(home.policies)
-    policies = load_policies(home.policies)
-    budget = policies.budget.model_copy(update={"max_shift_pct": shift})
-    policies = policies.model_copy(update={"budget": budget})
+    cut = pd.Timestamp(as_of)
+    kpis = world.kpis[world.kpis["date_day"] <= cut]
+    start = (cut - pd.Timedelta(days=policies.budget.campaign_history_days)).date().isoformat()
+    window = lambda f: f[(f["date_day"] > start) & (f["date_day"] <= as_of.isoformat())]  # noqa: E731
     empty = pd.DataFrame()
-    result = decide(
-        as_of,
-        DecisionInputs(kpis, curves, empty, empty, empty),
-        policies,
-        AutonomyState(),
-        [{"name": "simulator daily truth (observed draws)", "data_version": "bench"}],
+    inputs = DecisionInputs(
+        kpis, curves, forecasts, empty, empty, window(world.ad_spend), window(world.conversions)
     )
-    rows = result.batch[result.batch["action_type"] == "budget_allocation"]
-    return dict(zip(rows["channel"], rows["amount"].astype(float), strict=True)), budget
+    return decide(as_of, inputs, policies, AutonomyState(), SIGNALS).batch
 
 
-def true_curve_amounts(truth, budget, last: dict[str, float], nxt: date) -> dict[str, float]:
-    """The same optimiser on the true curves (cost shock folded into the half-saturation):
-    separates the optimiser's own shortfall from the response model's."""
-    from marketing_ops.decisioning import plan_budget
-    from marketing_ops.forecasting.curves import ResponseCurve
-
-    curves, carry = {}, {}
-    prior = truth.daily[truth.daily["date"] < nxt.isoformat()]
+def guardrails(budget: pd.DataFrame, last: dict[str, float], shift: float) -> list[str]:
+    """Broken guardrails, in words (empty when all held)."""
+    out = []
+    total = sum(last.values())
+    tol = 1e-3 * total
+    amounts = budget.groupby("channel")["amount"].sum()
+    if abs(float(amounts.sum()) - total) > tol:
+        out.append(f"total {amounts.sum():,.0f} != {total:,.0f}")
     for c in PAID:
-        t = truth.curves[c]
-        m = truth.world.cost_multiplier(c, nxt)
-        curves[c] = ResponseCurve(
-            c, t.decay, t.half_saturation * m, t.shape, t.max_response, t.value_per_conversion
+        a = float(amounts.get(c, 0.0))
+        if not last[c] * (1 - shift / 100) - tol <= a <= last[c] * (1 + shift / 100) + tol:
+            out.append(f"{c} moved beyond {shift:g} %")
+    scores = [json.loads(r)["scores"] for r in budget["rationale"]]
+    ahead = budget["status"].isin(("approved", "executed")).to_numpy()
+    spend_now = sum(
+        float(a) if go else float(s.get("last_period_amount") or 0.0)
+        for a, go, s in zip(budget["amount"], ahead, scores, strict=True)
+    )
+    if spend_now > float(scores[0]["plan_total_budget"]) + tol:
+        out.append("what goes ahead without approval exceeds the total")
+    waiting = budget[budget["status"] == "pending_approval"]
+    for r in waiting["rationale"]:
+        if not json.loads(r)["autonomy"]["waits_for_approval_because"]:
+            out.append("a line waits without a reason")
+    return out
+
+
+def score(world: World, as_of: date, budget: pd.DataFrame, shift: float) -> dict:
+    truth, nxt = world.truth, as_of + timedelta(days=1)
+    seen = world.kpis[
+        (world.kpis["date_day"] > pd.Timestamp(as_of) - pd.Timedelta(days=7))
+        & (world.kpis["date_day"] <= pd.Timestamp(as_of))
+    ]
+    last = {c: float(seen.loc[seen["channel"] == c, "spend"].sum()) for c in PAID}
+    total = sum(last.values())
+    amounts = {c: float(budget.loc[budget["channel"] == c, "amount"].sum()) for c in PAID}
+    bounds = {c: (last[c] * (1 - shift / 100), last[c] * (1 + shift / 100)) for c in PAID}
+    oracle = truth.oracle_allocation(total, 7, nxt, bounds)
+    r_last = truth.expected_revenue(last, nxt, 7)
+    r_plan = truth.expected_revenue(amounts, nxt, 7)
+    r_oracle = truth.expected_revenue(oracle, nxt, 7)
+    uplift = r_oracle - r_last
+    return {
+        "capture": (r_plan - r_last) / uplift if uplift > 1e-6 else math.nan,
+        "oracle uplift": uplift,
+        "plan - keep": r_plan - r_last,
+        "never worse": r_plan >= r_last - 1e-6 * r_last,
+        "guardrails": guardrails(budget, last, shift),
+        "split": " / ".join(
+            f"{c} {last[c]:,.0f}->{amounts[c]:,.0f} (oracle {oracle[c]:,.0f})" for c in PAID
+        ),
+    }
+
+
+def policies_for(home_dir: Path, shift: float, level: str):
+    from marketing_ops.decisioning import ensure_default_policies, load_policies
+
+    ensure_default_policies(home_dir)
+    p = load_policies(home_dir)
+    budget = p.budget.model_copy(update={"max_shift_pct": shift, "plan_level": level})
+    return p.model_copy(update={"budget": budget})
+
+
+def cached_curves(cache: Path | None, key: str, make, *args) -> tuple[pd.DataFrame, dict]:
+    """Curve rows and fit info, from ``cache`` when this world, day and model were fitted
+    before with the same settings (re-plan without refitting), else fitted and stored."""
+    if cache is None:
+        return make(*args)
+    rows_path, info_path = cache / f"{key}.csv", cache / f"{key}.json"
+    if rows_path.exists() and info_path.exists():
+        rows = pd.read_csv(rows_path)
+        rows["as_of"] = pd.to_datetime(rows["as_of"]).dt.date
+        return rows, json.loads(info_path.read_text())
+    rows, info = make(*args)
+    cache.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(rows_path, index=False)
+    info_path.write_text(json.dumps(info))
+    return rows, info
+
+
+def run_world(
+    world: World, models, shifts, settings, policy_dir: Path, cache: Path | None = None
+) -> list[dict]:
+    out = []
+    m = settings.mmm
+    for when, as_of in decision_days(world):
+        kpis = world.kpis[world.kpis["date_day"] <= pd.Timestamp(as_of)]
+        forecasts = seasonal_rows(kpis, as_of, settings)
+        for model in models:
+            make = mmm_curves if model == "mmm" else attributed_curves
+            key = f"{world.name}-{as_of}-{model}-{m.warmup}-{m.draws}-{m.chains}-{m.seed}"
+            curves, info = cached_curves(cache, key, make, kpis, as_of, settings)
+            for shift in shifts:
+                for level in ("channel", "campaign"):
+                    policies = policies_for(policy_dir, shift, level)
+                    batch = decide_batch(world, as_of, curves, forecasts, policies)
+                    budget = batch[batch["action_type"] == "budget_allocation"]
+                    row = score(world, as_of, budget, shift)
+                    out.append(
+                        {
+                            "world": world.name,
+                            "when": when,
+                            "model": model,
+                            "shift": f"{shift:g}%",
+                            "level": level,
+                            **row,
+                            "gate": "ok" if info["converged"] else "BLOCKED",
+                            **{k: v for k, v in info.items() if k != "converged"},
+                        }
+                    )
+                    print(_line(out[-1]), flush=True)
+    return out
+
+
+def _line(r: dict) -> str:
+    g = "held" if not r["guardrails"] else "BROKEN: " + "; ".join(r["guardrails"])
+    return (
+        f"{r['world']:<24} {r['when']:<17} {r['model']:<10} {r['shift']:>4} {r['level']:<8} "
+        f"capture {r['capture']:7.1%}  uplift {r['oracle uplift']:>8,.0f}  plan-keep "
+        f"{r['plan - keep']:>+8,.0f}  never-worse {'yes' if r['never worse'] else 'NO '}  "
+        f"guardrails {g}  gate {r['gate']}"
+        + (f" (R-hat {r['max_rhat']:.2f}, ESS {r['min_ess']:.0f})" if "max_rhat" in r else "")
+        + f"  fit {r['fit_s']:.0f}s"
+    )
+
+
+def summary(frame: pd.DataFrame) -> None:
+    print("\nCapture of the oracle's uplift (min / mean over decision days), per world")
+    for (model, shift, level), g in frame.groupby(["model", "shift", "level"], sort=False):
+        print(f"\n{model}, max shift {shift}, {level} level:")
+        for world, w in g.groupby("world", sort=False):
+            caps = ", ".join(f"{r.when} {r.capture:.0%}" for r in w.itertuples())
+            print(f"  {world:<24} {caps}")
+        ok = g["capture"].min() >= 0.9
+        held = all(not x for x in g["guardrails"])
+        print(
+            f"  min {g['capture'].min():.1%}, mean {g['capture'].mean():.1%}; >= 90 % everywhere: "
+            f"{'PASS' if ok else 'FAIL'}; guardrails {'held' if held else 'BROKEN'}; never "
+            f"worse than keeping the split: {'yes' if g['never worse'].all() else 'NO'}; "
+            f"fits blocked by the gate: {(g['gate'] == 'BLOCKED').sum()}/{len(g)}"
         )
-        carry[c] = float(prior.loc[prior["channel"] == c, "adstock"].iloc[-1]) * m
-    index = np.array([truth.world.index(nxt + timedelta(days=i)) for i in range(7)])
-    plan = plan_budget(curves, last, {c: index for c in PAID}, carry, budget)
-    return plan.amounts
-
-
-def pipeline_amounts(home, start: date, end: date) -> tuple[dict[str, float], dict[str, float]]:
-    """Run the whole Dagster flow; the budget rows the decision asset wrote, and last
-    period's spend as the warehouse measured it (platform-reported cost, which the guardrails
-    are judged against; the simulator's reported cost differs slightly from true spend)."""
-    from marketing_ops.runner import prepare_instance, run_window
-    from marketing_ops.warehouse import connect
-
-    outcomes = run_window(prepare_instance(home), start, end)
-    if not all(o.success for o in outcomes):
-        raise RuntimeError(f"pipeline failed: {[o.failed_steps for o in outcomes]}")
-    with connect(home.warehouse, read_only=True) as con:
-        rows = con.execute(
-            "select channel, sum(amount) from agent.decisions "
-            "where action_type = 'budget_allocation' and as_of = ? group by channel",
-            [end],
-        ).fetchall()
-        seen = con.execute(
-            "select channel, sum(spend) from marts.fct_channel_kpis_daily "
-            "where date_day > ? and date_day <= ? group by channel",
-            [end - timedelta(days=7), end],
-        ).fetchall()
-    return {c: float(a) for c, a in rows}, {c: float(a) for c, a in seen}
 
 
 def main() -> None:
+    from marketing_ops.simulator import HOSTILE_WORLDS, hostile_worlds
+
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--worlds", nargs="*", default=list(HOSTILE_WORLDS))
     parser.add_argument("--days", type=int, default=730)
-    parser.add_argument("--pipeline", action="store_true")
-    parser.add_argument("--worlds", type=int, default=len(CASES), help="how many of the worlds")
+    parser.add_argument("--models", nargs="*", default=["mmm", "attributed"])
+    parser.add_argument("--shifts", nargs="*", type=float, default=[30.0, 100.0])
+    parser.add_argument("--warmup", type=int, default=None, help="MMM sampler (forecasting.yaml)")
+    parser.add_argument("--draws", type=int, default=None)
+    parser.add_argument("--chains", type=int, default=None)
+    parser.add_argument("--out", default=None, help="write the rows as CSV here")
     parser.add_argument(
-        "--end", default="2026-11-24", help="last day of history (fixed: same worlds every run)"
+        "--cache", default=None, help="keep fitted curves here; a re-run re-plans without refits"
     )
     args = parser.parse_args()
 
-    from marketing_ops.config import data_home
-    from marketing_ops.simulator import Shock, WorldConfig, generate_history, load_ground_truth
+    from marketing_ops.forecasting import load_forecast_settings, quiet_logs
 
-    end = date.fromisoformat(args.end)
-    start = end - timedelta(days=args.days - 1)
-    nxt = end + timedelta(days=1)
-    results = []
-    for case in CASES[: args.worlds]:
-        home = data_home(Path(tempfile.mkdtemp(prefix="mo-bench-dec-"))).ensure()
-        shock = Shock(case.shock[0], int(args.days * case.shock[1]), 2.0) if case.shock else None
-        t0 = time.perf_counter()
-        generate_history(
-            home,
-            WorldConfig(seed=case.seed, start=start, days=args.days, contacts=300, shock=shock),
-        )
-        sim_s = time.perf_counter() - t0
-        truth = load_ground_truth(home)
-        kpis = observed_kpis(truth.daily)
-        last = (
-            kpis[kpis["date_day"] > pd.Timestamp(end) - pd.Timedelta(days=7)]
-            .groupby("channel")["spend"]
-            .sum()
-        )
-        last = {c: float(last.get(c, 0.0)) for c in PAID}
-        total = sum(last.values())
-        t0 = time.perf_counter()
-        curves = None if args.pipeline else curve_rows(kpis, end)
-        fit_s = time.perf_counter() - t0
-        for shift in (30.0, 60.0, 100.0):
-            t0 = time.perf_counter()
-            seen: dict[str, float] = {}
-            if args.pipeline:
-                if shift != 30.0:
-                    continue  # the pipeline plans with the policy files as they are
-                amounts, seen = pipeline_amounts(home, start, end)
-            else:
-                amounts, budget = plan_amounts(home, end, kpis, curves, shift)
-            plan_s = time.perf_counter() - t0
-            if args.pipeline:
-                from marketing_ops.decisioning import load_policies
-
-                budget = load_policies(home.policies).budget
-            ideal = true_curve_amounts(truth, budget, last, nxt)
-            amounts = {c: amounts.get(c, 0.0) for c in PAID}
-            bounds = {c: (last[c] * (1 - shift / 100), last[c] * (1 + shift / 100)) for c in PAID}
-            oracle = truth.oracle_allocation(total, 7, nxt, bounds)
-            r_last = truth.expected_revenue(last, nxt, 7)
-            r_plan = truth.expected_revenue(amounts, nxt, 7)
-            r_oracle = truth.expected_revenue(oracle, nxt, 7)
-            uplift = r_oracle - r_last
-            capture = (r_plan - r_last) / uplift if uplift > 1e-6 else float("nan")
-            r_ideal = truth.expected_revenue(ideal, nxt, 7)
-            ideal_capture = (r_ideal - r_last) / uplift if uplift > 1e-6 else float("nan")
-            # guardrails are judged on last period as the agent saw it
-            seen_last = {c: seen.get(c, 0.0) for c in PAID} if args.pipeline else last
-            seen_total = sum(seen_last.values())
-            inside = (
-                all(
-                    seen_last[c] * (1 - shift / 100) - 1e-3 * seen_total
-                    <= amounts[c]
-                    <= seen_last[c] * (1 + shift / 100) + 1e-3 * seen_total
-                    for c in PAID
-                )
-                and abs(sum(amounts.values()) - seen_total) <= 1e-3 * seen_total
-            )
-            results.append(
-                {
-                    "world": case.name,
-                    "max shift": f"{shift:.0f}%",
-                    "baseline (last split)": r_last,
-                    "plan": r_plan,
-                    "oracle": r_oracle,
-                    "oracle uplift": uplift,
-                    "plan uplift": r_plan - r_last,
-                    "capture": capture,
-                    "capture on true curves": ideal_capture,
-                    "guardrails": "held" if inside else "VIOLATED",
-                    "sim s": sim_s,
-                    "fit s": fit_s,
-                    "plan s": plan_s,
-                    "split": " / ".join(
-                        f"{c} {last[c]:,.0f}->{amounts[c]:,.0f} (oracle {oracle[c]:,.0f})"
-                        for c in PAID
-                    ),
-                }
-            )
-    frame = pd.DataFrame(results)
-    pd.set_option("display.width", 250)
-    pd.set_option("display.max_colwidth", 120)
-    money = ["baseline (last split)", "plan", "oracle", "oracle uplift", "plan uplift"]
-    shown = frame.copy()
-    for col in money:
-        shown[col] = shown[col].map(lambda v: f"{v:,.0f}")
-    for col in ("capture", "capture on true curves"):
-        shown[col] = shown[col].map(lambda v: f"{v:.1%}")
-    for col in ("sim s", "fit s", "plan s"):
-        shown[col] = shown[col].map(lambda v: f"{v:.1f}")
-    mode = "whole Dagster pipeline" if args.pipeline else "observed daily KPIs, product fitter"
+    quiet_logs()
+    settings = load_forecast_settings()
+    sampler = {
+        k: v
+        for k, v in (("warmup", args.warmup), ("draws", args.draws), ("chains", args.chains))
+        if v is not None
+    }
+    settings = settings.model_copy(update={"mmm": settings.mmm.model_copy(update=sampler)})
+    m = settings.mmm
     print(
-        f"\nBudget plan vs oracle, true expected revenue (EUR) of next week ({nxt} + 6 days), "
-        f"{args.days} days of history, {mode}\n"
+        f"MMM sampler: warmup {m.warmup}, draws {m.draws}, chains {m.chains}, curve draws "
+        f"{m.curve_draws}; {args.days} days of history; worlds {', '.join(args.worlds)}\n"
     )
-    print(shown.drop(columns=["split"]).to_string(index=False))
+    presets = hostile_worlds(days=args.days)
+    policy_dir = Path(tempfile.mkdtemp(prefix="mo-bench-dec-policies-"))
+    rows = []
+    for name in args.worlds:
+        t0 = time.perf_counter()
+        world = build_world(name, presets[name])
+        print(f"{name}: world drawn in {time.perf_counter() - t0:.0f} s", flush=True)
+        cache = Path(args.cache) if args.cache else None
+        rows += run_world(world, args.models, args.shifts, settings, policy_dir, cache)
+    frame = pd.DataFrame(rows)
+    if args.out:
+        frame.assign(guardrails=frame["guardrails"].map("; ".join)).to_csv(args.out, index=False)
+    summary(frame)
     print()
-    for r in results:
-        print(f"{r['world']:<40} {r['max shift']:>5}: {r['split']}")
-    held = int((frame["guardrails"] == "held").sum())
-    print(f"\nguardrails held in {held}/{len(frame)} plans")
-    for shift, g in frame.groupby("max shift", sort=False):
-        ok = g["capture"].min() >= 0.9
+    for r in rows:
         print(
-            f"max shift {shift:>4}: capture min {g['capture'].min():.1%}, mean "
-            f"{g['capture'].mean():.1%} (optimiser on true curves: min "
-            f"{g['capture on true curves'].min():.1%}); target >= 90% in every world: "
-            f"{'PASS' if ok else 'FAIL'}" + ("  <- the default policy" if shift == "30%" else "")
+            f"{r['world']:<24} {r['when']:<17} {r['model']:<10} {r['shift']:>4} {r['level']:<8}: {r['split']}"
         )
 
 

@@ -295,6 +295,7 @@ def explain(
         export_batch,
         rationale_markdown,
         read_approvals,
+        read_entries,
     )
     from marketing_ops.warehouse import connect, read_table
 
@@ -312,7 +313,7 @@ def explain(
     if fmt is ExplainFormat.json:
         sys.stdout.write(export_batch(row, "json"))
         return
-    text = rationale_markdown(row.iloc[0].to_dict(), ledger, heading="#")
+    text = rationale_markdown(row.iloc[0].to_dict(), ledger, heading="#", models=read_entries(h))
     if sys.stdout.isatty():
         console.print(Markdown(text))
     else:

@@ -76,6 +76,8 @@ from marketing_ops.decisioning.ledger.autonomy import (
     set_global_autonomy,
 )
 from marketing_ops.decisioning.ledger.chain import LedgerTampered
+from marketing_ops.decisioning.ledger.decisions import read_entries
+from marketing_ops.decisioning.ledger.models import fit_entry, record_model_fit, verdict_entries
 from marketing_ops.decisioning.policy import (
     AUTONOMY_LEVELS,
     ApprovalPolicy,
@@ -93,6 +95,10 @@ from marketing_ops.decisioning.policy import (
 )
 
 __all__ = [
+    "fit_entry",
+    "read_entries",
+    "record_model_fit",
+    "verdict_entries",
     "AUTONOMY_LEVELS",
     "DECISION_COLUMNS",
     "Alternative",

@@ -7,7 +7,7 @@ opens a database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import numpy as np
@@ -30,6 +30,7 @@ __all__ = [
     "NotEnoughHistory",
     "decide",
     "last_period_spend",
+    "response_model_of",
     "seasonal_index_as_of",
 ]
 
@@ -76,6 +77,19 @@ def curves_as_of(
         curves = [ResponseCurve.from_dict(r) for r in rows.to_dict("records")]
         point[channel], samples[channel] = curves[0], curves[1:]
     return point, samples
+
+
+FIT_TAG = "@fit:"  # as forecasting.mmm.kpis tags an MMM fit's curve rows
+
+
+def response_model_of(frame: pd.DataFrame) -> dict[str, str]:
+    """The model behind the curves: its version and, for a media mix model fit, the fit
+    version the decision ledger records it under (``{}`` without a model version)."""
+    if frame is None or "model_version" not in frame or frame.empty:
+        return {}
+    version = str(frame.sort_values("draw")["model_version"].iloc[0])
+    model, _, fit = version.partition(FIT_TAG)
+    return {"model_version": model, **({"mmm_fit": fit} if fit else {})}
 
 
 def carry_in_adstock(kpis: pd.DataFrame, curves: dict[str, ResponseCurve]) -> dict[str, float]:
@@ -132,6 +146,9 @@ def decide(
     last = last_period_spend(inputs.kpis, as_of, budget.period_days)
     index = seasonal_index_as_of(inputs.forecasts, paid, budget.period_days)
     carry = carry_in_adstock(inputs.kpis, paid)
+    model = response_model_of(inputs.curve_rows)
+    # a media mix model's draws are a posterior: plan on the expected revenue over them
+    posterior = bool(model.get("mmm_fit"))
     plan = plan_budget(
         paid,
         last_period_spend={c: last.get(c, 0.0) for c in paid},
@@ -139,7 +156,10 @@ def decide(
         initial_adstock=carry,
         policy=budget,
         samples={c: samples.get(c, []) for c in paid},
+        expectation=posterior,
     )
+    if model:
+        plan = replace(plan, extra={**plan.extra, "response_model": model})
     if budget.plan_level == "campaign":
         shares = campaign_shares(
             inputs.ad_spend,
@@ -147,8 +167,9 @@ def decide(
             as_of,
             budget.campaign_history_days,
             budget.period_days,
+            budget.campaign_pooling_conversions,
         )
-        plan = split_by_campaign(plan, paid, shares, index, carry, budget, samples)
+        plan = split_by_campaign(plan, paid, shares, index, carry, budget, samples, posterior)
     choices = choose_content(
         inputs.candidates,
         inputs.send_hours,

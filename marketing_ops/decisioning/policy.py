@@ -79,7 +79,9 @@ class ChannelBounds(_Strict):
 class BudgetPolicy(_Strict):
     """How the next period's paid budget may be split."""
 
-    objective: Literal["max_revenue", "max_profit", "min_spend"] = "max_revenue"
+    objective: Literal["max_revenue", "max_profit", "min_spend", "target_roas", "target_cpa"] = (
+        "max_revenue"
+    )
     period_days: int = _expect("a whole number of days between 1 and 31", default=7, ge=1, le=31)
     total_budget: float | Literal["keep_last_period"] = _expect(
         "an amount in EUR for the period, or keep_last_period", default="keep_last_period"
@@ -100,6 +102,11 @@ class BudgetPolicy(_Strict):
     campaign_max_shift_pct: Percent = 30.0
     campaign_history_days: int = _expect(
         "a whole number of days between 7 and 365", default=28, ge=7, le=365
+    )
+    # pseudo-conversions pulling each campaign's conversion share to its spend share (its
+    # channel's curve): the campaign's own data moves it only when it has more than these
+    campaign_pooling_conversions: float = _expect(
+        "a number of conversions >= 0", default=20.0, ge=0
     )
     channels: dict[str, ChannelBounds] = Field(default_factory=dict)
     campaigns: dict[str, ChannelBounds] = Field(default_factory=dict)
@@ -126,6 +133,12 @@ class BudgetPolicy(_Strict):
             raise ValueError(
                 "objective min_spend takes one target: target_revenue or target_conversions"
             )
+        if self.objective == "target_roas" and self.target_roas is None:
+            raise ValueError(
+                "objective target_roas needs target_roas (incremental revenue per EUR, > 0)"
+            )
+        if self.objective == "target_cpa" and self.target_cpa is None:
+            raise ValueError("objective target_cpa needs target_cpa (EUR per conversion, > 0)")
         return self
 
 

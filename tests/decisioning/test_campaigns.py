@@ -3,6 +3,7 @@ up to their channel's, and a split that keeps channel totals and campaign guardr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -17,7 +18,11 @@ from marketing_ops.decisioning import (
     plan_budget,
     split_by_campaign,
 )
-from marketing_ops.decisioning.budget.campaigns import SHRINK_CONVERSIONS, CampaignShare
+from marketing_ops.decisioning.budget.campaigns import (
+    SHRINK_CONVERSIONS,
+    CampaignShare,
+    sampled_shares,
+)
 from marketing_ops.forecasting.curves import ResponseCurve
 
 AS_OF = date(2026, 11, 23)
@@ -155,3 +160,46 @@ def test_closed_loop_spends_the_sum_of_the_latest_plans_campaign_rows(tmp_path) 
     daily = load_ground_truth(home).daily
     search = daily[(daily["channel"] == "paid_search") & (daily["date"] >= start.isoformat())]
     assert search["spend"].tolist() == pytest.approx([1_000.0, 1_000.0])
+
+
+def test_thin_campaign_data_pools_to_the_channel_curve() -> None:
+    """With much pooling a campaign's curve is its channel's at its spend share; with none,
+    its measured conversion share; the policy's setting decides."""
+    ad, conv = marts()
+    pooled = campaign_shares(ad, conv, AS_OF, 28, 7, pooling=1e9)["paid_search"]
+    raw = campaign_shares(ad, conv, AS_OF, 28, 7, pooling=0.0)["paid_search"]
+    for p, r in zip(pooled, raw, strict=True):
+        assert p.conversion_share == pytest.approx(p.spend_share, abs=1e-6)
+        assert r.conversion_share == pytest.approx(r.conversions / 280)
+    curves = campaign_curves(SEARCH, pooled)
+    daily = np.full(7, 700.0)
+    for sh in pooled:  # at its spend share of any amount: the channel's curve, scaled
+        got = curves[sh.campaign_id].conversions(daily * sh.spend_share).sum()
+        assert got == pytest.approx(SEARCH.conversions(daily).sum() * sh.spend_share, rel=1e-6)
+    with pytest.raises(ValueError, match="campaign_pooling_conversions"):
+        BudgetPolicy(campaign_pooling_conversions=-1)
+
+
+def test_campaign_intervals_widen_when_its_data_is_thin() -> None:
+    """Sampled conversion shares (Dirichlet: measured + pooled pseudo-conversions) sum to 1,
+    centre on the pooled share, and spread more with fewer conversions; the campaign lines'
+    revenue intervals follow."""
+    ad, conv = marts()
+    rich = campaign_shares(ad, conv, AS_OF, 28, 7)["paid_search"]
+    thin = [replace(sh, conversions=sh.conversions / 40) for sh in rich]
+    for camp in (rich, thin):
+        draws = sampled_shares(camp, 4000)
+        assert draws.sum(axis=1) == pytest.approx(1.0)
+    s_rich, s_thin = sampled_shares(rich, 4000), sampled_shares(thin, 4000)
+    assert s_rich.mean(axis=0) == pytest.approx([sh.conversion_share for sh in rich], abs=0.01)
+    assert (s_thin.std(axis=0) > 2 * s_rich.std(axis=0)).all()
+    policy = BudgetPolicy(plan_level="campaign", campaign_max_shift_pct=25)
+    curves = {"paid_search": SEARCH}
+    samples = {"paid_search": [SEARCH] * 60}  # the channel curve itself is certain here
+    plan = plan_budget(curves, {"paid_search": 7000.0}, {}, {}, policy, samples)
+    widths = {}
+    for name, camp in (("rich", rich), ("thin", thin)):
+        split = split_by_campaign(plan, curves, {"paid_search": camp}, {}, {}, policy, samples)
+        line = split.line("S2")
+        widths[name] = (line.revenue_upper - line.revenue_lower) / line.expected_revenue
+    assert widths["thin"] > 2 * widths["rich"] > 0

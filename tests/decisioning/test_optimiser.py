@@ -400,3 +400,94 @@ def test_guardrails_are_never_violated(seed: int) -> None:
         assert plan.expected_revenue * rel >= policy.target_revenue
     if policy.target_conversions is not None:
         assert plan.expected_conversions * rel >= policy.target_conversions
+
+
+def test_plan_is_scored_on_the_increment_over_carry_in() -> None:
+    """Adstock carried in still saturates a channel (its plan spend buys less), but what it
+    buys on its own is not credited to the plan: revenue and ROAS are the plan's own."""
+    curve = ResponseCurve("x", 0.6, 300.0, 1.0, 40.0, 50.0)
+    policy = BudgetPolicy(max_shift_pct=100, total_budget=1400.0)
+    cold = plan_budget({"x": curve}, {"x": 1400.0}, {}, {"x": 0.0}, policy)
+    warm = plan_budget({"x": curve}, {"x": 1400.0}, {}, {"x": 2000.0}, policy)
+    full = period_revenue(curve, 1400.0, None, 2000.0, 7)[1]
+    alone = period_revenue(curve, 0.0, None, 2000.0, 7)[1]
+    assert warm.expected_revenue == pytest.approx(full - alone)
+    assert warm.extra["carry_in_revenue"] == pytest.approx(alone)
+    assert 0 < warm.expected_revenue < cold.expected_revenue  # saturated by the carry-in
+    assert any(n.startswith("carry-in:") for n in warm.notes)
+    assert cold.extra["carry_in_revenue"] == 0.0
+
+
+def test_carry_in_moves_money_to_the_channel_it_has_not_saturated() -> None:
+    """Two identical channels, one still full of last week's adstock: the plan puts more of
+    the total on the other one."""
+    curve = ResponseCurve("a", 0.7, 200.0, 1.0, 30.0, 50.0)
+    curves = {"a": curve, "b": ResponseCurve("b", 0.7, 200.0, 1.0, 30.0, 50.0)}
+    policy = BudgetPolicy(max_shift_pct=100)
+    plan = plan_budget(curves, {"a": 700.0, "b": 700.0}, {}, {"a": 1500.0, "b": 0.0}, policy)
+    assert plan.line("b").amount > plan.line("a").amount
+
+
+def test_target_roas_objective_buys_most_revenue_at_the_floor() -> None:
+    """Objective target_roas: the ceiling is not spent when the floor binds; the plan's own
+    ROAS meets the target and equals it where the floor binds."""
+    _, curves, last, index, carry = random_world(1)
+    full = plan_budget(curves, last, index, carry, BudgetPolicy(max_shift_pct=100))
+    target = full.expected_revenue / full.total_spend * 1.25
+    policy = BudgetPolicy(max_shift_pct=100, objective="target_roas", target_roas=target)
+    plan = plan_budget(curves, last, index, carry, policy)
+    assert plan.objective == "target_roas"
+    assert plan.total_spend < full.total_spend
+    assert plan.expected_revenue / plan.total_spend == pytest.approx(target, rel=1e-3)
+    cheaper = plan_budget(
+        curves, last, index, carry, policy.model_copy(update={"target_roas": target * 1.2})
+    )
+    assert cheaper.expected_revenue < plan.expected_revenue  # a higher floor buys less
+
+
+def test_target_cpa_objective_maximises_conversions_within_the_cost() -> None:
+    """Objective target_cpa: the most conversions whose cost per conversion stays at or
+    below the target; a looser target buys at least as many."""
+    _, curves, last, index, carry = random_world(3)
+    full = plan_budget(curves, last, index, carry, BudgetPolicy(max_shift_pct=100))
+    cpa = full.total_spend / full.expected_conversions * 0.8
+    policy = BudgetPolicy(max_shift_pct=100, objective="target_cpa", target_cpa=cpa)
+    plan = plan_budget(curves, last, index, carry, policy)
+    assert plan.objective == "target_cpa"
+    assert plan.total_spend <= cpa * plan.expected_conversions * (1 + 1e-6)
+    assert plan.total_spend < full.total_spend
+    looser = plan_budget(
+        curves, last, index, carry, policy.model_copy(update={"target_cpa": cpa * 1.1})
+    )
+    assert looser.expected_conversions >= plan.expected_conversions * (1 - 1e-6)
+    assert looser.total_spend <= looser.total_budget * (1 + 1e-9)
+
+
+def test_expectation_over_posterior_draws_plans_for_expected_revenue() -> None:
+    """A bimodal posterior (two chains that disagree): planning on the median-parameter curve
+    ignores it, planning on the expectation over the draws maximises expected revenue; the
+    plan's figures are then the draws' averages."""
+    from marketing_ops.decisioning.budget.optimiser import _Draws, expected_period_revenue
+
+    def curve(c, half, top):
+        return ResponseCurve(c, 0.3, half, 1.6, top, 50.0)
+
+    samples = {
+        "a": [curve("a", 150.0, 40.0)] * 20 + [curve("a", 3000.0, 40.0)] * 21,
+        "b": [curve("b", 900.0, 30.0)] * 41,
+    }
+    point = {c: sorted(d, key=lambda x: x.half_saturation)[20] for c, d in samples.items()}
+    last, carry = {"a": 3500.0, "b": 3500.0}, {"a": 600.0, "b": 600.0}
+    policy = BudgetPolicy(max_shift_pct=100)
+    on_point = plan_budget(point, last, {}, carry, policy, samples)
+    on_draws = plan_budget(point, last, {}, carry, policy, samples, expectation=True)
+
+    def expected(amounts):
+        return sum(
+            expected_period_revenue(_Draws.of(samples[c]), a, None, carry[c], 7)[1]
+            for c, a in amounts.items()
+        )
+
+    assert on_draws.expected_revenue == pytest.approx(expected(on_draws.amounts), rel=1e-9)
+    assert expected(on_draws.amounts) > expected(on_point.amounts)
+    assert on_draws.total_spend == pytest.approx(7000.0)

@@ -102,6 +102,16 @@ def test_defaults_load_with_documented_values(policies: Path) -> None:
             "policies/budget.yaml: budget: objective min_spend takes one target",
         ),
         (
+            "budget.yaml",
+            "budget:\n  objective: target_roas\n",
+            "policies/budget.yaml: budget: objective target_roas needs target_roas",
+        ),
+        (
+            "budget.yaml",
+            "budget:\n  objective: target_cpa\n  target_roas: 3\n",
+            "policies/budget.yaml: budget: objective target_cpa needs target_cpa",
+        ),
+        (
             "approvals.yaml",
             "approval:\n  money_moved_eur: 10\n",
             "policies/approvals.yaml: expected exactly one top-level key `approvals:`, got ['approval']",

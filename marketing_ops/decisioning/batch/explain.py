@@ -38,10 +38,16 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def rationale_markdown(row: dict, ledger: list[dict] | None = None, heading: str = "###") -> str:
+def rationale_markdown(
+    row: dict,
+    ledger: list[dict] | None = None,
+    heading: str = "###",
+    models: list[dict] | None = None,
+) -> str:
     """One decision as Markdown: what, expected outcome with intervals, why it waits, the
     binding constraints, the alternatives with the expected difference to each, the signals
-    with their data versions and the graph path."""
+    with their data versions, the graph path, and the response model it rests on (with the
+    decision ledger's ``models`` entries: the fit's diagnostics and experiment verdicts)."""
     r = row.get("rationale")
     rationale = json.loads(r) if isinstance(r, str) and r else (r or {})
     what = " / ".join(
@@ -143,6 +149,7 @@ def rationale_markdown(row: dict, ledger: list[dict] | None = None, heading: str
         lines += ["", f"**Times** {rationale['applies_to']}"]
     for note in rationale.get("notes") or []:
         lines += ["", f"> {note}"]
+    lines += _model_lines(rationale.get("response_model"), models)
     mine = [e for e in (ledger or []) if e.get("decision_id") == row["decision_id"]]
     if mine:
         lines += ["", "**Approval ledger**"]
@@ -153,6 +160,41 @@ def rationale_markdown(row: dict, ledger: list[dict] | None = None, heading: str
             for e in mine
         ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _model_lines(model: dict | None, entries: list[dict] | None) -> list[str]:
+    """The response model behind a budget decision, and its fit's ledger entry when known."""
+    if not model:
+        return []
+    out = ["", f"**Response model** `{model.get('model_version', '-')}`"]
+    fit = model.get("mmm_fit")
+    if not fit:
+        return out
+    out[-1] += f" · **MMM fit** `{fit[:16]}`"
+    found = [
+        e for e in entries or [] if e.get("kind") == "model_fit" and e.get("fit_version") == fit
+    ]
+    if not found:
+        return [*out, "", "> the fit is not on the decision ledger given"]
+    e, d = found[-1], found[-1].get("diagnostics") or {}
+    out += [
+        "",
+        f"- fitted as of {e.get('as_of')} · converged {e.get('converged')} · max R-hat "
+        f"{_number(d.get('max_rhat'), 3)} · min ESS {_number(d.get('min_ess'), 0)} · "
+        f"divergences {d.get('divergences', '-')} · ledger seq {e.get('seq')} hash "
+        f"`{str(e.get('hash', ''))[:12]}`",
+        "- data versions: "
+        + ", ".join(
+            f"{k} `{str(v)[:16]}`" for k, v in sorted((e.get("data_versions") or {}).items())
+        ),
+    ]
+    for v in (x for x in entries or [] if x.get("kind") == "experiment_verdict"):
+        if v.get("fit_version") == fit:
+            verdict = "accepted" if v.get("accepted") else "rejected"
+            out.append(
+                f"- experiment {_cell(v.get('experiment'))}: {verdict} ({_cell(v.get('reason'))})"
+            )
+    return out
 
 
 def _diff_other(a: dict) -> str:

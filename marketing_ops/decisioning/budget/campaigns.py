@@ -9,10 +9,16 @@ campaign ``i`` with spend share ``s_i`` of its channel and (shrunk) conversion s
 
 At the historical split (``a_i = s_i * A``) the campaigns add up exactly to the channel's curve,
 so the channel plan is unchanged; moving money towards campaigns that convert more than their
-spend share earns more, with diminishing returns per campaign. Conversion shares are shrunk
-towards spend shares (``SHRINK_CONVERSIONS`` pseudo-conversions) so that a few lucky
-conversions do not move the budget. A campaign with no spend in the window has no evidence
-and is left out (it keeps zero).
+spend share earns more, with diminishing returns per campaign. Conversion shares are pooled
+towards spend shares (``campaign_pooling_conversions`` pseudo-conversions, default
+``SHRINK_CONVERSIONS``): a campaign with thin data gets its channel's curve (from the media
+mix model when that is the response model) at its share of the spend, and only a campaign
+with the conversions to show it moves away from it. The pooling also sets each campaign's
+uncertainty: on every posterior (or bootstrap) draw of the channel curve the campaigns'
+conversion shares are drawn from their Dirichlet posterior (measured conversions + the
+pseudo-conversions at the spend shares), so a campaign with little data has wide intervals
+and a high P(marginal ROI < 1) wherever its own evidence cannot carry a move. A campaign with
+no spend in the window has no evidence and is left out (it keeps zero).
 
 The split is a second, smaller optimisation per channel (:func:`plan_budget` on the campaign
 curves, the channel's amount as a fixed total), with each campaign's move bounded by
@@ -32,7 +38,7 @@ from marketing_ops.decisioning.budget.optimiser import (
     Alternative,
     BudgetPlan,
     PlanLine,
-    period_revenue,
+    incremental_period_revenue,
     plan_budget,
 )
 from marketing_ops.decisioning.policy import BudgetPolicy, ChannelBounds
@@ -43,6 +49,7 @@ __all__ = [
     "CampaignShare",
     "campaign_curves",
     "campaign_shares",
+    "sampled_shares",
     "split_by_campaign",
 ]
 
@@ -59,6 +66,8 @@ class CampaignShare:
     spend_share: float  # of the channel's spend over the history window
     conversion_share: float  # of the channel's measured conversions, shrunk to spend share
     value_per_conversion: float | None  # measured, None when it had no conversion
+    conversions: float = 0.0  # measured in the window
+    pooling: float = SHRINK_CONVERSIONS  # pseudo-conversions at the spend share
 
 
 def campaign_shares(
@@ -67,8 +76,10 @@ def campaign_shares(
     as_of: date,
     history_days: int,
     period_days: int,
+    pooling: float = SHRINK_CONVERSIONS,
 ) -> dict[str, list[CampaignShare]]:
-    """Per channel, its campaigns' shares from ``fct_ad_spend_daily`` and ``fct_conversions``."""
+    """Per channel, its campaigns' shares from ``fct_ad_spend_daily`` and ``fct_conversions``
+    (conversion shares pooled towards spend shares by ``pooling`` pseudo-conversions)."""
     if ad_spend is None or ad_spend.empty:
         return {}
     spend = ad_spend.assign(date_day=pd.to_datetime(ad_spend["date_day"]).dt.date)
@@ -114,7 +125,7 @@ def campaign_shares(
         shares = []
         for cid, v in rows:
             s = v / total
-            c = (counts[cid] + SHRINK_CONVERSIONS * s) / (n_total + SHRINK_CONVERSIONS)
+            c = (counts[cid] + pooling * s) / (n_total + pooling) if n_total + pooling else s
             shares.append(
                 CampaignShare(
                     campaign_id=cid,
@@ -123,6 +134,8 @@ def campaign_shares(
                     spend_share=s,
                     conversion_share=c,
                     value_per_conversion=revenue[cid] / counts[cid] if counts[cid] > 0 else None,
+                    conversions=counts[cid],
+                    pooling=pooling,
                 )
             )
         out[str(channel)] = sorted(shares, key=lambda x: x.campaign_id)
@@ -148,6 +161,37 @@ def campaign_curves(curve: ResponseCurve, shares: list[CampaignShare]) -> dict[s
     }
 
 
+def _channel_total_conversions(shares: list[CampaignShare]) -> float:
+    """Measured conversions of the channel in the window (from any campaign that had some)."""
+    return float(sum(sh.conversions for sh in shares))
+
+
+def sampled_shares(shares: list[CampaignShare], n_draws: int) -> np.ndarray:
+    """``(n_draws, campaigns)`` conversion shares from their Dirichlet posterior: measured
+    conversions plus the pooling pseudo-conversions at the spend shares (seeded: a replay
+    of the decision draws the same)."""
+    pooling = shares[0].pooling if shares else SHRINK_CONVERSIONS
+    alpha = np.array([sh.conversions + pooling * sh.spend_share for sh in shares], dtype=float)
+    alpha = np.maximum(alpha, 1e-3)
+    rng = np.random.default_rng([len(shares), int(_channel_total_conversions(shares))])
+    return rng.dirichlet(alpha, size=n_draws)
+
+
+def _campaign_samples(
+    draws: list[ResponseCurve], camp: list[CampaignShare]
+) -> dict[str, list[ResponseCurve]]:
+    """Per campaign, one curve per channel draw with that draw's sampled conversion shares."""
+    if not draws:
+        return {}
+    shares = sampled_shares(camp, len(draws))
+    out: dict[str, list[ResponseCurve]] = {sh.campaign_id: [] for sh in camp}
+    for j, curve in enumerate(draws):
+        drawn = [replace(sh, conversion_share=float(shares[j, i])) for i, sh in enumerate(camp)]
+        for sh, c in campaign_curves(curve, drawn).items():
+            out[sh].append(c)
+    return out
+
+
 def split_by_campaign(
     plan: BudgetPlan,
     curves: dict[str, ResponseCurve],
@@ -156,8 +200,10 @@ def split_by_campaign(
     initial_adstock: dict[str, float],
     policy: BudgetPolicy,
     samples: dict[str, list[ResponseCurve]] | None = None,
+    expectation: bool = False,
 ) -> BudgetPlan:
-    """The channel plan with each channel line replaced by one line per campaign.
+    """The channel plan with each channel line replaced by one line per campaign
+    (``expectation``: valued by the average over the samples, as :func:`plan_budget`).
 
     A channel without campaign data (or locked) keeps its channel line or its campaigns'
     last amounts. The plan's totals are re-summed from the campaign lines.
@@ -193,11 +239,7 @@ def split_by_campaign(
                     for sh in camp
                 },
             )
-            sub_samples = {
-                sh.campaign_id: [campaign_curves(s, [sh])[sh.campaign_id] for s in draws]
-                for sh in camp
-                if (draws := samples.get(line.channel))
-            }
+            sub_samples = _campaign_samples(samples.get(line.channel, []), camp)
             sub = plan_budget(
                 c_curves,
                 base,
@@ -206,12 +248,13 @@ def split_by_campaign(
                 sub_policy,
                 sub_samples,
                 baseline_label=f"keeping the {line.channel} campaign split",
+                expectation=expectation,
             )
             notes.extend(f"{line.channel}: {n}" for n in sub.notes)
             binding.extend(b for b in sub.binding_constraints if not b.startswith("total"))
         for sh in camp:
             if sub is None:
-                conv, rev = period_revenue(
+                conv, rev = incremental_period_revenue(
                     c_curves[sh.campaign_id],
                     base[sh.campaign_id],
                     c_index,

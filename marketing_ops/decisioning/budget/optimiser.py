@@ -12,10 +12,14 @@ started from several points (last period's split, an even split, the bounds' mid
 the best feasible optimum wins; a feasible alternative that beats it would be taken instead,
 so the plan is never worse than the alternatives it reports.
 
-Revenue of a plan line is the expected revenue on the period's days from the channel's media:
-the period amount is phased across days by the seasonal index, run through the curve with
-the carried-in adstock, and summed. Carry-over *after* the period is not counted (a myopic
-but conservative choice; it slightly under-values high-decay channels).
+Revenue of a plan line is the INCREMENTAL revenue of the plan's own spend on the period's
+days: the period amount is phased across days by the seasonal index, run through the curve
+with the adstock carried in from the spend before the period, and summed; the response the
+carried-in adstock buys on its own (the same curve at zero plan spend) is subtracted, since
+no plan can change it. Spend before the window thus still shapes the plan (it moves each
+channel along its saturation curve), and ROAS and CPA targets are judged on what the plan
+buys, not on last week's money. Carry-over *after* the period is not counted (a myopic but
+conservative choice; it slightly under-values high-decay channels).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = [
     "PlanBounds",
     "PlanLine",
     "phase_budget",
+    "incremental_period_revenue",
     "period_revenue",
     "plan_bounds",
     "plan_budget",
@@ -169,6 +174,20 @@ def period_revenue(
     daily = phase_budget(max(amount, 0.0), idx, period_days)
     conv = float(curve.conversions(daily, idx, initial_adstock).sum())
     return conv, conv * curve.value_per_conversion
+
+
+def incremental_period_revenue(
+    curve: ResponseCurve,
+    amount: float,
+    index: np.ndarray | None,
+    initial_adstock: float,
+    period_days: int,
+) -> tuple[float, float]:
+    """(conversions, revenue) the period's ``amount`` adds over the period on top of what the
+    carried-in adstock buys on its own (:func:`period_revenue` minus the same at zero)."""
+    conv, rev = period_revenue(curve, amount, index, initial_adstock, period_days)
+    conv0, rev0 = period_revenue(curve, 0.0, index, initial_adstock, period_days)
+    return conv - conv0, rev - rev0
 
 
 @dataclass
@@ -336,10 +355,53 @@ def _total_budget(b: PlanBounds, policy: BudgetPolicy) -> None:
     b.total = total
 
 
+@dataclass(frozen=True)
+class _Draws:
+    """A line's sampled curves as parameter arrays ``(S,)``, evaluated all at once."""
+
+    decay: np.ndarray
+    half: np.ndarray
+    shape: np.ndarray
+    max_response: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def of(cls, curves: list[ResponseCurve]) -> _Draws:
+        col = lambda name: np.array([getattr(c, name) for c in curves], dtype=float)  # noqa: E731
+        return cls(
+            col("decay"),
+            col("half_saturation"),
+            col("shape"),
+            col("max_response"),
+            col("value_per_conversion"),
+        )
+
+    def period(self, daily: np.ndarray, index: np.ndarray, carry: float) -> np.ndarray:
+        """Conversions per draw over the period's days (the curves' own recursion)."""
+        a, total = np.full(len(self.decay), float(carry)), np.zeros(len(self.decay))
+        for x, idx in zip(daily, index, strict=True):
+            a = x + self.decay * a
+            xs = np.power(np.maximum(a, 0.0), self.shape)
+            total += idx * self.max_response * xs / (xs + np.power(self.half, self.shape))
+        return total
+
+
+def expected_period_revenue(
+    draws: _Draws, amount: float, index: np.ndarray | None, carry: float, days: int
+) -> tuple[float, float]:
+    """(conversions, revenue) ``amount`` adds over the period, averaged over the draws: the
+    posterior expectation (a median-parameter curve need not be any draw's curve)."""
+    idx = _period_index(index, days)
+    daily = phase_budget(max(amount, 0.0), idx, days)
+    conv = draws.period(daily, idx, carry) - draws.period(np.zeros(days), idx, carry)
+    return float(conv.mean()), float((conv * draws.value).mean())
+
+
 @dataclass
 class _PlanCurves:
     """Revenue and conversions of a plan (one amount per line) on the lines' curves, each
-    phased by its seasonal index and carrying its adstock in."""
+    phased by its seasonal index and carrying its adstock in; with ``draws`` (a posterior),
+    the expectation over them instead of the point curve."""
 
     keys: list[str]
     curves: list[ResponseCurve]
@@ -347,6 +409,7 @@ class _PlanCurves:
     carry_in: list[float]
     days: int
     scale: float
+    draws: list[_Draws | None] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -356,10 +419,13 @@ class _PlanCurves:
         initial_adstock: dict[str, float],
         days: int,
         scale: float,
+        posterior: dict[str, list[ResponseCurve]] | None = None,
     ) -> _PlanCurves:
-        """A line's seasonal index and carry-in are its own, else its channel's."""
+        """A line's seasonal index and carry-in are its own, else its channel's; a line with
+        ``posterior`` draws is valued by their expectation."""
         keys = sorted(curves)
         chan = [curves[k].channel for k in keys]
+        posterior = posterior or {}
         return cls(
             keys=keys,
             curves=[curves[k] for k in keys],
@@ -373,6 +439,7 @@ class _PlanCurves:
             ],
             days=days,
             scale=scale,
+            draws=[_Draws.of(posterior[k]) if posterior.get(k) else None for k in keys],
         )
 
     @property
@@ -380,8 +447,24 @@ class _PlanCurves:
         return len(self.curves)
 
     def line(self, i: int, amount: float) -> tuple[float, float]:
-        """(conversions, revenue) of line ``i`` at ``amount``."""
-        return period_revenue(self.curves[i], amount, self.index[i], self.carry_in[i], self.days)
+        """(conversions, revenue) line ``i``'s ``amount`` adds (carry-in response excluded)."""
+        if self.draws and self.draws[i] is not None:
+            return expected_period_revenue(
+                self.draws[i], amount, self.index[i], self.carry_in[i], self.days
+            )
+        return incremental_period_revenue(
+            self.curves[i], amount, self.index[i], self.carry_in[i], self.days
+        )
+
+    def carry_in_revenue(self) -> float:
+        """Revenue the period gets from the adstock carried in alone (no plan spend; point
+        curves)."""
+        return float(
+            sum(
+                period_revenue(c, 0.0, idx, a, self.days)[1]
+                for c, idx, a in zip(self.curves, self.index, self.carry_in, strict=True)
+            )
+        )
 
     def line_revenue(self, i: int, amount: float) -> float:
         return self.line(i, amount)[1]
@@ -422,8 +505,12 @@ def plan_budget(
     policy: BudgetPolicy,
     samples: dict[str, list[ResponseCurve]] | None = None,
     baseline_label: str = "last period",
+    expectation: bool = False,
 ) -> BudgetPlan:
     """Optimise next period's budget per plan line (curves keyed by channel or campaign id).
+
+    ``expectation``: value each line by the average over its ``samples`` (a posterior's
+    draws: the plan maximises expected revenue) rather than by its point curve.
 
     A key that is not its curve's channel is a campaign of that channel: channel limits then
     apply to the sum of its campaigns, campaign limits to the line itself.
@@ -434,7 +521,12 @@ def plan_budget(
         raise ValueError("plan_budget needs at least one response curve")
     bounds = plan_bounds(curves, last_period_spend, policy, baseline_label)
     model = _PlanCurves.build(
-        curves, seasonal_index, initial_adstock, policy.period_days, bounds.scale
+        curves,
+        seasonal_index,
+        initial_adstock,
+        policy.period_days,
+        bounds.scale,
+        samples if expectation else None,
     )
     x_opt, message = _solve(model, bounds, policy)
     if x_opt is None:
@@ -453,11 +545,18 @@ def plan_budget(
             samples,
             bounds,
             baseline_label,
+            expectation,
         )
     notes = list(bounds.notes)
     spend = float(x_opt.sum())  # a split that replaces the optimum spends the same
     splits = _simple_splits(bounds, spend, baseline_label)
     x_opt = _never_worse_than_splits(model, bounds, policy, x_opt, splits, notes)
+    carried = model.carry_in_revenue()
+    if carried > 0.5:
+        notes.append(
+            f"carry-in: spend before the period buys {carried:,.0f} EUR in it on its own "
+            "(not credited to the plan)"
+        )
     line_binding = _line_binding(bounds, x_opt)
     samples = samples or {}
     draws = _line_draws(model, x_opt, samples)
@@ -479,6 +578,7 @@ def plan_budget(
         alternatives=_alternatives(model, bounds, policy, x_opt, splits),
         notes=tuple(notes),
         solver=message,
+        extra={"carry_in_revenue": carried},
         conversions_lower=pc_lo,
         conversions_upper=pc_hi,
         total_budget=bounds.total,
@@ -491,6 +591,12 @@ def _objective(model: _PlanCurves, policy: BudgetPolicy, r_scale: float):
     scale, n = model.scale, model.n
     if policy.objective == "min_spend":
         return (lambda z: float(z.sum())), (lambda z: np.ones(n))
+    if policy.objective == "target_cpa":
+        c_scale = max(model.conversions(np.full(n, scale / n)), 1e-6)
+        return (
+            lambda z: -model.conversions(z * scale) / c_scale,
+            lambda z: -model.conversions_grad(z * scale) * scale / c_scale,
+        )
     if policy.objective == "max_profit":
 
         def obj(z: np.ndarray) -> float:
@@ -649,6 +755,7 @@ def _fallback_plan(
     samples: dict[str, list[ResponseCurve]] | None,
     bounds: PlanBounds,
     baseline_label: str,
+    expectation: bool = False,
 ) -> BudgetPlan:
     """The most revenue for the total within the hard limits, when a target is out of reach;
     the plan keeps the policy's objective and says which target could not be met."""
@@ -670,6 +777,7 @@ def _fallback_plan(
         fallback,
         samples,
         baseline_label,
+        expectation,
     )
     why = " and ".join(
         w
@@ -700,6 +808,15 @@ def _simple_splits(
     ]
 
 
+def _plan_value(model: _PlanCurves, policy: BudgetPolicy):
+    """What the objective maximises: profit, conversions (target CPA) or revenue."""
+    if policy.objective == "max_profit":
+        return lambda x: model.revenue(x) - x.sum()
+    if policy.objective == "target_cpa":
+        return model.conversions
+    return model.revenue
+
+
 def _never_worse_than_splits(
     model: _PlanCurves,
     bounds: PlanBounds,
@@ -709,12 +826,7 @@ def _never_worse_than_splits(
     notes: list[str],
 ) -> np.ndarray:
     """A feasible simple split that beats the optimiser's result is taken instead (and said)."""
-    if policy.objective == "max_profit":
-
-        def value(x: np.ndarray) -> float:
-            return model.revenue(x) - x.sum()
-    else:
-        value = model.revenue
+    value = _plan_value(model, policy)
     for desc, x_alt in splits:
         if (
             not _violations(x_alt, bounds, policy, model)
@@ -823,7 +935,9 @@ def _line_draws(
         key_samples = samples.get(model.keys[i], [])
         if key_samples:
             draws = [
-                period_revenue(s, x_opt[i], model.index[i], model.carry_in[i], model.days)
+                incremental_period_revenue(
+                    s, x_opt[i], model.index[i], model.carry_in[i], model.days
+                )
                 for s in key_samples
             ]
             out.append((np.array([d[0] for d in draws]), np.array([d[1] for d in draws])))

@@ -143,13 +143,46 @@ def _stored_mmm(store: StoreResource, day, settings, version: str):
     # a reused fit is stored again under each later day: its age counts from ``fitted_on``
     fresh = pd.to_datetime(summary["fitted_on"]).dt.date >= start
     summary = summary[(summary["model_version"] == version) & summary["converged"] & fresh]
-    curves = curves[curves["model_version"] == version]
+    # curve rows name their fit: ``<version>@fit:<fit version>`` (forecasting.mmm.kpis.FIT_TAG)
+    curves = curves[curves["model_version"].str.split("@fit:").str[0] == version]
     days = set(summary["as_of"]) & set(curves["as_of"])
     if not days:
         return pd.DataFrame(), pd.DataFrame()
     latest = max(days)
     pick = lambda f: f[f["as_of"] == latest].assign(as_of=day)  # noqa: E731
     return pick(curves), pick(summary)
+
+
+EXPERIMENTS_FILE = "experiments.csv"  # in <data home>/settings: lift tests the MMM calibrates on
+
+
+def _experiments(store: StoreResource):
+    """The lift tests, holdouts and geo tests to calibrate on (docs/contracts.md), if any."""
+    from marketing_ops.forecasting.mmm import read_experiments
+
+    path = store.home().settings / EXPERIMENTS_FILE
+    return read_experiments(path) if path.exists() else []
+
+
+def _kpi_data_version(context) -> dict:
+    """The data version of the KPI partition the fit read, as Dagster recorded it."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(KPIS, asset_partitions=[context.partition_key]), limit=1
+    ).records
+    mat = records[0].asset_materialization if records else None
+    tags = (mat.tags if mat else None) or {}
+    return {KPIS.to_user_string(): tags.get("dagster/data_version", "missing")}
+
+
+def _record_fit(context, store: StoreResource, day, version: str, result) -> None:
+    """The fit and its experiments' verdicts on the decision ledger (once per fit version)."""
+    from marketing_ops.decisioning import record_model_fit
+    from marketing_ops.forecasting.mmm.kpis import fit_record, verdict_records
+
+    record = fit_record(result, day, version, _kpi_data_version(context))
+    written = record_model_fit(store.home(), record, verdict_records(result))
+    if written:
+        context.log.info(f"MMM fit {result.version[:16]} recorded on the decision ledger")
 
 
 def _mmm_curves(context, store: StoreResource, day, settings, kpis):
@@ -168,13 +201,15 @@ def _mmm_curves(context, store: StoreResource, day, settings, kpis):
     if not summary.empty:
         context.log.info(f"MMM fit of {summary['fitted_on'].iloc[0]} reused (refit_days)")
         return curves, summary
-    result = fit_channel_kpis(kpis, settings)
+    result = fit_channel_kpis(kpis, settings, _experiments(store))
     if result is None:  # typed empty frames: they clear the day's rows of existing tables
         return pd.DataFrame(columns=RESPONSE_COLUMNS), pd.DataFrame(columns=SUMMARY_COLUMNS)
-    fit, vpc = result
+    fit, vpc = result.fit, result.value_per_conversion
     context.log.info(f"MMM fitted in {fit.seconds:.0f} s: {fit.diagnostics.as_dict()}")
-    summary = summary_frame(fit, day, version, vpc)
-    return curve_rows(fit, vpc, day, version, settings.mmm.curve_draws), summary
+    _record_fit(context, store, day, version, result)
+    summary = summary_frame(fit, day, version, vpc, result.version)
+    rows = curve_rows(fit, vpc, day, version, settings.mmm.curve_draws, result.version)
+    return rows, summary
 
 
 def _mmm_check(settings, summary: pd.DataFrame) -> dg.AssetCheckResult:

@@ -8,11 +8,20 @@ conversion, so the decision layer's revenue arithmetic is unchanged.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import asdict, dataclass
 from importlib.metadata import version as _package_version
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from marketing_ops.forecasting.mmm.calibration import (
+    Experiment,
+    ExperimentVerdict,
+    calibrated_fit,
+)
 from marketing_ops.forecasting.mmm.curves import fitted_responses, mmm_response_frame
 from marketing_ops.forecasting.mmm.data import mmm_data
 from marketing_ops.forecasting.mmm.fit import MMMFit, SamplerSettings, fit_mmm
@@ -21,11 +30,16 @@ from marketing_ops.forecasting.response import RESPONSE_COLUMNS
 from marketing_ops.forecasting.settings import ForecastSettings
 
 __all__ = [
+    "FIT_TAG",
     "SUMMARY_COLUMNS",
+    "KPIFit",
     "curve_rows",
     "fit_channel_kpis",
+    "fit_of_model_version",
+    "fit_record",
     "mmm_model_version",
     "summary_frame",
+    "verdict_records",
 ]
 
 SUMMARY_COLUMNS = [
@@ -50,7 +64,11 @@ SUMMARY_COLUMNS = [
     "divergences",
     "fit_seconds",
     "model_version",
+    "fit_version",
 ]
+
+# Curve rows carry their fit: ``<model version>@fit:<fit version>`` (decisions cite it)
+FIT_TAG = "@fit:"
 
 
 def mmm_model_version(settings: ForecastSettings) -> str:
@@ -65,14 +83,57 @@ def _daily_frame(kpis: pd.DataFrame, channels: list[str], history_days: int) -> 
     )
     days = pd.date_range(total.index.min(), total.index.max(), freq="D")
     frame = total.reindex(days, fill_value=0.0).join(spend.reindex(days)).fillna(0.0)
-    frame = frame.tail(history_days).rename_axis("date").reset_index()
-    # model_inputs cannot standardise an empty control matrix yet: one constant column stands in
-    # (standardised to zero, so it adds nothing to the fit)
-    return frame.assign(no_control=0.0)
+    return frame.tail(history_days).rename_axis("date").reset_index()
 
 
-def fit_channel_kpis(kpis: pd.DataFrame, settings: ForecastSettings) -> tuple[MMMFit, float] | None:
-    """The national daily fit and the history's revenue per conversion; None without data."""
+@dataclass(frozen=True)
+class KPIFit:
+    """A fit of the warehouse's KPIs, what it was fitted on and the experiments' verdicts."""
+
+    fit: MMMFit
+    value_per_conversion: float
+    version: str  # hash of data version + priors + sampler + model code (fit_version)
+    data_version: str  # hash of the daily frame the model saw
+    sampler: SamplerSettings
+    verdicts: tuple[ExperimentVerdict, ...] = ()
+
+
+def _frame_hash(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(
+        pd.util.hash_pandas_object(frame, index=False).values.tobytes()
+    ).hexdigest()
+
+
+def _code_hash() -> str:
+    """The media mix model's own source (this package), so a code change is a new fit."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _fit_version(
+    data_version: str, fit: MMMFit, sampler: SamplerSettings, model: str, experiments
+) -> str:
+    """Hash of everything a fit depends on: the data version, priors, sampler, model code
+    and the experiments it was calibrated with."""
+    body = {
+        "data_version": data_version,
+        "priors": asdict(fit.priors),
+        "sampler": asdict(sampler),
+        "model_version": model,
+        "code": _code_hash(),
+        "experiments": [{k: str(v) for k, v in asdict(e).items()} for e in experiments],
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def fit_channel_kpis(
+    kpis: pd.DataFrame, settings: ForecastSettings, experiments: list[Experiment] | None = None
+) -> KPIFit | None:
+    """The national daily fit (calibrated by ``experiments``, each checked first) and the
+    history's revenue per conversion; None without data. No control columns: the warehouse's
+    channel KPIs carry none (the base's trend, seasonality and holidays stand in)."""
     if kpis.empty:
         return None
     channels = [c for c in settings.response.channels if c in set(kpis["channel"])]
@@ -80,18 +141,76 @@ def fit_channel_kpis(kpis: pd.DataFrame, settings: ForecastSettings) -> tuple[MM
     channels = [c for c in channels if c in frame and frame[c].sum() > 0]
     if not channels or len(frame) < settings.response.min_history_days:
         return None
-    data = mmm_data(frame, "conversions", channels, "D", controls=["no_control"])
+    data = mmm_data(frame, "conversions", channels, "D")
     m = settings.mmm
     sampler = SamplerSettings(warmup=m.warmup, draws=m.draws, chains=m.chains, seed=m.seed)
     vpc = float(frame["revenue"].sum() / max(frame["conversions"].sum(), 1e-9))
-    return fit_mmm(data, sampler=sampler), vpc
+    experiments = list(experiments or [])
+    if experiments:
+        fit, verdicts = calibrated_fit(data, experiments, sampler=sampler)
+    else:
+        fit, verdicts = fit_mmm(data, sampler=sampler), []
+    data_version = _frame_hash(frame)
+    version = _fit_version(data_version, fit, sampler, mmm_model_version(settings), experiments)
+    return KPIFit(fit, vpc, version, data_version, sampler, tuple(verdicts))
+
+
+def fit_of_model_version(model_version: str) -> str | None:
+    """The fit version a curve row's model version names (None: not an MMM fit's row)."""
+    head, sep, fit = str(model_version).partition(FIT_TAG)
+    return fit if sep else None
+
+
+def fit_record(result: KPIFit, as_of, model_version: str, data_versions: dict) -> dict:
+    """What the decision ledger keeps about a fit (``data_versions``: upstream assets' data
+    versions as the orchestrator knows them, beside the frame's own hash)."""
+    fit = result.fit
+    return {
+        "fit_version": result.version,
+        "model_version": model_version,
+        "as_of": str(as_of),
+        "data_versions": {**data_versions, "mmm_input_frame": result.data_version},
+        "priors": asdict(fit.priors),
+        "sampler": asdict(result.sampler),
+        "diagnostics": fit.diagnostics.as_dict(),
+        "converged": bool(fit.diagnostics.ok),
+        "fit_seconds": float(fit.seconds),
+        "channels": list(fit.data.channels),
+        "periods": int(fit.data.n_periods),
+        "experiments": len(result.verdicts),
+    }
+
+
+def verdict_records(result: KPIFit) -> list[dict]:
+    """One ledger record per experiment: accepted or rejected, and why."""
+    return [
+        {
+            "fit_version": result.version,
+            "experiment": v.experiment.name or f"{v.experiment.channel} {v.experiment.kind}",
+            "channel": v.experiment.channel,
+            "kind": v.experiment.kind,
+            "start": str(v.experiment.start.date()),
+            "end": str(v.experiment.end.date()),
+            "lift": float(v.experiment.lift),
+            "standard_error": float(v.experiment.standard_error),
+            "accepted": bool(v.accepted),
+            "reason": v.reason,
+            "prior_lift_median": None if np.isnan(v.prior_lift_median) else v.prior_lift_median,
+            "power": None if np.isnan(v.power) else float(v.power),
+        }
+        for v in result.verdicts
+    ]
 
 
 MONEY = [f"{name}{end}" for name in ("contribution", "roas", "mroas") for end in ("", "_lo", "_hi")]
 
 
 def summary_frame(
-    fit: MMMFit, as_of, model_version: str, value_per_conversion: float = 1.0
+    fit: MMMFit,
+    as_of,
+    model_version: str,
+    value_per_conversion: float = 1.0,
+    fit_version: str = "",
 ) -> pd.DataFrame:
     """Rows of ``agent.mmm_channel_summary``: one per channel, in revenue (a conversions KPI is
     valued at the history's revenue per conversion), with the fit's diagnostics.
@@ -117,12 +236,17 @@ def summary_frame(
         divergences=int(d.divergences),
         fit_seconds=float(fit.seconds),
         model_version=model_version,
+        fit_version=fit_version,
     )
     return out[SUMMARY_COLUMNS]
 
 
-def curve_rows(fit: MMMFit, vpc: float, as_of, model_version: str, n_draws: int):
-    """``agent.response_curves`` rows of a converged fit (none for a fit that did not converge)."""
+def curve_rows(
+    fit: MMMFit, vpc: float, as_of, model_version: str, n_draws: int, fit_version: str = ""
+):
+    """``agent.response_curves`` rows of a converged fit (none for a fit that did not converge),
+    their model version tagged with the fit's (``FIT_TAG``)."""
     if not fit.diagnostics.ok:  # typed and empty: it clears the day's rows
         return pd.DataFrame(columns=RESPONSE_COLUMNS)
-    return mmm_response_frame(fit, as_of, model_version, vpc, n_draws)
+    tagged = f"{model_version}{FIT_TAG}{fit_version}" if fit_version else model_version
+    return mmm_response_frame(fit, as_of, tagged, vpc, n_draws)
