@@ -7,8 +7,11 @@ campaign CSV, the Meta Ads insights CSV with actions lists), then times, on the 
 
 - baseline: DuckDB's own bare read into a table (``CREATE TABLE t AS SELECT * FROM
   read_json/read_csv(file)``, types auto-detected, nothing checked), in a fresh database file;
-- ingest: ``ingest_source`` on a fresh data home holding the file: hash, validation of every
-  row (bulk in DuckDB, leftovers in Python), the raw table, rejects, file log and archive.
+- ingest: ``ingest_source`` on a fresh data home holding the file: hash, archive copy
+  (verified against the bytes read; DuckDB reads that copy), limits, validation of every row
+  (bulk in DuckDB, leftovers in Python), the raw table, rejects, file log, key replacement.
+
+``--steps`` profiles one more ingest per file and prints the seconds of each step.
 
 Each is run ``--repeat`` times in alternating order and the fastest run is kept (the machine is
 shared and noisy). The ratio is ingest rows/s over bare-read rows/s: the aim is at least 0.5.
@@ -175,6 +178,48 @@ def ingest(path: Path, source: str, workdir: Path, rows: int) -> float:
     return seconds
 
 
+# Where an ingest's time goes: (step, module, function), timed by cProfile's cumulative time.
+STEPS = (
+    ("settle check", "signals/ingest/files.py", "settled_files"),
+    ("read", "signals/ingest/files.py", "read_if_unchanged"),
+    ("hash", "signals/ingest/read.py", "file_hash"),
+    ("archive copy", "signals/ingest/files.py", "archive_copy"),
+    ("limits", "signals/ingest/read.py", "check_size"),
+    ("layout + lines", "signals/ingest/validate.py", "_bulk_layout"),
+    ("validate (SQL)", "signals/bulk.py", "stage_file"),
+    ("validate (Python)", "signals/ingest/validate.py", "_validate_lines"),
+    ("schema", "signals/store.py", "ensure_raw_schema"),
+    ("delete replaced files", "signals/store.py", "_delete_files"),
+    ("insert", "signals/bulk.py", "insert_staged"),
+    ("key replacement", "signals/store.py", "_replace_by_key"),
+)
+
+
+def step_seconds(path: Path, source: str, workdir: Path, rows: int) -> dict[str, float]:
+    """One more ingest under cProfile: seconds per step of :data:`STEPS`, and the total."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    total = ingest(path, source, workdir, rows)
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    seconds = dict.fromkeys([name for name, _, _ in STEPS], 0.0)
+    for (filename, _, function), (_, _, _, cumulative, _) in stats.items():
+        for name, module, wanted in STEPS:
+            if function == wanted and filename.endswith(module):
+                seconds[name] += cumulative
+    seconds["other"] = total - sum(seconds.values())
+    seconds["total"] = total
+    return seconds
+
+
+def print_steps(source: str, seconds: dict[str, float]) -> None:
+    shown = ", ".join(f"{name} {s:.2f}" for name, s in seconds.items() if s >= 0.005)
+    print(f"  {source} steps (s, one profiled run): {shown}")
+
+
 def python_rows_per_second(path: Path, source: str) -> float:
     from marketing_ops.signals import parse_signal_file
 
@@ -191,6 +236,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--gzip", action="store_true", help="also time a gzipped GA4 export")
+    parser.add_argument(
+        "--steps", action="store_true", help="also profile one ingest and print time per step"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="mo-bench-ingest-"))
@@ -227,11 +275,14 @@ def main() -> None:
                 f"{path.name:<28}{size:>7.0f}{b:>9.2f}{args.rows / b:>14,.0f}{o:>10.2f}"
                 f"{args.rows / o:>15,.0f}{b / o:>7.2f}{python:>15,.0f}"
             )
+            if args.steps:
+                print_steps(source, step_seconds(path, source, workdir, args.rows))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(
         f"\nratio = ingest rows/s / bare-read rows/s (best of {args.repeat}; aim >= 0.5). "
-        f"python = the row-by-row validator on {PYTHON_SLICE:,} rows of the same file."
+        f"python = the row-by-row validator on {PYTHON_SLICE:,} rows of the same file. "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."
     )
 
 

@@ -112,3 +112,41 @@ def rejects(
     for r in rows:
         table.add_row(*[("" if v is None else str(v)) for v in r])
     console.print(table)
+
+
+@app.command()
+def reconcile(source: str | None = SOURCE, home: Path | None = HomeOption) -> None:
+    """Rebuild from the archive the days whose file log does not reconcile (a home loaded
+    before rows had an identity): lost rows come back, replaced rows are recorded."""
+    import os
+
+    from marketing_ops.signals import SOURCES, reconcile_from_archive
+    from marketing_ops.signals.privacy import MissingPiiKeyError, pii_key
+    from marketing_ops.warehouse import connect
+
+    h = open_home(home)
+    try:
+        key = pii_key(demo=os.environ.get("MARKETING_OPS_DEMO", "") == "1")
+    except MissingPiiKeyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    table = Table(title="Reconciled from the archive")
+    for col in ("source", "days loaded again", "files restored", "archive missing", "left"):
+        table.add_column(col)
+    remaining = 0
+    with connect(h.warehouse) as con:
+        for name in [source] if source else SOURCES:
+            done = reconcile_from_archive(h, con, name, key)
+            days = f"{done.days[0]}..{done.days[-1]} ({len(done.days)})" if done.days else "-"
+            left = [p for p in done.remaining if "marketing-ops signals reconcile" not in p]
+            remaining += len(left)
+            table.add_row(
+                name,
+                days,
+                str(len(done.restored)),
+                ", ".join(done.missing_archive) or "-",
+                "; ".join(left) or "reconciles",
+            )
+    console.print(table)
+    if remaining:
+        raise typer.Exit(1)

@@ -41,13 +41,16 @@ _TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
 
 @dataclass(frozen=True)
 class FailedExpectation:
-    """One expectation the data broke, in words a marketer can act on."""
+    """One expectation the data broke, in words a marketer can act on: which rows (by the
+    suite's ``meta.row_identity`` columns) and, under a ``mostly`` threshold, which days."""
 
     expectation: str
     column: str | None
     unexpected_count: int | None
     element_count: int | None
     detail: str
+    rows: tuple[str, ...] = ()  # the first rows that broke it, named (file and line, or key)
+    days: tuple[date, ...] = ()  # days over the suite's threshold (``mostly``), when it has one
 
     def sentence(self) -> str:
         where = f" on `{self.column}`" if self.column else ""
@@ -55,7 +58,12 @@ class FailedExpectation:
         if self.unexpected_count is not None:
             counts = f": {self.unexpected_count} of {self.element_count} rows"
         detail = f" ({self.detail})" if self.detail else ""
-        return f"`{self.expectation}`{where}{counts}{detail}"
+        days = f" on {', '.join(d.isoformat() for d in self.days)}" if self.days else ""
+        named = ""
+        if self.rows:
+            more = (self.unexpected_count or 0) - len(self.rows)
+            named = f"; rows: {', '.join(self.rows)}" + (f" and {more} more" if more > 0 else "")
+        return f"`{self.expectation}`{where}{counts}{days}{detail}{named}"
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,9 @@ class ValidationOutcome:
     rows: int
     evaluated: int
     failures: tuple[FailedExpectation, ...]
+    # Met under their ``mostly`` threshold on every day, yet some rows broke them: reported,
+    # never blocking (the damage is not material).
+    flagged: tuple[FailedExpectation, ...] = ()
 
     @property
     def markdown(self) -> str:
@@ -76,9 +87,13 @@ class ValidationOutcome:
             f"**{self.suite}** {verdict}: {self.evaluated - len(self.failures)} of "
             f"{self.evaluated} expectations met on {self.rows} rows."
         )
-        if not self.failures:
-            return head
-        return "\n".join([head, "", *(f"- {f.sentence()}" for f in self.failures)])
+        lines = [head]
+        if self.failures:
+            lines += ["", *(f"- {f.sentence()}" for f in self.failures)]
+        if self.flagged:
+            lines += ["", "Below the threshold (not blocking):"]
+            lines += [f"- {f.sentence()}" for f in self.flagged]
+        return "\n".join(lines)
 
 
 def suite_for(table: str) -> Path | None:
@@ -125,7 +140,9 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _failure(result: Any) -> FailedExpectation:
+def _failure(
+    result: Any, identity: Sequence[str] = (), days: tuple[date, ...] = ()
+) -> FailedExpectation:
     config = result.expectation_config
     kwargs = dict(config.kwargs)
     column = kwargs.get("column")
@@ -150,28 +167,121 @@ def _failure(result: Any) -> FailedExpectation:
         unexpected_count=details.get("unexpected_count"),
         element_count=details.get("element_count"),
         detail=detail,
+        rows=_named_rows(details, identity, days),
+        days=days,
     )
 
 
-def validate_table(df: pd.DataFrame, suite_path: Path) -> ValidationOutcome:
+_NAMED_ROWS = 5  # rows named in a message; the count says how many more
+
+
+def _named_rows(
+    details: dict[str, Any], identity: Sequence[str], days: tuple[date, ...]
+) -> tuple[str, ...]:
+    """The first unexpected rows (of ``days`` when given), named by ``identity``:
+    ``file.csv line 12`` for raw rows, ``deal_id=D-7, _line=3`` otherwise."""
+    if not identity:
+        return ()
+    named = []
+    for entry in details.get("unexpected_index_list") or ():
+        if days and _day_of(entry) not in days:
+            continue
+        named.append(_row_name(entry, identity))
+        if len(named) == _NAMED_ROWS:
+            break
+    return tuple(named)
+
+
+def _row_name(entry: dict[str, Any], identity: Sequence[str]) -> str:
+    values = {c: _plain(entry.get(c)) for c in identity}
+    if set(identity) >= {"_file_name", "_line"}:
+        return f"{values['_file_name']} line {values['_line']}"
+    return ", ".join(f"{c}={v}" for c, v in values.items())
+
+
+_DAY = "__day"  # the day column's name inside GX's index entries
+
+
+def _day_of(entry: dict[str, Any]) -> date | None:
+    value = entry.get(_DAY)
+    return None if value is None else pd.Timestamp(value).date()
+
+
+def _material_days(
+    result: Any, df: pd.DataFrame, day_column: str, mostly: float
+) -> tuple[date, ...]:
+    """Days where the share of rows breaking the expectation is over ``1 - mostly``: the
+    threshold is held day by day, so a bad day never hides behind a window of good ones."""
+    broken: dict[date, int] = {}
+    for entry in (result.result or {}).get("unexpected_index_list") or ():
+        day = _day_of(entry)
+        if day is not None:
+            broken[day] = broken.get(day, 0) + 1
+    rows = pd.to_datetime(df[day_column]).dt.date.value_counts()
+    return tuple(sorted(d for d, n in broken.items() if n > (1 - mostly) * rows.get(d, 0)))
+
+
+def _verdict(
+    result: Any, df: pd.DataFrame, day_column: str | None, identity: Sequence[str]
+) -> tuple[FailedExpectation | None, FailedExpectation | None]:
+    """(failure, flagged) of one expectation. Without a ``mostly`` threshold (or a day
+    column) GX's verdict stands; with one, the expectation fails only on material days."""
+    details = result.result or {}
+    mostly = dict(result.expectation_config.kwargs).get("mostly")
+    has_index = "unexpected_index_list" in details
+    failed_to_run = _exception_message(result.exception_info) is not None
+    if mostly is None or day_column is None or not has_index or failed_to_run:
+        if result.success:
+            return None, None
+        return _failure(result, identity), None
+    days = _material_days(result, df, day_column, float(mostly))
+    if days:
+        return _failure(result, identity, days), None
+    if details.get("unexpected_count"):
+        return None, _failure(result, identity)
+    return None, None
+
+
+def validate_table(
+    df: pd.DataFrame, suite_path: Path, day_column: str | None = None
+) -> ValidationOutcome:
     """Validate ``df`` against the suite in ``suite_path``; never raises on bad data.
 
     An empty frame without columns (a table that does not exist yet) fails every column
     expectation: a gate must not pass on data it could not see.
+
+    Messages name the rows that broke an expectation by the suite's ``meta.row_identity``
+    columns (those present in ``df``). With ``day_column``, an expectation with a ``mostly``
+    threshold is judged day by day: it fails only on days where more than ``1 - mostly`` of
+    the rows break it (material damage); below that its rows are reported as ``flagged``.
     """
     from great_expectations.core import ExpectationSuite
 
     spec = json.loads(Path(suite_path).read_text())
+    identity = [c for c in spec.get("meta", {}).get("row_identity", []) if c in df.columns]
     suite = ExpectationSuite(**spec)
-    batch = _whole_frame_batches().get_batch(batch_parameters={"dataframe": df})
-    result = batch.validate(suite, result_format="SUMMARY")
-    failures = tuple(_failure(r) for r in result.results if not r.success)
+    frame, day = df, None
+    if day_column is not None and day_column in df.columns:
+        frame, day = df.assign(**{_DAY: df[day_column]}), day_column
+    batch = _whole_frame_batches().get_batch(batch_parameters={"dataframe": frame})
+    index_columns = [*identity, *([_DAY] if day else [])]
+    result_format: Any = "SUMMARY"
+    if index_columns:
+        result_format = {
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": index_columns,
+            "return_unexpected_index_query": False,
+        }
+    result = batch.validate(suite, result_format=result_format)
+    verdicts = [_verdict(r, df, day, identity) for r in result.results]
+    failures = tuple(f for f, _ in verdicts if f is not None)
     return ValidationOutcome(
         suite=suite.name,
-        passed=bool(result.success),
+        passed=not failures,
         rows=len(df),
         evaluated=len(result.results),
         failures=failures,
+        flagged=tuple(f for _, f in verdicts if f is not None),
     )
 
 

@@ -19,8 +19,10 @@ from marketing_ops.signals.ingest import (
     FileOutcome,
     IngestReport,
     ParsedFile,
+    ReconcileReport,
     ingest_source,
     parse_signal_file,
+    reconcile_from_archive,
 )
 from marketing_ops.signals.limits import IngestLimits, SignalSettingsError, load_limits
 from marketing_ops.signals.privacy import MissingPiiKeyError, pii_key
@@ -51,6 +53,7 @@ __all__ = [
     "MissingPiiKeyError",
     "ParsedFile",
     "PendingFile",
+    "ReconcileReport",
     "SourcesConfig",
     "SourcesConfigError",
     "SignalSettingsError",
@@ -64,6 +67,7 @@ __all__ = [
     "pending_files",
     "pii_key",
     "plan_loads",
+    "reconcile_from_archive",
     "scan_inbox",
     "unknown_folders",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "ensure_raw_schema",
     "file_log_discrepancies",
     "replace_file_rows",
+    "unreconciled_files",
 ]
 
 RAW_TABLE_NAMES: dict[str, str] = {
@@ -94,6 +95,17 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     wanted |= {(REPLACED_TABLE, n) for n, _ in _REPLACED_COLUMNS}
     if wanted <= existing:
         return  # the usual case: nothing to do, no DDL on every load
+    # One transaction: a new data home's tables cost one commit, not one each.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _create_raw_tables(con, existing)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _create_raw_tables(con: duckdb.DuckDBPyConnection, existing: set[tuple[str, str]]) -> None:
     tables = {t for t, _ in existing}
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for source, table in RAW_TABLE_NAMES.items():
@@ -146,6 +158,7 @@ def replace_file_rows(
     staged: Sequence[tuple[StagedRows, str, str]] = (),
     reporting_currency: str = "EUR",
     key: Sequence[str] = (),
+    key_has_day: bool = False,
 ) -> list[tuple[str, str]]:
     """Replace the rows of the files being (re)loaded (caller holds the transaction).
 
@@ -155,7 +168,9 @@ def replace_file_rows(
     files with the same key (:func:`_replace_by_key`). Rows with other keys stay, whatever
     file brought them. ``rows`` are raw-table tuples followed by (_file_hash, _file_name,
     _line, partition_date); ``staged`` are bulk-validated rows in temporary tables, with
-    their file's hash and name. Returns the (hash, name) of files now wholly superseded."""
+    their file's hash and name. ``key_has_day``: the key holds the partition column, so
+    rows sharing a key share a day and only ``days`` are searched for them. Returns the
+    (hash, name) of files now wholly superseded."""
     table = RAW_TABLE_NAMES[source]
     drop = list(drop_hashes)
     _delete_files(con, source, table, drop, days)
@@ -167,7 +182,8 @@ def replace_file_rows(
     _insert_rejects(con, rejects, loaded_at)
     if not key:
         return []
-    return _replace_by_key(con, source, table, list(key), drop, loaded_at)
+    scope = list(days) if key_has_day else None
+    return _replace_by_key(con, source, table, list(key), drop, loaded_at, scope)
 
 
 def _delete_files(
@@ -240,28 +256,37 @@ def _replace_by_key(
     key: list[str],
     incoming: list[str],
     at: datetime,
+    days: list[date] | None = None,
 ) -> list[tuple[str, str]]:
     """Row identity: for every key the incoming files carry, the rows of the latest-arrived
     file holding that key stay and rows of earlier files go, each recorded in
     ``raw.replaced_rows`` with the file that replaced it. Rows of one file never replace each
-    other (an export segmented by device has several rows per campaign and day)."""
+    other (an export segmented by device has several rows per campaign and day). With
+    ``days``, only rows of those days can share a key (the key holds the day): the rest of
+    the table is not scanned."""
     if not incoming or not _other_files_present(con, table, incoming):
         return []
     same_key = " AND ".join(f"t.{c} IS NOT DISTINCT FROM i.{c}" for c in key)
     by_key = ", ".join(key)
+    on_days = "" if days is None else "AND list_contains($days::DATE[], {t}partition_date)"
+    params: dict[str, Any] = {"incoming": incoming, "source": source}
+    if days is not None:
+        params["days"] = days
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _replaced AS
         WITH incoming_keys AS (
-            SELECT DISTINCT {by_key} FROM {table} WHERE list_contains(?::VARCHAR[], _file_hash)
+            SELECT DISTINCT {by_key} FROM {table}
+            WHERE list_contains($incoming::VARCHAR[], _file_hash) {on_days.format(t="")}
         ),
         candidates AS (
             SELECT t.rowid AS rid, t._file_hash, t._file_name, t._line, t.partition_date,
                    f.arrival, {", ".join(f"t.{c}" for c in key)}
             FROM {table} AS t
             JOIN {FILE_LOG_TABLE} AS f
-              ON f.file_hash = t._file_hash AND f.source = ? AND f.status = 'loaded'
+              ON f.file_hash = t._file_hash AND f.source = $source AND f.status = 'loaded'
             WHERE EXISTS (SELECT 1 FROM incoming_keys AS i WHERE {same_key})
+              {on_days.format(t="t.")}
         ),
         ranked AS (
             SELECT *, max(arrival) OVER w AS newest,
@@ -273,7 +298,7 @@ def _replace_by_key(
         SELECT rid, _file_hash, _file_name, _line, partition_date, by_hash, by_name
         FROM ranked WHERE arrival < newest
         """,
-        [incoming, source],
+        params,
     )
     try:
         return _record_replaced(con, source, table, at)
@@ -321,17 +346,14 @@ def _record_replaced(
     ).fetchall()
 
 
-def file_log_discrepancies(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
-    """What does not reconcile between ``raw.file_log`` and the raw tables (empty: all does).
-
-    For every loaded or superseded file: received = loaded + rejected; its loaded rows are in
-    the raw table or recorded in ``raw.replaced_rows``; its rejects are in ``raw.rejects``.
-    And every raw row belongs to a file the log lists as loaded."""
+def _file_counts(con: duckdb.DuckDBPyConnection, source: str) -> list[tuple[Any, ...]]:
+    """Per loaded or superseded file: name, hash, status, day, the logged counts (received,
+    loaded, rejected) and what the tables hold (rows present, replaced, rejects)."""
     table = RAW_TABLE_NAMES[source]
-    files = con.execute(
+    return con.execute(
         f"""
-        SELECT f.file_name, f.received, f.loaded, f.rejected,
-               coalesce(p.n, 0), coalesce(r.n, 0), coalesce(j.n, 0)
+        SELECT f.file_name, f.file_hash, f.status, f.partition_date, f.received, f.loaded,
+               f.rejected, coalesce(p.n, 0), coalesce(r.n, 0), coalesce(j.n, 0)
         FROM {FILE_LOG_TABLE} AS f
         LEFT JOIN (SELECT _file_hash AS h, count(*) AS n FROM {table} GROUP BY 1) AS p
           ON p.h = f.file_hash
@@ -343,11 +365,35 @@ def file_log_discrepancies(con: duckdb.DuckDBPyConnection, source: str) -> list[
         """,
         [source, source, source],
     ).fetchall()
+
+
+def _reconciles(counts: tuple[Any, ...]) -> bool:
+    received, loaded, rejected, present, replaced, rejects = counts[4:]
+    return received == loaded + rejected and loaded == present + replaced and rejected == rejects
+
+
+def unreconciled_files(
+    con: duckdb.DuckDBPyConnection, source: str
+) -> list[tuple[str, str, str, date | None]]:
+    """(hash, name, status, day) of the files whose log entry does not reconcile."""
+    return [(c[1], c[0], c[2], c[3]) for c in _file_counts(con, source) if not _reconciles(c)]
+
+
+def file_log_discrepancies(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    """What does not reconcile between ``raw.file_log`` and the raw tables (empty: all does).
+
+    For every loaded or superseded file: received = loaded + rejected; its loaded rows are in
+    the raw table or recorded in ``raw.replaced_rows``; its rejects are in ``raw.rejects``.
+    And every raw row belongs to a file the log lists as loaded. A home loaded before rows had
+    an identity (whole files superseded, no replaced rows recorded) is rebuilt from its
+    archive by ``marketing-ops signals reconcile``."""
+    table = RAW_TABLE_NAMES[source]
     problems = [
         f"{name}: received {received}, loaded {loaded}, rejected {rejected}; "
         f"{present} rows present, {replaced} replaced, {rejects} rejects recorded"
-        for name, received, loaded, rejected, present, replaced, rejects in files
-        if received != loaded + rejected or loaded != present + replaced or rejected != rejects
+        for name, _, _, _, received, loaded, rejected, present, replaced, rejects in (
+            c for c in _file_counts(con, source) if not _reconciles(c)
+        )
     ]
     orphans = con.execute(
         f"SELECT count(*) FROM {table} WHERE _file_hash NOT IN (SELECT file_hash FROM "
@@ -356,4 +402,12 @@ def file_log_discrepancies(con: duckdb.DuckDBPyConnection, source: str) -> list[
     ).fetchone()[0]
     if orphans:
         problems.append(f"{orphans} rows of {table} belong to no loaded file")
+    if problems:
+        problems.append(f"{RECONCILE_HINT} --source {source}")
     return problems
+
+
+RECONCILE_HINT = (
+    "to rebuild these days from the archive under row identity, run: marketing-ops signals "
+    "reconcile"
+)

@@ -117,7 +117,7 @@ def build_gx_check(gate: Gate) -> dg.AssetChecksDefinition:
                 (days.min().date(), days.max().date()) if days is not None else (None, None)
             )
             start, end = start or date.today(), end or date.today()
-        outcome = validate_table(frame, suite)
+        outcome = validate_table(frame, suite, day_column=gate.date_column)
         report = write_validation_report(
             [outcome], report_path(store.home().reports, gate.suite, start, end)
         )
@@ -126,6 +126,7 @@ def build_gx_check(gate: Gate) -> dg.AssetChecksDefinition:
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
                 "rows_checked": len(frame),
+                "flagged_below_threshold": len(outcome.flagged),
                 "relation": gate.relation,
                 "window": f"{start.isoformat()}..{end.isoformat()}",
                 "summary": dg.MetadataValue.md(outcome.markdown),

@@ -22,7 +22,6 @@ else the latest day its rows carry. Rows keep their own day (``partition_date``)
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -293,7 +292,7 @@ def _sort_file(
     archived = archive_path(run.home, run.source, taken.file_hash, taken.name)
     kept_before = archived.exists()
     try:
-        parsed = _parse_while_archiving(run, taken)
+        parsed = _archive_then_parse(run, taken)
     except Exception as exc:  # noqa: BLE001 - any failure to read it fails this file only
         _forget_copy(archived, kept_before)
         error = exc if isinstance(exc, UnreadableFile) else _unexpected(exc)
@@ -315,17 +314,12 @@ def _sort_file(
     batch.new.append((taken, parsed, archived))
 
 
-def _parse_while_archiving(run: _Run, taken: _Taken) -> ParsedFile:
-    """Parse the file while a second thread writes its archive copy: DuckDB's bulk read and
-    the write both release the GIL, so a large file's copy costs little extra time."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        copying = pool.submit(
-            archive_copy, run.home, run.source, taken.data, taken.file_hash, taken.name
-        )
-        try:
-            return run.parse(taken.data, taken.name, taken.entry.path, taken.file_hash)
-        finally:
-            copying.result()  # an archive that cannot be written fails the file, not the run
+def _archive_then_parse(run: _Run, taken: _Taken) -> ParsedFile:
+    """Archive the bytes that were read (written once, verified against them), then parse
+    that copy: DuckDB's bulk read sees exactly the archived bytes, never the inbox entry,
+    which may be rewritten meanwhile."""
+    archived = archive_copy(run.home, run.source, taken.data, taken.file_hash, taken.name)
+    return run.parse(taken.data, taken.name, archived, taken.file_hash)
 
 
 def _forget_copy(archived: Path, kept_before: bool) -> None:
@@ -342,6 +336,7 @@ def _to_quarantine(run: _Run, batch: _Batch, taken: _Taken, problem: UnreadableF
 def _commit(run: _Run, batch: _Batch, report: IngestReport) -> None:
     """Log the files and replace the window's rows, in one transaction."""
     con, source = run.con, run.source
+    spec = run.config.sources[source]
     con.execute("BEGIN TRANSACTION")
     try:
         _log_files(run, batch, report)
@@ -361,7 +356,8 @@ def _commit(run: _Run, batch: _Batch, report: IngestReport) -> None:
             run.now,
             staged=[(p.staged, p.file_hash, p.name) for p in to_load if p.staged],
             reporting_currency=run.reporting.currency,
-            key=run.config.sources[source].key,
+            key=spec.key,
+            key_has_day=spec.partition in spec.key,
         )
         con.execute("COMMIT")
     except BaseException:

@@ -126,13 +126,15 @@ def records(
     return iter(table.records), scales, table.time_zone, len(table.header)
 
 
-def head_and_lines(data: bytes) -> tuple[bytes, int, bool] | None:
+def head_and_lines(data: bytes, newlines: int | None = None) -> tuple[bytes, int, bool] | None:
     """The first 64 KiB of the content, its physical line count, and whether it is gzipped;
-    None when a lone CR makes lines ambiguous (Python's csv and DuckDB would disagree)."""
+    None when a lone CR makes lines ambiguous (Python's csv and DuckDB would disagree).
+    ``newlines``: the plain content's count of ``\\n`` when already known (:func:`check_size`)."""
     if data[:2] != b"\x1f\x8b":
         if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
             return None
-        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        newlines = data.count(b"\n") if newlines is None else newlines
+        lines = newlines + (0 if data.endswith(b"\n") else 1)
         return data[:HEAD_BYTES], lines, False
     return _gzip_head_and_lines(data)
 
@@ -158,9 +160,10 @@ def _gzip_head_and_lines(data: bytes) -> tuple[bytes, int, bool] | None:
     return head, newlines + (0 if last.endswith(b"\n") else 1), True
 
 
-def check_size(data: bytes, limits: IngestLimits) -> None:
+def check_size(data: bytes, limits: IngestLimits) -> int | None:
     """UnreadableFile when the content (decompressed, never more than the limit plus one
-    chunk held at once) is over ``max_file_bytes`` or has more lines than ``max_rows`` allows."""
+    chunk held at once) is over ``max_file_bytes`` or has more lines than ``max_rows`` allows.
+    Returns the count of ``\\n`` of plain (not gzipped) content, for :func:`head_and_lines`."""
     if data[:2] == b"\x1f\x8b":
         size, lines = _inflated_size(data, limits.max_file_bytes)
     else:
@@ -172,6 +175,7 @@ def check_size(data: bytes, limits: IngestLimits) -> None:
         )
     if lines > limits.max_rows + _PREAMBLE_LINES:
         raise UnreadableFile(f"more than {limits.max_rows} rows (settings: limits.max_rows)")
+    return None if data[:2] == b"\x1f\x8b" else lines
 
 
 def _inflated_size(data: bytes, most: int) -> tuple[int, int]:

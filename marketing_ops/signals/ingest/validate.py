@@ -168,9 +168,9 @@ def parse_signal_file(
     )
     file_hash = file_hash or content_hash(data)
     hint = name_day(name)
-    check_size(data, ctx.limits)
+    newlines = check_size(data, ctx.limits)
     if con is not None and path is not None and len(data) >= bulk_min_bytes:
-        parsed = _parse_in_bulk(con, ctx, data, name, path, file_hash, hint)
+        parsed = _parse_in_bulk(con, ctx, data, name, path, file_hash, hint, newlines)
         if parsed is not None:
             return parsed
     try:
@@ -224,10 +224,12 @@ def _parsed(
     return parsed
 
 
-def _bulk_layout(data: bytes, spec: SourceSpec) -> tuple[CsvLayout | None, int, bool] | None:
+def _bulk_layout(
+    data: bytes, spec: SourceSpec, newlines: int | None
+) -> tuple[CsvLayout | None, int, bool] | None:
     """The CSV layout (None for JSON lines), physical line count and gzip flag of a file
     DuckDB can read cleanly; None means "use Python"."""
-    found = head_and_lines(data)
+    found = head_and_lines(data, newlines)
     if found is None:
         return None
     head_bytes, lines, gzipped = found
@@ -252,9 +254,10 @@ def _parse_in_bulk(
     path: Path,
     file_hash: str,
     hint: date | None,
+    newlines: int | None,
 ) -> ParsedFile | None:
     """Bulk validation when DuckDB can read the file cleanly; None means "use Python"."""
-    found = _bulk_layout(data, ctx.spec)
+    found = _bulk_layout(data, ctx.spec, newlines)
     if found is None:
         return None
     layout, lines, gzipped = found
