@@ -36,7 +36,7 @@ def _problem_lines(output: str) -> list[str]:
 def test_init_writes_policies_and_reference_but_no_ground_truth_or_key(own_home) -> None:
     assert sorted(p.name for p in own_home.policies.glob("*.yaml")) == [
         "approvals.yaml", "autonomy.yaml", "budget.yaml", "compliance.yaml", "content.yaml",
-        "roles.yaml",
+        "roles.yaml", "testing.yaml",
     ]  # fmt: skip
     assert (own_home.reference / "reporting.yaml").is_file()
     assert (own_home.inbox / "google_ads").is_dir()
