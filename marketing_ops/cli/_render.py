@@ -36,6 +36,19 @@ def open_home(root: Path | None) -> DataHome:
     return data_home(root).ensure()
 
 
+def pii_key_or_exit() -> bytes:
+    """The data home's PII key, or exit 2 with the reason (the demo's key under MARKETING_OPS_DEMO=1)."""
+    import os
+
+    from marketing_ops.signals.privacy import MissingPiiKeyError, pii_key
+
+    try:
+        return pii_key(demo=os.environ.get("MARKETING_OPS_DEMO", "") == "1")
+    except MissingPiiKeyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
 def parse_day(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value)

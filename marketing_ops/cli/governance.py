@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from marketing_ops.cli._render import HomeOption, console, open_home
+from marketing_ops.cli._render import HomeOption, console, open_home, pii_key_or_exit
 
 app = typer.Typer()
 audit_app = typer.Typer(
@@ -227,17 +227,11 @@ def forget(
 ) -> None:
     """Erase a person's records from the warehouse, the graph, the archived files and the
     ledger payloads, and record the erasure in the decision ledger. Cannot be undone."""
-    import os
 
     from marketing_ops.governance import forget as forget_person
-    from marketing_ops.signals.privacy import MissingPiiKeyError, pii_key
 
     h = open_home(home)
-    try:
-        key = pii_key(demo=os.environ.get("MARKETING_OPS_DEMO", "") == "1")
-    except MissingPiiKeyError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    key = pii_key_or_exit()
     if not yes and not typer.confirm(
         "Erase this person's records everywhere in this data home? This cannot be undone."
     ):

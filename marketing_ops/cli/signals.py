@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from marketing_ops.cli._render import HomeOption, console, open_home
+from marketing_ops.cli._render import HomeOption, console, open_home, pii_key_or_exit
 from marketing_ops.config import data_home, partition_days
 
 app = typer.Typer(
@@ -118,18 +118,12 @@ def rejects(
 def reconcile(source: str | None = SOURCE, home: Path | None = HomeOption) -> None:
     """Rebuild from the archive the days whose file log does not reconcile (a home loaded
     before rows had an identity): lost rows come back, replaced rows are recorded."""
-    import os
 
     from marketing_ops.signals import SOURCES, reconcile_from_archive
-    from marketing_ops.signals.privacy import MissingPiiKeyError, pii_key
     from marketing_ops.warehouse import connect
 
     h = open_home(home)
-    try:
-        key = pii_key(demo=os.environ.get("MARKETING_OPS_DEMO", "") == "1")
-    except MissingPiiKeyError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    key = pii_key_or_exit()
     table = Table(title="Reconciled from the archive")
     for col in ("source", "days loaded again", "files restored", "archive missing", "left"):
         table.add_column(col)
