@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -56,9 +55,3 @@ def geo_test() -> GeoTest:
     after, truth = run_holdout(world, design)
     return GeoTest(world, after, design, truth)
 
-
-def national(frame: pd.DataFrame, channels: list[str]) -> pd.DataFrame:
-    return frame.groupby("date", as_index=False)[["revenue", *channels, "price", "promo"]].sum()
-
-
-__all__ = ["GeoTest", "national", "np"]

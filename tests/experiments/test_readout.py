@@ -9,7 +9,8 @@ from marketing_ops.experiments import (
     geo_readout,
 )
 from marketing_ops.forecasting.mmm import mmm_data, read_experiments
-from tests.experiments.conftest import national
+
+from .world import national
 
 
 def model_data(geo_test):
