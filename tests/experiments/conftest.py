@@ -54,4 +54,3 @@ def geo_test() -> GeoTest:
     design = geo_holdout(world.frame, channel, "revenue", start, TEST_WEEKS)
     after, truth = run_holdout(world, design)
     return GeoTest(world, after, design, truth)
-
