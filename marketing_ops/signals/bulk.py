@@ -91,10 +91,13 @@ class StagedRows:
     table: str
     count: int
     days: set[date]
-    first_line: int  # line of the staged table's rowid 0
+    first_line: int  # line of the staged table's first row (rowid ``base``)
     leftover_lines: list[int] = field(default_factory=list)
     fx_table: str | None = None  # rates to join when some rows are in another currency
     columns: tuple[str, ...] = ()  # raw-table columns the stage holds
+    # rowid of the first row: 0 for a table made outside a transaction, 2**55 for one made
+    # inside (DuckDB numbers transaction-local rows from there). Line = rowid - base + first.
+    base: int = 0
 
 
 def bulk_eligible(builder: RowBuilder) -> bool:
@@ -447,8 +450,12 @@ def _stage(
     except duckdb.Error:
         con.execute(f"DROP TABLE IF EXISTS {table}")
         return None
-    read = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    if read != expected:
+    read, base, last = con.execute(
+        f"SELECT count(*), coalesce(min(rowid), 0), coalesce(max(rowid), -1) FROM {table}"
+    ).fetchone()
+    if read != expected or last - base + 1 != read:
+        # Records and lines do not map one to one (or rowids are not consecutive, so a row's
+        # line cannot be told): Python reads the file.
         con.execute(f"DROP TABLE {table}")
         return None
     fx_table = _check_rates(con, builder, table)
@@ -459,12 +466,12 @@ def _stage(
         days.add(day_value)
         count += n
     leftovers = [
-        int(r) + first_line
+        int(r) - base + first_line
         for (r,) in con.execute(
             f"SELECT rowid FROM {table} WHERE NOT _plain AND NOT n_skip ORDER BY 1"
         ).fetchall()
     ]
-    return StagedRows(table, count, days, first_line, leftovers, fx_table, tuple(order))
+    return StagedRows(table, count, days, first_line, leftovers, fx_table, tuple(order), base)
 
 
 def _check_rates(con: duckdb.DuckDBPyConnection, builder: RowBuilder, table: str) -> str | None:
@@ -533,6 +540,7 @@ def insert_staged(
         "hash": file_hash,
         "name": file_name,
         "first": staged.first_line,
+        "base": staged.base,
         "at": loaded_at,
     }
     if amounts:
@@ -541,7 +549,7 @@ def insert_staged(
         f"""
         INSERT INTO {raw_table} ({", ".join(names)}, _file_hash, _file_name, _line,
                                  partition_date, _loaded_at)
-        SELECT {", ".join(select)}, $hash, $name, CAST(s.rowid + $first AS INTEGER), s._day, $at
+        SELECT {", ".join(select)}, $hash, $name, CAST(s.rowid - $base + $first AS INTEGER), s._day, $at
         FROM {staged.table} s {join}
         WHERE s._plain AND NOT s.n_skip
         """,
