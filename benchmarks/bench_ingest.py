@@ -7,9 +7,12 @@ campaign CSV, the Meta Ads insights CSV with actions lists), then times, on the 
 
 - baseline: DuckDB's own bare read into a table (``CREATE TABLE t AS SELECT * FROM
   read_json/read_csv(file)``, types auto-detected, nothing checked), in a fresh database file;
-- ingest: ``ingest_source`` on a fresh data home holding the file: hash, archive copy
-  (verified against the bytes read; DuckDB reads that copy), limits, validation of every row
-  (bulk in DuckDB, leftovers in Python), the raw table, rejects, file log, key replacement.
+- ingest: what the Dagster asset ``raw/<source>`` runs, on a fresh data home holding the
+  file: ``ingest_source`` (hash, archive copy verified against the bytes read and read by
+  DuckDB, limits, validation of every row (bulk in DuckDB, leftovers in Python), the raw
+  table, rejects, file log, key replacement) then its check ``file_log_discrepancies``
+  (received = loaded + rejected, every loaded row present or replaced), on a connection
+  opened as the asset opens it.
 
 ``--steps`` profiles one more ingest per file and prints the seconds of each step.
 
@@ -160,18 +163,24 @@ def bare_read(path: Path, source: str, workdir: Path) -> float:
 
 
 def ingest(path: Path, source: str, workdir: Path, rows: int) -> float:
+    """The asset's work on one file (``marketing_ops.defs.signals.assets``): ingest, then the
+    reconciliation check, on a connection opened by ``warehouse.connect``."""
     from marketing_ops.config import data_home
-    from marketing_ops.signals import ingest_source
+    from marketing_ops.signals import file_log_discrepancies, ingest_source
+    from marketing_ops.warehouse import connect
 
     home = data_home(workdir / f"home-{time.monotonic_ns()}").ensure()
     inbox = home.source_inbox(source)
     inbox.mkdir(parents=True, exist_ok=True)
     os.link(path, inbox / path.name)
-    con = duckdb.connect(str(home.warehouse))
-    t0 = time.perf_counter()
-    report = ingest_source(home, con, source, DAY, DAY, b"bench-key", today=DAY + timedelta(days=1))
-    seconds = time.perf_counter() - t0
-    con.close()
+    with connect(home.warehouse) as con:
+        t0 = time.perf_counter()
+        report = ingest_source(
+            home, con, source, DAY, DAY, b"bench-key", today=DAY + timedelta(days=1)
+        )
+        problems = file_log_discrepancies(con, source)
+        seconds = time.perf_counter() - t0
+    assert not problems, problems
     assert report.loaded == rows and report.rejected == 0, report.to_metadata()
     assert report.files[0].validated == "bulk", report.files[0]
     shutil.rmtree(home.root)
@@ -192,6 +201,7 @@ STEPS = (
     ("delete replaced files", "signals/store.py", "_delete_files"),
     ("insert", "signals/bulk.py", "insert_staged"),
     ("key replacement", "signals/store.py", "_replace_by_key"),
+    ("reconciliation check", "signals/store.py", "file_log_discrepancies"),
 )
 
 
