@@ -10,16 +10,20 @@ reconciles (received = loaded + rejected, every loaded row present or replaced).
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 from signal_samples import DAY, GOOGLE_HEADER, PII_KEY, drop
 from test_bulk import META_HEADER, _event, _lines, _meta_row
 
 from marketing_ops.config import data_home
 from marketing_ops.signals import ingest_source, parse_signal_file
 from marketing_ops.signals.currency import FxRates, Reporting
+from marketing_ops.signals.ingest.validate import _lines as file_lines
+from marketing_ops.signals.readers import decode_bytes
 from marketing_ops.signals.store import (
     RAW_TABLE_NAMES,
     ensure_raw_schema,
@@ -239,3 +243,22 @@ def test_rows_staged_inside_a_transaction_keep_their_lines(tmp_path: Path) -> No
     finally:
         con.close()
     assert lines == [(2, "9000000101"), (3, "9000000102"), (4, "9000000103")]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"h\na\nb\nc\n",
+        b"h\r\na\r\nb\r\nc",  # CRLF, no newline at the end
+        "h\na\n\u00d6sterreich\nc\n".encode(),  # not ASCII: decoded whole
+        gzip.compress(b"h\na\nb\nc\n"),
+        b"\xef\xbb\xbfh\na\nb\nc\n",  # BOM
+        "h\na\nb\xe9\nc\n".encode("cp1252"),  # not UTF-8: Windows-1252, as decode_bytes reads it
+    ],
+)
+def test_leftover_lines_are_the_lines_of_the_decoded_text(data: bytes) -> None:
+    """The lines the SQL leaves to Python are cut from the bytes exactly as the decoded text
+    splits (a line number always names the same text)."""
+    expected = decode_bytes(data).split("\n")
+    for numbers in ([1], [2, 4], [1, 2, 3, 4], [4]):
+        assert list(file_lines(data, numbers)) == [(n, expected[n - 1]) for n in numbers]
