@@ -8,8 +8,9 @@ For each complete file in ``inbox/<source>/`` (:mod:`.files`) whose day falls in
 - otherwise its rows are validated (bad rows to ``raw.rejects``) and its bytes archived as
   ``archive/<source>/<sha256>__<name>``.
 
-Then every loaded file of the window's days (new or archived) is parsed and its rows replace
-what the raw table held for it, in one transaction: a re-run rebuilds the same rows. Rows have
+Then every loaded file of the window's days (new or archived) is parsed (before the
+transaction: a DuckDB read that fails inside one would abort it) and its rows replace what the
+raw table held for it, in one transaction: a re-run rebuilds the same rows. Rows have
 an identity, the source's natural key (``key`` in ``sources.yaml``): a row replaces the rows
 of earlier-arrived files with the same key and nothing else, so files with different campaigns
 for one day add up, and a re-export replaces exactly the keys it carries (each replaced row is
