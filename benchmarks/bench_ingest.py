@@ -20,8 +20,8 @@ Each is run ``--repeat`` times in alternating order and the fastest run is kept 
 shared and noisy). The ratio is ingest rows/s over bare-read rows/s: the aim is at least 0.5.
 The cpu ratio is the same with the CPU seconds of the process (all threads) in place of wall
 seconds: work done rather than time waited, which other loads on the machine disturb less
-(on an idle machine the wall ratio is what counts). A last column gives the Python-only validator's rows/s on a 50,000-row slice of the same file,
-for scale.
+(on an idle machine the wall ratio is what counts). A last column gives the Python-only
+validator's rows/s on a 50,000-row slice of the same file, for scale.
 """
 
 from __future__ import annotations

@@ -226,7 +226,8 @@ def _converted(
         )
     if kind == "json_actions":
         # h: the counted entries' numbers (see _helper); plain when none is NaN or infinite.
-        well_formed = f"{h} IS NOT NULL AND NOT list_contains(list_transform({h}, lambda v: isfinite(v)), false)"
+        finite = f"list_transform({h}, lambda v: isfinite(v))"
+        well_formed = f"{h} IS NOT NULL AND NOT list_contains({finite}, false)"
         return f"CASE WHEN {well_formed} THEN coalesce(list_sum({h}), 0.0) END"
     raise AssertionError(f"not a bulk type: {kind}")
 
@@ -560,7 +561,8 @@ def insert_staged(
         f"""
         INSERT INTO {raw_table} ({", ".join(names)}, _file_hash, _file_name, _line,
                                  partition_date, _loaded_at)
-        SELECT {", ".join(select)}, $hash, $name, CAST(s.rowid - $base + $first AS INTEGER), s._day, $at
+        SELECT {", ".join(select)}, $hash, $name,
+               CAST(s.rowid - $base + $first AS INTEGER), s._day, $at
         FROM {staged.table} s {join}
         WHERE s._plain AND NOT s.n_skip
         """,
