@@ -174,8 +174,7 @@ def test_reexport_replaces_its_keys_when_staged_inside_the_transaction(tmp_path:
             assert state["replaced"] == [(first, 2, again), (first, 5, again)]
             assert state["rejects"] == [(first, 6, "clicks"), (again, 5, "clicks")]
             assert state["log"] == [(first, "loaded", 5, 4, 1, 0), (again, "loaded", 4, 3, 1, 2)]
-            clicks = state["rows"]
-            assert len(clicks) == 5
+            assert len(state["rows"]) == 5
     finally:
         homes.close()
 
