@@ -56,9 +56,9 @@ BULK_TYPES = frozenset(
     }
 )
 # The word lists of rows.py, as SQL literals (code constants, not data).
-_NULLS = "'', '--', 'null', 'none', 'nan', 'n/a'"
-_TRUE = "'true', 't', '1', 'yes', 'y'"
-_FALSE = "'false', 'f', '0', 'no', 'n'"
+_NULLS = ("", "--", "null", "none", "nan", "n/a")
+_TRUE = ("true", "t", "1", "yes", "y")
+_FALSE = ("false", "f", "0", "no", "n")
 _INT_LIMIT = "9223372036854775808.0"  # 2**63: Python refuses whole numbers beyond BIGINT
 _TIMESTAMP_SHAPE = (
     r"\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?"
@@ -91,10 +91,13 @@ class StagedRows:
     table: str
     count: int
     days: set[date]
-    first_line: int  # line of the staged table's rowid 0
+    first_line: int  # line of the staged table's first row (rowid ``base``)
     leftover_lines: list[int] = field(default_factory=list)
     fx_table: str | None = None  # rates to join when some rows are in another currency
     columns: tuple[str, ...] = ()  # raw-table columns the stage holds
+    # rowid of the first row: 0 for a table made outside a transaction, 2**55 for one made
+    # inside (DuckDB numbers transaction-local rows from there). Line = rowid - base + first.
+    base: int = 0
 
 
 def bulk_eligible(builder: RowBuilder) -> bool:
@@ -129,13 +132,22 @@ def _q(identifier: str) -> str:
 _ACTIONS_SCHEMA = '[{"action_type":"VARCHAR","value":"VARCHAR"}]'
 
 
-def _helper(rule: ColumnRule, x: str, typed: bool) -> str | None:
+def _helper(rule: ColumnRule, x: str, typed: bool, builder: RowBuilder, p: _Params) -> str | None:
     """An intermediate value computed once per cell when the conversion uses it repeatedly.
-    ``typed``: DuckDB's reader already parsed the cell as DOUBLE."""
+    ``typed``: DuckDB's reader already parsed the cell as DOUBLE.
+
+    For an actions list: each entry's number when its type counts as a purchase (NULL when
+    it does not count; NaN when the entry has no type or a counted one no finite number)."""
     if rule.type in ("int", "float", "timestamp_micros"):
         return x if typed else f"TRY_CAST({x} AS DOUBLE)"  # accepts what float() does, or less
     if rule.type == "json_actions":
-        return f"TRY(from_json({x}, '{_ACTIONS_SCHEMA}'))"
+        types = p(list(builder.config.meta_purchase_actions))
+        return (
+            f"list_transform(TRY(from_json({x}, '{_ACTIONS_SCHEMA}')), lambda a: "
+            "CASE WHEN a.action_type IS NULL THEN 'nan'::DOUBLE "
+            f"WHEN list_contains({types}, a.action_type) "
+            "THEN coalesce(TRY_CAST(a.value AS DOUBLE), 'nan'::DOUBLE) END)"
+        )
     return None
 
 
@@ -205,10 +217,7 @@ def _converted(
             ts = f"timezone({p(builder.reporting.time_zone)}, timezone('UTC', {ts}))"
         return f"CASE WHEN {fits} THEN {ts} END"
     if kind == "bool":
-        return (
-            f"CASE WHEN lower({x}) IN ({_TRUE}) THEN TRUE "
-            f"WHEN lower({x}) IN ({_FALSE}) THEN FALSE END"
-        )
+        return f"CASE WHEN {_among(x, _TRUE)} THEN TRUE WHEN {_among(x, _FALSE)} THEN FALSE END"
     if kind == "currency":
         codes = p(sorted(builder.config.currencies))
         return (
@@ -216,26 +225,32 @@ def _converted(
             f"THEN upper({x}) END"
         )
     if kind == "json_actions":
-        items = h
-        types = p(list(builder.config.meta_purchase_actions))
-        counted = f"list_filter({items}, lambda a: list_contains({types}, a.action_type))"
-        well_formed = (
-            f"{items} IS NOT NULL "
-            f"AND len(list_filter({items}, lambda a: a.action_type IS NULL)) = 0 "
-            f"AND len(list_filter({counted}, lambda a: a.value IS NULL "
-            f"OR NOT isfinite(TRY_CAST(a.value AS DOUBLE)))) = 0"
-        )
-        total = (
-            f"coalesce(list_sum(list_transform({counted}, lambda a: CAST(a.value AS DOUBLE))), 0.0)"
-        )
-        return f"CASE WHEN {well_formed} THEN {total} END"
+        # h: the counted entries' numbers (see _helper); plain when none is NaN or infinite.
+        finite = f"list_transform({h}, lambda v: isfinite(v))"
+        well_formed = f"{h} IS NOT NULL AND NOT list_contains({finite}, false)"
+        return f"CASE WHEN {well_formed} THEN coalesce(list_sum({h}), 0.0) END"
     raise AssertionError(f"not a bulk type: {kind}")
+
+
+def _among(x: str, words: tuple[str, ...]) -> str:
+    """SQL: ``lower(x)`` is one of ``words`` (lower-case ASCII code constants), tested only
+    when ``x`` is short enough to be one (a longer value is not: a value is only ever
+    accepted by fewer rows here, never more, and Python decides the rest).
+
+    In lists of three: DuckDB plans a longer IN list as a join over every row, which cost
+    more than all of a column's other checks (``benchmarks/bench_ingest.py``)."""
+    lists = [words[i : i + 3] for i in range(0, len(words), 3)]
+    tests = " OR ".join(
+        f"lower({x}) IN ({', '.join(chr(39) + w + chr(39) for w in part)})" for part in lists
+    )
+    longest = max(len(w) for w in words)
+    return f"(CASE WHEN strlen({x}) <= {longest} THEN {tests} ELSE false END)"
 
 
 def _is_null(x: str) -> str:
     """Python's null words (``""``, ``--``, ``null``, ``none``, ``nan``, ``n/a``), untrimmed:
     a padded one is not plain and goes to Python, which trims."""
-    return f"({x} IS NULL OR (strlen({x}) <= 4 AND lower({x}) IN ({_NULLS})))"
+    return f"({x} IS NULL OR {_among(x, _NULLS)})"
 
 
 def _json_input(paths: list[str], filters: dict[str, str]) -> str:
@@ -394,7 +409,7 @@ def _stage(
     for i, column in enumerate(order):
         rule = spec.columns[column]
         sql_type = _SQL_TYPES[rule.type]
-        helper = _helper(rule, f"x{i}", column in typed)
+        helper = _helper(rule, f"x{i}", column in typed, builder, p)
         if helper is not None:
             helpers.append(f"{helper} AS h{i}")
         converted = _converted(rule, f"x{i}", builder, p, scales[column], f"h{i}")
@@ -447,8 +462,12 @@ def _stage(
     except duckdb.Error:
         con.execute(f"DROP TABLE IF EXISTS {table}")
         return None
-    read = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    if read != expected:
+    read, base, last = con.execute(
+        f"SELECT count(*), coalesce(min(rowid), 0), coalesce(max(rowid), -1) FROM {table}"
+    ).fetchone()
+    if read != expected or last - base + 1 != read:
+        # Records and lines do not map one to one (or rowids are not consecutive, so a row's
+        # line cannot be told): Python reads the file.
         con.execute(f"DROP TABLE {table}")
         return None
     fx_table = _check_rates(con, builder, table)
@@ -459,12 +478,12 @@ def _stage(
         days.add(day_value)
         count += n
     leftovers = [
-        int(r) + first_line
+        int(r) - base + first_line
         for (r,) in con.execute(
             f"SELECT rowid FROM {table} WHERE NOT _plain AND NOT n_skip ORDER BY 1"
         ).fetchall()
     ]
-    return StagedRows(table, count, days, first_line, leftovers, fx_table, tuple(order))
+    return StagedRows(table, count, days, first_line, leftovers, fx_table, tuple(order), base)
 
 
 def _check_rates(con: duckdb.DuckDBPyConnection, builder: RowBuilder, table: str) -> str | None:
@@ -533,6 +552,7 @@ def insert_staged(
         "hash": file_hash,
         "name": file_name,
         "first": staged.first_line,
+        "base": staged.base,
         "at": loaded_at,
     }
     if amounts:
@@ -541,7 +561,8 @@ def insert_staged(
         f"""
         INSERT INTO {raw_table} ({", ".join(names)}, _file_hash, _file_name, _line,
                                  partition_date, _loaded_at)
-        SELECT {", ".join(select)}, $hash, $name, CAST(s.rowid + $first AS INTEGER), s._day, $at
+        SELECT {", ".join(select)}, $hash, $name,
+               CAST(s.rowid - $base + $first AS INTEGER), s._day, $at
         FROM {staged.table} s {join}
         WHERE s._plain AND NOT s.n_skip
         """,

@@ -202,12 +202,36 @@ def _meta_row(spend: str = "75.2", currency: str = "EUR", actions: str | None = 
     return ",".join('"' + c.replace('"', '""') + '"' for c in cells)
 
 
+def _actions(*entries: tuple[str | None, object]) -> str:
+    """An actions list; ``purchase`` is the pixel purchase type, ``None`` leaves a key out."""
+    out = []
+    for kind, value in entries:
+        item: dict = {}
+        if kind is not None:
+            item["action_type"] = (
+                "offsite_conversion.fb_pixel_purchase" if kind == "purchase" else kind
+            )
+        if value is not None:
+            item["value"] = value
+        out.append(item)
+    return json.dumps(out)
+
+
 META_CASES = {
     "plain": [_meta_row(), _meta_row("12.5")],
     "empty_actions": [_meta_row(actions="")],
     "actions_without_purchases": [_meta_row(actions="[]")],
     "non_object_action": [_meta_row(actions="[1]")],
     "cut_json": [_meta_row(actions='[{"action_type": "offsite_conversion.fb_pixel_purchase"')],
+    "purchase_value_not_a_number": [_meta_row(actions=_actions(("purchase", "lots")))],
+    "purchase_value_infinite": [_meta_row(actions=_actions(("purchase", "inf")))],
+    "purchase_value_missing": [_meta_row(actions=_actions(("purchase", None)))],
+    "purchase_value_a_json_number": [_meta_row(actions=_actions(("purchase", 4)))],
+    "purchase_values_summed": [_meta_row(actions=_actions(("purchase", "0.1"), ("purchase", 0.2)))],
+    "action_without_type": [_meta_row(actions=_actions((None, "3")))],
+    "other_action_with_junk_value": [
+        _meta_row(actions=_actions(("link_click", "x"), ("purchase", "2")))
+    ],
     "foreign_currency_with_rate": [_meta_row(currency="USD"), _meta_row()],
     "foreign_currency_without_rate": [_meta_row(currency="GBP"), _meta_row()],
 }

@@ -140,17 +140,34 @@ def archive_path(home: DataHome, source: str, file_hash: str, name: str) -> Path
     return home.archive / source / f"{file_hash}__{name}"
 
 
+_VERIFY_CHUNK = 1 << 22
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file at ``path`` holds exactly ``data`` (read back in chunks: no second
+    copy of a large file in memory; the same bytes as hashed have the same hash)."""
+    buffer = bytearray(_VERIFY_CHUNK)
+    position = 0
+    with path.open("rb", buffering=0) as stored:
+        while n := stored.readinto(buffer):
+            chunk = buffer if n == _VERIFY_CHUNK else buffer[:n]
+            if not data.startswith(chunk, position):
+                return False
+            position += n
+    return position == len(data)
+
+
 def _store_copy(data: bytes, target: Path, file_hash: str) -> None:
     """Write ``data`` (whose sha256 is ``file_hash``) to ``target`` through a temporary name,
     then check the stored file reads back as exactly those bytes."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_file() and not target.is_symlink():
-        if target.stat().st_size == len(data) and content_hash(target.read_bytes()) == file_hash:
+        if target.stat().st_size == len(data) and _holds(target, data):
             return  # identical content already stored
     temporary = target.with_name(f".{file_hash[:12]}.{os.getpid()}.tmp")
     temporary.write_bytes(data)
     os.replace(temporary, target)
-    if target.read_bytes() != data:  # same bytes as hashed: the stored copy has that hash
+    if not _holds(target, data):
         raise OSError(f"{target}: the stored copy does not match the bytes read")
 
 

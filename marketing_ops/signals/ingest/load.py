@@ -8,8 +8,9 @@ For each complete file in ``inbox/<source>/`` (:mod:`.files`) whose day falls in
 - otherwise its rows are validated (bad rows to ``raw.rejects``) and its bytes archived as
   ``archive/<source>/<sha256>__<name>``.
 
-Then every loaded file of the window's days (new or archived) is parsed and its rows replace
-what the raw table held for it, in one transaction: a re-run rebuilds the same rows. Rows have
+Then every loaded file of the window's days (new or archived) is parsed (before the
+transaction: a DuckDB read that fails inside one would abort it) and its rows replace what the
+raw table held for it, in one transaction: a re-run rebuilds the same rows. Rows have
 an identity, the source's natural key (``key`` in ``sources.yaml``): a row replaces the rows
 of earlier-arrived files with the same key and nothing else, so files with different campaigns
 for one day add up, and a re-export replaces exactly the keys it carries (each replaced row is
@@ -337,11 +338,14 @@ def _commit(run: _Run, batch: _Batch, report: IngestReport) -> None:
     """Log the files and replace the window's rows, in one transaction."""
     con, source = run.con, run.source
     spec = run.config.sources[source]
+    # Archived files are parsed (staged) before the transaction: a DuckDB read that fails
+    # inside one (the typed CSV read that falls back to text) would abort it.
+    _current_files(run, batch)
+    to_load = batch.to_load
     con.execute("BEGIN TRANSACTION")
     try:
         _log_files(run, batch, report)
-        batch.to_load = _current_files(run, batch.new)
-        to_load = batch.to_load
+        _log_reparsed(run, batch)
         batch.superseded = replace_file_rows(
             con,
             source,
@@ -483,28 +487,39 @@ def _log(
     )
 
 
-def _current_files(run: _Run, new: list[tuple[_Taken, ParsedFile, Path]]) -> list[ParsedFile]:
-    """Every loaded file of the window, new or archived: its rows are rebuilt from the file."""
-    fresh = {p.file_hash: p for _, p, _ in new}
-    current = run.con.execute(
+def _current_files(run: _Run, batch: _Batch) -> None:
+    """Every loaded file of the window, new or archived, into ``batch.to_load`` (in order of
+    arrival): its rows are rebuilt from the file. Called before the commit transaction, so
+    the file log holds the earlier files only; this run's new files come after them."""
+    archived_files = run.con.execute(
         f"SELECT file_hash, file_name, archived_path FROM {FILE_LOG_TABLE} "
         "WHERE source = ? AND status = 'loaded' AND partition_date BETWEEN ? AND ? "
         "ORDER BY arrival",
         [run.source, run.start, run.end],
     ).fetchall()
-    to_load: list[ParsedFile] = []
-    for file_hash, name, archived in current:
-        if file_hash in fresh:
-            to_load.append(fresh[file_hash])
-            continue
+    for _, name, archived in archived_files:
         if not Path(archived).is_file():
             continue  # archive copy gone: keep the rows it loaded rather than lose them
-        parsed = run.parse(Path(archived).read_bytes(), name, Path(archived))
-        to_load.append(parsed)
+        batch.to_load.append(run.parse(Path(archived).read_bytes(), name, Path(archived)))
+    fresh = [p for _, p, _ in batch.new]
+    batch.to_load += [p for p in fresh if p.day is not None and run.in_window(p.day)]
+    batch.to_load += [p for p in fresh if p.day is None]
+
+
+def _log_reparsed(run: _Run, batch: _Batch) -> None:
+    """Counts of the archived files parsed again (the rules may have changed since)."""
+    fresh = {p.file_hash for _, p, _ in batch.new}
+    for parsed in batch.to_load:
+        if parsed.file_hash in fresh:
+            continue
         run.con.execute(
             f"UPDATE {FILE_LOG_TABLE} SET received = ?, loaded = ?, rejected = ? "
             "WHERE file_hash = ? AND source = ? AND status = 'loaded'",
-            [parsed.received, parsed.loaded, len(parsed.rejects), file_hash, run.source],
+            [
+                parsed.received,
+                parsed.loaded,
+                len(parsed.rejects),
+                parsed.file_hash,
+                run.source,
+            ],
         )
-    to_load += [p for p in fresh.values() if p.day is None]
-    return to_load

@@ -8,6 +8,7 @@ valid row). A large file whose source's rules allow it is validated in bulk insi
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -273,24 +274,40 @@ def _parse_in_bulk(
         return None
     validator = _Validator(builder, file_hash, name, ctx.limits.max_rows - staged.count)
     if staged.leftover_lines:
-        _validate_lines(validator, decode_bytes(data), staged.leftover_lines, ctx.spec, layout)
+        _validate_lines(validator, data, staged.leftover_lines, ctx.spec, layout)
     return _parsed(ctx.source, name, file_hash, hint, validator, staged)
+
+
+def _lines(data: bytes, numbers: list[int]) -> Iterator[tuple[int, str]]:
+    """Lines ``numbers`` (ascending, from 1) of the file's text, as ``decode_bytes(data)``
+    split at ``\n`` gives them. Plain ASCII content (no gzip, BOM or NUL) is cut by byte
+    offsets instead: the same lines, without decoding and splitting the whole file for the
+    few the SQL left."""
+    if data[:2] != b"\x1f\x8b" and data.isascii() and b"\x00" not in data and data.strip():
+        start, at = 0, 1
+        for number in numbers:
+            for _ in range(number - at):
+                start = data.index(b"\n", start) + 1
+            at = number
+            end = data.find(b"\n", start)
+            yield number, data[start : len(data) if end < 0 else end].decode("ascii")
+        return
+    lines = decode_bytes(data).split("\n")
+    for number in numbers:
+        yield number, lines[number - 1]
 
 
 def _validate_lines(
     validator: _Validator,
-    text: str,
+    data: bytes,
     numbers: list[int],
     spec: SourceSpec,
     layout: CsvLayout | None,
 ) -> None:
     """Run the lines the SQL left (by number) through the Python validator."""
-    wanted = set(numbers)
     paths = json_paths(spec) if layout is None else {}
     scales = {c: s for c, (_, s) in layout.columns.items() if s != 1.0} if layout else {}
-    for n, line in enumerate(text.split("\n"), start=1):
-        if n not in wanted:
-            continue
+    for n, line in _lines(data, numbers):
         if layout is None:
             record = json_line(n, line)
             if record is not None:
