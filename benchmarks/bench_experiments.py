@@ -45,7 +45,8 @@ FIXED_WEEKS = 6
 @dataclass
 class Run:
     name: str
-    spend: dict[str, np.ndarray]  # channel -> (G, T), the realised plan
+    spend: dict[str, np.ndarray]  # channel -> (G, T), the realised plan (holdouts zeroed)
+    planned: dict[str, np.ndarray] = field(default_factory=dict)  # the plan before holdouts
     designs: list = field(default_factory=list)  # every test started (design, proposal or None)
     readouts: list = field(default_factory=list)
     verdicts: list = field(default_factory=list)
@@ -93,20 +94,32 @@ def realised(world, run: Run):
     return with_spend(world, run.spend)
 
 
-def apply_plan(run: Run, base, t0: int, t1: int, multiples: dict[str, float]) -> None:
+def apply_plan(run: Run, base, t0: int, t1: int, multiples: dict[str, float], dates, geos):
+    """The plan from ``t0`` (multiples of the planned spend); running tests keep their
+    holdout."""
     for c, m in multiples.items():
-        run.spend[c][:, t0:t1] = base[c][:, t0:t1] * m
+        run.planned[c][:, t0:t1] = base[c][:, t0:t1] * m
+    enforce_holdouts(run, dates, geos)
 
 
-def apply_holdout(run: Run, design, dates, geos: list[str]) -> object:
-    """Zero the treated geos' spend in the window; the design keeps what was really removed."""
-    i0 = dates.get_loc(design.start)
-    window = slice(i0, i0 + design.periods)
-    removed = 0.0
-    for g in design.treated:
-        removed += run.spend[design.channel][geos.index(g), window].sum()
-        run.spend[design.channel][geos.index(g), window] = 0.0
-    return replace(design, spend_removed=float(removed))
+def enforce_holdouts(run: Run, dates, geos: list[str]) -> None:
+    """Spend = the plan with every test's treated geos zeroed in its window; each design
+    keeps what the plan would have spent there (its ``spend_removed``)."""
+    for c, v in run.planned.items():
+        run.spend[c] = v.copy()
+    for k, (design, proposal) in enumerate(run.designs):
+        i0 = dates.get_loc(design.start)
+        window = slice(i0, i0 + design.periods)
+        removed = 0.0
+        for g in design.treated:
+            removed += run.planned[design.channel][geos.index(g), window].sum()
+            run.spend[design.channel][geos.index(g), window] = 0.0
+        run.designs[k] = (replace(design, spend_removed=float(removed)), proposal)
+
+
+def start_test(run: Run, design, proposal, dates, geos: list[str]) -> None:
+    run.designs.append((design, proposal))
+    enforce_holdouts(run, dates, geos)
 
 
 def observed(world, run: Run, cutoff) -> pd.DataFrame:
@@ -147,7 +160,7 @@ def voi_tests(model, run, world, t0, dates, geos, policy):
         model, frame[frame["date"] < dates[t0]], dates[t0], policy, running, HORIZON
     )
     for p in kept:
-        run.designs.append((apply_holdout(run, p.design, dates, geos), p))
+        start_test(run, p.design, p, dates, geos)
     return skipped
 
 
@@ -160,7 +173,7 @@ def fixed_tests(run, world, t0, t1, dates, geos, channels, history):
         if t0 <= start < t1 and k < len(channels):
             seen = frame[frame["date"] < dates[start]]
             d = geo_holdout(seen, channels[k], "revenue", dates[start], FIXED_WEEKS)
-            run.designs.append((apply_holdout(run, d, dates, geos), None))
+            start_test(run, d, None, dates, geos)
 
 
 def profit(world, run: Run, history: int) -> float:
@@ -217,7 +230,10 @@ def run_world(seed: int, args) -> list[dict]:
     first = fit(
         model_data(world.frame[world.frame["date"] < dates[history]], channels), [], sampler
     )
-    runs = {n: Run(n, {c: v.copy() for c, v in base.items()}) for n in ("none", "voi", "fixed")}
+    runs = {
+        n: Run(n, {c: v.copy() for c, v in base.items()}, {c: v.copy() for c, v in base.items()})
+        for n in ("none", "voi", "fixed")
+    }
     notes = {}
     for e, week in enumerate(EPOCHS):
         t0 = history + week
@@ -227,7 +243,7 @@ def run_world(seed: int, args) -> list[dict]:
             read_out(world, run, dates[t0], dates[history])
             accepted, data = calibration(world, run, dates[t0], channels)
             model = first if e == 0 else fit(data, accepted, sampler)
-            apply_plan(run, base, t0, t1, best_multiples(model, HORIZON - week))
+            apply_plan(run, base, t0, t1, best_multiples(model, HORIZON - week), dates, geos)
             if run.name == "voi":
                 notes[week] = voi_tests(model, run, world, t0, dates, geos, policy)
             if run.name == "fixed":
