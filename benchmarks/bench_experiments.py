@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -207,11 +208,23 @@ def oracle(world, base, history: int) -> float:
     return total
 
 
+def shift(world, run: Run, before, after, accepted, seed: int) -> pd.DataFrame:
+    """ROAS per channel without and with the accepted read-outs, and the truth."""
+    from marketing_ops.experiments.report import posterior_shift
+    from marketing_ops.forecasting.mmm import channel_summary
+
+    tested = sorted({e.channel for e in accepted})
+    frame = posterior_shift(
+        channel_summary(before), channel_summary(after), tested, realised(world, run).roas
+    )
+    return frame.assign(world=seed, strategy=run.name)
+
+
 def say(seed: int, what: str, started: float) -> None:
     print(f"[world {seed} {time.perf_counter() - started:6.0f} s] {what}", flush=True)
 
 
-def run_world(seed: int, args) -> list[dict]:
+def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
     from marketing_ops.decisioning.policy import TestingPolicy
     from marketing_ops.forecasting.mmm import SamplerSettings
     from marketing_ops.simulator.mmm_worlds import make_mmm_world
@@ -257,6 +270,11 @@ def run_world(seed: int, args) -> list[dict]:
         read_out(world, run, end, dates[history])
         accepted, data = calibration(world, run, end, channels)
         final = fit(data, accepted, sampler)
+        before = None
+        if accepted:  # the same data fitted without the read-outs: what calibration changed
+            say(seed, f"final fit without calibration: {run.name}", started)
+            before = shift(world, run, fit(data, [], sampler), final, accepted, seed)
+            shifts.append(before)
         rows.append(
             {
                 "world": seed,
@@ -267,6 +285,9 @@ def run_world(seed: int, args) -> list[dict]:
                 "tests": len(run.designs),
                 "accepted": sum(v.accepted for v in run.verdicts),
                 "roas_error": roas_error(final, world, run),
+                "roas_error_uncalibrated": np.nan
+                if before is None
+                else float((before["roas_before"] / before["true_roas"] - 1).abs().median()),
                 "first_fit_roas_error": roas_error(first, world, keep),
                 "max_rhat": final.diagnostics.max_rhat,
                 "tested": ",".join(d.channel for d, _ in run.designs),
@@ -286,6 +307,7 @@ COLUMNS = [
     "tests",
     "accepted",
     "roas_error",
+    "roas_error_uncalibrated",
     "first_fit_roas_error",
     "tested",
 ]
@@ -299,11 +321,29 @@ def summarise(table: pd.DataFrame) -> None:
     )
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table[COLUMNS].round(3).to_string(index=False))
-        means = ["profit", "uplift_vs_keep", "share_of_oracle_uplift", "roas_error"]
+        means = [
+            "profit",
+            "uplift_vs_keep",
+            "share_of_oracle_uplift",
+            "roas_error",
+            "roas_error_uncalibrated",
+        ]
         print(table.groupby("strategy")[means].mean().round(3))
     for r in table.to_dict("records"):
         if isinstance(r["verdicts"], str) and r["verdicts"]:
             print(f"world {r['world']} {r['strategy']}: {r['verdicts']}")
+
+
+def print_shifts(shifts: list[pd.DataFrame]) -> None:
+    """Per world and strategy with accepted read-outs: ROAS before and after calibration."""
+    from marketing_ops.experiments.report import posterior_shift_markdown
+
+    for frame in shifts:
+        print(
+            f"\nworld {frame['world'].iloc[0]} {frame['strategy'].iloc[0]}: ROAS per channel "
+            "fitted without / with the accepted read-outs (same data)"
+        )
+        print(posterior_shift_markdown(frame))
 
 
 def main() -> None:
@@ -318,15 +358,24 @@ def main() -> None:
     args = parser.parse_args()
     if args.summarise:
         summarise(pd.concat([pd.read_csv(p) for p in args.summarise], ignore_index=True))
+        for p in args.summarise:
+            path = p.replace(".csv", "") + ".shift.csv"
+            if Path(path).exists():
+                shifted = pd.read_csv(path)
+                print_shifts([g for _, g in shifted.groupby(["world", "strategy"], sort=False)])
         return
     from marketing_ops.forecasting import quiet_logs
 
     quiet_logs()
     seeds = [int(s) for s in args.seeds.split(",")]
-    table = pd.DataFrame([r for seed in seeds for r in run_world(seed, args)])
+    shifts: list[pd.DataFrame] = []
+    table = pd.DataFrame([r for seed in seeds for r in run_world(seed, args, shifts)])
     if args.out:
         table.to_csv(args.out, index=False)
+        if shifts:
+            pd.concat(shifts).to_csv(args.out.replace(".csv", "") + ".shift.csv", index=False)
     summarise(table)
+    print_shifts(shifts)
     print(
         f"sampler: warmup {args.warmup}, draws {args.draws}, chains {args.chains}; "
         f"history {args.history} weeks, 26 planned"

@@ -136,7 +136,15 @@ def test_testing_needs_the_media_mix_model(home):
     policies = load_policies(home.policies)
     store = StoreResource(home_root=str(home.root))
     batch = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
-    tests, why = proposed_tests(
+    out = proposed_tests(
         store, AS_OF, pd.DataFrame(), policies, AutonomyState(), batch, None, SIGNALS
     )
-    assert tests.empty and "response_model: mmm" in why["*"]
+    assert out.tests.empty and "response_model: mmm" in out.untested["*"]
+    assert out.posterior == ""
+
+
+def test_no_accepted_read_out_no_before_and_after(kpi_fit):
+    """The posterior comparison needs a read-out the model accepted; a plain fit has none."""
+    from marketing_ops.defs.decisions.testing import calibration_shift
+
+    assert kpi_fit.verdicts == () and calibration_shift(kpi_fit) == ""

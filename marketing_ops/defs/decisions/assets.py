@@ -97,9 +97,8 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
     signals = input_versions(context.instance, keys)
     result = decide(day, inputs, policies, autonomy, signals)
     # incrementality tests (testing.yaml) priced on the media mix model, in the same batch
-    tests, untested = proposed_tests(
-        store, day, kpis, policies, autonomy, result.batch, earlier, signals
-    )
+    testing = proposed_tests(store, day, kpis, policies, autonomy, result.batch, earlier, signals)
+    tests = testing.tests
     batch = pd.concat([result.batch, tests], ignore_index=True) if len(tests) else result.batch
     # On the ledger first (inputs, versions, lineage; replayed once from what it stored):
     # nothing reaches agent.decisions, and so execution, without its entry.
@@ -152,21 +151,27 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
             "earlier_batch_count": len(earlier),
             "earlier_batches": dg.MetadataValue.md(_earlier_markdown(earlier)),
             **ledger,
-            **_testing_metadata(policies, tests, untested),
+            **_testing_metadata(policies, testing),
         },
         data_version=dg.DataVersion(batch_id),
     )
 
 
-def _testing_metadata(policies, tests: pd.DataFrame, untested: dict[str, str]) -> dict:
-    """Proposed tests and, per channel without one, why (only with testing.enabled)."""
+def _testing_metadata(policies, testing) -> dict:
+    """Proposed tests, per channel without one why, and ROAS per channel before and after
+    the read-outs' calibration (only with testing.enabled)."""
     if not policies.testing.enabled:
         return {}
-    lines = [f"- `{r.decision_id}` {r.channel}: {r.status}" for r in tests.itertuples()]
-    lines += [f"- {channel}: no test ({why})" for channel, why in untested.items()]
+    lines = [f"- `{r.decision_id}` {r.channel}: {r.status}" for r in testing.tests.itertuples()]
+    lines += [f"- {channel}: no test ({why})" for channel, why in testing.untested.items()]
     return {
-        "tests_proposed": len(tests),
+        "tests_proposed": len(testing.tests),
         "tests": dg.MetadataValue.md("\n".join(lines) or "_none_"),
+        **(
+            {"posterior_before_after": dg.MetadataValue.md(testing.posterior)}
+            if testing.posterior
+            else {}
+        ),
     }
 
 

@@ -5,11 +5,14 @@ Only with ``testing.enabled`` and ``response_model: mmm`` (forecasting.yaml). Th
 the product's own fit (:func:`forecasting.mmm.kpis.fit_channel_kpis`, the settings and seed
 the response curves use, calibrated on ``settings/experiments.csv``), recorded on the decision
 ledger once per fit version so ``explain`` shows its diagnostics. A fit that did not converge
-proposes nothing (the same rule as the curves' blocking check).
+proposes nothing (the same rule as the curves' blocking check). When read-outs calibrate the
+fit, the same data is fitted once more without them, and the report shows ROAS per channel
+before and after (:func:`marketing_ops.experiments.report.posterior_shift`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -17,10 +20,31 @@ import pandas as pd
 from marketing_ops.decisioning import DECISION_COLUMNS, AutonomyState, PolicySet
 from marketing_ops.defs._shared import StoreResource
 
-__all__ = ["EXPERIMENTS_FILE", "proposed_tests"]
+__all__ = ["EXPERIMENTS_FILE", "TestingOutcome", "proposed_tests"]
 
 EXPERIMENTS_FILE = "experiments.csv"  # the same file the response curves calibrate on
 ALL = "*"
+
+
+@dataclass(frozen=True)
+class TestingOutcome:
+    tests: pd.DataFrame  # rows to add to the batch
+    untested: dict[str, str]  # channel (or * for all) -> why no test
+    posterior: str = ""  # Markdown: ROAS per channel before / after calibration ('' if none)
+
+
+def calibration_shift(result) -> str:
+    """ROAS per channel of the same data fitted without and with the accepted read-outs
+    ('' when no read-out was accepted)."""
+    accepted = sorted({v.experiment.channel for v in result.verdicts if v.accepted})
+    if not accepted:
+        return ""
+    from marketing_ops.experiments.report import posterior_shift, posterior_shift_markdown
+    from marketing_ops.forecasting.mmm import channel_summary, fit_mmm
+
+    before = fit_mmm(result.fit.data, result.fit.priors, result.sampler)
+    shift = posterior_shift(channel_summary(before), channel_summary(result.fit), accepted)
+    return posterior_shift_markdown(shift)
 
 
 def proposed_tests(
@@ -32,20 +56,24 @@ def proposed_tests(
     batch: pd.DataFrame,
     earlier: pd.DataFrame,
     signals: list[dict],
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """(test rows to add to ``batch``, why each channel got none)."""
+) -> TestingOutcome:
+    """The test rows to add to ``batch``, why each channel got none, and what calibration
+    changed in the posterior."""
     empty = pd.DataFrame(columns=DECISION_COLUMNS)
     if not policies.testing.enabled:
-        return empty, {}
+        return TestingOutcome(empty, {})
     from marketing_ops.forecasting import load_forecast_settings
 
     home = store.home()
     settings = load_forecast_settings(home.settings / "forecasting.yaml")
     if settings.response_model != "mmm":
-        return empty, {
-            ALL: "tests are priced on the media mix model's posterior: set response_model: mmm "
-            "in forecasting.yaml"
-        }
+        return TestingOutcome(
+            empty,
+            {
+                ALL: "tests are priced on the media mix model's posterior: set response_model: "
+                "mmm in forecasting.yaml"
+            },
+        )
     # jax/numpyro load only when tests are on (every Dagster process imports this module)
     from marketing_ops.decisioning import record_model_fit
     from marketing_ops.experiments.batch import batch_tests
@@ -61,18 +89,16 @@ def proposed_tests(
     path = home.settings / EXPERIMENTS_FILE
     result = fit_channel_kpis(kpis, settings, read_experiments(path) if path.exists() else [])
     if result is None:
-        return empty, {ALL: "not enough KPI history for the media mix model"}
+        return TestingOutcome(empty, {ALL: "not enough KPI history for the media mix model"})
     version = mmm_model_version(settings)
     versions = {s["name"]: s["data_version"] for s in signals}
     record_model_fit(home, fit_record(result, day, version, versions), verdict_records(result))
     diagnostics = result.fit.diagnostics
     if not diagnostics.ok:
-        return empty, {
-            ALL: f"the media mix model did not converge ({diagnostics.as_dict()}): no test is "
-            "priced on it"
-        }
+        why = f"the media mix model did not converge ({diagnostics.as_dict()}): no test is priced"
+        return TestingOutcome(empty, {ALL: why})
     model = {"model_version": f"{version}{FIT_TAG}{result.version}", "mmm_fit": result.version}
-    return batch_tests(
+    tests, untested = batch_tests(
         result.fit,
         day,
         policies,
@@ -82,3 +108,4 @@ def proposed_tests(
         kpi_value=result.value_per_conversion,
         model=model,
     )
+    return TestingOutcome(tests, untested, calibration_shift(result))
