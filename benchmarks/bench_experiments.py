@@ -17,8 +17,11 @@ on a media mix model refitted at each decision with every accepted read-out as c
 
 - (a) no tests;
 - (b) value-of-information tests: :func:`experiments.governance.propose_tests` under a testing
-  policy (every proposal approved, one geo test at a time), read out by difference in
-  differences when they end, fed back through :func:`experiments.calibration_input`;
+  policy (every proposal approved, one geo test at a time, only channels the plan spends on),
+  each valued over the weeks its answer can still steer (read at the first decision after it
+  ends: a test started in week 0 steers weeks 13-26, one started in week 13 nothing), read
+  out by difference in differences when they end, fed back through
+  :func:`experiments.calibration_input`;
 - (c) a fixed schedule: a 6-week geo holdout on every channel in turn (weeks 0, 6, 12, 18).
 
 Scored on the ground truth: profit over the 26 weeks (true incremental revenue of all channels
@@ -152,17 +155,38 @@ def calibration(world, run: Run, cutoff, channels):
     return accepted, data
 
 
-def voi_tests(model, run, world, t0, dates, geos, policy):
+def steered_weeks(week: int, test_weeks: int) -> int:
+    """Weeks of the 26 that a test started at ``week`` can still steer: its answer is read at
+    the first decision after it ends and steers the spend from there to week 26."""
+    later = [e for e in EPOCHS if e >= week + test_weeks]
+    return HORIZON - later[0] if later else 0
+
+
+def voi_tests(model, run, world, t0, week, dates, geos, policy, multiples):
+    """The agent's tests: valued over the weeks their answer can steer, on the channels the
+    plan still spends on (a channel planned at zero has nothing to hold out)."""
     from marketing_ops.experiments.governance import propose_tests
 
+    horizon = steered_weeks(week, policy.max_weeks)
+    if horizon == 0:
+        return {"*": f"no decision after a test started in week {week} ends: worth nothing"}
+    funded = [c for c, m in multiples.items() if m > 0]
+    skipped = {c: "planned at zero: nothing to hold out" for c, m in multiples.items() if m == 0}
+    if not funded:
+        return skipped
     frame = realised(world, run).frame
     running = [p for d, p in run.designs if d.end >= dates[t0] and p is not None]
-    kept, skipped = propose_tests(
-        model, frame[frame["date"] < dates[t0]], dates[t0], policy, running, HORIZON
+    kept, why = propose_tests(
+        model,
+        frame[frame["date"] < dates[t0]],
+        dates[t0],
+        policy.model_copy(update={"channels": funded}),
+        running,
+        horizon,
     )
     for p in kept:
         start_test(run, p.design, p, dates, geos)
-    return skipped
+    return {**skipped, **why}
 
 
 def fixed_tests(run, world, t0, t1, dates, geos, channels, history):
@@ -256,9 +280,10 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
             read_out(world, run, dates[t0], dates[history])
             accepted, data = calibration(world, run, dates[t0], channels)
             model = first if e == 0 else fit(data, accepted, sampler)
-            apply_plan(run, base, t0, t1, best_multiples(model, HORIZON - week), dates, geos)
+            multiples = best_multiples(model, HORIZON - week)
+            apply_plan(run, base, t0, t1, multiples, dates, geos)
             if run.name == "voi":
-                notes[week] = voi_tests(model, run, world, t0, dates, geos, policy)
+                notes[week] = voi_tests(model, run, world, t0, week, dates, geos, policy, multiples)
             if run.name == "fixed":
                 fixed_tests(run, world, t0, t1, dates, geos, channels, history)
     rows = []

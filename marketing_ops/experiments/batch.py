@@ -87,6 +87,13 @@ def running_tests(decisions: pd.DataFrame, day) -> list[Proposal]:
     return out
 
 
+def _unfunded(batch: pd.DataFrame, channels: list[str]) -> list[str]:
+    """Channels whose budget the batch sets to zero (every budget action of the channel)."""
+    budget = batch[batch["action_type"] == "budget_allocation"]
+    amounts = budget.groupby(budget["channel"].astype(str))["amount"].sum()
+    return [c for c in channels if c in amounts.index and float(amounts[c]) <= 0]
+
+
 def batch_tests(
     fit: MMMFit,
     day,
@@ -112,16 +119,23 @@ def batch_tests(
     start = pd.Timestamp(day) + pd.Timedelta(days=1)
     horizon = STEER_WEEKS * periods_per_week(fit.data.freq)
     frame = pd.DataFrame({"date": fit.data.dates})  # the warehouse's KPIs are national
-    kept, skipped = propose_tests(
+    wanted = list(policies.testing.channels or fit.data.channels)
+    unfunded = _unfunded(batch, wanted)
+    skipped = {c: "the batch sets its budget to zero: nothing to hold out" for c in unfunded}
+    channels = [c for c in wanted if c not in unfunded]
+    if not channels:
+        return empty, skipped
+    kept, why = propose_tests(
         fit,
         frame,
         start,
-        policies.testing,
+        policies.testing.model_copy(update={"channels": channels}),
         running_tests(earlier, start),
         horizon,
         n_draws=n_draws,
         kpi_value=kpi_value,
     )
+    skipped.update(why)
     first = batch.iloc[0]
     actions = experiment_actions(
         kept,

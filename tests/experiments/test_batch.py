@@ -148,3 +148,17 @@ def test_no_accepted_read_out_no_before_and_after(kpi_fit):
     from marketing_ops.defs.decisions.testing import calibration_shift
 
     assert kpi_fit.verdicts == () and calibration_shift(kpi_fit) == ""
+
+
+def test_a_channel_the_batch_cuts_to_zero_is_not_tested(home, kpi_fit):
+    """A holdout of a channel planned at zero removes nothing: it is not proposed, and says why."""
+    (home.policies / "testing.yaml").write_text(TESTING)
+    policies = load_policies(home.policies)
+    batch = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
+    budget = batch["action_type"] == "budget_allocation"
+    cut = batch.assign(amount=batch["amount"].where(~budget, 0.0))
+    tests, why = batch_tests(kpi_fit.fit, AS_OF, policies, cut, None, AutonomyState(), 1.0)
+    cut_channels = set(batch.loc[budget, "channel"])
+    assert not (set(tests["channel"]) & cut_channels)
+    assert all("sets its budget to zero" in why[c] for c in cut_channels & set(why))
+    assert cut_channels & set(kpi_fit.fit.data.channels) <= set(why)
