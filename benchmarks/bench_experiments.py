@@ -201,9 +201,13 @@ def fixed_tests(run, world, t0, t1, dates, geos, channels, history):
             start_test(run, d, None, dates, geos)
 
 
-def profit(world, run: Run, history: int) -> float:
+def profit(world, run: Run, history: int, weeks: tuple[int, int] = (0, HORIZON)) -> float:
+    """True incremental revenue minus spend over ``weeks`` of the 26 (all of them by default)."""
     c = realised(world, run).contributions
-    future = c[c["date"] >= sorted(c["date"].unique())[history]]
+    dates = sorted(c["date"].unique())
+    future = c[
+        (c["date"] >= dates[history + weeks[0]]) & (c["date"] <= dates[history + weeks[1] - 1])
+    ]
     return float(future["incremental_revenue"].sum() - future["spend"].sum())
 
 
@@ -305,6 +309,10 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
                 "world": seed,
                 "strategy": run.name,
                 "profit": profit(world, run, history),
+                # weeks 0-12 run the same plan in every strategy (the first fit): the
+                # difference there is what the tests cost; weeks 13-25 what they taught
+                "profit_weeks_0_12": profit(world, run, history, (0, EPOCHS[1])),
+                "profit_weeks_13_25": profit(world, run, history, (EPOCHS[1], HORIZON)),
                 "keep_profit": profit(world, keep, history),
                 "oracle_profit": best,
                 "tests": len(run.designs),
@@ -331,6 +339,8 @@ COLUMNS = [
     "share_of_oracle_uplift",
     "tests",
     "accepted",
+    "profit_weeks_0_12",
+    "profit_weeks_13_25",
     "roas_error",
     "roas_error_uncalibrated",
     "first_fit_roas_error",
