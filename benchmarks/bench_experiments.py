@@ -186,7 +186,13 @@ def voi_tests(model, run, world, t0, week, dates, geos, policy, multiples):
     )
     for p in kept:
         start_test(run, p.design, p, dates, geos)
-    return {**skipped, **why}
+    proposed = {
+        f"proposed {p.design.channel}": f"{p.design.periods} weeks, {len(p.design.treated)} geos"
+        f" held out, worth {p.value.evsi:,.0f} (EVPI {p.value.evpi:,.0f}), expected cost "
+        f"{p.value.cost:,.0f}, power {p.design.power:.2f}"
+        for p in kept
+    }
+    return {**proposed, **skipped, **why}
 
 
 def fixed_tests(run, world, t0, t1, dates, geos, channels, history):
