@@ -148,10 +148,11 @@ def _summary(p: Proposal, horizon: int) -> str:
         "pulse": f"on/off spend pulse, {sum(not s for s in d.schedule)} periods off",
         "audience": f"audience holdout of {len(d.holdout)} contacts",
     }[d.kind]
+    units = "" if v.kpi_value == 1.0 else f" KPI units at {v.kpi_value:,.2f} EUR each"
     return (
         f"Test {d.channel}: {where}, {d.periods} periods from {d.start.date()}. The model is "
         f"unsure what {d.channel} returns (the test's lift: {v.expected_lift:,.0f} +/- "
-        f"{v.lift_sd:,.0f}); knowing it is worth {v.evsi:,.0f} EUR over the next {horizon} "
+        f"{v.lift_sd:,.0f}{units}); knowing it is worth {v.evsi:,.0f} EUR over the next {horizon} "
         f"periods (perfect knowledge: {v.evpi:,.0f}). It costs {v.cost:,.0f} EUR of profit "
         f"forgone ({d.spend_removed:,.0f} EUR not spent). Net {v.net:,.0f} EUR; power "
         f"{d.power:.0%} at the expected lift (detects {d.minimum_detectable():,.0f} at 80 %)."
@@ -221,7 +222,11 @@ def _row(
         },
         "binding_constraints": [f"testing budget {t.budget_eur:,.0f} EUR (testing.yaml)"],
         "alternatives": [
-            {"description": "no test", "expected_revenue": 0.0, "difference": -p.value.net}
+            {
+                "description": "no test (difference: the test's value minus its cost)",
+                "expected_revenue": 0.0,
+                "difference": p.value.net,
+            }
         ],
         "test": _test_detail(p.design),
         **({"response_model": model} if model else {}),

@@ -97,6 +97,10 @@ def test_an_enabled_testing_policy_puts_a_test_in_the_batch_that_explain_shows(h
     scores = rationale["scores"]
     assert scores["value_of_information"] >= 0 and 0 <= scores["power"] <= 1
     assert scores["cost_eur"] == pytest.approx(-scores["expected_profit"])
+    # against not testing, the test gains its value minus its cost
+    (no_test,) = rationale["alternatives"]
+    assert no_test["difference"] == pytest.approx(scores["net_value"])
+    assert "KPI units at" in rationale["summary"]  # the model's KPI is conversions
     assert rationale["test"]["kind"] == "pulse"  # the warehouse's KPIs have no geo
     assert rationale["test"]["periods"] % 7 == 0  # weeks of a daily model
     assert pd.Timestamp(rationale["test"]["start"]).date() > AS_OF
