@@ -26,7 +26,7 @@ from marketing_ops.forecasting.mmm import (
 )
 from marketing_ops.forecasting.mmm.budget import _allocate
 from marketing_ops.forecasting.mmm.data import base_features
-from marketing_ops.forecasting.mmm.model import Priors, _segments
+from marketing_ops.forecasting.mmm.model import Priors, _segments, model_inputs
 from marketing_ops.forecasting.mmm.report import write_report
 from marketing_ops.forecasting.mmm.transforms import lagged
 from marketing_ops.simulator.mmm_worlds import (
@@ -294,6 +294,19 @@ def test_base_features_follow_frequency(freq, periods, seasonal_cols):
 def test_segments_end_with_a_full_segment():
     seg = _segments(10, 4)
     assert seg.tolist() == [0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
+
+
+def test_a_short_leading_stub_joins_the_next_segment():
+    """Fewer than half a segment's periods at the start would be a near-free walk step."""
+    assert _segments(9, 4).tolist() == [0, 0, 0, 0, 0, 1, 1, 1, 1]
+    assert _segments(4, 4).tolist() == [0, 0, 0, 0]
+
+
+def test_two_daily_years_have_four_half_year_effect_segments():
+    dates = pd.date_range("2024-01-01", periods=730, freq="D")
+    frame = pd.DataFrame({"date": dates, "kpi": 100.0, "tv": 10.0})
+    x = model_inputs(mmm_data(frame, "kpi", ["tv"], "D"), Priors())
+    assert x.segment.max() + 1 == 4 and (x.segment == 3).sum() == 182
 
 
 def test_allocation_handles_s_shaped_curves():
