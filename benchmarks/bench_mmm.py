@@ -123,7 +123,7 @@ def _fit_demo_worker(args: dict) -> dict:
     if given:  # the shipped sampler unless --warmup/--draws were given
         settings = settings.model_copy(update={"mmm": settings.mmm.model_copy(update=given)})
     started, cpu = time.perf_counter(), time.process_time()
-    fit, _ = fit_channel_kpis(kpis, settings)
+    fit = fit_channel_kpis(kpis, settings).fit
     d = fit.diagnostics
     return {
         "seconds": time.perf_counter() - started,
