@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -307,6 +308,24 @@ def test_two_daily_years_have_four_half_year_effect_segments():
     frame = pd.DataFrame({"date": dates, "kpi": 100.0, "tv": 10.0})
     x = model_inputs(mmm_data(frame, "kpi", ["tv"], "D"), Priors())
     assert x.segment.max() + 1 == 4 and (x.segment == 3).sum() == 182
+
+
+def test_svi_init_starts_nearer_the_posterior_than_the_prior_median(data):
+    """The variational start has a higher log joint than the prior's median per site."""
+    from numpyro.infer.util import initialize_model
+
+    from marketing_ops.forecasting.mmm.fit import _init_strategy
+    from marketing_ops.forecasting.mmm.model import mmm_model
+
+    x = model_inputs(data, PRIORS)
+    energy = {}
+    for init in ("median", "svi"):
+        strategy = _init_strategy(x, PRIORS, SamplerSettings(init=init, svi_steps=300))
+        info = initialize_model(
+            jax.random.PRNGKey(0), mmm_model, init_strategy=strategy, model_args=(x, PRIORS)
+        )
+        energy[init] = float(info.potential_fn(info.param_info.z))
+    assert energy["svi"] < energy["median"]
 
 
 def test_allocation_handles_s_shaped_curves():
