@@ -102,6 +102,7 @@ def _fit_world(args: dict) -> dict:
         "cpu_seconds": cpu_seconds,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "converged": fit.diagnostics.ok,
+        "reasons": fit.diagnostics.reasons,
         "truth_roas": world.roas,
         "platform_roas": world.platform_roas(),
         "truth_cf": {
@@ -227,13 +228,14 @@ def score(result: dict, truth_roas: dict, truth_cf: dict) -> dict:
         "cpu_seconds": result["cpu_seconds"],
         "peak_mb": result["peak_mb"],
         "converged": result.get("converged", True),
+        "reasons": result.get("reasons", []),
     }
 
 
 def _fmt(s: dict) -> str:
     if "error" in s:
         return f"error: {s['error'][:60]}"
-    conv = "" if s["converged"] else " NOT-CONVERGED"
+    conv = "" if s["converged"] else " NOT-CONVERGED (" + "; ".join(s["reasons"]) + ")"
     return (
         f"err {s['roas_err']:6.1%}  roas-cov {s['hits_roas']}/{s['n_roas']}  cf-cov {s['hits_cf']}/{s['n_cf']}  "
         f"{s['seconds']:6.0f}s wall {s['cpu_seconds']:6.0f}s cpu {s['peak_mb']:5.0f} MB{conv}"
