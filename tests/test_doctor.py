@@ -168,3 +168,21 @@ def test_demo_refuses_a_home_holding_data_it_did_not_simulate(own_home) -> None:
     assert "not simulated" in line and "Fix:" in line
     assert not own_home.ground_truth.exists()
     assert not any(p.is_file() for p in own_home.inbox.rglob("*"))
+
+
+def test_demo_decides_on_the_mmm_when_its_history_allows_and_never_overrides_settings(
+    own_home,
+) -> None:
+    """A demo of a year or more writes `response_model: mmm` into a home without forecasting
+    settings; a shorter one keeps the attributed default and writes nothing; a person's own
+    settings file is kept as written."""
+    from marketing_ops.cli.main import DEMO_MMM_MIN_DAYS, _demo_response_model
+
+    path = own_home.settings / "forecasting.yaml"
+    assert _demo_response_model(own_home, DEMO_MMM_MIN_DAYS - 1) == "attributed"
+    assert not path.exists()
+    assert _demo_response_model(own_home, 730) == "mmm"
+    assert "response_model: mmm" in path.read_text()
+    path.write_text("forecasting:\n  response_model: attributed\n")
+    assert _demo_response_model(own_home, 730) == "attributed"
+    assert path.read_text() == "forecasting:\n  response_model: attributed\n"

@@ -122,6 +122,32 @@ def _holds_data(h: DataHome) -> bool:
     return h.warehouse.exists() or any(p.is_file() for p in h.archive.rglob("*"))
 
 
+# The demo decides on the media mix model of the total KPI when its history is long enough
+# for the model to converge (a year or more; the two-year default converges, docs/decisions.md
+# 2026-12-05); shorter demos keep the attributed curves. It writes this only into a home with
+# no forecasting settings of its own: what a person wrote is never replaced.
+DEMO_MMM_MIN_DAYS = 365
+_DEMO_SETTINGS = """# Written by `marketing-ops demo`: decide on the media mix model of the total KPI.
+# Delete this file for the product's default (response curves on attributed conversions).
+forecasting:
+  response_model: mmm
+"""
+_MODEL_SOURCES = {
+    "mmm": "media mix model of total conversions, posterior draws",
+    "attributed": "fitted on attributed conversions",
+}
+
+
+def _demo_response_model(h: DataHome, days: int) -> str:
+    from marketing_ops.forecasting import load_forecast_settings
+
+    path = h.settings / "forecasting.yaml"
+    if not path.exists() and days >= DEMO_MMM_MIN_DAYS:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_DEMO_SETTINGS)
+    return load_forecast_settings(path).response_model
+
+
 @app.command()
 def demo(
     home: Path | None = HomeOption,
@@ -155,6 +181,10 @@ def demo(
         with spinner(f"Simulating {days} days of market signals (seed {seed})..."):
             summary = generate_history(h, WorldConfig(seed=seed, start=start, days=days))
         console.print(f"Simulated market written to {h.inbox}: {summary}")
+    model = _demo_response_model(h, (end - start).days + 1)
+    console.print(
+        f"Budget decisions rest on the {model} response curves ({_MODEL_SOURCES[model]})."
+    )
     instance = prepare_instance(h, postgres_url)
     log = h.logs / "runs.log"
     console.print(f"Materialising the asset graph over {start}..{end} through Dagster:")
