@@ -109,6 +109,38 @@ def postgres_url() -> str:
         shutil.rmtree(base, ignore_errors=True)
 
 
+# The worlds several test files share (session fixtures). Under pytest-xdist (`make test`
+# runs two workers) a session fixture is built once per worker, so every test that uses one of
+# these runs on the same worker as the others that use it (`--dist loadgroup`); every other
+# test stays with its file, which keeps module-scoped fixtures built once too.
+SHARED_WORLDS = (
+    "flow_world",
+    "loaded_world",
+    "built_warehouse",
+    "built_once",
+    "fitted_worlds",
+    "geo_test",
+    "definitions",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Parse the dbt project once, before any worker starts (workers would race to parse)."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller parsed already
+        return
+    from marketing_ops.runner import ensure_dbt_manifest
+
+    ensure_dbt_manifest()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        world = next((w for w in SHARED_WORLDS if w in fixtures), None)
+        group = world or item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     from marketing_ops.runner import ensure_dbt_manifest, quiet_dagster
