@@ -14,6 +14,11 @@ import pytest
 from processes import free_port
 
 os.environ.setdefault("MARKETING_OPS_DEMO", "1")  # tests use the documented demo PII key
+# pytest-xdist workers start with COLUMNS=80 / LINES=24 in their environment; rich fixes a
+# console's width when one is set at its creation, so the CLI tests' own COLUMNS would be
+# ignored. Without them the width follows each invocation's environment, as in one process.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
 
 
 def _pg_bin() -> Path:
