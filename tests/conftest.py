@@ -115,9 +115,10 @@ def postgres_url() -> str:
 
 
 # The worlds several test files share (session fixtures). Under pytest-xdist (`make test`
-# runs two workers) a session fixture is built once per worker, so every test that uses one of
-# these runs on the same worker as the others that use it (`--dist loadgroup`); every other
-# test stays with its file, which keeps module-scoped fixtures built once too.
+# runs two workers) a session fixture is built once per worker that uses it, so every test file
+# that names one of these runs on one worker with the others that name it; every other file is
+# a unit of its own, which keeps module-scoped fixtures built once too. (xdist's `loadgroup`
+# marks do not group on pytest 9: it renames `item._nodeid`, which pytest 9 no longer reads.)
 SHARED_WORLDS = (
     "flow_world",
     "loaded_world",
@@ -127,6 +128,28 @@ SHARED_WORLDS = (
     "geo_test",
     "definitions",
 )
+TESTS_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _world_of(path: str, _seen: dict[str, str] = {}) -> str:  # noqa: B006 (a cache)
+    if path not in _seen:
+        try:
+            text = (TESTS_ROOT / path).read_text()
+        except OSError:
+            text = ""
+        _seen[path] = next((w for w in SHARED_WORLDS if w in text), path)
+    return _seen[path]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """xdist's scope scheduler with a test file's shared world as its scope."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorldScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _world_of(nodeid.split("::", 1)[0])
+
+    return WorldScheduling(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -136,14 +159,6 @@ def pytest_configure(config: pytest.Config) -> None:
     from marketing_ops.runner import ensure_dbt_manifest
 
     ensure_dbt_manifest()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        world = next((w for w in SHARED_WORLDS if w in fixtures), None)
-        group = world or item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
