@@ -17,8 +17,11 @@ on a media mix model refitted at each decision with every accepted read-out as c
 
 - (a) no tests;
 - (b) value-of-information tests: :func:`experiments.governance.propose_tests` under a testing
-  policy (every proposal approved, one geo test at a time), read out by difference in
-  differences when they end, fed back through :func:`experiments.calibration_input`;
+  policy (every proposal approved, one geo test at a time, only channels the plan spends on),
+  each valued over the weeks its answer can still steer (read at the first decision after it
+  ends: a test started in week 0 steers weeks 13-26, one started in week 13 nothing), read
+  out by difference in differences when they end, fed back through
+  :func:`experiments.calibration_input`;
 - (c) a fixed schedule: a 6-week geo holdout on every channel in turn (weeks 0, 6, 12, 18).
 
 Scored on the ground truth: profit over the 26 weeks (true incremental revenue of all channels
@@ -33,6 +36,7 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -45,7 +49,8 @@ FIXED_WEEKS = 6
 @dataclass
 class Run:
     name: str
-    spend: dict[str, np.ndarray]  # channel -> (G, T), the realised plan
+    spend: dict[str, np.ndarray]  # channel -> (G, T), the realised plan (holdouts zeroed)
+    planned: dict[str, np.ndarray] = field(default_factory=dict)  # the plan before holdouts
     designs: list = field(default_factory=list)  # every test started (design, proposal or None)
     readouts: list = field(default_factory=list)
     verdicts: list = field(default_factory=list)
@@ -93,20 +98,32 @@ def realised(world, run: Run):
     return with_spend(world, run.spend)
 
 
-def apply_plan(run: Run, base, t0: int, t1: int, multiples: dict[str, float]) -> None:
+def apply_plan(run: Run, base, t0: int, t1: int, multiples: dict[str, float], dates, geos):
+    """The plan from ``t0`` (multiples of the planned spend); running tests keep their
+    holdout."""
     for c, m in multiples.items():
-        run.spend[c][:, t0:t1] = base[c][:, t0:t1] * m
+        run.planned[c][:, t0:t1] = base[c][:, t0:t1] * m
+    enforce_holdouts(run, dates, geos)
 
 
-def apply_holdout(run: Run, design, dates, geos: list[str]) -> object:
-    """Zero the treated geos' spend in the window; the design keeps what was really removed."""
-    i0 = dates.get_loc(design.start)
-    window = slice(i0, i0 + design.periods)
-    removed = 0.0
-    for g in design.treated:
-        removed += run.spend[design.channel][geos.index(g), window].sum()
-        run.spend[design.channel][geos.index(g), window] = 0.0
-    return replace(design, spend_removed=float(removed))
+def enforce_holdouts(run: Run, dates, geos: list[str]) -> None:
+    """Spend = the plan with every test's treated geos zeroed in its window; each design
+    keeps what the plan would have spent there (its ``spend_removed``)."""
+    for c, v in run.planned.items():
+        run.spend[c] = v.copy()
+    for k, (design, proposal) in enumerate(run.designs):
+        i0 = dates.get_loc(design.start)
+        window = slice(i0, i0 + design.periods)
+        removed = 0.0
+        for g in design.treated:
+            removed += run.planned[design.channel][geos.index(g), window].sum()
+            run.spend[design.channel][geos.index(g), window] = 0.0
+        run.designs[k] = (replace(design, spend_removed=float(removed)), proposal)
+
+
+def start_test(run: Run, design, proposal, dates, geos: list[str]) -> None:
+    run.designs.append((design, proposal))
+    enforce_holdouts(run, dates, geos)
 
 
 def observed(world, run: Run, cutoff) -> pd.DataFrame:
@@ -138,17 +155,44 @@ def calibration(world, run: Run, cutoff, channels):
     return accepted, data
 
 
-def voi_tests(model, run, world, t0, dates, geos, policy):
+def steered_weeks(week: int, test_weeks: int) -> int:
+    """Weeks of the 26 that a test started at ``week`` can still steer: its answer is read at
+    the first decision after it ends and steers the spend from there to week 26."""
+    later = [e for e in EPOCHS if e >= week + test_weeks]
+    return HORIZON - later[0] if later else 0
+
+
+def voi_tests(model, run, world, t0, week, dates, geos, policy, multiples):
+    """The agent's tests: valued over the weeks their answer can steer, on the channels the
+    plan still spends on (a channel planned at zero has nothing to hold out)."""
     from marketing_ops.experiments.governance import propose_tests
 
+    horizon = steered_weeks(week, policy.max_weeks)
+    if horizon == 0:
+        return {"*": f"no decision after a test started in week {week} ends: worth nothing"}
+    funded = [c for c, m in multiples.items() if m > 0]
+    skipped = {c: "planned at zero: nothing to hold out" for c, m in multiples.items() if m == 0}
+    if not funded:
+        return skipped
     frame = realised(world, run).frame
     running = [p for d, p in run.designs if d.end >= dates[t0] and p is not None]
-    kept, skipped = propose_tests(
-        model, frame[frame["date"] < dates[t0]], dates[t0], policy, running, HORIZON
+    kept, why = propose_tests(
+        model,
+        frame[frame["date"] < dates[t0]],
+        dates[t0],
+        policy.model_copy(update={"channels": funded}),
+        running,
+        horizon,
     )
     for p in kept:
-        run.designs.append((apply_holdout(run, p.design, dates, geos), p))
-    return skipped
+        start_test(run, p.design, p, dates, geos)
+    proposed = {
+        f"proposed {p.design.channel}": f"{p.design.periods} weeks, {len(p.design.treated)} geos"
+        f" held out, worth {p.value.evsi:,.0f} (EVPI {p.value.evpi:,.0f}), expected cost "
+        f"{p.value.cost:,.0f}, power {p.design.power:.2f}"
+        for p in kept
+    }
+    return {**proposed, **skipped, **why}
 
 
 def fixed_tests(run, world, t0, t1, dates, geos, channels, history):
@@ -160,12 +204,16 @@ def fixed_tests(run, world, t0, t1, dates, geos, channels, history):
         if t0 <= start < t1 and k < len(channels):
             seen = frame[frame["date"] < dates[start]]
             d = geo_holdout(seen, channels[k], "revenue", dates[start], FIXED_WEEKS)
-            run.designs.append((apply_holdout(run, d, dates, geos), None))
+            start_test(run, d, None, dates, geos)
 
 
-def profit(world, run: Run, history: int) -> float:
+def profit(world, run: Run, history: int, weeks: tuple[int, int] = (0, HORIZON)) -> float:
+    """True incremental revenue minus spend over ``weeks`` of the 26 (all of them by default)."""
     c = realised(world, run).contributions
-    future = c[c["date"] >= sorted(c["date"].unique())[history]]
+    dates = sorted(c["date"].unique())
+    future = c[
+        (c["date"] >= dates[history + weeks[0]]) & (c["date"] <= dates[history + weeks[1] - 1])
+    ]
     return float(future["incremental_revenue"].sum() - future["spend"].sum())
 
 
@@ -194,11 +242,23 @@ def oracle(world, base, history: int) -> float:
     return total
 
 
+def shift(world, run: Run, before, after, accepted, seed: int) -> pd.DataFrame:
+    """ROAS per channel without and with the accepted read-outs, and the truth."""
+    from marketing_ops.experiments.report import posterior_shift
+    from marketing_ops.forecasting.mmm import channel_summary
+
+    tested = sorted({e.channel for e in accepted})
+    frame = posterior_shift(
+        channel_summary(before), channel_summary(after), tested, realised(world, run).roas
+    )
+    return frame.assign(world=seed, strategy=run.name)
+
+
 def say(seed: int, what: str, started: float) -> None:
     print(f"[world {seed} {time.perf_counter() - started:6.0f} s] {what}", flush=True)
 
 
-def run_world(seed: int, args) -> list[dict]:
+def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
     from marketing_ops.decisioning.policy import TestingPolicy
     from marketing_ops.forecasting.mmm import SamplerSettings
     from marketing_ops.simulator.mmm_worlds import make_mmm_world
@@ -217,7 +277,10 @@ def run_world(seed: int, args) -> list[dict]:
     first = fit(
         model_data(world.frame[world.frame["date"] < dates[history]], channels), [], sampler
     )
-    runs = {n: Run(n, {c: v.copy() for c, v in base.items()}) for n in ("none", "voi", "fixed")}
+    runs = {
+        n: Run(n, {c: v.copy() for c, v in base.items()}, {c: v.copy() for c, v in base.items()})
+        for n in ("none", "voi", "fixed")
+    }
     notes = {}
     for e, week in enumerate(EPOCHS):
         t0 = history + week
@@ -227,9 +290,10 @@ def run_world(seed: int, args) -> list[dict]:
             read_out(world, run, dates[t0], dates[history])
             accepted, data = calibration(world, run, dates[t0], channels)
             model = first if e == 0 else fit(data, accepted, sampler)
-            apply_plan(run, base, t0, t1, best_multiples(model, HORIZON - week))
+            multiples = best_multiples(model, HORIZON - week)
+            apply_plan(run, base, t0, t1, multiples, dates, geos)
             if run.name == "voi":
-                notes[week] = voi_tests(model, run, world, t0, dates, geos, policy)
+                notes[week] = voi_tests(model, run, world, t0, week, dates, geos, policy, multiples)
             if run.name == "fixed":
                 fixed_tests(run, world, t0, t1, dates, geos, channels, history)
     rows = []
@@ -241,16 +305,28 @@ def run_world(seed: int, args) -> list[dict]:
         read_out(world, run, end, dates[history])
         accepted, data = calibration(world, run, end, channels)
         final = fit(data, accepted, sampler)
+        before = None
+        if accepted:  # the same data fitted without the read-outs: what calibration changed
+            say(seed, f"final fit without calibration: {run.name}", started)
+            before = shift(world, run, fit(data, [], sampler), final, accepted, seed)
+            shifts.append(before)
         rows.append(
             {
                 "world": seed,
                 "strategy": run.name,
                 "profit": profit(world, run, history),
+                # weeks 0-12 run the same plan in every strategy (the first fit): the
+                # difference there is what the tests cost; weeks 13-25 what they taught
+                "profit_weeks_0_12": profit(world, run, history, (0, EPOCHS[1])),
+                "profit_weeks_13_25": profit(world, run, history, (EPOCHS[1], HORIZON)),
                 "keep_profit": profit(world, keep, history),
                 "oracle_profit": best,
                 "tests": len(run.designs),
                 "accepted": sum(v.accepted for v in run.verdicts),
                 "roas_error": roas_error(final, world, run),
+                "roas_error_uncalibrated": np.nan
+                if before is None
+                else float((before["roas_before"] / before["true_roas"] - 1).abs().median()),
                 "first_fit_roas_error": roas_error(first, world, keep),
                 "max_rhat": final.diagnostics.max_rhat,
                 "tested": ",".join(d.channel for d, _ in run.designs),
@@ -269,7 +345,10 @@ COLUMNS = [
     "share_of_oracle_uplift",
     "tests",
     "accepted",
+    "profit_weeks_0_12",
+    "profit_weeks_13_25",
     "roas_error",
+    "roas_error_uncalibrated",
     "first_fit_roas_error",
     "tested",
 ]
@@ -283,11 +362,29 @@ def summarise(table: pd.DataFrame) -> None:
     )
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table[COLUMNS].round(3).to_string(index=False))
-        means = ["profit", "uplift_vs_keep", "share_of_oracle_uplift", "roas_error"]
+        means = [
+            "profit",
+            "uplift_vs_keep",
+            "share_of_oracle_uplift",
+            "roas_error",
+            "roas_error_uncalibrated",
+        ]
         print(table.groupby("strategy")[means].mean().round(3))
     for r in table.to_dict("records"):
         if isinstance(r["verdicts"], str) and r["verdicts"]:
             print(f"world {r['world']} {r['strategy']}: {r['verdicts']}")
+
+
+def print_shifts(shifts: list[pd.DataFrame]) -> None:
+    """Per world and strategy with accepted read-outs: ROAS before and after calibration."""
+    from marketing_ops.experiments.report import posterior_shift_markdown
+
+    for frame in shifts:
+        print(
+            f"\nworld {frame['world'].iloc[0]} {frame['strategy'].iloc[0]}: ROAS per channel "
+            "fitted without / with the accepted read-outs (same data)"
+        )
+        print(posterior_shift_markdown(frame))
 
 
 def main() -> None:
@@ -302,15 +399,24 @@ def main() -> None:
     args = parser.parse_args()
     if args.summarise:
         summarise(pd.concat([pd.read_csv(p) for p in args.summarise], ignore_index=True))
+        for p in args.summarise:
+            path = p.replace(".csv", "") + ".shift.csv"
+            if Path(path).exists():
+                shifted = pd.read_csv(path)
+                print_shifts([g for _, g in shifted.groupby(["world", "strategy"], sort=False)])
         return
     from marketing_ops.forecasting import quiet_logs
 
     quiet_logs()
     seeds = [int(s) for s in args.seeds.split(",")]
-    table = pd.DataFrame([r for seed in seeds for r in run_world(seed, args)])
+    shifts: list[pd.DataFrame] = []
+    table = pd.DataFrame([r for seed in seeds for r in run_world(seed, args, shifts)])
     if args.out:
         table.to_csv(args.out, index=False)
+        if shifts:
+            pd.concat(shifts).to_csv(args.out.replace(".csv", "") + ".shift.csv", index=False)
     summarise(table)
+    print_shifts(shifts)
     print(
         f"sampler: warmup {args.warmup}, draws {args.draws}, chains {args.chains}; "
         f"history {args.history} weeks, 26 planned"

@@ -15,7 +15,8 @@ fit wall and CPU seconds, peak memory (each fit runs in its own process), conver
 newest release for Python 3.11). ``--daily`` times one two-year daily fit of six channels;
 ``--demo`` fits the product demo's shape (the hostile ``all_at_once`` daily world, 730 days,
 4 paid channels) through the forecasts asset's own ``fit_channel_kpis`` with the shipped
-settings and reports whether it converged and its seconds.
+settings (forecasting.yaml's sampler, or ``--warmup``/``--draws`` when given) and reports
+whether it converged, its worst sites and its seconds.
 
 ``--study`` is the coverage study (``--worlds 40 --study``): a cheaper sampler (250 warmup +
 250 draws x 2 chains, unless ``--warmup``/``--draws`` are given) and two worlds at a time
@@ -101,6 +102,7 @@ def _fit_world(args: dict) -> dict:
         "cpu_seconds": cpu_seconds,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "converged": fit.diagnostics.ok,
+        "reasons": fit.diagnostics.reasons,
         "truth_roas": world.roas,
         "platform_roas": world.platform_roas(),
         "truth_cf": {
@@ -117,8 +119,12 @@ def _fit_demo_worker(args: dict) -> dict:
     from marketing_ops.simulator.daily import simulate_daily
 
     kpis = simulate_daily(hostile_world("all_at_once")).kpis
+    settings = load_forecast_settings()
+    given = {k: args[k] for k in ("warmup", "draws") if args.get(k)}
+    if given:  # the shipped sampler unless --warmup/--draws were given
+        settings = settings.model_copy(update={"mmm": settings.mmm.model_copy(update=given)})
     started, cpu = time.perf_counter(), time.process_time()
-    fit, _ = fit_channel_kpis(kpis, load_forecast_settings())
+    fit = fit_channel_kpis(kpis, settings).fit
     d = fit.diagnostics
     return {
         "seconds": time.perf_counter() - started,
@@ -128,6 +134,9 @@ def _fit_demo_worker(args: dict) -> dict:
         "max_rhat": d.max_rhat,
         "min_ess": d.min_ess,
         "divergences": d.divergences,
+        "warmup": settings.mmm.warmup,
+        "draws": settings.mmm.draws,
+        "worst": {k: [float(r), float(e)] for k, (r, e) in d.worst.items()},
         "channels": list(fit.data.channels),
         "load": os.getloadavg()[0],
     }
@@ -219,13 +228,14 @@ def score(result: dict, truth_roas: dict, truth_cf: dict) -> dict:
         "cpu_seconds": result["cpu_seconds"],
         "peak_mb": result["peak_mb"],
         "converged": result.get("converged", True),
+        "reasons": result.get("reasons", []),
     }
 
 
 def _fmt(s: dict) -> str:
     if "error" in s:
         return f"error: {s['error'][:60]}"
-    conv = "" if s["converged"] else " NOT-CONVERGED"
+    conv = "" if s["converged"] else " NOT-CONVERGED (" + "; ".join(s["reasons"]) + ")"
     return (
         f"err {s['roas_err']:6.1%}  roas-cov {s['hits_roas']}/{s['n_roas']}  cf-cov {s['hits_cf']}/{s['n_cf']}  "
         f"{s['seconds']:6.0f}s wall {s['cpu_seconds']:6.0f}s cpu {s['peak_mb']:5.0f} MB{conv}"
@@ -368,17 +378,25 @@ def bench_daily(args) -> None:
 
 
 def bench_demo(args) -> None:
-    r = _run([sys.executable, str(Path(__file__).resolve()), "--worker"], {"kind": "demo"})
+    given = set(sys.argv)
+    payload = {
+        "kind": "demo",
+        "warmup": args.warmup if "--warmup" in given else None,
+        "draws": args.draws if "--draws" in given else None,
+    }
+    r = _run([sys.executable, str(Path(__file__).resolve()), "--worker"], payload)
     if "error" in r:
         print(f"\ndemo-shape daily fit: error: {r['error']}")
         return
     verdict = "converged" if r["converged"] else "NOT converged"
     print(
         f"\ndemo-shape daily fit (hostile all_at_once, 730 days, {len(r['channels'])} channels, "
-        f"shipped settings): {verdict} (R-hat {r['max_rhat']:.3f}, min ESS {r['min_ess']:.0f}, "
+        f"{r['warmup']} + {r['draws']} draws x chains of forecasting.yaml): {verdict} (R-hat {r['max_rhat']:.3f}, min ESS {r['min_ess']:.0f}, "
         f"{r['divergences']} divergences)  {r['seconds']:.0f}s wall {r['cpu_seconds']:.0f}s cpu "
         f"{r['peak_mb']:.0f} MB  load {r['load']:.1f}"
     )
+    worst = "  ".join(f"{k} {rh:.3f}/{ess:.0f}" for k, (rh, ess) in r["worst"].items())
+    print(f"  worst sites (R-hat / bulk ESS): {worst}")
 
 
 def main() -> None:

@@ -157,6 +157,31 @@ def action_payload(row: dict) -> dict:
     return payload
 
 
+def _deliver(connector: Connector, row: dict) -> DeliveryReceipt:
+    """One action through its connector. An incrementality test goes out as its own payloads
+    (one per treated geo with its budget change, or the holdout list, or the pulse schedule:
+    :func:`marketing_ops.experiments.governance.experiment_payloads`); it is done when all
+    of them are, so a partial delivery stays approved and is retried (idempotently)."""
+    if row.get("action_type") != "incrementality_test":
+        return connector.deliver(action_payload(row))
+    from marketing_ops.experiments.governance import experiment_payloads
+
+    receipts = [connector.deliver(p) for p in experiment_payloads(row)]
+    done = all(r.done for r in receipts)
+    return DeliveryReceipt(
+        str(row["decision_id"]),
+        str(row["channel"]),
+        delivered=done and not all(r.already_delivered for r in receipts),
+        already_delivered=all(r.already_delivered for r in receipts),
+        location="; ".join(r.location for r in receipts),
+        payload_sha256=hashlib.sha256(
+            "".join(r.payload_sha256 for r in receipts).encode()
+        ).hexdigest(),
+        note="; ".join(dict.fromkeys(r.note for r in receipts if r.note)),
+        attempts=sum(r.attempts for r in receipts),
+    )
+
+
 def execute_batch(
     batch: pd.DataFrame,
     connectors: dict[str, Connector],
@@ -187,7 +212,7 @@ def execute_batch(
             elif dry_run:
                 note = "dry run: would deliver"
             else:
-                receipt = connector.deliver(action_payload(row))
+                receipt = _deliver(connector, row)
                 status = "executed" if receipt.done else status
                 note = receipt.note
         r = asdict(receipt) if receipt else {}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from marketing_ops.decisioning import DECISION_COLUMNS, PolicySet, status_for
+from marketing_ops.decisioning.batch.status import level_and_source
 from marketing_ops.decisioning.ledger.decisions import append_entry
 from marketing_ops.decisioning.policy import TestingPolicy
 from marketing_ops.execution import Connector, action_payload
@@ -48,16 +49,31 @@ class Proposal:
     value: InformationValue
 
 
+def periods_per_week(freq: str) -> int:
+    """Model periods in a week (the testing policy counts weeks; a daily model, days)."""
+    return 7 if freq == "D" else 1
+
+
 def _candidates(
     fit: MMMFit, frame: pd.DataFrame, channel: str, start: pd.Timestamp, policy: TestingPolicy
 ) -> list[Design]:
     weeks = sorted({policy.min_weeks, (policy.min_weeks + policy.max_weeks) // 2, policy.max_weeks})
+    freq, per_week = fit.data.freq, periods_per_week(fit.data.freq)
     if "geo" in frame.columns and frame["geo"].nunique() > 1:
         open_geos = frame[~frame["geo"].isin(policy.locked_geos)]
-        return [geo_holdout(open_geos, channel, fit.data.kpi_name, start, w) for w in weeks]
+        return [
+            geo_holdout(open_geos, channel, fit.data.kpi_name, start, w * per_week, freq)
+            for w in weeks
+        ]
     kpi = pd.Series(fit.data.kpi.sum(axis=0), index=fit.data.dates)
     spend = pd.Series(fit.data.spend[:, :, fit.data.channels.index(channel)].sum(axis=0))
-    return [spend_pulse(kpi, spend, channel, start, w) for w in weeks if w >= 2]
+    # flights of two weeks on a weekly model, one week on a daily one
+    flight = 2 if per_week == 1 else per_week
+    return [
+        spend_pulse(kpi, spend, channel, start, w * per_week, flight, freq)
+        for w in weeks
+        if w * per_week >= 2 * flight
+    ]
 
 
 def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[Design]) -> str:
@@ -84,22 +100,28 @@ def propose_tests(
     running: list[Proposal],
     horizon: int,
     n_draws: int = 200,
+    kpi_value: float = 1.0,
 ) -> tuple[list[Proposal], dict[str, str]]:
     """Tests worth running from ``start`` (best net value first) and, per channel left out, why.
 
     ``frame`` is the history (``date``, optional ``geo``, the KPI and spend columns);
-    ``horizon`` is how many periods the answer will steer spend for."""
+    ``horizon`` is how many periods the answer will steer spend for; ``kpi_value`` is the
+    currency per KPI unit (1 when the KPI is revenue)."""
     if not policy.enabled:
         return [], {c: "testing.enabled is false" for c in fit.data.channels}
-    best = []
+    best, skipped = [], {}
     for channel in policy.channels or fit.data.channels:
-        options, profit = [], profit_draws(fit, channel, horizon, n_draws=n_draws)
+        options = []
+        profit = profit_draws(fit, channel, horizon, n_draws=n_draws, kpi_value=kpi_value)
         for d in _candidates(fit, frame, channel, start, policy):
-            v = value_of_test(fit, d, horizon, n_draws, profit=profit)
+            v = value_of_test(fit, d, horizon, n_draws, profit=profit, kpi_value=kpi_value)
             options.append(Proposal(d.with_expected_lift(v.expected_lift), v))
+        if not options:
+            skipped[channel] = f"no design fits in testing.max_weeks {policy.max_weeks}"
+            continue
         powered = [p for p in options if p.design.power >= policy.min_power] or options
         best.append(max(powered, key=lambda p: p.value.net))
-    kept, skipped = [], {}
+    kept = []
     committed = sum(max(p.value.cost, 0.0) for p in running)
     for p in sorted(best, key=lambda p: -p.value.net):
         if len(running) + len(kept) >= policy.max_concurrent:
@@ -126,10 +148,11 @@ def _summary(p: Proposal, horizon: int) -> str:
         "pulse": f"on/off spend pulse, {sum(not s for s in d.schedule)} periods off",
         "audience": f"audience holdout of {len(d.holdout)} contacts",
     }[d.kind]
+    units = "" if v.kpi_value == 1.0 else f" KPI units at {v.kpi_value:,.2f} EUR each"
     return (
         f"Test {d.channel}: {where}, {d.periods} periods from {d.start.date()}. The model is "
         f"unsure what {d.channel} returns (the test's lift: {v.expected_lift:,.0f} +/- "
-        f"{v.lift_sd:,.0f}); knowing it is worth {v.evsi:,.0f} EUR over the next {horizon} "
+        f"{v.lift_sd:,.0f}{units}); knowing it is worth {v.evsi:,.0f} EUR over the next {horizon} "
         f"periods (perfect knowledge: {v.evpi:,.0f}). It costs {v.cost:,.0f} EUR of profit "
         f"forgone ({d.spend_removed:,.0f} EUR not spent). Net {v.net:,.0f} EUR; power "
         f"{d.power:.0%} at the expected lift (detects {d.minimum_detectable():,.0f} at 80 %)."
@@ -152,9 +175,21 @@ def _test_detail(d: Design) -> dict:
     }
 
 
-def _row(p: Proposal, batch_id: str, policies: PolicySet, created_at, horizon: int) -> dict:
+def _row(
+    p: Proposal,
+    batch_id: str,
+    policies: PolicySet,
+    created_at,
+    horizon: int,
+    autonomy=None,
+    model: dict | None = None,
+) -> dict:
     t = policies.testing
-    level = policies.autonomy.level_for("budget_allocation")  # a test moves budget
+    # a test moves budget: the budget actions' level, under the run-time ceiling when given
+    if autonomy is None:
+        level = policies.autonomy.level_for("budget_allocation")
+    else:
+        level, _ = level_and_source(policies, autonomy, "budget_allocation")
     waits = (
         [
             f"expected cost {p.value.cost:,.0f} EUR > testing.approval_above_eur {t.approval_above_eur:,.0f}"
@@ -163,13 +198,15 @@ def _row(p: Proposal, batch_id: str, policies: PolicySet, created_at, horizon: i
         else []
     )
     status = status_for(level, waits)
-    lo = -p.value.expected_lift - 1.645 * p.value.lift_sd
+    revenue, sd = -p.value.expected_lift * p.value.kpi_value, p.value.lift_sd * p.value.kpi_value
+    lo = revenue - 1.645 * sd
     rationale = {
         "summary": _summary(p, horizon),
         "scores": {
-            "expected_revenue": -p.value.expected_lift,
-            "revenue_interval": [lo, lo + 2 * 1.645 * p.value.lift_sd],
+            "expected_revenue": revenue,
+            "revenue_interval": [lo, lo + 2 * 1.645 * sd],
             "expected_profit": -p.value.cost,
+            "cost_eur": p.value.cost,
             "value_of_information": p.value.evsi,
             "value_of_perfect_information": p.value.evpi,
             "net_value": p.value.net,
@@ -185,9 +222,14 @@ def _row(p: Proposal, batch_id: str, policies: PolicySet, created_at, horizon: i
         },
         "binding_constraints": [f"testing budget {t.budget_eur:,.0f} EUR (testing.yaml)"],
         "alternatives": [
-            {"description": "no test", "expected_revenue": 0.0, "difference": -p.value.net}
+            {
+                "description": "no test (difference: the test's value minus its cost)",
+                "expected_revenue": 0.0,
+                "difference": p.value.net,
+            }
         ],
         "test": _test_detail(p.design),
+        **({"response_model": model} if model else {}),
     }
     return {
         "decision_id": _decision_id(batch_id, p.design),
@@ -200,9 +242,9 @@ def _row(p: Proposal, batch_id: str, policies: PolicySet, created_at, horizon: i
         "scheduled_for": p.design.start.date().isoformat(),
         "amount": -p.design.spend_removed,
         "expected_conversions": math.nan,
-        "expected_revenue": -p.value.expected_lift,
+        "expected_revenue": revenue,
         "expected_lower": lo,
-        "expected_upper": lo + 2 * 1.645 * p.value.lift_sd,
+        "expected_upper": lo + 2 * 1.645 * sd,
         "propensity": math.nan,
         "status": status,
         "policy_version": policies.version,
@@ -212,10 +254,19 @@ def _row(p: Proposal, batch_id: str, policies: PolicySet, created_at, horizon: i
 
 
 def experiment_actions(
-    proposals: list[Proposal], batch_id: str, policies: PolicySet, created_at, horizon: int
+    proposals: list[Proposal],
+    batch_id: str,
+    policies: PolicySet,
+    created_at,
+    horizon: int,
+    autonomy=None,
+    model: dict | None = None,
 ) -> pd.DataFrame:
-    """The proposals as decision-batch rows (the export contract's columns)."""
-    rows = [_row(p, batch_id, policies, created_at, horizon) for p in proposals]
+    """The proposals as decision-batch rows (the export contract's columns). ``autonomy``: the
+    run-time :class:`~marketing_ops.decisioning.AutonomyState` (its ceiling applies to tests
+    too); ``model``: the response model the values rest on (``model_version``, ``mmm_fit``),
+    which ``explain`` resolves on the decision ledger."""
+    rows = [_row(p, batch_id, policies, created_at, horizon, autonomy, model) for p in proposals]
     return pd.DataFrame(rows, columns=DECISION_COLUMNS)
 
 

@@ -43,6 +43,7 @@ class InformationValue:
     cost: float  # expected profit forgone in the holdout (negative: the test pays for itself)
     expected_lift: float
     lift_sd: float  # the posterior's uncertainty about the test's lift
+    kpi_value: float = 1.0  # currency per KPI unit (the lift is in KPI units)
 
     @property
     def net(self) -> float:
@@ -61,12 +62,20 @@ def _window_draws(fit: MMMFit, channel: str, totals: np.ndarray, periods: int, n
 
 
 def profit_draws(
-    fit: MMMFit, channel: str, horizon: int, multiples=MULTIPLES, n_draws: int = 400
+    fit: MMMFit,
+    channel: str,
+    horizon: int,
+    multiples=MULTIPLES,
+    n_draws: int = 400,
+    kpi_value: float = 1.0,
 ) -> np.ndarray:
-    """(S, M): the channel's incremental revenue minus spend over ``horizon`` per multiple."""
+    """(S, M): the channel's incremental revenue minus spend over ``horizon`` per multiple.
+
+    ``kpi_value``: currency per KPI unit (1 when the KPI is revenue; the revenue per
+    conversion when the model's KPI is conversions)."""
     totals = np.asarray(multiples, float) * current_spend(fit, channel) * horizon
     kpi = _window_draws(fit, channel, totals, horizon, n_draws)
-    return kpi - kpi[:, [0]] - totals[None, :]
+    return (kpi - kpi[:, [0]]) * kpi_value - totals[None, :]
 
 
 def holdout_lift_draws(
@@ -111,21 +120,24 @@ def value_of_test(
     n_draws: int = 400,
     seed: int = 0,
     profit: np.ndarray | None = None,
+    kpi_value: float = 1.0,
 ) -> InformationValue:
     """EVSI, EVPI and cost of ``design`` (a holdout on its channel) for the next ``horizon``.
 
     ``profit`` (the channel's :func:`profit_draws` for ``horizon`` and ``n_draws``) saves
-    recomputing it when several designs of one channel are priced."""
+    recomputing it when several designs of one channel are priced. The lift stays in KPI
+    units (what the test measures); value and cost are in currency (``kpi_value`` per unit)."""
     full = current_spend(fit, design.channel) * design.periods
     share = min(design.spend_removed / full, 1.0) if full > 0 else 0.0
     lift = holdout_lift_draws(fit, design.channel, design.periods, share, n_draws)
     if profit is None:
-        profit = profit_draws(fit, design.channel, horizon, n_draws=n_draws)
+        profit = profit_draws(fit, design.channel, horizon, n_draws=n_draws, kpi_value=kpi_value)
     return InformationValue(
         channel=design.channel,
         evpi=evpi(profit),
         evsi=evsi(profit, lift, design.standard_error, seed=seed),
-        cost=float(lift.mean() - design.spend_removed),
+        cost=float(lift.mean() * kpi_value - design.spend_removed),
         expected_lift=float(lift.mean()),
         lift_sd=float(lift.std()),
+        kpi_value=float(kpi_value),
     )

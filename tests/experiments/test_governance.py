@@ -104,3 +104,23 @@ def test_kill_switch_and_waiting_tests_execute_nothing(home, geo_test):
     out = execute_experiments(actions, {"*": SandboxConnector(home.outbox)}, False)
     assert out["note"].tolist() == ["not executed: status pending_approval"]
     assert not home.outbox.exists() or not any(home.outbox.rglob("*.json"))
+
+
+def test_the_execution_step_delivers_an_approved_test_per_geo(home, geo_test):
+    """`execute_batch` (what the execution asset runs on agent.decisions) sends a test as its
+    per-geo payloads, not as one channel-wide budget change, and only once."""
+    from marketing_ops.execution import execute_batch
+
+    policies = load_policies(home.policies)
+    approved = experiment_actions([proposal(geo_test, 500.0)], "B-3", policies, "2026-12-04", 26)
+    assert approved["status"].tolist() == ["approved"]
+    out = execute_batch(approved, {"*": SandboxConnector(home.outbox)}, False)
+    assert out["status"].tolist() == ["executed"] and out["delivered"].all()
+    written = sorted(home.outbox.rglob("*.json"))
+    assert sorted(json.loads(p.read_text())["geo"] for p in written) == sorted(
+        geo_test.design.treated
+    )
+    again = execute_batch(approved, {"*": SandboxConnector(home.outbox)}, False)
+    assert again["status"].tolist() == ["executed"]
+    assert again["already_delivered"].all() and not again["delivered"].any()
+    assert len(sorted(home.outbox.rglob("*.json"))) == len(written)

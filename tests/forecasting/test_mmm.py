@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,7 +27,7 @@ from marketing_ops.forecasting.mmm import (
 )
 from marketing_ops.forecasting.mmm.budget import _allocate
 from marketing_ops.forecasting.mmm.data import base_features
-from marketing_ops.forecasting.mmm.model import Priors, _segments
+from marketing_ops.forecasting.mmm.model import Priors, _segments, model_inputs
 from marketing_ops.forecasting.mmm.report import write_report
 from marketing_ops.forecasting.mmm.transforms import lagged
 from marketing_ops.simulator.mmm_worlds import (
@@ -294,6 +295,37 @@ def test_base_features_follow_frequency(freq, periods, seasonal_cols):
 def test_segments_end_with_a_full_segment():
     seg = _segments(10, 4)
     assert seg.tolist() == [0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
+
+
+def test_a_short_leading_stub_joins_the_next_segment():
+    """Fewer than half a segment's periods at the start would be a near-free walk step."""
+    assert _segments(9, 4).tolist() == [0, 0, 0, 0, 0, 1, 1, 1, 1]
+    assert _segments(4, 4).tolist() == [0, 0, 0, 0]
+
+
+def test_two_daily_years_have_four_half_year_effect_segments():
+    dates = pd.date_range("2024-01-01", periods=730, freq="D")
+    frame = pd.DataFrame({"date": dates, "kpi": 100.0, "tv": 10.0})
+    x = model_inputs(mmm_data(frame, "kpi", ["tv"], "D"), Priors())
+    assert x.segment.max() + 1 == 4 and (x.segment == 3).sum() == 182
+
+
+def test_svi_init_starts_nearer_the_posterior_than_the_prior_median(data):
+    """The variational start has a higher log joint than the prior's median per site."""
+    from numpyro.infer.util import initialize_model
+
+    from marketing_ops.forecasting.mmm.fit import _init_strategy
+    from marketing_ops.forecasting.mmm.model import mmm_model
+
+    x = model_inputs(data, PRIORS)
+    energy = {}
+    for init in ("median", "svi"):
+        strategy = _init_strategy(x, PRIORS, SamplerSettings(init=init, svi_steps=300))
+        info = initialize_model(
+            jax.random.PRNGKey(0), mmm_model, init_strategy=strategy, model_args=(x, PRIORS)
+        )
+        energy[init] = float(info.potential_fn(info.param_info.z))
+    assert energy["svi"] < energy["median"]
 
 
 def test_allocation_handles_s_shaped_curves():

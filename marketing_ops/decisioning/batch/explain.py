@@ -215,9 +215,14 @@ def _isnan(v: object) -> bool:
 
 
 def batch_markdown(batch: pd.DataFrame, ledger: list[dict] | None = None, limit: int = 40) -> str:
-    """Every decision of a batch (up to ``limit``, budget first) as Markdown sections."""
-    order = {"budget_allocation": 0, "content_selection": 1, "send_time": 2}
-    frame = batch.assign(_o=batch["action_type"].map(order).fillna(3)).sort_values(
+    """Every decision of a batch (up to ``limit``; budget, then tests, first) as Markdown."""
+    order = {
+        "budget_allocation": 0,
+        "incrementality_test": 1,
+        "content_selection": 2,
+        "send_time": 3,
+    }
+    frame = batch.assign(_o=batch["action_type"].map(order).fillna(4)).sort_values(
         ["_o", "channel", "audience_id"], kind="stable"
     )
     parts = [

@@ -148,7 +148,14 @@ def _rerun(
     policies = policies if policies is not None else _thaw_policies(home, payloads)
     stamp = pd.Timestamp(created_at) if created_at else None
     batch = decide(as_of, inputs, policies, _autonomy(autonomy), signals, created_at=stamp).batch
-    return batch.assign(created_at=pd.Series([stamp] * len(batch), index=batch.index))
+    batch = batch.assign(created_at=pd.Series([stamp] * len(batch), index=batch.index))
+    carried = payloads.get("carried")
+    if carried is None:
+        return batch
+    current = resolve_payload(carried, replaced or {})
+    read_payload(home, current)  # refuses an altered or missing payload
+    rows = frame_from_parquet(payload_path(home, current))
+    return pd.concat([batch, rows.assign(created_at=stamp)[batch.columns]], ignore_index=True)
 
 
 def record_batch(
@@ -162,11 +169,17 @@ def record_batch(
     autonomy: AutonomyState,
     signals: list[dict],
     provenance: dict | None = None,
+    carried: pd.DataFrame | None = None,
 ) -> dict:
     """Store a batch and everything it was decided from, replay it from the stored copies,
     and append its ledger entry. ``provenance`` adds what only the orchestrator knows (code
-    version, model versions, the upstream lineage with data versions, the source files)."""
+    version, model versions, the upstream lineage with data versions, the source files).
+    ``carried``: the batch's last rows when they were decided upstream of :func:`decide`
+    (incrementality tests, priced on the media mix model's posterior); stored as recorded,
+    a replay decides the rest again and appends them."""
     payloads = _freeze(home, inputs, policies_dir)
+    if carried is not None and len(carried):
+        payloads["carried"] = put_payload(home, frame_to_parquet(carried), "parquet")
     data, digest = batch_digest(batch)
     payloads["batch"] = put_payload(home, data, "json")
     created_at = pd.Timestamp(batch["created_at"].iloc[0]).isoformat() if len(batch) else ""

@@ -18,6 +18,7 @@ from marketing_ops.decisioning.decide import DecisionInputs
 from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily, input_versions
 from marketing_ops.defs.decisions.approvals import defs as approval_defs
 from marketing_ops.defs.decisions.recording import record_decisions
+from marketing_ops.defs.decisions.testing import proposed_tests
 from marketing_ops.graph import GraphReader, eligible_candidates
 from marketing_ops.warehouse import read_table, replace_partition
 
@@ -71,6 +72,8 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
             if campaign_level
             else pd.DataFrame()
         )
+        # tests already running hold their geos, channel and budget (testing.yaml)
+        earlier = read_table(con, "agent.decisions") if policies.testing.enabled else None
     with GraphReader(home.graph) as reader:
         candidates = pd.concat(
             [
@@ -93,10 +96,15 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
     autonomy = autonomy_state(home)
     signals = input_versions(context.instance, keys)
     result = decide(day, inputs, policies, autonomy, signals)
-    batch = result.batch
+    # incrementality tests (testing.yaml) priced on the media mix model, in the same batch
+    testing = proposed_tests(store, day, kpis, policies, autonomy, result.batch, earlier, signals)
+    tests = testing.tests
+    batch = pd.concat([result.batch, tests], ignore_index=True) if len(tests) else result.batch
     # On the ledger first (inputs, versions, lineage; replayed once from what it stored):
     # nothing reaches agent.decisions, and so execution, without its entry.
-    ledger = record_decisions(context, store, day, batch, inputs, policies, autonomy, signals, keys)
+    ledger = record_decisions(
+        context, store, day, batch, inputs, policies, autonomy, signals, keys, carried=tests
+    )
     with store.warehouse() as con:
         # every batch kept: the day's earlier batches stay, their open actions superseded
         day_rows = read_table(con, "agent.decisions", date_column="as_of", start=day, end=day)
@@ -143,9 +151,28 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
             "earlier_batch_count": len(earlier),
             "earlier_batches": dg.MetadataValue.md(_earlier_markdown(earlier)),
             **ledger,
+            **_testing_metadata(policies, testing),
         },
         data_version=dg.DataVersion(batch_id),
     )
+
+
+def _testing_metadata(policies, testing) -> dict:
+    """Proposed tests, per channel without one why, and ROAS per channel before and after
+    the read-outs' calibration (only with testing.enabled)."""
+    if not policies.testing.enabled:
+        return {}
+    lines = [f"- `{r.decision_id}` {r.channel}: {r.status}" for r in testing.tests.itertuples()]
+    lines += [f"- {channel}: no test ({why})" for channel, why in testing.untested.items()]
+    return {
+        "tests_proposed": len(testing.tests),
+        "tests": dg.MetadataValue.md("\n".join(lines) or "_none_"),
+        **(
+            {"posterior_before_after": dg.MetadataValue.md(testing.posterior)}
+            if testing.posterior
+            else {}
+        ),
+    }
 
 
 def _batch_runs(instance: dg.DagsterInstance) -> dict[str, str]:

@@ -50,8 +50,10 @@ def record_decisions(
     autonomy: AutonomyState,
     signals: list[dict],
     keys: list[dg.AssetKey],
+    carried: pd.DataFrame | None = None,
 ) -> dict[str, object]:
-    """Append the batch to the ledger; returns metadata for the batch's materialisation."""
+    """Append the batch to the ledger; returns metadata for the batch's materialisation.
+    ``carried``: the batch's rows decided upstream of the decision (incrementality tests)."""
     home = store.home()
     lineage = upstream_lineage(context.instance, keys)
     with store.warehouse() as con:
@@ -73,6 +75,7 @@ def record_decisions(
             "source_files": manifest.summary(),
             "dagster_run_id": context.run_id,
         },
+        carried=carried,
     )
     if not entry["replay_verified"]:
         context.log.warning(

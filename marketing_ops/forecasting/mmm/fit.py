@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import jax
 import numpy as np
-from numpyro.infer import MCMC, NUTS, init_to_median
+import numpyro.optim
+from numpyro.infer import MCMC, NUTS, SVI, Trace_ELBO, init_to_median, init_to_value
+from numpyro.infer.autoguide import AutoNormal
 
 from marketing_ops.forecasting.mmm.data import MMMData
 from marketing_ops.forecasting.mmm.diagnostics import FitDiagnostics, Thresholds, diagnose
@@ -33,7 +35,13 @@ class SamplerSettings:
     # every draw to 255 leapfrog steps at depth 8; depth 6 bounds a draw at 63 and the
     # diagnostics (ESS, R-hat) say whether the chains still mixed.
     max_tree_depth: int = 6
-    dense_mass: bool = True  # the media parameters are strongly correlated
+    # The media parameters are strongly correlated: one dense matrix (True), diagonal (False)
+    # or dense blocks, a tuple of tuples of site names.
+    dense_mass: bool | tuple = True
+    # Chains start from the prior's median per site ("median") or from a short variational
+    # fit's median ("svi", ``svi_steps`` Adam steps).
+    init: str = "median"
+    svi_steps: int = 1000
 
 
 @dataclass
@@ -52,6 +60,17 @@ class MMMFit:
         return {k: v[idx] for k, v in self.samples.items()}
 
 
+def _init_strategy(inputs: ModelInputs, priors: Priors, sampler: SamplerSettings):
+    """Where the chains start: the prior's median per site, or a variational fit's median."""
+    if sampler.init != "svi":
+        return init_to_median
+    guide = AutoNormal(mmm_model, init_loc_fn=init_to_median)
+    svi = SVI(mmm_model, guide, numpyro.optim.Adam(0.02), Trace_ELBO())
+    key = jax.random.PRNGKey(sampler.seed + 1)
+    result = svi.run(key, sampler.svi_steps, inputs, priors, progress_bar=False)
+    return init_to_value(values=guide.median(result.params))
+
+
 def fit_mmm(
     data: MMMData,
     priors: Priors | None = None,
@@ -62,12 +81,15 @@ def fit_mmm(
     """Sample the posterior; chains run one after the other (the machine's cores are shared)."""
     priors, sampler = priors or Priors(), sampler or SamplerSettings()
     inputs = model_inputs(data, priors, experiments)
+    started = time.perf_counter()
     kernel = NUTS(
         mmm_model,
         target_accept_prob=sampler.target_accept,
         max_tree_depth=sampler.max_tree_depth,
-        init_strategy=init_to_median,
-        dense_mass=sampler.dense_mass,
+        init_strategy=_init_strategy(inputs, priors, sampler),
+        dense_mass=[tuple(b) for b in sampler.dense_mass]
+        if isinstance(sampler.dense_mass, (list, tuple))
+        else sampler.dense_mass,
     )
     mcmc = MCMC(
         kernel,
@@ -77,7 +99,6 @@ def fit_mmm(
         chain_method="sequential",
         progress_bar=False,
     )
-    started = time.perf_counter()
     mcmc.run(jax.random.PRNGKey(sampler.seed), inputs, priors, extra_fields=("diverging",))
     seconds = time.perf_counter() - started
     by_chain = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}

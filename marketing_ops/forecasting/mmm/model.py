@@ -8,9 +8,12 @@ channel's modelled contribution over the history, at the current effect level, e
 ``roi * spend``. The ROI prior is log-normal with one median for every channel,
 ``media_share * total KPI / total spend``, so a channel's prior contribution is proportional to
 its spend share. Geos pool each channel's ROI toward the national one (log-normal spread).
-``mult`` is a random walk over segments of the history, pinned to 1 on the last segment: the
+``mult`` is piecewise constant over half-year segments of the history (26 weeks / 182 days,
+counted from the end), a random walk of the log effect pinned to 1 on the last segment: the
 model's current effect is what the newest data says, and a mid-history shock moves the older
-segments instead of being averaged away. Lift tests enter as Normal likelihood terms on the
+segments instead of being averaged away. The walk's steps are normal with a FIXED scale
+(``tv_sigma``): a learned per-channel scale and short (8-week) segments let the chains drift
+along the walk's trade-off with trend and ROI and never mix (docs/decisions.md, 2026-12-05). Lift tests enter as Normal likelihood terms on the
 channel's incremental contribution over the test window.
 """
 
@@ -46,14 +49,17 @@ class Priors:
     roi_sigma: float = 1.0  # log-normal spread of each channel's ROI
     decay_a: float = 2.0  # Beta(a, b) carry-over per period
     decay_b: float = 3.0
-    half_saturation_sigma: float = 0.5  # log-normal around the channel's mean spend
+    # Half-saturation, log-normal in units of the channel's mean (positive) spend per period.
+    half_saturation_median: float = 1.0
+    half_saturation_sigma: float = 0.5
     shape_median: float = 1.5
     shape_sigma: float = 0.35
     geo_sigma: float = 0.3  # half-normal spread of geo ROI around the channel's
     time_varying: bool = True
-    segment_periods: dict | None = None  # periods per effect segment; default 8 weeks
-    tv_sigma: float = 0.3  # half-normal scale of the log effect's step per segment
-    tv_df: float = 3.0  # Student-t steps: mostly small, one large jump (a shock) allowed
+    segment_periods: dict | None = None  # periods per effect segment; default 26 weeks
+    tv_sigma: float = 0.3  # scale of the log effect's step per segment
+    tv_df: float | None = None  # Student-t steps (a shock is one large jump); None: normal
+    tv_learn_sigma: bool = False  # tv_sigma is a hyperprior's scale (True) or the fixed step scale
 
 
 @dataclass(frozen=True)
@@ -87,12 +93,16 @@ class ModelInputs:
     experiments: ExperimentArrays | None = None
 
 
-SEGMENT_PERIODS = {"D": 56, "W": 8}
+SEGMENT_PERIODS = {"D": 182, "W": 26}
 
 
 def _segments(n: int, length: int) -> np.ndarray:
     """Segment index per period, counted so the LAST segment is full (it sets the current effect)."""
     from_end = (n - 1 - np.arange(n)) // length
+    if n > length and n % length and n % length < length / 2:
+        # a leading stub shorter than half a segment joins the next one (a parameter that only
+        # a few periods inform is a direction the sampler wanders along)
+        from_end = np.minimum(from_end, from_end.max() - 1)
     return from_end.max() - from_end
 
 
@@ -156,7 +166,9 @@ def _media(x: ModelInputs, priors: Priors, n_geo: int, n_ch: int):
     )
     half = numpyro.sample(
         "half_saturation",
-        dist.LogNormal(0.0, priors.half_saturation_sigma).expand([n_ch]).to_event(1),
+        dist.LogNormal(np.log(priors.half_saturation_median), priors.half_saturation_sigma)
+        .expand([n_ch])
+        .to_event(1),
     )
     shape = numpyro.sample(
         "shape",
@@ -174,12 +186,13 @@ def _media(x: ModelInputs, priors: Priors, n_geo: int, n_ch: int):
     n_seg = int(x.segment.max()) + 1
     tv = {}
     if priors.time_varying and n_seg > 1:
-        tv["tv_sigma"] = numpyro.sample(
-            "tv_sigma", dist.HalfNormal(priors.tv_sigma).expand([n_ch]).to_event(1)
+        tv["tv_sigma"] = (
+            numpyro.sample("tv_sigma", dist.HalfNormal(priors.tv_sigma).expand([n_ch]).to_event(1))
+            if priors.tv_learn_sigma
+            else jnp.full(n_ch, priors.tv_sigma)
         )
-        tv["tv_z"] = numpyro.sample(
-            "tv_z", dist.StudentT(priors.tv_df, 0.0, 1.0).expand([n_seg - 1, n_ch]).to_event(2)
-        )
+        step = dist.StudentT(priors.tv_df, 0.0, 1.0) if priors.tv_df else dist.Normal(0.0, 1.0)
+        tv["tv_z"] = numpyro.sample("tv_z", step.expand([n_seg - 1, n_ch]).to_event(2))
     return decay, half, shape, geo_roi(roi, **geo), segment_multiplier(x.segment, n_ch, **tv)
 
 

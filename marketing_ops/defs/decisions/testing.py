@@ -1,0 +1,111 @@
+"""The decision asset's incrementality tests: the media mix model's posterior, then the pure
+:func:`marketing_ops.experiments.batch.batch_tests`.
+
+Only with ``testing.enabled`` and ``response_model: mmm`` (forecasting.yaml). The posterior is
+the product's own fit (:func:`forecasting.mmm.kpis.fit_channel_kpis`, the settings and seed
+the response curves use, calibrated on ``settings/experiments.csv``), recorded on the decision
+ledger once per fit version so ``explain`` shows its diagnostics. A fit that did not converge
+proposes nothing (the same rule as the curves' blocking check). When read-outs calibrate the
+fit, the same data is fitted once more without them, and the report shows ROAS per channel
+before and after (:func:`marketing_ops.experiments.report.posterior_shift`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from marketing_ops.decisioning import DECISION_COLUMNS, AutonomyState, PolicySet
+from marketing_ops.defs._shared import StoreResource
+
+__all__ = ["EXPERIMENTS_FILE", "TestingOutcome", "proposed_tests"]
+
+EXPERIMENTS_FILE = "experiments.csv"  # the same file the response curves calibrate on
+ALL = "*"
+
+
+@dataclass(frozen=True)
+class TestingOutcome:
+    tests: pd.DataFrame  # rows to add to the batch
+    untested: dict[str, str]  # channel (or * for all) -> why no test
+    posterior: str = ""  # Markdown: ROAS per channel before / after calibration ('' if none)
+
+
+def calibration_shift(result) -> str:
+    """ROAS per channel of the same data fitted without and with the accepted read-outs
+    ('' when no read-out was accepted)."""
+    accepted = sorted({v.experiment.channel for v in result.verdicts if v.accepted})
+    if not accepted:
+        return ""
+    from marketing_ops.experiments.report import posterior_shift, posterior_shift_markdown
+    from marketing_ops.forecasting.mmm import channel_summary, fit_mmm
+
+    before = fit_mmm(result.fit.data, result.fit.priors, result.sampler)
+    shift = posterior_shift(channel_summary(before), channel_summary(result.fit), accepted)
+    return posterior_shift_markdown(shift)
+
+
+def proposed_tests(
+    store: StoreResource,
+    day: date,
+    kpis: pd.DataFrame,
+    policies: PolicySet,
+    autonomy: AutonomyState,
+    batch: pd.DataFrame,
+    earlier: pd.DataFrame,
+    signals: list[dict],
+) -> TestingOutcome:
+    """The test rows to add to ``batch``, why each channel got none, and what calibration
+    changed in the posterior."""
+    empty = pd.DataFrame(columns=DECISION_COLUMNS)
+    if not policies.testing.enabled:
+        return TestingOutcome(empty, {})
+    from marketing_ops.forecasting import load_forecast_settings
+
+    home = store.home()
+    settings = load_forecast_settings(home.settings / "forecasting.yaml")
+    if settings.response_model != "mmm":
+        return TestingOutcome(
+            empty,
+            {
+                ALL: "tests are priced on the media mix model's posterior: set response_model: "
+                "mmm in forecasting.yaml"
+            },
+        )
+    # jax/numpyro load only when tests are on (every Dagster process imports this module)
+    from marketing_ops.decisioning import record_model_fit
+    from marketing_ops.experiments.batch import batch_tests
+    from marketing_ops.forecasting.mmm import read_experiments
+    from marketing_ops.forecasting.mmm.kpis import (
+        FIT_TAG,
+        fit_channel_kpis,
+        fit_record,
+        mmm_model_version,
+        verdict_records,
+    )
+
+    path = home.settings / EXPERIMENTS_FILE
+    result = fit_channel_kpis(kpis, settings, read_experiments(path) if path.exists() else [])
+    if result is None:
+        return TestingOutcome(empty, {ALL: "not enough KPI history for the media mix model"})
+    version = mmm_model_version(settings)
+    versions = {s["name"]: s["data_version"] for s in signals}
+    record_model_fit(home, fit_record(result, day, version, versions), verdict_records(result))
+    diagnostics = result.fit.diagnostics
+    if not diagnostics.ok:
+        why = f"the media mix model did not converge ({diagnostics.as_dict()}): no test is priced"
+        return TestingOutcome(empty, {ALL: why})
+    model = {"model_version": f"{version}{FIT_TAG}{result.version}", "mmm_fit": result.version}
+    tests, untested = batch_tests(
+        result.fit,
+        day,
+        policies,
+        batch,
+        earlier,
+        autonomy,
+        kpi_value=result.value_per_conversion,
+        model=model,
+    )
+    return TestingOutcome(tests, untested, calibration_shift(result))

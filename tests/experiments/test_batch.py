@@ -1,0 +1,168 @@
+"""Incrementality tests in the product's decision batch: with ``testing.enabled`` the tests
+priced on the media mix model's posterior join the day's batch (same batch id), are recorded
+on the ledger with it (a replay reproduces the whole batch), stored in ``agent.decisions``,
+and ``explain`` and ``decisions`` show them with channel, cost, value of information and power;
+a test already running holds its slot in the next batch."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+from worlds.decisions import AS_OF, SIGNALS, inputs
+
+from marketing_ops.cli import app
+from marketing_ops.decisioning import AutonomyState, decide, keep_earlier_batches, load_policies
+from marketing_ops.decisioning.batch.replay import record_batch, replay_batch
+from marketing_ops.defs._shared import StoreResource
+from marketing_ops.defs.decisions.testing import proposed_tests
+from marketing_ops.experiments.batch import batch_tests, running_tests
+from marketing_ops.experiments.governance import ACTION_TYPE
+from marketing_ops.warehouse import connect, read_table, replace_partition
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "250"}
+TESTING = """testing:
+  enabled: true
+  budget_eur: 1000000000
+  approval_above_eur: 0
+  min_power: 0.0
+  min_net_value_eur: -1000000000
+  min_weeks: 2
+  max_weeks: 4
+  max_concurrent: 1
+"""
+
+
+@pytest.fixture(scope="module")
+def kpi_fit():
+    """The product's fit of warehouse-shaped daily KPIs (conversions; short sampler)."""
+    from marketing_ops.forecasting import load_forecast_settings
+    from marketing_ops.forecasting.mmm.kpis import fit_channel_kpis
+    from marketing_ops.simulator import WorldConfig
+    from marketing_ops.simulator.daily import simulate_daily
+
+    s = load_forecast_settings()
+    mmm = s.mmm.model_copy(update={"warmup": 30, "draws": 30, "chains": 1, "curve_draws": 5})
+    settings = s.model_copy(update={"mmm": mmm, "history_days": 120})
+    kpis = simulate_daily(WorldConfig(seed=3, start=date(2026, 7, 26), days=120, contacts=200))
+    return fit_channel_kpis(kpis.kpis, settings)
+
+
+def _decide_with_tests(home, result, earlier=None):
+    """What the decision asset does with testing on, without Dagster: decide, add the tests,
+    record the batch on the ledger (tests carried), store it in agent.decisions."""
+    frames, policies, autonomy = inputs(), load_policies(home.policies), AutonomyState()
+    batch = decide(AS_OF, frames, policies, autonomy, SIGNALS).batch
+    model = {"model_version": "mmm-test", "mmm_fit": result.version}
+    tests, skipped = batch_tests(
+        result.fit, AS_OF, policies, batch, earlier, autonomy, result.value_per_conversion, model
+    )
+    full = pd.concat([batch, tests], ignore_index=True) if len(tests) else batch
+    entry = record_batch(
+        home,
+        as_of=AS_OF,
+        batch=full,
+        inputs=frames,
+        policies_dir=Path(home.policies),
+        policy_version=policies.version,
+        autonomy=autonomy,
+        signals=SIGNALS,
+        carried=tests,
+    )
+    with connect(home.warehouse) as con:
+        day = read_table(con, "agent.decisions", date_column="as_of", start=AS_OF, end=AS_OF)
+        replace_partition(
+            con, "agent.decisions", keep_earlier_batches(day, full.assign(as_of=AS_OF)), AS_OF
+        )
+    return full, tests, skipped, entry
+
+
+def test_an_enabled_testing_policy_puts_a_test_in_the_batch_that_explain_shows(home, kpi_fit):
+    (home.policies / "testing.yaml").write_text(TESTING)
+    batch, tests, skipped, entry = _decide_with_tests(home, kpi_fit)
+    assert len(tests) == 1, skipped
+    test = tests.iloc[0]
+    assert test["action_type"] == ACTION_TYPE
+    assert test["batch_id"] == batch["batch_id"].iloc[0]  # the same batch as the budget
+    assert test["status"] == "pending_approval"  # expected cost > approval_above_eur 0
+    # every other channel was left out, and says why (one test at a time)
+    assert set(skipped) == set(kpi_fit.fit.data.channels) - {test["channel"]}
+    assert all("max_concurrent" in why for why in skipped.values())
+    rationale = json.loads(test["rationale"])
+    scores = rationale["scores"]
+    assert scores["value_of_information"] >= 0 and 0 <= scores["power"] <= 1
+    assert scores["cost_eur"] == pytest.approx(-scores["expected_profit"])
+    # against not testing, the test gains its value minus its cost
+    (no_test,) = rationale["alternatives"]
+    assert no_test["difference"] == pytest.approx(scores["net_value"])
+    assert "KPI units at" in rationale["summary"]  # the model's KPI is conversions
+    assert rationale["test"]["kind"] == "pulse"  # the warehouse's KPIs have no geo
+    assert rationale["test"]["periods"] % 7 == 0  # weeks of a daily model
+    assert pd.Timestamp(rationale["test"]["start"]).date() > AS_OF
+
+    assert test["decision_id"] in entry["decision_ids"] and entry["actions"] == len(batch)
+    assert entry["replay_verified"] is True
+    assert replay_batch(home, entry["batch_id"]).identical
+
+    out = runner.invoke(app, ["explain", test["decision_id"], "--home", str(home.root)], env=WIDE)
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert f"{test['decision_id']} · {ACTION_TYPE} · {test['channel']}" in text
+    assert f"Test {test['channel']}: on/off spend pulse" in text
+    assert "value_of_information" in text and "power" in text and "cost_eur" in text
+    assert "waits for a named approver because expected cost" in text
+    listed = runner.invoke(app, ["decisions", "--home", str(home.root)], env=WIDE)
+    assert listed.exit_code == 0, listed.output
+    assert test["decision_id"] in listed.output
+
+
+def test_a_running_test_holds_its_slot_in_the_next_batch(home, kpi_fit):
+    (home.policies / "testing.yaml").write_text(TESTING)
+    _, first, _, _ = _decide_with_tests(home, kpi_fit)
+    with connect(home.warehouse, read_only=True) as con:
+        stored = read_table(con, "agent.decisions")
+    (running,) = running_tests(stored, pd.Timestamp(AS_OF))
+    assert running.design.channel == first["channel"].iloc[0]
+    _, again, skipped, _ = _decide_with_tests(home, kpi_fit, earlier=stored)
+    assert again.empty
+    assert all("max_concurrent 1 tests already running" in why for why in skipped.values())
+
+
+def test_testing_needs_the_media_mix_model(home):
+    """With the attributed curves (the default) there is no posterior to price a test on:
+    nothing is proposed, and the reason names the setting."""
+    (home.policies / "testing.yaml").write_text(TESTING)
+    policies = load_policies(home.policies)
+    store = StoreResource(home_root=str(home.root))
+    batch = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
+    out = proposed_tests(
+        store, AS_OF, pd.DataFrame(), policies, AutonomyState(), batch, None, SIGNALS
+    )
+    assert out.tests.empty and "response_model: mmm" in out.untested["*"]
+    assert out.posterior == ""
+
+
+def test_no_accepted_read_out_no_before_and_after(kpi_fit):
+    """The posterior comparison needs a read-out the model accepted; a plain fit has none."""
+    from marketing_ops.defs.decisions.testing import calibration_shift
+
+    assert kpi_fit.verdicts == () and calibration_shift(kpi_fit) == ""
+
+
+def test_a_channel_the_batch_cuts_to_zero_is_not_tested(home, kpi_fit):
+    """A holdout of a channel planned at zero removes nothing: it is not proposed, and says why."""
+    (home.policies / "testing.yaml").write_text(TESTING)
+    policies = load_policies(home.policies)
+    batch = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
+    budget = batch["action_type"] == "budget_allocation"
+    cut = batch.assign(amount=batch["amount"].where(~budget, 0.0))
+    tests, why = batch_tests(kpi_fit.fit, AS_OF, policies, cut, None, AutonomyState(), 1.0)
+    cut_channels = set(batch.loc[budget, "channel"])
+    assert not (set(tests["channel"]) & cut_channels)
+    assert all("sets its budget to zero" in why[c] for c in cut_channels & set(why))
+    assert cut_channels & set(kpi_fit.fit.data.channels) <= set(why)
