@@ -35,10 +35,13 @@ system-deps:
 	  $$sudo apt-get update -qq && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$packages >/dev/null; }
 
+# Two pytest workers (pytest-xdist); test files that share a built world run on the same
+# worker (tests/conftest.py). `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(SEMANTIC) system-deps
 	$(BIN)/ruff check marketing_ops tests benchmarks
 	$(BIN)/ruff format --check marketing_ops tests benchmarks
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --durations=15
 
 ui: $(STAMP)
 	MARKETING_OPS_HOME=$(HOME_DIR) $(BIN)/marketing-ops ui

@@ -14,6 +14,11 @@ import pytest
 from processes import free_port
 
 os.environ.setdefault("MARKETING_OPS_DEMO", "1")  # tests use the documented demo PII key
+# pytest-xdist workers start with COLUMNS=80 / LINES=24 in their environment; rich fixes a
+# console's width when one is set at its creation, so the CLI tests' own COLUMNS would be
+# ignored. Without them the width follows each invocation's environment, as in one process.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
 
 
 def _pg_bin() -> Path:
@@ -107,6 +112,53 @@ def postgres_url() -> str:
             capture_output=True,
         )
         shutil.rmtree(base, ignore_errors=True)
+
+
+# The worlds several test files share (session fixtures). Under pytest-xdist (`make test`
+# runs two workers) a session fixture is built once per worker that uses it, so every test file
+# that names one of these runs on one worker with the others that name it; every other file is
+# a unit of its own, which keeps module-scoped fixtures built once too. (xdist's `loadgroup`
+# marks do not group on pytest 9: it renames `item._nodeid`, which pytest 9 no longer reads.)
+SHARED_WORLDS = (
+    "flow_world",
+    "loaded_world",
+    "built_warehouse",
+    "built_once",
+    "fitted_worlds",
+    "geo_test",
+    "definitions",
+)
+TESTS_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _world_of(path: str, _seen: dict[str, str] = {}) -> str:  # noqa: B006 (a cache)
+    if path not in _seen:
+        try:
+            text = (TESTS_ROOT / path).read_text()
+        except OSError:
+            text = ""
+        _seen[path] = next((w for w in SHARED_WORLDS if w in text), path)
+    return _seen[path]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """xdist's scope scheduler with a test file's shared world as its scope."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorldScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _world_of(nodeid.split("::", 1)[0])
+
+    return WorldScheduling(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Parse the dbt project once, before any worker starts (workers would race to parse)."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller parsed already
+        return
+    from marketing_ops.runner import ensure_dbt_manifest
+
+    ensure_dbt_manifest()
 
 
 @pytest.fixture(scope="session")
