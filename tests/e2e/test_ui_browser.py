@@ -251,8 +251,8 @@ def test_materialise_the_decision_batch_then_approve_from_the_ui(ui, page) -> No
     assert entry["dagster_run_id"] == run["runId"] and entry["as_of"] == day
 
     page.goto(f"{ui.base}/assets/decisions/decision_batch")
-    page.get_by_text(entry["batch_id"], exact=True).wait_for()
-    page.get_by_text(entry["hash"], exact=True).wait_for()
+    page.get_by_text(entry["batch_id"], exact=True).first.wait_for()  # metadata and its table
+    page.get_by_text(entry["hash"], exact=True).first.wait_for()
     metadata = page.locator("body").inner_text()
     assert "pending_approval" in metadata and "replay_verified" in metadata
     shot(page, "04-decision-batch-metadata")
