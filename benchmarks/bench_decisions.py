@@ -3,6 +3,7 @@ possible uplift the agent captures, deciding on the media mix model or on attrib
 
     .venv/bin/python benchmarks/bench_decisions.py [--worlds NAME ...] [--days 730]
         [--models mmm attributed] [--warmup 300 --draws 300 --chains 2] [--shifts 30 100]
+        [--lift-tests --holdout-share 0.3 --test-days 28 --lift-se 0.15]
 
 Worlds: :func:`marketing_ops.simulator.hostile_worlds` (over-claiming platforms, last click
 skewed to search, a long carry-over channel, a saturated channel, a mid-history response
@@ -26,6 +27,16 @@ BLOCKED, and scored "as if" from the same posterior for information); ``attribut
 attributed path (``fit_response_curves`` on the demand index). The seasonal index is the
 demand index's (``seasonal_index_rows``), and ``decisioning.decide`` plans on the default
 policy files (max shift 30 %, then lifted to 100 %), at channel and at campaign level.
+
+``--lift-tests`` calibrates the MMM as the product does with ``settings/experiments.csv``
+(``fit_channel_kpis(..., experiments)``: each test quality-checked, then a likelihood term):
+before each decision day, one holdout test per paid channel, ``--test-days`` long, the
+channels' windows one after the other and the last ending two weeks before the decision, each
+cutting ``--holdout-share`` of the channel's spend (``--test-design pulse``: adding that share;
+``both``: a holdout and a pulse per channel). Its lift is the simulator's true lift
+(``GroundTruth.spend_lift``: the conversions the change moves over its own window) plus
+normal noise with a standard error of ``--lift-se`` times it. The model is then reported as
+``mmm+tests``.
 
 Scoring, on the simulator's truth for the week after the decision (true curves, carry-over,
 seasonality and the response shock, no noise), measured in the same run:
@@ -150,10 +161,49 @@ def decision_days(world: World) -> list[tuple[str, date]]:
     ]
 
 
+def lift_tests(
+    world: World, as_of: date, share: float, days: int, rel_se: float, design: str = "holdout"
+) -> list:
+    """Lift tests of every paid channel before ``as_of`` (see the module's docstring)."""
+    from marketing_ops.forecasting.mmm.calibration import Experiment
+
+    rng = np.random.default_rng([world.config.seed, as_of.toordinal()])
+    kinds = ["holdout", "pulse"] if design == "both" else [design]
+    plan = [(channel, kind) for kind in kinds for channel in PAID]
+    out = []
+    for i, (channel, kind) in enumerate(plan):
+        end = as_of - timedelta(days=14 + days * (len(plan) - 1 - i))
+        start = end - timedelta(days=days - 1)
+        high, low = (1.0, 1.0 - share) if kind == "holdout" else (1.0 + share, 1.0)
+        truth = world.truth.spend_lift(channel, start, end, high, low)
+        se = rel_se * abs(truth)
+        spend = world.truth.daily
+        spend = spend[
+            (spend["channel"] == channel)
+            & spend["date"].between(start.isoformat(), end.isoformat())
+        ]["spend"].sum()
+        out.append(
+            Experiment(
+                channel=channel,
+                start=pd.Timestamp(start),
+                end=pd.Timestamp(end),
+                kind="holdout" if kind == "holdout" else "lift",  # a pulse: spend_delta > 0
+                lift=float(truth + rng.normal(0.0, se)),
+                standard_error=float(se),
+                spend_delta=float(share * spend) if kind == "pulse" else 0.0,
+                holdout_share=share if kind == "holdout" else 0.0,
+                name=f"bench-{kind}-{channel}-{start}",
+            )
+        )
+    return out
+
+
 # ---------------------------------------------------------------- curves, as the assets make them
 
 
-def mmm_curves(kpis: pd.DataFrame, as_of: date, settings) -> tuple[pd.DataFrame, dict]:
+def mmm_curves(
+    kpis: pd.DataFrame, as_of: date, settings, experiments=None
+) -> tuple[pd.DataFrame, dict]:
     """The response_curves asset's MMM path; BLOCKED when the fit did not converge (the
     ungated curves of the same posterior come back for an "as if" score)."""
     from marketing_ops.forecasting.mmm.curves import mmm_response_frame
@@ -165,7 +215,7 @@ def mmm_curves(kpis: pd.DataFrame, as_of: date, settings) -> tuple[pd.DataFrame,
     )
 
     t0 = time.perf_counter()
-    result = fit_channel_kpis(kpis, settings)
+    result = fit_channel_kpis(kpis, settings, experiments)
     version = mmm_model_version(settings)
     fit = result.fit
     rows = curve_rows(
@@ -178,6 +228,10 @@ def mmm_curves(kpis: pd.DataFrame, as_of: date, settings) -> tuple[pd.DataFrame,
         "min_ess": float(d.min_ess),
         "fit_s": time.perf_counter() - t0,
         "fit_version": result.version[:12],
+        "tests": "; ".join(
+            f"{v.experiment.channel} {'accepted' if v.accepted else 'REJECTED: ' + v.reason}"
+            for v in result.verdicts
+        ),
     }
     if rows.empty:  # blocked: what the same posterior would have planned
         tagged = f"{version}{FIT_TAG}{result.version}"
@@ -309,17 +363,31 @@ def cached_curves(cache: Path | None, key: str, make, *args) -> tuple[pd.DataFra
 
 
 def run_world(
-    world: World, models, shifts, settings, policy_dir: Path, cache: Path | None = None
+    world: World,
+    models,
+    shifts,
+    settings,
+    policy_dir: Path,
+    cache: Path | None = None,
+    tests: dict | None = None,
 ) -> list[dict]:
+    """``tests``: the ``lift_tests`` arguments (share, days, rel_se) for ``mmm+tests``."""
     out = []
     m = settings.mmm
     for when, as_of in decision_days(world):
         kpis = world.kpis[world.kpis["date_day"] <= pd.Timestamp(as_of)]
         forecasts = seasonal_rows(kpis, as_of, settings)
         for model in models:
-            make = mmm_curves if model == "mmm" else attributed_curves
             key = f"{world.name}-{as_of}-{model}-{m.warmup}-{m.draws}-{m.chains}-{m.seed}"
-            curves, info = cached_curves(cache, key, make, kpis, as_of, settings)
+            args = (kpis, as_of, settings)
+            if model == "attributed":
+                make = attributed_curves
+            elif model == "mmm+tests":
+                make, args = mmm_curves, (*args, lift_tests(world, as_of, **tests))
+                key += "-{share}-{days}-{rel_se}-{design}".format(**tests)
+            else:
+                make = mmm_curves
+            curves, info = cached_curves(cache, key, make, *args)
             for shift in shifts:
                 for level in ("channel", "campaign"):
                     policies = policies_for(policy_dir, shift, level)
@@ -351,6 +419,7 @@ def _line(r: dict) -> str:
         f"guardrails {g}  gate {r['gate']}"
         + (f" (R-hat {r['max_rhat']:.2f}, ESS {r['min_ess']:.0f})" if "max_rhat" in r else "")
         + f"  fit {r['fit_s']:.0f}s"
+        + (f"  tests: {r['tests']}" if r.get("tests") else "")
     )
 
 
@@ -382,6 +451,20 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=None, help="MMM sampler (forecasting.yaml)")
     parser.add_argument("--draws", type=int, default=None)
     parser.add_argument("--chains", type=int, default=None)
+    parser.add_argument(
+        "--lift-tests",
+        action="store_true",
+        help="also decide on the MMM calibrated by one holdout test per paid channel (mmm+tests)",
+    )
+    parser.add_argument("--holdout-share", type=float, default=0.3)
+    parser.add_argument("--test-days", type=int, default=28)
+    parser.add_argument("--lift-se", type=float, default=0.15, help="standard error / true lift")
+    parser.add_argument(
+        "--test-design",
+        choices=["holdout", "pulse", "both"],
+        default="holdout",
+        help="cut --holdout-share of the spend, add that share (a pulse), or one of each",
+    )
     parser.add_argument("--out", default=None, help="write the rows as CSV here")
     parser.add_argument(
         "--cache", default=None, help="keep fitted curves here; a re-run re-plans without refits"
@@ -411,7 +494,16 @@ def main() -> None:
         world = build_world(name, presets[name])
         print(f"{name}: world drawn in {time.perf_counter() - t0:.0f} s", flush=True)
         cache = Path(args.cache) if args.cache else None
-        rows += run_world(world, args.models, args.shifts, settings, policy_dir, cache)
+        models, tests = list(args.models), None
+        if args.lift_tests:
+            models.append("mmm+tests")
+            tests = {
+                "share": args.holdout_share,
+                "days": args.test_days,
+                "rel_se": args.lift_se,
+                "design": args.test_design,
+            }
+        rows += run_world(world, models, args.shifts, settings, policy_dir, cache, tests)
     frame = pd.DataFrame(rows)
     if args.out:
         frame.assign(guardrails=frame["guardrails"].map("; ".join)).to_csv(args.out, index=False)

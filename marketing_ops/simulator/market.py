@@ -811,6 +811,28 @@ class GroundTruth:
             )
         return total
 
+    def spend_lift(self, channel: str, start: date, end: date, high: float, low: float) -> float:
+        """True expected conversions the channel sells over the days ``start``..``end`` at
+        ``high`` times its actual spend on those days, less at ``low`` times it: what a perfect
+        lift test reads (a holdout of 30 %: ``high=1, low=0.7``; a 30 % spend pulse: ``high=1.3,
+        low=1``). The change's carry-over past ``end`` is not counted, as a read-out over the
+        test's own days does not see it (docs/contracts.md, experiments)."""
+        rows = self.daily[self.daily["channel"] == channel].sort_values("date")
+        days = pd.to_datetime(rows["date"]).dt.date.to_numpy()
+        inside = (days >= start) & (days <= end)
+        if not inside.any():
+            raise ValueError(f"no {channel} days between {start} and {end}")
+        first = int(np.flatnonzero(inside)[0])
+        initial = float(rows["adstock"].iloc[first - 1]) if first > 0 else 0.0
+        window = days[inside]
+        spend = rows["spend"].to_numpy(dtype=float)[inside]
+        path = spend / np.array([self.world.cost_multiplier(channel, d) for d in window])
+        index = np.array([self.world.index(d) for d in window])
+        factor = np.array([self.world.response_factor(channel, d) for d in window])
+        curve = self.curves[channel]
+        arm = lambda k: curve.conversions(path * k, index, initial) * factor  # noqa: E731
+        return float((arm(high) - arm(low)).sum())
+
     def oracle_allocation(
         self,
         total_budget: float,

@@ -274,3 +274,41 @@ def test_a_world_without_pathologies_writes_the_gentle_files(tmp_path) -> None:
         generate_history(home, cfg)
         files[name] = {p.relative_to(home.inbox): p.read_bytes() for p in home.inbox.rglob("*.*")}
     assert len(files["gentle"]) >= 8 * 6 and files["gentle"] == files["empty"]
+
+
+def test_spend_lift_is_the_true_effect_of_changing_the_spend_over_its_window(world) -> None:
+    """``GroundTruth.spend_lift``, the lift a perfect test would read: with nothing changed it
+    is zero; cutting everything it is the window's expected conversions less what the
+    carried-in adstock alone sells (so the path it rebuilds is the one the simulator ran, shock
+    included); a deeper cut loses more, and a pulse's lift is the same difference seen from
+    above."""
+    from marketing_ops.simulator import load_ground_truth
+
+    truth = load_ground_truth(world("response_shock"))
+    shock_day = START + timedelta(days=DAYS // 2)
+    for first in (START + timedelta(days=7), shock_day + timedelta(days=1)):
+        last = first + timedelta(days=13)
+        rows = truth.daily[
+            (truth.daily["channel"] == "paid_social")
+            & truth.daily["date"].between(first.isoformat(), last.isoformat())
+        ]
+        before = truth.daily[
+            (truth.daily["channel"] == "paid_social")
+            & (truth.daily["date"] == (first - timedelta(days=1)).isoformat())
+        ]
+        curve = truth.curves["paid_social"]
+        days = [first + timedelta(days=i) for i in range(14)]
+        carry_only = curve.conversions(
+            np.zeros(14),
+            np.array([truth.world.index(d) for d in days]),
+            float(before["adstock"].iloc[0]),
+        ) * np.array([truth.world.response_factor("paid_social", d) for d in days])
+        lift = lambda high, low: truth.spend_lift("paid_social", first, last, high, low)  # noqa: E731
+        whole = lift(1.0, 0.0)
+        assert lift(1.0, 1.0) == 0.0
+        assert whole == pytest.approx(rows["expected_conversions"].sum() - carry_only.sum())
+        assert 0 < lift(1.0, 0.7) < lift(1.0, 0.4) < whole
+        assert lift(1.3, 1.0) > 0
+        assert lift(1.3, 0.7) == pytest.approx(lift(1.3, 1.0) + lift(1.0, 0.7))
+    with pytest.raises(ValueError, match="no paid_social days"):
+        truth.spend_lift("paid_social", START - timedelta(days=30), START - timedelta(days=1), 1, 0)
