@@ -39,7 +39,9 @@ normal noise with a standard error of ``--lift-se`` times it. The model is then 
 ``mmm+tests``.
 
 Scoring, on the simulator's truth for the week after the decision (true curves, carry-over,
-seasonality and the response shock, no noise), measured in the same run:
+seasonality and the response shock, no noise), measured in the same run (with
+``--carryover-days N`` the week's spend is valued with its carry-over over N more days, by
+the plan (the budget policy's ``carryover_days``) and by the score alike):
 
 * baseline: keeping last week's split of the same total;
 * oracle: the split of the same total that maximises TRUE revenue within the same max shift;
@@ -309,7 +311,7 @@ def guardrails(budget: pd.DataFrame, last: dict[str, float], shift: float) -> li
     return out
 
 
-def score(world: World, as_of: date, budget: pd.DataFrame, shift: float) -> dict:
+def score(world: World, as_of: date, budget: pd.DataFrame, shift: float, tail: int = 0) -> dict:
     truth, nxt = world.truth, as_of + timedelta(days=1)
     seen = world.kpis[
         (world.kpis["date_day"] > pd.Timestamp(as_of) - pd.Timedelta(days=7))
@@ -319,10 +321,10 @@ def score(world: World, as_of: date, budget: pd.DataFrame, shift: float) -> dict
     total = sum(last.values())
     amounts = {c: float(budget.loc[budget["channel"] == c, "amount"].sum()) for c in PAID}
     bounds = {c: (last[c] * (1 - shift / 100), last[c] * (1 + shift / 100)) for c in PAID}
-    oracle = truth.oracle_allocation(total, 7, nxt, bounds)
-    r_last = truth.expected_revenue(last, nxt, 7)
-    r_plan = truth.expected_revenue(amounts, nxt, 7)
-    r_oracle = truth.expected_revenue(oracle, nxt, 7)
+    oracle = truth.oracle_allocation(total, 7, nxt, bounds, tail)
+    r_last = truth.expected_revenue(last, nxt, 7, tail)
+    r_plan = truth.expected_revenue(amounts, nxt, 7, tail)
+    r_oracle = truth.expected_revenue(oracle, nxt, 7, tail)
     uplift = r_oracle - r_last
     return {
         "capture": (r_plan - r_last) / uplift if uplift > 1e-6 else math.nan,
@@ -336,12 +338,14 @@ def score(world: World, as_of: date, budget: pd.DataFrame, shift: float) -> dict
     }
 
 
-def policies_for(home_dir: Path, shift: float, level: str):
+def policies_for(home_dir: Path, shift: float, level: str, tail: int = 0):
     from marketing_ops.decisioning import ensure_default_policies, load_policies
 
     ensure_default_policies(home_dir)
     p = load_policies(home_dir)
-    budget = p.budget.model_copy(update={"max_shift_pct": shift, "plan_level": level})
+    budget = p.budget.model_copy(
+        update={"max_shift_pct": shift, "plan_level": level, "carryover_days": tail}
+    )
     return p.model_copy(update={"budget": budget})
 
 
@@ -370,8 +374,10 @@ def run_world(
     policy_dir: Path,
     cache: Path | None = None,
     tests: dict | None = None,
+    tail: int = 0,
 ) -> list[dict]:
-    """``tests``: the ``lift_tests`` arguments (share, days, rel_se) for ``mmm+tests``."""
+    """``tests``: the ``lift_tests`` arguments (share, days, rel_se) for ``mmm+tests``;
+    ``tail``: days of carry-over after the week the plan and the score count."""
     out = []
     m = settings.mmm
     for when, as_of in decision_days(world):
@@ -390,10 +396,10 @@ def run_world(
             curves, info = cached_curves(cache, key, make, *args)
             for shift in shifts:
                 for level in ("channel", "campaign"):
-                    policies = policies_for(policy_dir, shift, level)
+                    policies = policies_for(policy_dir, shift, level, tail)
                     batch = decide_batch(world, as_of, curves, forecasts, policies)
                     budget = batch[batch["action_type"] == "budget_allocation"]
-                    row = score(world, as_of, budget, shift)
+                    row = score(world, as_of, budget, shift, tail)
                     out.append(
                         {
                             "world": world.name,
@@ -465,6 +471,13 @@ def main() -> None:
         default="holdout",
         help="cut --holdout-share of the spend, add that share (a pulse), or one of each",
     )
+    parser.add_argument(
+        "--carryover-days",
+        type=int,
+        default=0,
+        help="days of carry-over after the week that the plan (budget policy carryover_days) "
+        "and the score count; 0: the week alone",
+    )
     parser.add_argument("--out", default=None, help="write the rows as CSV here")
     parser.add_argument(
         "--cache", default=None, help="keep fitted curves here; a re-run re-plans without refits"
@@ -503,7 +516,9 @@ def main() -> None:
                 "rel_se": args.lift_se,
                 "design": args.test_design,
             }
-        rows += run_world(world, models, args.shifts, settings, policy_dir, cache, tests)
+        rows += run_world(
+            world, models, args.shifts, settings, policy_dir, cache, tests, args.carryover_days
+        )
     frame = pd.DataFrame(rows)
     if args.out:
         frame.assign(guardrails=frame["guardrails"].map("; ".join)).to_csv(args.out, index=False)

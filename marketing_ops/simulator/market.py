@@ -785,27 +785,23 @@ class GroundTruth:
         ]
         return int(d["conversions"].sum())
 
-    def expected_revenue(self, allocation: dict[str, float], start: date, days: int) -> float:
-        """True expected revenue of spending each channel's period amount evenly."""
+    def expected_revenue(
+        self, allocation: dict[str, float], start: date, days: int, tail_days: int = 0
+    ) -> float:
+        """True expected revenue of spending each channel's period amount evenly over ``days``
+        from ``start``, over those days and ``tail_days`` after them (nothing spent then: the
+        period's carry-over)."""
         total = 0.0
         prior = self.daily[self.daily["date"] < start.isoformat()]
+        span = [start + timedelta(days=i) for i in range(days + tail_days)]
+        index = np.array([self.world.index(d) for d in span])
         for channel, amount in allocation.items():
             curve = self.curves[channel]
             carry = prior.loc[prior["channel"] == channel, "adstock"]
             initial = float(carry.iloc[-1]) if len(carry) else 0.0
-            path = np.full(days, amount / days) / np.array(
-                [
-                    self.world.cost_multiplier(channel, start + timedelta(days=i))
-                    for i in range(days)
-                ]
-            )
-            index = np.array([self.world.index(start + timedelta(days=i)) for i in range(days)])
-            shock = np.array(
-                [
-                    self.world.response_factor(channel, start + timedelta(days=i))
-                    for i in range(days)
-                ]
-            )
+            cost = np.array([self.world.cost_multiplier(channel, d) for d in span])
+            path = np.where(np.arange(len(span)) < days, amount / days, 0.0) / cost
+            shock = np.array([self.world.response_factor(channel, d) for d in span])
             total += float(
                 (curve.conversions(path, index, initial) * shock).sum() * curve.value_per_conversion
             )
@@ -839,8 +835,10 @@ class GroundTruth:
         days: int,
         start: date,
         bounds: dict[str, tuple[float, float]] | None = None,
+        tail_days: int = 0,
     ) -> dict[str, float]:
-        """The allocation of ``total_budget`` over the paid channels that maximises true revenue."""
+        """The allocation of ``total_budget`` over the paid channels that maximises true revenue
+        (over the ``days`` and ``tail_days`` of carry-over after them)."""
         from scipy.optimize import minimize
 
         channels = ["paid_search", "display", "paid_social"]
@@ -851,7 +849,9 @@ class GroundTruth:
 
         def neg(x: np.ndarray) -> float:
             return (
-                -self.expected_revenue(dict(zip(channels, x * scale, strict=True)), start, days)
+                -self.expected_revenue(
+                    dict(zip(channels, x * scale, strict=True)), start, days, tail_days
+                )
                 / scale
             )
 

@@ -428,6 +428,30 @@ def test_carry_in_moves_money_to_the_channel_it_has_not_saturated() -> None:
     assert plan.line("b").amount > plan.line("a").amount
 
 
+def test_carryover_days_value_the_weeks_spend_with_its_tail() -> None:
+    """With ``carryover_days`` the plan counts what its spend sells after the week (its adstock
+    decaying, nothing spent): a slow channel (decay 0.9) that a myopic plan starves, since most
+    of its return arrives later, gets the money; the plan's revenue is its own over the
+    period and the tail, and on the curves' own arithmetic the tail only adds."""
+    slow = ResponseCurve("slow", 0.9, 3000.0, 1.0, 40.0, 50.0)
+    fast = ResponseCurve("fast", 0.1, 300.0, 1.0, 30.0, 50.0)
+    curves, last = {"slow": slow, "fast": fast}, {"slow": 1400.0, "fast": 1400.0}
+    carry = {"slow": 0.0, "fast": 0.0}
+    myopic = plan_budget(curves, last, {}, carry, BudgetPolicy(max_shift_pct=100))
+    patient = plan_budget(
+        curves, last, {}, carry, BudgetPolicy(max_shift_pct=100, carryover_days=42)
+    )
+    assert myopic.line("slow").amount < 1400.0 < patient.line("slow").amount
+    assert patient.expected_revenue == pytest.approx(
+        sum(period_revenue(curves[k], patient.line(k).amount, None, 0.0, 7, 42)[1] for k in curves)
+    )
+    week = period_revenue(slow, 1400.0, None, 0.0, 7)[1]
+    assert week < period_revenue(slow, 1400.0, None, 0.0, 7, 42)[1]
+    assert period_revenue(slow, 1400.0, None, 0.0, 7, 0) == period_revenue(
+        slow, 1400.0, None, 0.0, 7
+    )
+
+
 def test_target_roas_objective_buys_most_revenue_at_the_floor() -> None:
     """Objective target_roas: the ceiling is not spent when the floor binds; the plan's own
     ROAS meets the target and equals it where the floor binds."""

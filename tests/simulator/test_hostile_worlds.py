@@ -8,6 +8,7 @@ import json
 import shutil
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -303,7 +304,7 @@ def test_spend_lift_is_the_true_effect_of_changing_the_spend_over_its_window(wor
             np.array([truth.world.index(d) for d in days]),
             float(before["adstock"].iloc[0]),
         ) * np.array([truth.world.response_factor("paid_social", d) for d in days])
-        lift = lambda high, low: truth.spend_lift("paid_social", first, last, high, low)  # noqa: E731
+        lift = partial(truth.spend_lift, "paid_social", first, last)
         whole = lift(1.0, 0.0)
         assert lift(1.0, 1.0) == 0.0
         assert whole == pytest.approx(rows["expected_conversions"].sum() - carry_only.sum())

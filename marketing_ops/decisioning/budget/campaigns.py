@@ -232,6 +232,7 @@ def split_by_campaign(
             sub_policy = BudgetPolicy(
                 objective="max_revenue",
                 period_days=policy.period_days,
+                carryover_days=policy.carryover_days,
                 total_budget=line.amount,
                 max_shift_pct=policy.campaign_max_shift_pct,
                 channels={
@@ -260,6 +261,7 @@ def split_by_campaign(
                     c_index,
                     c_carry * sh.spend_share,
                     policy.period_days,
+                    policy.carryover_days,
                 )
                 lines.append(_fixed_line(line, sh, base[sh.campaign_id], conv, rev))
                 continue

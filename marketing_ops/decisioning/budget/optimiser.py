@@ -18,8 +18,11 @@ with the adstock carried in from the spend before the period, and summed; the re
 carried-in adstock buys on its own (the same curve at zero plan spend) is subtracted, since
 no plan can change it. Spend before the window thus still shapes the plan (it moves each
 channel along its saturation curve), and ROAS and CPA targets are judged on what the plan
-buys, not on last week's money. Carry-over *after* the period is not counted (a myopic but
-conservative choice; it slightly under-values high-decay channels).
+buys, not on last week's money. Carry-over *after* the period counts for
+``carryover_days`` days of the budget policy (the plan's adstock decaying with no spend after
+it, the seasonal index repeating the period's): 0, the default, is myopic and under-values
+high-decay channels (a decay of 0.9 returns ~1/5 of its steady marginal ROAS within a week,
+docs/decisions.md, 2026-12-05).
 """
 
 from __future__ import annotations
@@ -162,16 +165,31 @@ def _period_index(index: np.ndarray | None, period_days: int) -> np.ndarray:
     return np.clip(np.nan_to_num(idx, nan=1.0), 0.0, None)
 
 
+def _phased_path(
+    amount: float, index: np.ndarray | None, period_days: int, tail_days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(daily spend, daily index) over the period and ``tail_days`` after it: the amount phased
+    over the period, nothing spent after, the period's index repeated over the tail."""
+    idx = _period_index(index, period_days)
+    daily = phase_budget(max(amount, 0.0), idx, period_days)
+    if tail_days <= 0:
+        return daily, idx
+    return np.concatenate([daily, np.zeros(tail_days)]), np.concatenate(
+        [idx, np.resize(idx, tail_days)]
+    )
+
+
 def period_revenue(
     curve: ResponseCurve,
     amount: float,
     index: np.ndarray | None,
     initial_adstock: float,
     period_days: int,
+    tail_days: int = 0,
 ) -> tuple[float, float]:
-    """(conversions, revenue) the curve expects over the period for a phased amount."""
-    idx = _period_index(index, period_days)
-    daily = phase_budget(max(amount, 0.0), idx, period_days)
+    """(conversions, revenue) the curve expects over the period for a phased amount (and over
+    ``tail_days`` after it, from the carry-over alone)."""
+    daily, idx = _phased_path(amount, index, period_days, tail_days)
     conv = float(curve.conversions(daily, idx, initial_adstock).sum())
     return conv, conv * curve.value_per_conversion
 
@@ -182,11 +200,13 @@ def incremental_period_revenue(
     index: np.ndarray | None,
     initial_adstock: float,
     period_days: int,
+    tail_days: int = 0,
 ) -> tuple[float, float]:
-    """(conversions, revenue) the period's ``amount`` adds over the period on top of what the
-    carried-in adstock buys on its own (:func:`period_revenue` minus the same at zero)."""
-    conv, rev = period_revenue(curve, amount, index, initial_adstock, period_days)
-    conv0, rev0 = period_revenue(curve, 0.0, index, initial_adstock, period_days)
+    """(conversions, revenue) the period's ``amount`` adds over the period (and its carry-over
+    over ``tail_days`` after it) on top of what the carried-in adstock buys on its own
+    (:func:`period_revenue` minus the same at zero)."""
+    conv, rev = period_revenue(curve, amount, index, initial_adstock, period_days, tail_days)
+    conv0, rev0 = period_revenue(curve, 0.0, index, initial_adstock, period_days, tail_days)
     return conv - conv0, rev - rev0
 
 
@@ -387,13 +407,18 @@ class _Draws:
 
 
 def expected_period_revenue(
-    draws: _Draws, amount: float, index: np.ndarray | None, carry: float, days: int
+    draws: _Draws,
+    amount: float,
+    index: np.ndarray | None,
+    carry: float,
+    days: int,
+    tail_days: int = 0,
 ) -> tuple[float, float]:
-    """(conversions, revenue) ``amount`` adds over the period, averaged over the draws: the
-    posterior expectation (a median-parameter curve need not be any draw's curve)."""
-    idx = _period_index(index, days)
-    daily = phase_budget(max(amount, 0.0), idx, days)
-    conv = draws.period(daily, idx, carry) - draws.period(np.zeros(days), idx, carry)
+    """(conversions, revenue) ``amount`` adds over the period (and ``tail_days`` of carry-over
+    after it), averaged over the draws: the posterior expectation (a median-parameter curve
+    need not be any draw's curve)."""
+    daily, idx = _phased_path(amount, index, days, tail_days)
+    conv = draws.period(daily, idx, carry) - draws.period(np.zeros(len(daily)), idx, carry)
     return float(conv.mean()), float((conv * draws.value).mean())
 
 
@@ -410,6 +435,7 @@ class _PlanCurves:
     days: int
     scale: float
     draws: list[_Draws | None] = field(default_factory=list)
+    tail: int = 0  # days of carry-over after the period that count
 
     @classmethod
     def build(
@@ -420,6 +446,7 @@ class _PlanCurves:
         days: int,
         scale: float,
         posterior: dict[str, list[ResponseCurve]] | None = None,
+        tail: int = 0,
     ) -> _PlanCurves:
         """A line's seasonal index and carry-in are its own, else its channel's; a line with
         ``posterior`` draws is valued by their expectation."""
@@ -440,6 +467,7 @@ class _PlanCurves:
             days=days,
             scale=scale,
             draws=[_Draws.of(posterior[k]) if posterior.get(k) else None for k in keys],
+            tail=tail,
         )
 
     @property
@@ -450,10 +478,10 @@ class _PlanCurves:
         """(conversions, revenue) line ``i``'s ``amount`` adds (carry-in response excluded)."""
         if self.draws and self.draws[i] is not None:
             return expected_period_revenue(
-                self.draws[i], amount, self.index[i], self.carry_in[i], self.days
+                self.draws[i], amount, self.index[i], self.carry_in[i], self.days, self.tail
             )
         return incremental_period_revenue(
-            self.curves[i], amount, self.index[i], self.carry_in[i], self.days
+            self.curves[i], amount, self.index[i], self.carry_in[i], self.days, self.tail
         )
 
     def carry_in_revenue(self) -> float:
@@ -461,7 +489,7 @@ class _PlanCurves:
         curves)."""
         return float(
             sum(
-                period_revenue(c, 0.0, idx, a, self.days)[1]
+                period_revenue(c, 0.0, idx, a, self.days, self.tail)[1]
                 for c, idx, a in zip(self.curves, self.index, self.carry_in, strict=True)
             )
         )
@@ -527,6 +555,7 @@ def plan_budget(
         policy.period_days,
         bounds.scale,
         samples if expectation else None,
+        policy.carryover_days,
     )
     x_opt, message = _solve(model, bounds, policy)
     if x_opt is None:
@@ -936,7 +965,7 @@ def _line_draws(
         if key_samples:
             draws = [
                 incremental_period_revenue(
-                    s, x_opt[i], model.index[i], model.carry_in[i], model.days
+                    s, x_opt[i], model.index[i], model.carry_in[i], model.days, model.tail
                 )
                 for s in key_samples
             ]
@@ -1001,11 +1030,11 @@ def _p_marginal_roi_below_1(
         return math.nan
     h = max(1e-4, 1e-7 * model.scale)
     lo = amount - h if amount - h >= 0 else amount
-    idx, carry, days = model.index[i], model.carry_in[i], model.days
+    idx, carry, days, tail = model.index[i], model.carry_in[i], model.days, model.tail
     below = [
         (
-            period_revenue(s, amount + h, idx, carry, days)[1]
-            - period_revenue(s, lo, idx, carry, days)[1]
+            period_revenue(s, amount + h, idx, carry, days, tail)[1]
+            - period_revenue(s, lo, idx, carry, days, tail)[1]
         )
         / (amount + h - lo)
         < 1.0
