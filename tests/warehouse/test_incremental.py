@@ -9,7 +9,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from .world import DAY1, DAY2, DAY3, dbt_build, dbt_run, load_raw, snapshot
+from .world import DAY1, DAY2, DAY3, DAYS, RAW_ROWS, _ga4, dbt_build, dbt_run, load_raw, snapshot
+
+# A purchase's hits on later days (a reloaded confirmation page, in a new direct session
+# without login): T1 of day 1 again on day 2, T2 of day 2 again on day 3.
+REPEATED_PURCHASE_HITS = [
+    ("ga4_events", DAY2, _ga4(DAY2, 9, 0, "purchase", "u1", None, 12, None, None, None, None, 100.0, "T1")),
+    ("ga4_events", DAY3, _ga4(DAY3, 8, 0, "purchase", "u2", None, 22, None, None, None, None, 50.0, "T2")),
+]  # fmt: skip
 
 
 def _assert_same_marts(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFrame]) -> None:
@@ -42,6 +49,38 @@ def test_day_by_day_build_equals_full_build(built_warehouse, tmp_path) -> None:
     load_raw(db, days=[DAY2, DAY3])
     dbt_build(db, tmp_path, {"start_date": DAY2.isoformat(), "end_date": DAY3.isoformat()})
     _assert_same_marts(snapshot(built_warehouse.db), snapshot(db))
+
+
+def test_a_purchase_repeated_on_later_days_counts_once_day_by_day(tmp_path) -> None:
+    """With T1 and T2 sent again on the following days, building one day at a time (each
+    day loaded, then built as its own window) gives the marts of one full build, where each
+    purchase is one conversion on the day of its first hit. A run that deduplicated only
+    the window's hits would count T1 on day 2 and T2 on day 3 instead."""
+    rows = [*RAW_ROWS, *REPEATED_PURCHASE_HITS]
+    (tmp_path / "full").mkdir()
+    (tmp_path / "daily").mkdir()
+    full_db, daily_db = (
+        tmp_path / "full" / "warehouse.duckdb",
+        tmp_path / "daily" / "warehouse.duckdb",
+    )
+    load_raw(full_db, rows=rows)
+    dbt_build(full_db, tmp_path / "full")
+    for day in DAYS:
+        load_raw(daily_db, days=[day], rows=rows)
+        dbt_build(
+            daily_db,
+            tmp_path / "daily",
+            {"start_date": day.isoformat(), "end_date": day.isoformat()},
+        )
+    full, by_day = snapshot(full_db), snapshot(daily_db)
+    conversions = full["marts.fct_conversions"]
+    purchases = conversions[conversions["conversion_id"].isin(["purchase:T1", "purchase:T2"])]
+    found = purchases[["conversion_id", "date_day", "revenue"]].itertuples(index=False)
+    assert [(c, pd.Timestamp(d).date(), r) for c, d, r in found] == [
+        ("purchase:T1", DAY1, 100.0),
+        ("purchase:T2", DAY2, 50.0),
+    ]
+    _assert_same_marts(full, by_day)
 
 
 def test_window_vars_must_be_dates(built_warehouse, tmp_path) -> None:

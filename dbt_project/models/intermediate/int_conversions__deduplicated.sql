@@ -22,13 +22,15 @@ links as (
 ),
 
 gclid_sessions as (
-    -- The first visit of each Google click: the browser behind a deal or offline conversion.
+    -- The first visit of each Google click: the browser behind a deal or offline conversion
+    -- (of the window's clicks only: a click's first visit is over all its sessions, so
+    -- reading only those clicks changes nothing and skips every other session).
     select
         gclid,
         {{ first_in_order('session_key', 'session_started_at, session_key') }} as session_key,
         {{ first_in_order('user_pseudo_id', 'session_started_at, session_key') }} as user_pseudo_id
     from {{ ref('int_sessions__tagged') }}
-    where gclid is not null
+    where gclid in (select gclid from conversions)
     group by gclid
 ),
 
