@@ -30,6 +30,7 @@ publishing). Each dbt step starts dbt anew (about 3 s); that is the price of gat
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,11 +93,17 @@ def _build(
     windowed: bool = False,
 ):
     """One dbt build; ``windowed`` steps build the run's days (its partition or range, read
-    from the run's tags) and say which on every model's event."""
+    from the run's tags) and say which on every model's event.
+
+    Every step of a run gets the run's window as vars, the steps rebuilt whole too: their
+    models are views and tables (``in_window`` is true outside an incremental run) and their
+    tests read whole relations (the window applies to tests of daily models only), so the
+    vars change none of their SQL (checked by compiling each whole step with and without
+    them) — but equal vars let every step reuse the run's first parse (see _share_parse)."""
     # The warehouse path travels as a dbt var (profiles.yml reads it), not through this
     # process's environment, which concurrent steps and runs share.
     settings = {**warehouse_vars(store.home()), "warehouse_path": str(store.home().warehouse)}
-    window = run_window(context) if windowed else None
+    window = run_window(context)
     if window is None:
         args = dbt_build_args(None, None, settings)
     else:
@@ -104,7 +111,9 @@ def _build(
     invocation = dbt.cli(args, context=context)
     for event in invocation.stream():
         yield _with_window(event, window) if windowed else event
-    _share_parse(Path(invocation.target_path))
+    target = Path(invocation.target_path)
+    _share_parse(target)
+    _prune_targets(target)
 
 
 def _with_window(event, window):
@@ -120,9 +129,10 @@ def _share_parse(target_path: Path) -> None:
 
     dagster-dbt gives each dbt call its own target folder, seeded with the project's
     `partial_parse.msgpack`. That one comes from `dbt parse` without the run's vars and
-    warehouse path, so dbt re-parsed the whole project (about 8 s) in each of a run's three
-    steps. The run's first step leaves its parse for the next two, which share its vars and
-    profile; dbt checks both before reusing it, so a stale file only costs a full parse.
+    warehouse path, so dbt re-parsed the whole project (about 4-8 s) in each of a run's
+    steps. The run's first step leaves its parse for the next ones, which share its vars
+    and profile (_build gives every step the run's window); dbt checks both before reusing
+    it, so a stale file only costs a full parse.
     """
     produced = target_path / "partial_parse.msgpack"
     if not produced.is_file():
@@ -131,6 +141,26 @@ def _share_parse(target_path: Path) -> None:
     staging = shared.with_name(f".partial_parse.{os.getpid()}.msgpack")
     shutil.copyfile(produced, staging)
     os.replace(staging, shared)  # atomic: a concurrent run reads the old or the new file
+
+
+def _prune_targets(target: Path, keep: int = 3, min_age_s: float = 3600.0) -> None:
+    """Remove this step's older dbt target folders (dbt.log, compiled SQL, artefacts: 3-5 MB
+    each, one per step per run: gigabytes a year of daily runs). The newest ``keep`` stay for
+    a person to read, and so does any folder younger than ``min_age_s`` (a concurrent run of
+    the same step may still be writing it). Only a step that succeeded prunes."""
+    step = target.name.rsplit("-", 2)[0]
+    aged = []
+    for p in target.parent.iterdir():
+        if p != target and p.is_dir() and p.name.rsplit("-", 2)[0] == step:
+            try:
+                aged.append((p.stat().st_mtime, p))
+            except FileNotFoundError:  # pruned by a concurrent run
+                continue
+    aged.sort(reverse=True)
+    now = time.time()
+    for mtime, old in aged[keep:]:
+        if now - mtime > min_age_s:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 _dbt_step = dict(
