@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pandas as pd
 from typer.testing import CliRunner
@@ -141,3 +142,59 @@ def test_each_dbt_step_is_one_dbt_invocation_per_run(dbt_manifest) -> None:
     # warehouse_<step> are the dbt steps; warehouse__days_published is the day marker
     dbt_nodes = {n for n in job.graph.node_dict if n.startswith("warehouse_") and "__" not in n}
     assert dbt_nodes == {s.node_def.name for s in steps}
+
+
+def test_window_vars_change_no_sql_of_the_steps_rebuilt_whole(
+    built_warehouse, tmp_path, dbt_manifest
+) -> None:
+    """Every dbt step of a run gets the run's window as vars so that all of them reuse one
+    parse (defs/warehouse/assets.py, _build). That is only right while the window changes
+    nothing the steps rebuilt whole run: each step's models and tests (its selection, with
+    the project's `buildable` tests) compile to the same SQL with and without it. A model of
+    those steps that starts reading the window vars, or a test of theirs that gets windowed,
+    fails here."""
+    from dbt.cli.main import dbtRunner
+
+    from marketing_ops.defs.warehouse import assets
+
+    project = str(assets.project.project_dir)
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse.db, warehouse)
+    base = {"warehouse_path": str(warehouse)}
+    window = {"start_date": "2026-01-05", "end_date": "2026-01-06"}
+    common = ["--quiet", "--project-dir", project, "--profiles-dir", project]
+    parsed = dbtRunner().invoke(["parse", *common, "--vars", json.dumps(base)])
+    assert parsed.success, parsed.exception
+    runner = dbtRunner(manifest=parsed.result)  # one parse for all the compiles below
+    control = "not_null_fct_ad_spend_daily_date_day"  # a daily mart's test: windowed
+    steps = {
+        "staging": assets.STAGING_SELECT,
+        **{k: assets.LAYERS[k] for k in ("models_inputs", "models_after", "publish_current")},
+        "control": control,
+    }
+    changed: dict[str, list[str]] = {}
+    for step, selection in steps.items():
+        compiled = {}
+        for name, dbt_vars in (("whole", base), ("windowed", {**base, **window})):
+            target = tmp_path / step / name
+            result = runner.invoke(
+                [
+                    "compile", *common,
+                    "--target-path", str(target),
+                    "--indirect-selection", "buildable",
+                    "--select", *selection.split(),
+                    "--vars", json.dumps(dbt_vars),
+                ]
+            )  # fmt: skip
+            assert result.success, (step, result.exception)
+            compiled[name] = {
+                p.relative_to(target).as_posix(): p.read_text()
+                for p in (target / "compiled").rglob("*.sql")
+            }
+        assert compiled["whole"], step
+        assert compiled["whole"].keys() == compiled["windowed"].keys(), step
+        changed[step] = [
+            Path(k).stem for k, sql in compiled["whole"].items() if sql != compiled["windowed"][k]
+        ]
+    # the control shows the comparison sees the window where it applies; nothing else moved
+    assert changed == {**{step: [] for step in steps}, "control": [control]}
