@@ -29,6 +29,7 @@ TESTING = """testing:
   enabled: true
   budget_eur: 50000
   approval_above_eur: 1000
+  every_test_waits_for_approval: false
 """
 
 
@@ -50,6 +51,27 @@ def test_the_testing_policy_is_read_and_leaves_other_versions_alone(home):
     assert policies.testing.enabled and policies.testing.approval_above_eur == 1000
     (home.policies / "testing.yaml").unlink()
     assert load_policies(home.policies).testing.enabled is False  # a home without the file
+
+
+def test_by_default_every_test_waits_even_one_priced_as_paying_for_itself(home, geo_test):
+    """Without ``every_test_waits_for_approval: false`` a test below the cost threshold, or
+    one the model expects to pay for itself, still waits for a person, at autonomy full too."""
+    (home.policies / "testing.yaml").write_text(
+        TESTING.replace("  every_test_waits_for_approval: false\n", "")
+    )
+    policies = load_policies(home.policies)
+    assert policies.testing.every_test_waits_for_approval is True
+    tests = [proposal(geo_test, 500.0), proposal(geo_test, -12000.0)]
+    for p in tests:
+        actions = experiment_actions([p], "B-0", policies, "2026-12-04", horizon=26)
+        assert actions["status"].tolist() == ["pending_approval"]
+        text = rationale_markdown(actions.iloc[0].to_dict())
+        assert "testing.every_test_waits_for_approval" in text
+    full = policies.model_copy(
+        update={"autonomy": policies.autonomy.model_copy(update={"level": "full"})}
+    )
+    actions = experiment_actions(tests[1:], "B-0", full, "2026-12-04", horizon=26)
+    assert actions["status"].tolist() == ["pending_approval"]
 
 
 def test_an_approved_test_executes_per_geo_and_is_on_the_ledger(home, geo_test):
