@@ -3,7 +3,7 @@ executed per geo through the connectors, and recorded on the decision ledger.
 
 A proposed test is a row of the decision batch (the export contract's columns, action type
 ``incrementality_test``) whose rationale says why this channel (what knowing it better is
-worth), what it costs (profit forgone in the holdout), its power and its design; ``explain``
+worth), what it costs (profit forgone against the plan), its power and its design; ``explain``
 renders it like any other action. Its status follows the budget policy's autonomy level: with
 ``approve_above_threshold`` a test whose expected cost is above ``testing.approval_above_eur``
 waits for a named approver, and with ``testing.every_test_waits_for_approval`` (the default)
@@ -267,7 +267,9 @@ def _row(
     status = status_for(level, waits)
     if t.every_test_waits_for_approval and status == "approved":  # autonomy full
         status = "pending_approval"
-    revenue, sd = -p.value.expected_lift * p.value.kpi_value, p.value.lift_sd * p.value.kpi_value
+    sign = 1.0 if p.design.spend_up else -1.0  # a spend-up gains its lift, a holdout loses it
+    revenue = sign * p.value.expected_lift * p.value.kpi_value
+    sd = p.value.lift_sd * p.value.kpi_value
     lo = revenue - 1.645 * sd
     rationale = {
         "summary": _summary(p, horizon),

@@ -22,6 +22,7 @@ from marketing_ops.experiments.governance import (
     Proposal,
     execute_experiments,
     experiment_actions,
+    experiment_payloads,
     record_experiments,
 )
 
@@ -146,3 +147,19 @@ def test_the_execution_step_delivers_an_approved_test_per_geo(home, geo_test):
     assert again["status"].tolist() == ["executed"]
     assert again["already_delivered"].all() and not again["delivered"].any()
     assert len(sorted(home.outbox.rglob("*.json"))) == len(written)
+
+
+def test_an_approved_spend_up_adds_spend_per_treated_geo(home, spend_up_test):
+    d = spend_up_test.design.with_expected_lift(spend_up_test.true_lift)
+    p = Proposal(d, InformationValue(d.channel, 9000.0, 6000.0, 500.0, d.expected_lift, 4e5))
+    actions = experiment_actions([p], "B-4", load_policies(home.policies), "2026-12-04", 26)
+    row = actions.iloc[0].to_dict()
+    assert row["status"] == "approved" and row["amount"] == d.spend_added > 0
+    assert row["expected_revenue"] > 0  # what the added spend is expected to buy
+    assert "geo spend-up in" in rationale_markdown(row)
+    payloads = experiment_payloads(row)
+    assert sorted(x["geo"] for x in payloads) == sorted(d.treated)
+    for x in payloads:
+        assert x["amount_eur"] == pytest.approx(d.notes["added_by_geo"][x["geo"]])
+        assert x["amount_eur"] > 0
+        assert x["test"]["direction"] == "spend_up"
