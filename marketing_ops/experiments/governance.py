@@ -41,8 +41,8 @@ from marketing_ops.experiments.designs import (
 )
 from marketing_ops.experiments.value import (
     InformationValue,
-    current_spend,
     profit_draws,
+    reference_spend,
     value_of_test,
 )
 from marketing_ops.forecasting.mmm import MMMFit
@@ -85,7 +85,7 @@ def _candidates(
     gets spend-ups only."""
     weeks = sorted({policy.min_weeks, (policy.min_weeks + policy.max_weeks) // 2, policy.max_weeks})
     freq, per_week = fit.data.freq, periods_per_week(fit.data.freq)
-    now = current_spend(fit, channel)
+    now = reference_spend(fit, channel)
     multiple = 1.0 if planned is None else (planned / now if now > 0 else 0.0)
     base = now * multiple
     up = {"planned_multiple": multiple, "raise_share": policy.spend_up_share}
@@ -168,7 +168,7 @@ def propose_tests(
         if not options:
             skipped[channel] = (
                 f"no design fits in testing.max_weeks {policy.max_weeks}"
-                if current_spend(fit, channel) > 0 or "geo" in frame.columns
+                if reference_spend(fit, channel) > 0 or "geo" in frame.columns
                 else "no spend in the history to size a test on"
             )
             continue

@@ -66,6 +66,20 @@ def current_spend(fit: MMMFit, channel: str) -> float:
     return float(fit.data.spend[:, -fit.data.window :, c].sum(axis=0).mean())
 
 
+def reference_spend(fit: MMMFit, channel: str) -> float:
+    """The spend per period the decision's multiples scale: :func:`current_spend`, or, when the
+    last adstock window spent nothing (a flighted channel between flights, a channel cut to
+    zero), the mean of the last year's periods with spend — multiples of nothing are all
+    nothing, and the channel would look worth nothing to decide on or to test."""
+    now = current_spend(fit, channel)
+    if now > 0:
+        return now
+    year = 52 if fit.data.freq == "W" else 364
+    national = fit.data.spend[:, -year:, fit.data.channels.index(channel)].sum(axis=0)
+    spent = national[national > 0]
+    return float(spent.mean()) if len(spent) else 0.0
+
+
 def _window_draws(fit: MMMFit, channel: str, totals: np.ndarray, periods: int, n_draws: int):
     grid = {c: totals for c in fit.data.channels}
     return plan_response_draws(fit, grid, periods, n_draws)[channel].draws  # (S, n)
@@ -79,11 +93,12 @@ def profit_draws(
     n_draws: int = 400,
     kpi_value: float = 1.0,
 ) -> np.ndarray:
-    """(S, M): the channel's incremental revenue minus spend over ``horizon`` per multiple.
+    """(S, M): the channel's incremental revenue minus spend over ``horizon`` per multiple
+    of :func:`reference_spend`.
 
     ``kpi_value``: currency per KPI unit (1 when the KPI is revenue; the revenue per
     conversion when the model's KPI is conversions)."""
-    totals = np.asarray(multiples, float) * current_spend(fit, channel) * horizon
+    totals = np.asarray(multiples, float) * reference_spend(fit, channel) * horizon
     kpi = _window_draws(fit, channel, totals, horizon, n_draws)
     return (kpi - kpi[:, [0]]) * kpi_value - totals[None, :]
 
@@ -106,7 +121,7 @@ def lift_draws(fit: MMMFit, design: Design, n_draws: int = 400) -> np.ndarray:
     test is priced as the same money moved nationally."""
     level = design.base_spend
     if not math.isfinite(level):
-        level = current_spend(fit, design.channel)
+        level = reference_spend(fit, design.channel)
     base = level * design.periods
     if design.spend_up:
         totals = np.array([base + design.spend_added, base])

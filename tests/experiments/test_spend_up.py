@@ -52,3 +52,27 @@ def test_a_spend_up_is_sized_on_the_plan_and_on_the_recent_level_when_the_plan_i
     cut.loc[late, channel] = 0.0
     again = geo_spend_up(cut, channel, "revenue", start, 8, planned_multiple=0.0)
     assert again.spend_added > 0
+
+
+def test_a_channel_between_flights_is_decided_on_its_usual_level_not_on_nothing(geo_test):
+    """Multiples of a channel that spent nothing over the last adstock window are all zero:
+    the decision would cut it and a test of it be worth nothing. The reference is then the
+    mean of the last year's periods with spend."""
+    from types import SimpleNamespace
+
+    from marketing_ops.experiments import current_spend
+    from marketing_ops.experiments.value import reference_spend
+
+    channels = geo_test.before.spend_columns
+    frame = national(geo_test.before.frame, channels)
+    channel = geo_test.design.channel
+    usual = frame[channel].tail(52)
+    data = mmm_data(frame, "revenue", channels, "W", ["price", "promo"])
+    fit = SimpleNamespace(data=data)
+    assert reference_spend(fit, channel) == current_spend(fit, channel) > 0
+    frame.loc[frame.index[-data.window :], channel] = 0.0  # off for the whole window
+    off = SimpleNamespace(data=mmm_data(frame, "revenue", channels, "W", ["price", "promo"]))
+    assert current_spend(off, channel) == 0
+    spent = frame[channel].tail(52)
+    assert reference_spend(off, channel) == pytest.approx(spent[spent > 0].mean())
+    assert reference_spend(off, channel) == pytest.approx(usual.iloc[: 52 - data.window].mean())
