@@ -17,7 +17,9 @@ on a media mix model refitted at each decision with every accepted read-out as c
 
 - (a) no tests;
 - (b) value-of-information tests: :func:`experiments.governance.propose_tests` under a testing
-  policy (every proposal approved, one geo test at a time, only channels the plan spends on),
+  policy (every proposal approved, one geo test at a time; per channel a geo holdout or a geo
+  spend-up of ``testing.spend_up_share`` more than the plan — the channel's recent level when
+  the plan cuts it to zero — each priced at the plan's spend over its window),
   each valued over the weeks its answer can still steer (read at the first decision after it
   ends: a test started in week 0 steers weeks 13-26, one started in week 13 nothing), read
   out by difference in differences when they end, fed back through
@@ -28,7 +30,8 @@ Scored on the ground truth: profit over the 26 weeks (true incremental revenue o
 minus spend; base and noise are common to all strategies and cancel), so what a holdout loses
 and saves is counted. Also: keeping the planned spend (no model) and the oracle (the true best
 multiple per channel), and the model's ROAS error (median absolute relative error over
-channels of the posterior mean ROAS) after the last fit, week 26.
+channels of the posterior mean ROAS) after the last fit, week 26. The ``tested`` column lists
+the tests' channels, ``+`` marking a spend-up.
 """
 
 from __future__ import annotations
@@ -107,13 +110,19 @@ def apply_plan(run: Run, base, t0: int, t1: int, multiples: dict[str, float], da
 
 
 def enforce_holdouts(run: Run, dates, geos: list[str]) -> None:
-    """Spend = the plan with every test's treated geos zeroed in its window; each design
-    keeps what the plan would have spent there (its ``spend_removed``)."""
+    """Spend = the plan with every holdout's treated geos zeroed in its window (each design
+    keeps what the plan would have spent there, its ``spend_removed``) and every spend-up's
+    treated geos spending its ``added_by_geo`` on top of the plan, evenly over its window."""
     for c, v in run.planned.items():
         run.spend[c] = v.copy()
     for k, (design, proposal) in enumerate(run.designs):
         i0 = dates.get_loc(design.start)
         window = slice(i0, i0 + design.periods)
+        if design.spend_up:
+            for g in design.treated:
+                add = design.notes["added_by_geo"][g] / design.periods
+                run.spend[design.channel][geos.index(g), window] += add
+            continue
         removed = 0.0
         for g in design.treated:
             removed += run.planned[design.channel][geos.index(g), window].sum()
@@ -163,36 +172,36 @@ def steered_weeks(week: int, test_weeks: int) -> int:
 
 
 def voi_tests(model, run, world, t0, week, dates, geos, policy, multiples):
-    """The agent's tests: valued over the weeks their answer can steer, on the channels the
-    plan still spends on (a channel planned at zero has nothing to hold out)."""
+    """The agent's tests: valued over the weeks their answer can steer, each priced at the
+    plan's spend over its window (a channel planned at zero can get a spend-up only)."""
     from marketing_ops.experiments.governance import propose_tests
 
     horizon = steered_weeks(week, policy.max_weeks)
     if horizon == 0:
         return {"*": f"no decision after a test started in week {week} ends: worth nothing"}
-    funded = [c for c, m in multiples.items() if m > 0]
-    skipped = {c: "planned at zero: nothing to hold out" for c, m in multiples.items() if m == 0}
-    if not funded:
-        return skipped
     frame = realised(world, run).frame
     running = [p for d, p in run.designs if d.end >= dates[t0] and p is not None]
+    window = slice(t0, t0 + policy.max_weeks)
+    planned = {c: float(v[:, window].sum(axis=0).mean()) for c, v in run.planned.items()}
     kept, why = propose_tests(
         model,
         frame[frame["date"] < dates[t0]],
         dates[t0],
-        policy.model_copy(update={"channels": funded}),
+        policy,
         running,
         horizon,
+        planned=planned,
     )
     for p in kept:
         start_test(run, p.design, p, dates, geos)
     proposed = {
         f"proposed {p.design.channel}": f"{p.design.periods} weeks, {len(p.design.treated)} geos"
-        f" held out, worth {p.value.evsi:,.0f} (EVPI {p.value.evpi:,.0f}), expected cost "
+        f" {'spend-up' if p.design.spend_up else 'holdout'} (planned x{multiples[p.design.channel]}),"
+        f" worth {p.value.evsi:,.0f} (EVPI {p.value.evpi:,.0f}), expected cost "
         f"{p.value.cost:,.0f}, power {p.design.power:.2f}"
         for p in kept
     }
-    return {**proposed, **skipped, **why}
+    return {**proposed, **why}
 
 
 def fixed_tests(run, world, t0, t1, dates, geos, channels, history):
@@ -329,7 +338,7 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
                 else float((before["roas_before"] / before["true_roas"] - 1).abs().median()),
                 "first_fit_roas_error": roas_error(first, world, keep),
                 "max_rhat": final.diagnostics.max_rhat,
-                "tested": ",".join(d.channel for d, _ in run.designs),
+                "tested": ",".join(d.channel + ("+" if d.spend_up else "") for d, _ in run.designs),
                 "verdicts": "; ".join(f"{v.experiment.channel}: {v.reason}" for v in run.verdicts),
             }
         )

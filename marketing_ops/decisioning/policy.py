@@ -238,6 +238,11 @@ class TestingPolicy(_Strict):
     budget_eur: Euros = 0.0
     # a test whose expected cost is above this waits for a named approver
     approval_above_eur: Euros = 0.0
+    # every test waits for a named approver, whatever its expected cost (a test the model
+    # prices as paying for itself included: that price is the belief the test checks)
+    every_test_waits_for_approval: bool = True
+    # a spend-up test adds this share of the planned spend in its treated geos / on flights
+    spend_up_share: Share = 0.3
     min_power: Share = 0.5
     min_net_value_eur: float = 0.0
     min_weeks: int = _expect("a whole number of weeks between 1 and 26", default=2, ge=1, le=26)

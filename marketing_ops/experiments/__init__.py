@@ -1,7 +1,8 @@
 """Incrementality experiments the agent designs, values, runs under policy and reads out.
 
 Pure functions, no Dagster: :mod:`.power` (power and minimum duration), :mod:`.designs`
-(geo holdout on matched markets, audience holdout, spend pulses, contamination guard),
+(geo holdout and spend-up on matched markets, audience holdout, spend pulses and spend-up
+pulses, contamination guard),
 :mod:`.value` (expected value of sample information from the media mix model's posterior,
 net of the test's cost) and :mod:`.readout` (estimate with interval, quality, calibration rows).
 """
@@ -12,9 +13,11 @@ from marketing_ops.experiments.designs import (
     audience_holdout,
     contamination,
     geo_holdout,
+    geo_spend_up,
     match_markets,
     refuse_contaminated,
     spend_pulse,
+    spend_up_pulse,
 )
 from marketing_ops.experiments.power import (
     audience_standard_error,
@@ -40,6 +43,7 @@ from marketing_ops.experiments.value import (
     evpi,
     evsi,
     holdout_lift_draws,
+    lift_draws,
     profit_draws,
     value_of_test,
 )
@@ -62,7 +66,9 @@ __all__ = [
     "experiment_rows",
     "geo_holdout",
     "geo_readout",
+    "geo_spend_up",
     "holdout_lift_draws",
+    "lift_draws",
     "match_markets",
     "minimum_detectable_effect",
     "minimum_periods",
@@ -72,6 +78,7 @@ __all__ = [
     "pulse_readout",
     "refuse_contaminated",
     "spend_pulse",
+    "spend_up_pulse",
     "to_experiment",
     "value_of_test",
 ]

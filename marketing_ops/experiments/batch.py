@@ -55,6 +55,9 @@ def _proposal(row: dict) -> Proposal:
         standard_error=float(s.get("standard_error", float("nan"))),
         power=float(s.get("power", float("nan"))),
         schedule=tuple(t["schedule"]),
+        direction=t.get("direction", "holdout"),
+        spend_added=float(t.get("spend_added", 0.0)),
+        base_spend=float(t.get("base_spend") if t.get("base_spend") is not None else "nan"),
     )
     value = InformationValue(
         channel=design.channel,
@@ -120,22 +123,19 @@ def batch_tests(
     horizon = STEER_WEEKS * periods_per_week(fit.data.freq)
     frame = pd.DataFrame({"date": fit.data.dates})  # the warehouse's KPIs are national
     wanted = list(policies.testing.channels or fit.data.channels)
-    unfunded = _unfunded(batch, wanted)
-    skipped = {c: "the batch sets its budget to zero: nothing to hold out" for c in unfunded}
-    channels = [c for c in wanted if c not in unfunded]
-    if not channels:
-        return empty, skipped
-    kept, why = propose_tests(
+    # a channel the batch cuts to zero has nothing to hold out: only a spend-up can test it
+    planned = {c: 0.0 for c in _unfunded(batch, wanted)}
+    kept, skipped = propose_tests(
         fit,
         frame,
         start,
-        policies.testing.model_copy(update={"channels": channels}),
+        policies.testing.model_copy(update={"channels": wanted}),
         running_tests(earlier, start),
         horizon,
         n_draws=n_draws,
         kpi_value=kpi_value,
+        planned=planned,
     )
-    skipped.update(why)
     first = batch.iloc[0]
     actions = experiment_actions(
         kept,

@@ -9,6 +9,15 @@ that refuses a test contaminated by another one running.
   nothing from the channel for the window; the holdout list is what the connector suppresses.
 - **Spend pulse** (a channel without geos): the channel's national spend alternates off and
   on in flights of ``flight_periods``; on-minus-off, detrended, is the estimate.
+- **Spend-up** (``direction="spend_up"``): the same two designs run the other way, to measure
+  the response *above* the planned spend — or the response of a channel the plan cuts to zero,
+  which no holdout can test. On matched markets the treated geos get ``raise_share`` more
+  than planned (their recent level when the plan spends nothing there); without geos the
+  national spend is raised in on flights. A holdout reads the curve below the plan, a spend-up
+  above it; together they pin a saturating channel's bend.
+
+Spend levels: a design is built at the plan's level, ``planned_multiple`` times the recent
+spend (1: as the history spent), so it is priced and executed at the same level.
 
 Contamination: two tests running in the same window contaminate each other when they share a
 geo, an audience member, or the channel (a pulse is national, so it shares every geo).
@@ -35,12 +44,15 @@ __all__ = [
     "audience_holdout",
     "contamination",
     "geo_holdout",
+    "geo_spend_up",
     "match_markets",
     "refuse_contaminated",
     "spend_pulse",
+    "spend_up_pulse",
 ]
 
 NATIONAL = "*"  # a design that touches every geo
+HOLDOUT, SPEND_UP = "holdout", "spend_up"  # a design's direction: spend removed or added
 
 
 @dataclass(frozen=True)
@@ -61,8 +73,17 @@ class Design:
     standard_error: float = float("nan")
     expected_lift: float = float("nan")
     power: float = float("nan")
-    schedule: tuple[bool, ...] = ()  # pulse: on (True) / off per period
+    schedule: tuple[bool, ...] = ()  # pulse: on (True) / off per period; spend-up: raised
     notes: dict = field(default_factory=dict)
+    direction: str = HOLDOUT  # holdout: spend removed in the treated units; spend_up: added
+    spend_added: float = 0.0  # currency spent on top of the plan because of the test
+    # the channel's national spend per period the test runs against (the plan's level);
+    # nan: the history's level
+    base_spend: float = float("nan")
+
+    @property
+    def spend_up(self) -> bool:
+        return self.direction == SPEND_UP
 
     def geos(self) -> set[str]:
         return set(self.treated) | set(self.control)
@@ -96,6 +117,26 @@ def _pair_sigma(kpi_by_geo: pd.DataFrame, pairs: list[tuple[str, str]]) -> float
     return float(diff.std(ddof=1))
 
 
+def _matched(frame, channel, kpi, start, salt, geo_col, date_col):
+    """(pre-period, KPI table, pairs, pair sigma) of a matched-market design."""
+    pre = frame[pd.to_datetime(frame[date_col]) < start]
+    table = pre.pivot_table(index=date_col, columns=geo_col, values=kpi, aggfunc="sum")
+    pairs = match_markets(table, f"{salt}:{channel}:{start.date()}")
+    if not pairs:
+        raise ValueError("a geo test needs at least two geos")
+    return pre, table, pairs, _pair_sigma(table, pairs)
+
+
+def _recent_level(spend: pd.Series | pd.DataFrame, periods: int, reference: int):
+    """Spend per period over the last ``periods``; where that is zero (the channel was cut),
+    the mean of the last ``reference`` periods with spend (the channel's usual level)."""
+    recent = spend.tail(periods).mean()
+    usual = spend.tail(reference).where(spend.tail(reference) > 0).mean()
+    if isinstance(recent, pd.Series):
+        return recent.where(recent > 0, usual.fillna(0.0))
+    return recent if recent > 0 else float(np.nan_to_num(usual))
+
+
 def geo_holdout(
     frame: pd.DataFrame,
     channel: str,
@@ -106,20 +147,18 @@ def geo_holdout(
     salt: str = "geo-test",
     geo_col: str = "geo",
     date_col: str = "date",
+    planned_multiple: float = 1.0,
 ) -> Design:
-    """Matched-market holdout of ``channel`` starting at ``start``, fitted on the history before it."""
-    pre = frame[pd.to_datetime(frame[date_col]) < start]
-    table = pre.pivot_table(index=date_col, columns=geo_col, values=kpi, aggfunc="sum")
-    pairs = match_markets(table, f"{salt}:{channel}:{start.date()}")
-    if not pairs:
-        raise ValueError("a geo holdout needs at least two geos")
-    sigma = _pair_sigma(table, pairs)
+    """Matched-market holdout of ``channel`` starting at ``start``, fitted on the history before
+    it; the treated geos stop what the plan (``planned_multiple`` x recent spend) spends there."""
+    pre, table, pairs, sigma = _matched(frame, channel, kpi, start, salt, geo_col, date_col)
     treated = tuple(t for t, _ in pairs)
     step = pd.Timedelta(days=7 if freq == "W" else 1)
     by_geo = pre[pre[geo_col].isin(treated)].pivot_table(
         index=date_col, columns=geo_col, values=channel, aggfunc="sum"
     )
-    removed = (by_geo.tail(periods).mean() * periods).to_dict()  # what each treated geo stops
+    # what each treated geo stops
+    removed = (by_geo.tail(periods).mean() * periods * planned_multiple).to_dict()
     return Design(
         name=f"geo-holdout-{channel}-{start.date()}",
         kind="geo",
@@ -140,6 +179,56 @@ def geo_holdout(
     )
 
 
+def geo_spend_up(
+    frame: pd.DataFrame,
+    channel: str,
+    kpi: str,
+    start: pd.Timestamp,
+    periods: int,
+    freq: str = "W",
+    salt: str = "geo-spend-up",
+    geo_col: str = "geo",
+    date_col: str = "date",
+    planned_multiple: float = 1.0,
+    raise_share: float = 0.3,
+    reference_periods: int = 52,
+) -> Design:
+    """Matched-market spend-up of ``channel``: the treated geos spend ``raise_share`` more
+    than the plan (``planned_multiple`` x their recent spend), or their recent level when the
+    plan spends nothing (a channel cut to zero). The same pairs and DiD as a holdout, so the
+    same standard error; the lift is the KPI the added spend buys."""
+    pre, table, pairs, sigma = _matched(frame, channel, kpi, start, salt, geo_col, date_col)
+    treated = tuple(t for t, _ in pairs)
+    step = pd.Timedelta(days=7 if freq == "W" else 1)
+    by_geo = pre[pre[geo_col].isin(treated)].pivot_table(
+        index=date_col, columns=geo_col, values=channel, aggfunc="sum"
+    )
+    level = _recent_level(by_geo, periods, reference_periods)
+    per_period = level * planned_multiple * raise_share if planned_multiple > 0 else level
+    added = (per_period * periods).to_dict()
+    return Design(
+        name=f"geo-spend-up-{channel}-{start.date()}",
+        kind="geo",
+        channel=channel,
+        start=start,
+        end=start + step * periods - pd.Timedelta(days=1),
+        periods=periods,
+        treated=treated,
+        control=tuple(c for _, c in pairs),
+        standard_error=did_standard_error(sigma, len(table), periods),
+        notes={
+            "pairs": pairs,
+            "pre_periods": len(table),
+            "pair_sigma": sigma,
+            "added_by_geo": {g: float(v) for g, v in added.items()},
+            "planned_multiple": planned_multiple,
+            "raise_share": raise_share,
+        },
+        direction=SPEND_UP,
+        spend_added=float(sum(added.values())),
+    )
+
+
 def spend_pulse(
     kpi: pd.Series,
     spend: pd.Series,
@@ -148,8 +237,10 @@ def spend_pulse(
     periods: int,
     flight_periods: int = 2,
     freq: str = "W",
+    planned_multiple: float = 1.0,
 ) -> Design:
-    """On/off flights of a national channel; ``kpi`` and ``spend`` are the history per period."""
+    """On/off flights of a national channel; ``kpi`` and ``spend`` are the history per period;
+    off flights stop what the plan (``planned_multiple`` x recent spend) spends."""
     on = tuple(bool((i // flight_periods) % 2) for i in range(periods))
     n_on, n_off = sum(on), periods - sum(on)
     sigma = float(kpi.diff().std(ddof=1) / np.sqrt(2))  # per-period noise, level changes removed
@@ -163,10 +254,55 @@ def spend_pulse(
         end=start + step * periods - pd.Timedelta(days=1),
         periods=periods,
         treated=(NATIONAL,),
-        spend_removed=float(spend.tail(periods).mean() * n_off),
+        spend_removed=float(spend.tail(periods).mean() * planned_multiple * n_off),
         standard_error=float(se_per_period * n_off),
         schedule=on,
         notes={"off_periods": n_off, "noise_sd": sigma},
+    )
+
+
+def spend_up_pulse(
+    kpi: pd.Series,
+    spend: pd.Series,
+    channel: str,
+    start: pd.Timestamp,
+    periods: int,
+    flight_periods: int = 2,
+    freq: str = "W",
+    planned_multiple: float = 1.0,
+    raise_share: float = 0.3,
+    reference_periods: int = 52,
+) -> Design:
+    """A national spend-up in flights: on flights spend ``raise_share`` more than the plan
+    (``planned_multiple`` x recent spend), or the channel's recent level when the plan spends
+    nothing; off flights spend the plan. The lift is the KPI the added spend buys in the on
+    flights (on-minus-off per period times the on periods)."""
+    on = tuple(bool((i // flight_periods) % 2) for i in range(periods))
+    n_on, n_off = sum(on), periods - sum(on)
+    sigma = float(kpi.diff().std(ddof=1) / np.sqrt(2))
+    step = pd.Timedelta(days=7 if freq == "W" else 1)
+    se_per_period = sigma * np.sqrt(1 / max(n_on, 1) + 1 / max(n_off, 1))
+    level = _recent_level(spend, periods, reference_periods)
+    per_on = level * planned_multiple * raise_share if planned_multiple > 0 else level
+    return Design(
+        name=f"spend-up-pulse-{channel}-{start.date()}",
+        kind="pulse",
+        channel=channel,
+        start=start,
+        end=start + step * periods - pd.Timedelta(days=1),
+        periods=periods,
+        treated=(NATIONAL,),
+        standard_error=float(se_per_period * n_on),
+        schedule=on,
+        notes={
+            "on_periods": n_on,
+            "noise_sd": sigma,
+            "added_per_on_period": float(per_on),
+            "planned_multiple": planned_multiple,
+            "raise_share": raise_share,
+        },
+        direction=SPEND_UP,
+        spend_added=float(per_on * n_on),
     )
 
 

@@ -3,12 +3,18 @@ executed per geo through the connectors, and recorded on the decision ledger.
 
 A proposed test is a row of the decision batch (the export contract's columns, action type
 ``incrementality_test``) whose rationale says why this channel (what knowing it better is
-worth), what it costs (profit forgone in the holdout), its power and its design; ``explain``
+worth), what it costs (profit forgone against the plan), its power and its design; ``explain``
 renders it like any other action. Its status follows the budget policy's autonomy level: with
 ``approve_above_threshold`` a test whose expected cost is above ``testing.approval_above_eur``
-waits for a named approver. Execution turns an approved test into one payload per treated geo
-(the budget change there), one per audience holdout (the holdout list) or one per pulse (the
-on/off schedule), each delivered once through the channel's connector.
+waits for a named approver, and with ``testing.every_test_waits_for_approval`` (the default)
+every test waits, at autonomy ``full`` too. Execution turns an approved test into one payload
+per treated geo (the budget change there: minus what a holdout stops, plus what a spend-up
+adds), one per audience holdout (the holdout list) or one per pulse (the on/off schedule),
+each delivered once through the channel's connector.
+
+Candidates per channel: a holdout (spend removed below the plan) and a spend-up (spend added
+above it), each at the plan's level; a channel the plan cuts to zero gets only spend-ups
+(nothing to hold out). The best of them by value net of cost is proposed.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -25,8 +31,20 @@ from marketing_ops.decisioning.batch.status import level_and_source
 from marketing_ops.decisioning.ledger.decisions import append_entry
 from marketing_ops.decisioning.policy import TestingPolicy
 from marketing_ops.execution import Connector, action_payload
-from marketing_ops.experiments.designs import Design, contamination, geo_holdout, spend_pulse
-from marketing_ops.experiments.value import InformationValue, profit_draws, value_of_test
+from marketing_ops.experiments.designs import (
+    Design,
+    contamination,
+    geo_holdout,
+    geo_spend_up,
+    spend_pulse,
+    spend_up_pulse,
+)
+from marketing_ops.experiments.value import (
+    InformationValue,
+    profit_draws,
+    reference_spend,
+    value_of_test,
+)
 from marketing_ops.forecasting.mmm import MMMFit
 
 __all__ = [
@@ -55,24 +73,51 @@ def periods_per_week(freq: str) -> int:
 
 
 def _candidates(
-    fit: MMMFit, frame: pd.DataFrame, channel: str, start: pd.Timestamp, policy: TestingPolicy
+    fit: MMMFit,
+    frame: pd.DataFrame,
+    channel: str,
+    start: pd.Timestamp,
+    policy: TestingPolicy,
+    planned: float | None = None,
 ) -> list[Design]:
+    """Holdouts and spend-ups of ``channel`` at the plan's level: ``planned`` is its national
+    spend per period over the test (None: the history's level). A channel planned at zero
+    gets spend-ups only."""
     weeks = sorted({policy.min_weeks, (policy.min_weeks + policy.max_weeks) // 2, policy.max_weeks})
     freq, per_week = fit.data.freq, periods_per_week(fit.data.freq)
+    now = reference_spend(fit, channel)
+    multiple = 1.0 if planned is None else (planned / now if now > 0 else 0.0)
+    base = now * multiple
+    up = {"planned_multiple": multiple, "raise_share": policy.spend_up_share}
     if "geo" in frame.columns and frame["geo"].nunique() > 1:
         open_geos = frame[~frame["geo"].isin(policy.locked_geos)]
-        return [
-            geo_holdout(open_geos, channel, fit.data.kpi_name, start, w * per_week, freq)
+        make = [(geo_spend_up, up)] + (
+            [(geo_holdout, {"planned_multiple": multiple})] * (multiple > 0)
+        )
+        designs = [
+            f(open_geos, channel, fit.data.kpi_name, start, w * per_week, freq, **kw)
+            for f, kw in make
             for w in weeks
         ]
-    kpi = pd.Series(fit.data.kpi.sum(axis=0), index=fit.data.dates)
-    spend = pd.Series(fit.data.spend[:, :, fit.data.channels.index(channel)].sum(axis=0))
-    # flights of two weeks on a weekly model, one week on a daily one
-    flight = 2 if per_week == 1 else per_week
+    else:
+        kpi = pd.Series(fit.data.kpi.sum(axis=0), index=fit.data.dates)
+        spend = pd.Series(fit.data.spend[:, :, fit.data.channels.index(channel)].sum(axis=0))
+        # flights of two weeks on a weekly model, one week on a daily one
+        flight = 2 if per_week == 1 else per_week
+        make = [(spend_up_pulse, up)] + (
+            [(spend_pulse, {"planned_multiple": multiple})] * (multiple > 0)
+        )
+        designs = [
+            f(kpi, spend, channel, start, w * per_week, flight, freq, **kw)
+            for f, kw in make
+            for w in weeks
+            if w * per_week >= 2 * flight
+        ]
+    # a design whose spend change is zero tests nothing (no spend in the history either)
     return [
-        spend_pulse(kpi, spend, channel, start, w * per_week, flight, freq)
-        for w in weeks
-        if w * per_week >= 2 * flight
+        replace(d, base_spend=base)
+        for d in designs
+        if (d.spend_added if d.spend_up else d.spend_removed) > 0
     ]
 
 
@@ -101,23 +146,31 @@ def propose_tests(
     horizon: int,
     n_draws: int = 200,
     kpi_value: float = 1.0,
+    planned: dict[str, float] | None = None,
 ) -> tuple[list[Proposal], dict[str, str]]:
     """Tests worth running from ``start`` (best net value first) and, per channel left out, why.
 
     ``frame`` is the history (``date``, optional ``geo``, the KPI and spend columns);
     ``horizon`` is how many periods the answer will steer spend for; ``kpi_value`` is the
-    currency per KPI unit (1 when the KPI is revenue)."""
+    currency per KPI unit (1 when the KPI is revenue); ``planned``: each channel's national
+    spend per period over the coming weeks in the plan (a channel not in it: the history's
+    level), so tests are priced at the level they will run at."""
     if not policy.enabled:
         return [], {c: "testing.enabled is false" for c in fit.data.channels}
     best, skipped = [], {}
     for channel in policy.channels or fit.data.channels:
         options = []
         profit = profit_draws(fit, channel, horizon, n_draws=n_draws, kpi_value=kpi_value)
-        for d in _candidates(fit, frame, channel, start, policy):
+        level = (planned or {}).get(channel)
+        for d in _candidates(fit, frame, channel, start, policy, level):
             v = value_of_test(fit, d, horizon, n_draws, profit=profit, kpi_value=kpi_value)
             options.append(Proposal(d.with_expected_lift(v.expected_lift), v))
         if not options:
-            skipped[channel] = f"no design fits in testing.max_weeks {policy.max_weeks}"
+            skipped[channel] = (
+                f"no design fits in testing.max_weeks {policy.max_weeks}"
+                if reference_spend(fit, channel) > 0 or "geo" in frame.columns
+                else "no spend in the history to size a test on"
+            )
             continue
         powered = [p for p in options if p.design.power >= policy.min_power] or options
         best.append(max(powered, key=lambda p: p.value.net))
@@ -143,18 +196,26 @@ def _decision_id(batch_id: str, design: Design) -> str:
 
 def _summary(p: Proposal, horizon: int) -> str:
     d, v = p.design, p.value
-    where = {
-        "geo": f"geo holdout in {', '.join(d.treated)} (controls {', '.join(d.control)})",
-        "pulse": f"on/off spend pulse, {sum(not s for s in d.schedule)} periods off",
-        "audience": f"audience holdout of {len(d.holdout)} contacts",
-    }[d.kind]
+    if d.spend_up:
+        where = {
+            "geo": f"geo spend-up in {', '.join(d.treated)} (controls {', '.join(d.control)})",
+            "pulse": f"spend-up pulse, {sum(d.schedule)} periods raised",
+        }[d.kind]
+        change = f"{d.spend_added:,.0f} EUR more spent"
+    else:
+        where = {
+            "geo": f"geo holdout in {', '.join(d.treated)} (controls {', '.join(d.control)})",
+            "pulse": f"on/off spend pulse, {sum(not s for s in d.schedule)} periods off",
+            "audience": f"audience holdout of {len(d.holdout)} contacts",
+        }[d.kind]
+        change = f"{d.spend_removed:,.0f} EUR not spent"
     units = "" if v.kpi_value == 1.0 else f" KPI units at {v.kpi_value:,.2f} EUR each"
     return (
         f"Test {d.channel}: {where}, {d.periods} periods from {d.start.date()}. The model is "
         f"unsure what {d.channel} returns (the test's lift: {v.expected_lift:,.0f} +/- "
         f"{v.lift_sd:,.0f}{units}); knowing it is worth {v.evsi:,.0f} EUR over the next {horizon} "
         f"periods (perfect knowledge: {v.evpi:,.0f}). It costs {v.cost:,.0f} EUR of profit "
-        f"forgone ({d.spend_removed:,.0f} EUR not spent). Net {v.net:,.0f} EUR; power "
+        f"forgone ({change}). Net {v.net:,.0f} EUR; power "
         f"{d.power:.0%} at the expected lift (detects {d.minimum_detectable():,.0f} at 80 %)."
     )
 
@@ -169,9 +230,13 @@ def _test_detail(d: Design) -> dict:
         "treated_geos": list(d.treated),
         "control_geos": list(d.control),
         "removed_by_geo": d.notes.get("removed_by_geo", {}),
+        "added_by_geo": d.notes.get("added_by_geo", {}),
         "schedule": [bool(s) for s in d.schedule],
         "holdout": list(d.holdout),
         "spend_removed": d.spend_removed,
+        "direction": d.direction,
+        "spend_added": d.spend_added,
+        "base_spend": d.base_spend if math.isfinite(d.base_spend) else None,
     }
 
 
@@ -190,15 +255,21 @@ def _row(
         level = policies.autonomy.level_for("budget_allocation")
     else:
         level, _ = level_and_source(policies, autonomy, "budget_allocation")
-    waits = (
-        [
+    waits = []
+    if p.value.cost > t.approval_above_eur:
+        waits.append(
             f"expected cost {p.value.cost:,.0f} EUR > testing.approval_above_eur {t.approval_above_eur:,.0f}"
-        ]
-        if p.value.cost > t.approval_above_eur
-        else []
-    )
+        )
+    elif t.every_test_waits_for_approval:
+        waits.append(
+            f"testing.every_test_waits_for_approval (expected cost {p.value.cost:,.0f} EUR)"
+        )
     status = status_for(level, waits)
-    revenue, sd = -p.value.expected_lift * p.value.kpi_value, p.value.lift_sd * p.value.kpi_value
+    if t.every_test_waits_for_approval and status == "approved":  # autonomy full
+        status = "pending_approval"
+    sign = 1.0 if p.design.spend_up else -1.0  # a spend-up gains its lift, a holdout loses it
+    revenue = sign * p.value.expected_lift * p.value.kpi_value
+    sd = p.value.lift_sd * p.value.kpi_value
     lo = revenue - 1.645 * sd
     rationale = {
         "summary": _summary(p, horizon),
@@ -240,7 +311,7 @@ def _row(
         "audience_id": "",
         "asset_id": "",
         "scheduled_for": p.design.start.date().isoformat(),
-        "amount": -p.design.spend_removed,
+        "amount": p.design.spend_added if p.design.spend_up else -p.design.spend_removed,
         "expected_conversions": math.nan,
         "expected_revenue": revenue,
         "expected_lower": lo,
@@ -272,18 +343,27 @@ def experiment_actions(
 
 def experiment_payloads(row: dict) -> list[dict]:
     """What the connectors receive for an approved test: one payload per treated geo (its
-    budget change), or one for the holdout list or the pulse schedule."""
+    budget change: minus what a holdout stops, plus what a spend-up adds), or one for the
+    holdout list or the pulse schedule (a spend-up's on flights are its raised periods)."""
     base = action_payload(row)
     test = json.loads(row["rationale"])["test"]
-    shared = {"test": {k: test[k] for k in ("design", "kind", "start", "end")}}
+    direction = test.get("direction", "holdout")
+    shared = {
+        "test": {
+            **{k: test[k] for k in ("design", "kind", "start", "end")},
+            "direction": direction,
+        }
+    }
     if test["kind"] == "geo":
+        up = direction == "spend_up"
+        change = test.get("added_by_geo", {}) if up else test["removed_by_geo"]
         return [
             {
                 **base,
                 **shared,
                 "decision_id": f"{row['decision_id']}-{geo}",
                 "geo": geo,
-                "amount_eur": -float(test["removed_by_geo"].get(geo, 0.0)),
+                "amount_eur": (1.0 if up else -1.0) * float(change.get(geo, 0.0)),
                 "daily_amounts": [],
             }
             for geo in test["treated_geos"]

@@ -2,9 +2,10 @@
 
 - geo holdout: difference in differences of the treated geos' KPI against their matched
   controls (each control scaled to its pair's pre-period level); the holdout's lift is minus
-  the treated geos' change over the window;
+  the treated geos' change over the window, a geo spend-up's the change itself;
 - spend pulse: the KPI over the window regressed on a trend and the on-flight indicator; the
-  lift is the on-minus-off effect times the off periods (carry-over into off flights biases it
+  lift is the on-minus-off effect times the off periods (a spend-up pulse: times the raised
+  on periods; carry-over into off flights biases it
   toward zero, so a pulse under-reads a long-carry-over channel: the calibration's prior check
   catches a gross case);
 - audience holdout: treated minus held-out contacts' mean outcome with the *always-valid*
@@ -12,9 +13,14 @@
   times the treated contacts; a sample-ratio mismatch rejects it.
 
 A read-out that passes its own checks becomes a calibration :class:`Experiment` (the rows of
-docs/contracts.md's experiments CSV): the data already hold the test's lower spend, so it is a
-``spend_delta`` test whose high arm adds back the spend removed. Then the model's own
-:func:`check_experiments` decides (power, agreement with the prior predictive, overlap).
+docs/contracts.md's experiments CSV): the data already hold the test's lower spend, so a
+holdout is a ``spend_delta`` test whose high arm adds back the spend removed. A spend-up's
+data hold the *higher* spend, and ``spend_delta`` would add the delta on top of it (the
+response one step further up the curve), so it is written as a ``holdout_share`` of the
+window's observed spend: the low arm removes the share the test added (exact for a channel
+the plan had cut to zero, where the share is 1; otherwise the removal is spread in proportion
+to each period's spend). Then the model's own :func:`check_experiments` decides (power,
+agreement with the prior predictive, overlap).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from marketing_ops.forecasting.mmm import (
     QualityRules,
     check_experiments,
 )
+from marketing_ops.forecasting.mmm.data import PERIOD_DAYS
 from marketing_ops.measurement.experiments import compare_arms, sample_ratio_mismatch
 
 __all__ = [
@@ -120,7 +127,7 @@ def geo_readout(
         extra.append(
             f"poor market match: pre-period correlation {corr:.2f} < {rules.min_pre_correlation}"
         )
-    lift = -effect * n_post
+    lift = effect * n_post if design.spend_up else -effect * n_post
     return Readout(
         design.name,
         design.channel,
@@ -147,8 +154,10 @@ def pulse_readout(kpi: pd.Series, design: Design, rules: ReadoutRules | None = N
         )
     resid = window - x @ coef
     cov = (resid @ resid / dof) * np.linalg.inv(x.T @ x)
-    n_off = int((on == 0).sum())
-    lift, se = coef[2] * n_off, math.sqrt(cov[2, 2]) * n_off
+    n_off, n_on = int((on == 0).sum()), int((on == 1).sum())
+    # a holdout pulse loses the effect in its off periods; a spend-up gains it in its on ones
+    n = n_on if design.spend_up else n_off
+    lift, se = coef[2] * n, math.sqrt(cov[2, 2]) * n
     return Readout(
         design.name,
         design.channel,
@@ -156,7 +165,7 @@ def pulse_readout(kpi: pd.Series, design: Design, rules: ReadoutRules | None = N
         float(lift),
         float(se),
         _quality(lift, se, rules, problems),
-        {"off_periods": n_off, "dof": dof},
+        {"off_periods": n_off, "on_periods": n_on, "dof": dof},
     )
 
 
@@ -189,8 +198,21 @@ def audience_readout(
     )
 
 
-def to_experiment(readout: Readout, design: Design, geos: tuple[str, ...] = ()) -> Experiment:
-    """The calibration row: the data hold the test's spend, so the high arm adds it back.
+def _window_spend(data: MMMData, design: Design, geo: str) -> float:
+    """The channel's observed spend in the test's window (one geo's, or all geos')."""
+    span = pd.Timedelta(days=PERIOD_DAYS[data.freq] - 1)
+    inside = (data.dates >= design.start) & (data.dates + span <= design.end)
+    c = data.channels.index(design.channel)
+    rows = [data.geos.index(geo)] if geo and geo in data.geos else slice(None)
+    return float(data.spend[rows][:, inside, c].sum())
+
+
+def to_experiment(
+    readout: Readout, design: Design, geos: tuple[str, ...] = (), data: MMMData | None = None
+) -> Experiment:
+    """The calibration row. A holdout: the data hold the test's lower spend, so the high arm
+    adds it back (``spend_delta``). A spend-up: the data hold the higher spend, so the low arm
+    removes the added share of the window's observed spend (``holdout_share``; needs ``data``).
 
     A geo model (``geos`` with more than one) takes a one-geo test in that geo; a test over
     several geos is a national experiment and needs a national fit."""
@@ -202,6 +224,13 @@ def to_experiment(readout: Readout, design: Design, geos: tuple[str, ...] = ()) 
                 "tests (fit nationally to use it)"
             )
         geo = design.treated[0]
+    arms = {"spend_delta": design.spend_removed}
+    if design.spend_up:
+        if data is None:
+            raise ValueError(f"{design.name}: a spend-up's calibration row needs the data")
+        observed = _window_spend(data, design, geo)
+        share = min(design.spend_added / observed, 1.0) if observed > 0 else 0.0
+        arms = {"holdout_share": share}
     return Experiment(
         channel=readout.channel,
         start=design.start,
@@ -209,9 +238,9 @@ def to_experiment(readout: Readout, design: Design, geos: tuple[str, ...] = ()) 
         kind="geo" if design.kind == "geo" else "lift" if design.kind == "pulse" else "holdout",
         lift=readout.lift,
         standard_error=readout.standard_error,
-        spend_delta=design.spend_removed,
         geo=geo,
         name=design.name,
+        **arms,
     )
 
 
@@ -227,7 +256,7 @@ def calibration_input(
     A read-out that fails its own quality checks is rejected with those reasons; the rest go
     through the model's :func:`check_experiments`."""
     by_name = {d.name: d for d in designs}
-    experiments = [to_experiment(r, by_name[r.design], data.geos) for r in readouts]
+    experiments = [to_experiment(r, by_name[r.design], data.geos, data) for r in readouts]
     rejected = {
         i: ExperimentVerdict(e, False, "; ".join(r.problems))
         for i, (r, e) in enumerate(zip(readouts, experiments, strict=True))

@@ -8,12 +8,21 @@ choice is ``max_m mean_j P[j, m]``. Preposterior simulation: draw a world ``k`` 
 posterior, simulate the test's read-out ``y_k = L[k] + N(0, se^2)``, reweight the draws by
 its likelihood, choose the best multiple under the reweighted posterior, and score that choice
 by the reweighted expected profit. EVSI is the average over ``k`` of that score minus today's
-best; with ``se -> 0`` it tends to the expected value of perfect information (EVPI). The test's
-cost is the profit forgone in the holdout: the expected lift lost minus the spend not spent.
+best; with ``se -> 0`` it tends to the expected value of perfect information (EVPI).
+
+The test's cost is the profit it is expected to forgo against running the plan: for a holdout
+the revenue of the expected lift lost minus the spend not spent, for a spend-up the spend
+added minus the revenue of the expected lift it buys. Either can be negative (the model
+expects the test to pay for itself) — which is exactly what the test is there to check, so
+``testing.every_test_waits_for_approval`` keeps such a test waiting for a person.
+
+Level: a design carries ``base_spend``, the channel's national spend per period at the plan's
+level over its window; its lift is priced there (the history's level when it is nan).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +37,7 @@ __all__ = [
     "evpi",
     "evsi",
     "holdout_lift_draws",
+    "lift_draws",
     "profit_draws",
     "value_of_test",
 ]
@@ -40,7 +50,7 @@ class InformationValue:
     channel: str
     evpi: float  # profit from knowing the channel's response exactly
     evsi: float  # profit from knowing what this test would say
-    cost: float  # expected profit forgone in the holdout (negative: the test pays for itself)
+    cost: float  # expected profit forgone by the test (negative: the model expects it to pay)
     expected_lift: float
     lift_sd: float  # the posterior's uncertainty about the test's lift
     kpi_value: float = 1.0  # currency per KPI unit (the lift is in KPI units)
@@ -56,6 +66,20 @@ def current_spend(fit: MMMFit, channel: str) -> float:
     return float(fit.data.spend[:, -fit.data.window :, c].sum(axis=0).mean())
 
 
+def reference_spend(fit: MMMFit, channel: str) -> float:
+    """The spend per period the decision's multiples scale: :func:`current_spend`, or, when the
+    last adstock window spent nothing (a flighted channel between flights, a channel cut to
+    zero), the mean of the last year's periods with spend — multiples of nothing are all
+    nothing, and the channel would look worth nothing to decide on or to test."""
+    now = current_spend(fit, channel)
+    if now > 0:
+        return now
+    year = 52 if fit.data.freq == "W" else 364
+    national = fit.data.spend[:, -year:, fit.data.channels.index(channel)].sum(axis=0)
+    spent = national[national > 0]
+    return float(spent.mean()) if len(spent) else 0.0
+
+
 def _window_draws(fit: MMMFit, channel: str, totals: np.ndarray, periods: int, n_draws: int):
     grid = {c: totals for c in fit.data.channels}
     return plan_response_draws(fit, grid, periods, n_draws)[channel].draws  # (S, n)
@@ -69,11 +93,12 @@ def profit_draws(
     n_draws: int = 400,
     kpi_value: float = 1.0,
 ) -> np.ndarray:
-    """(S, M): the channel's incremental revenue minus spend over ``horizon`` per multiple.
+    """(S, M): the channel's incremental revenue minus spend over ``horizon`` per multiple
+    of :func:`reference_spend`.
 
     ``kpi_value``: currency per KPI unit (1 when the KPI is revenue; the revenue per
     conversion when the model's KPI is conversions)."""
-    totals = np.asarray(multiples, float) * current_spend(fit, channel) * horizon
+    totals = np.asarray(multiples, float) * reference_spend(fit, channel) * horizon
     kpi = _window_draws(fit, channel, totals, horizon, n_draws)
     return (kpi - kpi[:, [0]]) * kpi_value - totals[None, :]
 
@@ -85,6 +110,24 @@ def holdout_lift_draws(
     full = current_spend(fit, channel) * periods
     totals = np.array([full, full * (1 - removed_share)])
     kpi = _window_draws(fit, channel, totals, periods, n_draws)
+    return kpi[:, 0] - kpi[:, 1]
+
+
+def lift_draws(fit: MMMFit, design: Design, n_draws: int = 400) -> np.ndarray:
+    """(S,): the KPI the test would measure, per posterior draw, at the plan's level.
+
+    A holdout: the KPI the removed spend buys (plan minus plan less the removed spend); a
+    spend-up: the KPI the added spend buys on top of the plan. National curve: a multi-geo
+    test is priced as the same money moved nationally."""
+    level = design.base_spend
+    if not math.isfinite(level):
+        level = reference_spend(fit, design.channel)
+    base = level * design.periods
+    if design.spend_up:
+        totals = np.array([base + design.spend_added, base])
+    else:
+        totals = np.array([base, max(base - design.spend_removed, 0.0)])
+    kpi = _window_draws(fit, design.channel, totals, design.periods, n_draws)
     return kpi[:, 0] - kpi[:, 1]
 
 
@@ -122,21 +165,23 @@ def value_of_test(
     profit: np.ndarray | None = None,
     kpi_value: float = 1.0,
 ) -> InformationValue:
-    """EVSI, EVPI and cost of ``design`` (a holdout on its channel) for the next ``horizon``.
+    """EVSI, EVPI and cost of ``design`` (a holdout or a spend-up) for the next ``horizon``.
 
     ``profit`` (the channel's :func:`profit_draws` for ``horizon`` and ``n_draws``) saves
     recomputing it when several designs of one channel are priced. The lift stays in KPI
     units (what the test measures); value and cost are in currency (``kpi_value`` per unit)."""
-    full = current_spend(fit, design.channel) * design.periods
-    share = min(design.spend_removed / full, 1.0) if full > 0 else 0.0
-    lift = holdout_lift_draws(fit, design.channel, design.periods, share, n_draws)
+    lift = lift_draws(fit, design, n_draws)
     if profit is None:
         profit = profit_draws(fit, design.channel, horizon, n_draws=n_draws, kpi_value=kpi_value)
     return InformationValue(
         channel=design.channel,
         evpi=evpi(profit),
         evsi=evsi(profit, lift, design.standard_error, seed=seed),
-        cost=float(lift.mean() * kpi_value - design.spend_removed),
+        cost=float(
+            design.spend_added - lift.mean() * kpi_value
+            if design.spend_up
+            else lift.mean() * kpi_value - design.spend_removed
+        ),
         expected_lift=float(lift.mean()),
         lift_sd=float(lift.std()),
         kpi_value=float(kpi_value),

@@ -89,11 +89,9 @@ def test_an_enabled_testing_policy_puts_a_test_in_the_batch_that_explain_shows(h
     test = tests.iloc[0]
     assert test["action_type"] == ACTION_TYPE
     assert test["batch_id"] == batch["batch_id"].iloc[0]  # the same batch as the budget
-    # the policy's rule, whatever sign the fit gives the cost (a pulse that cuts a channel
-    # earning less than it costs is expected to pay; test_governance pins both sides)
-    cost = json.loads(test["rationale"])["scores"]["cost_eur"]
-    waits = cost > 0  # approval_above_eur: 0
-    assert test["status"] == ("pending_approval" if waits else "approved")
+    # testing.every_test_waits_for_approval is on by default: whatever sign the fit gives
+    # the cost, the test waits (test_governance pins the threshold when it is off)
+    assert test["status"] == "pending_approval"
     # every other channel was left out, and says why (one test at a time)
     assert set(skipped) == set(kpi_fit.fit.data.channels) - {test["channel"]}
     assert all("max_concurrent" in why for why in skipped.values())
@@ -106,6 +104,8 @@ def test_an_enabled_testing_policy_puts_a_test_in_the_batch_that_explain_shows(h
     assert no_test["difference"] == pytest.approx(scores["net_value"])
     assert "KPI units at" in rationale["summary"]  # the model's KPI is conversions
     assert rationale["test"]["kind"] == "pulse"  # the warehouse's KPIs have no geo
+    up = rationale["test"]["direction"] == "spend_up"
+    assert (test["amount"] > 0) == up  # a spend-up adds spend, a holdout pulse removes it
     assert rationale["test"]["periods"] % 7 == 0  # weeks of a daily model
     assert pd.Timestamp(rationale["test"]["start"]).date() > AS_OF
 
@@ -117,9 +117,10 @@ def test_an_enabled_testing_policy_puts_a_test_in_the_batch_that_explain_shows(h
     assert out.exit_code == 0, out.output
     text = " ".join(out.output.split())
     assert f"{test['decision_id']} · {ACTION_TYPE} · {test['channel']}" in text
-    assert f"Test {test['channel']}: on/off spend pulse" in text
+    design = "spend-up pulse" if up else "on/off spend pulse"
+    assert f"Test {test['channel']}: {design}" in text
     assert "value_of_information" in text and "power" in text and "cost_eur" in text
-    assert ("waits for a named approver because expected cost" in text) == waits
+    assert "waits for a named approver because" in text
     listed = runner.invoke(app, ["decisions", "--home", str(home.root)], env=WIDE)
     assert listed.exit_code == 0, listed.output
     assert test["decision_id"] in listed.output
@@ -158,15 +159,23 @@ def test_no_accepted_read_out_no_before_and_after(kpi_fit):
     assert kpi_fit.verdicts == () and calibration_shift(kpi_fit) == ""
 
 
-def test_a_channel_the_batch_cuts_to_zero_is_not_tested(home, kpi_fit):
-    """A holdout of a channel planned at zero removes nothing: it is not proposed, and says why."""
+def test_a_channel_the_batch_cuts_to_zero_gets_a_spend_up_not_a_holdout(home, kpi_fit):
+    """A holdout of a channel planned at zero removes nothing; a spend-up (its recent level in
+    on flights, nothing in off ones) is the test that can still measure it."""
     (home.policies / "testing.yaml").write_text(TESTING)
     policies = load_policies(home.policies)
     batch = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
     budget = batch["action_type"] == "budget_allocation"
     cut = batch.assign(amount=batch["amount"].where(~budget, 0.0))
-    tests, why = batch_tests(kpi_fit.fit, AS_OF, policies, cut, None, AutonomyState(), 1.0)
-    cut_channels = set(batch.loc[budget, "channel"])
-    assert not (set(tests["channel"]) & cut_channels)
-    assert all("sets its budget to zero" in why[c] for c in cut_channels & set(why))
-    assert cut_channels & set(kpi_fit.fit.data.channels) <= set(why)
+    cut_channels = sorted(set(batch.loc[budget, "channel"]) & set(kpi_fit.fit.data.channels))
+    assert cut_channels
+    only_cut = policies.model_copy(
+        update={"testing": policies.testing.model_copy(update={"channels": cut_channels})}
+    )
+    tests, why = batch_tests(kpi_fit.fit, AS_OF, only_cut, cut, None, AutonomyState(), 1.0)
+    assert len(tests) == 1, why  # max_concurrent 1
+    test = json.loads(tests["rationale"].iloc[0])["test"]
+    assert test["direction"] == "spend_up" and test["kind"] == "pulse"
+    assert test["base_spend"] == 0.0 and test["spend_removed"] == 0.0
+    assert tests["amount"].iloc[0] == pytest.approx(test["spend_added"]) and test["spend_added"] > 0
+    assert set(why) == set(cut_channels) - {tests["channel"].iloc[0]}

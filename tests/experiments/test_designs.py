@@ -1,5 +1,7 @@
 """Designs: matched markets, audience holdouts by salted hash, and the contamination guard."""
 
+from dataclasses import replace
+
 import pandas as pd
 
 from marketing_ops.experiments import (
@@ -54,3 +56,23 @@ def test_kept_designs_guard_each_other_too():
     second = design("b", "search", treated=("g1",))
     kept, refused = refuse_contaminated([first, second], running=[])
     assert [d.name for d in kept] == ["a"] and refused[0][1].startswith("overlaps a ")
+
+
+def test_a_spend_up_and_a_holdout_in_the_same_geos_contaminate_each_other():
+    """A spend-up raises what a holdout's controls spend (or the other way round): sharing a
+    geo in the same window is refused whichever direction each runs; a spend-up of the
+    channel a holdout is running on is refused too."""
+    holdout = design("geo-tv", "tv", treated=("g1", "g2"), control=("g3", "g4"))
+    up = replace(
+        design("up-search", "search", treated=("g4",), control=("g5",)),
+        direction="spend_up",
+        spend_added=1000.0,
+    )
+    apart = replace(up, name="up-search-apart", treated=("g6",), control=("g7",))
+    same_channel = replace(apart, name="up-tv", channel="tv")
+    kept, refused = refuse_contaminated([up, apart, same_channel], [holdout])
+    assert [d.name for d in kept] == ["up-search-apart"]
+    assert refused[0][1].endswith("geos g4 in the same window")
+    assert "same channel tv" in refused[1][1]
+    # the other way: a holdout proposed while a spend-up runs
+    assert "geos g4" in contamination(holdout, [up])

@@ -22,6 +22,7 @@ from marketing_ops.experiments.governance import (
     Proposal,
     execute_experiments,
     experiment_actions,
+    experiment_payloads,
     record_experiments,
 )
 
@@ -29,6 +30,7 @@ TESTING = """testing:
   enabled: true
   budget_eur: 50000
   approval_above_eur: 1000
+  every_test_waits_for_approval: false
 """
 
 
@@ -50,6 +52,27 @@ def test_the_testing_policy_is_read_and_leaves_other_versions_alone(home):
     assert policies.testing.enabled and policies.testing.approval_above_eur == 1000
     (home.policies / "testing.yaml").unlink()
     assert load_policies(home.policies).testing.enabled is False  # a home without the file
+
+
+def test_by_default_every_test_waits_even_one_priced_as_paying_for_itself(home, geo_test):
+    """Without ``every_test_waits_for_approval: false`` a test below the cost threshold, or
+    one the model expects to pay for itself, still waits for a person, at autonomy full too."""
+    (home.policies / "testing.yaml").write_text(
+        TESTING.replace("  every_test_waits_for_approval: false\n", "")
+    )
+    policies = load_policies(home.policies)
+    assert policies.testing.every_test_waits_for_approval is True
+    tests = [proposal(geo_test, 500.0), proposal(geo_test, -12000.0)]
+    for p in tests:
+        actions = experiment_actions([p], "B-0", policies, "2026-12-04", horizon=26)
+        assert actions["status"].tolist() == ["pending_approval"]
+        text = rationale_markdown(actions.iloc[0].to_dict())
+        assert "testing.every_test_waits_for_approval" in text
+    full = policies.model_copy(
+        update={"autonomy": policies.autonomy.model_copy(update={"level": "full"})}
+    )
+    actions = experiment_actions(tests[1:], "B-0", full, "2026-12-04", horizon=26)
+    assert actions["status"].tolist() == ["pending_approval"]
 
 
 def test_an_approved_test_executes_per_geo_and_is_on_the_ledger(home, geo_test):
@@ -124,3 +147,19 @@ def test_the_execution_step_delivers_an_approved_test_per_geo(home, geo_test):
     assert again["status"].tolist() == ["executed"]
     assert again["already_delivered"].all() and not again["delivered"].any()
     assert len(sorted(home.outbox.rglob("*.json"))) == len(written)
+
+
+def test_an_approved_spend_up_adds_spend_per_treated_geo(home, spend_up_test):
+    d = spend_up_test.design.with_expected_lift(spend_up_test.true_lift)
+    p = Proposal(d, InformationValue(d.channel, 9000.0, 6000.0, 500.0, d.expected_lift, 4e5))
+    actions = experiment_actions([p], "B-4", load_policies(home.policies), "2026-12-04", 26)
+    row = actions.iloc[0].to_dict()
+    assert row["status"] == "approved" and row["amount"] == d.spend_added > 0
+    assert row["expected_revenue"] > 0  # what the added spend is expected to buy
+    assert "geo spend-up in" in rationale_markdown(row)
+    payloads = experiment_payloads(row)
+    assert sorted(x["geo"] for x in payloads) == sorted(d.treated)
+    for x in payloads:
+        assert x["amount_eur"] == pytest.approx(d.notes["added_by_geo"][x["geo"]])
+        assert x["amount_eur"] > 0
+        assert x["test"]["direction"] == "spend_up"

@@ -8,6 +8,7 @@ from marketing_ops.experiments import (
     audience_readout,
     pulse_readout,
     spend_pulse,
+    spend_up_pulse,
 )
 
 START = pd.Timestamp("2026-01-05")
@@ -27,6 +28,24 @@ def test_a_pulse_reads_the_on_flight_effect_through_a_trend():
     assert r.problems == ()
     assert abs(r.lift - 80 * 6) < 3 * r.standard_error  # 6 off weeks lose 80 each
     assert r.standard_error < 0.3 * 80 * 6
+
+
+def test_a_spend_up_pulse_reads_what_its_raised_flights_gained():
+    """Off flights spend the plan, on flights more: the lift is the gain over the on periods
+    (for a channel planned at zero, on flights spend its recent level)."""
+    rng = np.random.default_rng(3)
+    history = pd.Series(
+        1000 + rng.normal(0, 10, 52), index=pd.date_range(end=START, periods=52, freq="7D")
+    )
+    spend = pd.Series(np.full(52, 50.0))
+    design = spend_up_pulse(history, spend, "tv", START, 8, flight_periods=2, planned_multiple=0.0)
+    assert design.spend_up and design.spend_added == 50.0 * 4  # 4 on weeks at its usual level
+    dates = pd.date_range(START, periods=8, freq="7D")
+    on = np.array(design.schedule, dtype=float)
+    kpi = pd.Series(1000 + 3 * np.arange(8) + 60 * on + rng.normal(0, 10, 8), index=dates)
+    r = pulse_readout(kpi, design)
+    assert r.problems == () and r.details["on_periods"] == 4
+    assert abs(r.lift - 60 * 4) < 3 * r.standard_error and r.lift > 0
 
 
 def test_an_audience_holdout_uses_the_always_valid_interval_and_flags_a_ratio_mismatch():
