@@ -234,7 +234,8 @@ class TestingPolicy(_Strict):
     """Incrementality tests the agent may propose (marketing_ops.experiments)."""
 
     enabled: bool = False
-    # expected profit forgone (EUR) by all tests running at once, proposed ones included
+    # held by all tests running at once, proposed ones included (EUR): a holdout's expected
+    # profit forgone, a spend-up's whole added spend (experiments.governance.at_stake)
     budget_eur: Euros = 0.0
     # a test whose expected cost is above this waits for a named approver
     approval_above_eur: Euros = 0.0

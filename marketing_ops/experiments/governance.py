@@ -121,6 +121,16 @@ def _candidates(
     ]
 
 
+def at_stake(p: Proposal) -> float:
+    """What a test holds of the testing budget: a holdout its expected profit forgone (it
+    spends less than the plan, so the period's total budget holds); a spend-up the whole
+    spend it adds, which runs on top of the period's total budget, so that spend is bounded
+    by a budget a person wrote whatever the model expects it to earn back."""
+    if p.design.spend_up:
+        return max(p.design.spend_added, p.value.cost, 0.0)
+    return max(p.value.cost, 0.0)
+
+
 def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[Design]) -> str:
     if p.design.power < policy.min_power:
         return f"power {p.design.power:.2f} < testing.min_power {policy.min_power}"
@@ -129,9 +139,14 @@ def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[De
             f"worth {p.value.evsi:,.0f} EUR, costs {p.value.cost:,.0f} EUR: net "
             f"{p.value.net:,.0f} <= testing.min_net_value_eur {policy.min_net_value_eur:,.0f}"
         )
-    if committed + max(p.value.cost, 0.0) > policy.budget_eur:
+    if committed + at_stake(p) > policy.budget_eur:
+        what = (
+            f"adds {p.design.spend_added:,.0f} EUR of spend"
+            if p.design.spend_up
+            else f"cost {p.value.cost:,.0f} EUR"
+        )
         return (
-            f"cost {p.value.cost:,.0f} EUR over the testing budget left "
+            f"{what}: over the testing budget left "
             f"({policy.budget_eur - committed:,.0f} of {policy.budget_eur:,.0f} EUR)"
         )
     return contamination(p.design, kept)
@@ -175,7 +190,7 @@ def propose_tests(
         powered = [p for p in options if p.design.power >= policy.min_power] or options
         best.append(max(powered, key=lambda p: p.value.net))
     kept = []
-    committed = sum(max(p.value.cost, 0.0) for p in running)
+    committed = sum(at_stake(p) for p in running)
     for p in sorted(best, key=lambda p: -p.value.net):
         if len(running) + len(kept) >= policy.max_concurrent:
             reason = f"testing.max_concurrent {policy.max_concurrent} tests already running"
@@ -185,7 +200,7 @@ def propose_tests(
             skipped[p.design.channel] = reason
         else:
             kept.append(p)
-            committed += max(p.value.cost, 0.0)
+            committed += at_stake(p)
     return kept, skipped
 
 

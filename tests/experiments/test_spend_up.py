@@ -76,3 +76,31 @@ def test_a_channel_between_flights_is_decided_on_its_usual_level_not_on_nothing(
     spent = frame[channel].tail(52)
     assert reference_spend(off, channel) == pytest.approx(spent[spent > 0].mean())
     assert reference_spend(off, channel) == pytest.approx(usual.iloc[: 52 - data.window].mean())
+
+
+def test_a_spend_up_holds_its_whole_added_spend_of_the_testing_budget(geo_test):
+    """A spend-up runs on top of the period's total budget, so what it adds is bounded by the
+    testing budget a person wrote, even when the model expects it to pay for itself (negative
+    cost); a holdout holds only its expected cost (it spends less than the plan)."""
+    from dataclasses import replace
+
+    from marketing_ops.decisioning.policy import TestingPolicy
+    from marketing_ops.experiments.governance import Proposal, _why_not, at_stake
+    from marketing_ops.experiments.value import InformationValue
+
+    frame, channel, start = geo_test.before.frame, geo_test.design.channel, geo_test.design.start
+    up = replace(geo_spend_up(frame, channel, "revenue", start, 8, planned_multiple=1.0), power=0.9)
+    value = InformationValue(channel, 9e9, 50_000.0, -20_000.0, 1.0, 1.0)  # "pays for itself"
+    spend_up = Proposal(up, value)
+    holdout = Proposal(replace(geo_test.design, power=0.9), replace(value, cost=3_000.0))
+    assert at_stake(spend_up) == pytest.approx(up.spend_added) and up.spend_added > 0
+    assert at_stake(holdout) == 3_000.0
+    policy = TestingPolicy(enabled=True, budget_eur=up.spend_added * 0.9, min_power=0.5)
+    assert "over the testing budget left" in _why_not(spend_up, policy, 0.0, [])
+    assert _why_not(holdout, policy, 0.0, []) == ""
+    roomy = policy.model_copy(update={"budget_eur": up.spend_added * 1.1})
+    assert _why_not(spend_up, roomy, 0.0, []) == ""
+    # what running tests hold counts: the spend-up no longer fits beside a running holdout
+    assert "over the testing budget left" in _why_not(
+        spend_up, roomy, at_stake(holdout) + up.spend_added * 0.2, []
+    )
