@@ -245,6 +245,9 @@ class TestingPolicy(_Strict):
     # a spend-up test adds this share of the planned spend in its treated geos / on flights
     spend_up_share: Share = 0.3
     min_power: Share = 0.5
+    # a test whose answer is worth at most this (EUR of value of information) is a budget
+    # move, not a test: refused whatever its price (negative: none refused on this)
+    min_value_of_information_eur: float = 0.0
     min_net_value_eur: float = 0.0
     min_weeks: int = _expect("a whole number of weeks between 1 and 26", default=2, ge=1, le=26)
     max_weeks: int = _expect("a whole number of weeks between 1 and 26", default=8, ge=1, le=26)

@@ -134,6 +134,13 @@ def at_stake(p: Proposal) -> float:
 def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[Design]) -> str:
     if p.design.power < policy.min_power:
         return f"power {p.design.power:.2f} < testing.min_power {policy.min_power}"
+    if p.value.evsi <= policy.min_value_of_information_eur:
+        # the model expects (next to) nothing from the answer: whatever it is priced at, this
+        # is a budget move (the budget policy's job, under its total), not a test
+        return (
+            f"worth nothing to learn: value of information {p.value.evsi:,.0f} EUR <= "
+            f"testing.min_value_of_information_eur {policy.min_value_of_information_eur:,.0f}"
+        )
     if p.value.net <= policy.min_net_value_eur:
         return (
             f"worth {p.value.evsi:,.0f} EUR, costs {p.value.cost:,.0f} EUR: net "

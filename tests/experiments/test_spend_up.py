@@ -104,3 +104,21 @@ def test_a_spend_up_holds_its_whole_added_spend_of_the_testing_budget(geo_test):
     assert "over the testing budget left" in _why_not(
         spend_up, roomy, at_stake(holdout) + up.spend_added * 0.2, []
     )
+
+
+def test_a_test_worth_nothing_to_learn_is_refused_whatever_its_price(geo_test):
+    """A spend-up the model prices as paying for itself but whose answer is worth nothing
+    (the model is sure of the channel) is a budget move, not a test: refused."""
+    from dataclasses import replace
+
+    from marketing_ops.decisioning.policy import TestingPolicy
+    from marketing_ops.experiments.governance import Proposal, _why_not
+    from marketing_ops.experiments.value import InformationValue
+
+    frame, channel, start = geo_test.before.frame, geo_test.design.channel, geo_test.design.start
+    up = replace(geo_spend_up(frame, channel, "revenue", start, 8, planned_multiple=0.0), power=0.9)
+    policy = TestingPolicy(enabled=True, budget_eur=1e12, min_power=0.5)
+    sure = Proposal(up, InformationValue(channel, 0.0, 0.0, -1_435_078.0, 1.0, 1.0))
+    assert _why_not(sure, policy, 0.0, []).startswith("worth nothing to learn")
+    unsure = Proposal(up, InformationValue(channel, 9e4, 5e4, -1_435_078.0, 1.0, 1.0))
+    assert _why_not(unsure, policy, 0.0, []) == ""
