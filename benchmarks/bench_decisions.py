@@ -3,7 +3,7 @@ possible uplift the agent captures, deciding on the media mix model or on attrib
 
     .venv/bin/python benchmarks/bench_decisions.py [--worlds NAME ...] [--days 730]
         [--models mmm attributed] [--warmup 300 --draws 300 --chains 2] [--shifts 30 100]
-        [--lift-tests --holdout-share 0.3 --test-days 28 --lift-se 0.15]
+        [--lift-tests --holdout-share 0.3 --test-days 28 --lift-se 0.15 --readout-days 0]
 
 Worlds: :func:`marketing_ops.simulator.hostile_worlds` (over-claiming platforms, last click
 skewed to search, a long carry-over channel, a saturated channel, a mid-history response
@@ -35,8 +35,11 @@ channels' windows one after the other and the last ending two weeks before the d
 cutting ``--holdout-share`` of the channel's spend (``--test-design pulse``: adding that share;
 ``both``: a holdout and a pulse per channel). Its lift is the simulator's true lift
 (``GroundTruth.spend_lift``: the conversions the change moves over its own window) plus
-normal noise with a standard error of ``--lift-se`` times it. The model is then reported as
-``mmm+tests``.
+normal noise with a standard error of ``--lift-se`` times it. With ``--readout-days N`` each
+test is read out N days past its end (the experiment's ``readout_end``: the lift includes the
+change's carry-over after the test); the windows move back so that the last read-out still
+ends two weeks before the decision. The model is then reported as ``mmm+tests``; each row
+gives the fitted (posterior median) and true daily decay of every paid channel.
 
 Scoring, on the simulator's truth for the week after the decision (true curves, carry-over,
 seasonality and the response shock, no noise), measured in the same run (with
@@ -164,9 +167,16 @@ def decision_days(world: World) -> list[tuple[str, date]]:
 
 
 def lift_tests(
-    world: World, as_of: date, share: float, days: int, rel_se: float, design: str = "holdout"
+    world: World,
+    as_of: date,
+    share: float,
+    days: int,
+    rel_se: float,
+    design: str = "holdout",
+    readout: int = 0,
 ) -> list:
-    """Lift tests of every paid channel before ``as_of`` (see the module's docstring)."""
+    """Lift tests of every paid channel before ``as_of``, each read out ``readout`` days past
+    its end (see the module's docstring)."""
     from marketing_ops.forecasting.mmm.calibration import Experiment
 
     rng = np.random.default_rng([world.config.seed, as_of.toordinal()])
@@ -174,10 +184,11 @@ def lift_tests(
     plan = [(channel, kind) for kind in kinds for channel in PAID]
     out = []
     for i, (channel, kind) in enumerate(plan):
-        end = as_of - timedelta(days=14 + days * (len(plan) - 1 - i))
+        end = as_of - timedelta(days=14 + readout + days * (len(plan) - 1 - i))
         start = end - timedelta(days=days - 1)
+        until = end + timedelta(days=readout) if readout else None
         high, low = (1.0, 1.0 - share) if kind == "holdout" else (1.0 + share, 1.0)
-        truth = world.truth.spend_lift(channel, start, end, high, low)
+        truth = world.truth.spend_lift(channel, start, end, high, low, until)
         se = rel_se * abs(truth)
         spend = world.truth.daily
         spend = spend[
@@ -195,6 +206,7 @@ def lift_tests(
                 spend_delta=float(share * spend) if kind == "pulse" else 0.0,
                 holdout_share=share if kind == "holdout" else 0.0,
                 name=f"bench-{kind}-{channel}-{start}",
+                readout_end=pd.Timestamp(until) if until else None,
             )
         )
     return out
@@ -366,6 +378,18 @@ def cached_curves(cache: Path | None, key: str, make, *args) -> tuple[pd.DataFra
     return rows, info
 
 
+def fitted_decay(world: World, curves: pd.DataFrame) -> str:
+    """Posterior median daily decay of each paid channel's curve, and the world's true one."""
+    if "decay" not in curves:
+        return ""
+    return " / ".join(
+        f"{c} {curves.loc[curves['channel'] == c, 'decay'].median():.2f} "
+        f"(true {world.truth.curves[c].decay:.2f})"
+        for c in PAID
+        if (curves["channel"] == c).any()
+    )
+
+
 def run_world(
     world: World,
     models,
@@ -391,9 +415,11 @@ def run_world(
             elif model == "mmm+tests":
                 make, args = mmm_curves, (*args, lift_tests(world, as_of, **tests))
                 key += "-{share}-{days}-{rel_se}-{design}".format(**tests)
+                key += f"-r{tests['readout']}" if tests.get("readout") else ""
             else:
                 make = mmm_curves
             curves, info = cached_curves(cache, key, make, *args)
+            decay = fitted_decay(world, curves)
             for shift in shifts:
                 for level in ("channel", "campaign"):
                     policies = policies_for(policy_dir, shift, level, tail)
@@ -409,6 +435,7 @@ def run_world(
                             "level": level,
                             **row,
                             "gate": "ok" if info["converged"] else "BLOCKED",
+                            "decay": decay,
                             **{k: v for k, v in info.items() if k != "converged"},
                         }
                     )
@@ -466,6 +493,13 @@ def main() -> None:
     parser.add_argument("--test-days", type=int, default=28)
     parser.add_argument("--lift-se", type=float, default=0.15, help="standard error / true lift")
     parser.add_argument(
+        "--readout-days",
+        type=int,
+        default=0,
+        help="read each test out this many days past its end (its carry-over after the test); "
+        "the last read-out ends two weeks before the decision",
+    )
+    parser.add_argument(
         "--test-design",
         choices=["holdout", "pulse", "both"],
         default="holdout",
@@ -515,6 +549,7 @@ def main() -> None:
                 "days": args.test_days,
                 "rel_se": args.lift_se,
                 "design": args.test_design,
+                "readout": args.readout_days,
             }
         rows += run_world(
             world, models, args.shifts, settings, policy_dir, cache, tests, args.carryover_days
@@ -528,6 +563,9 @@ def main() -> None:
         print(
             f"{r['world']:<24} {r['when']:<17} {r['model']:<10} {r['shift']:>4} {r['level']:<8}: {r['split']}"
         )
+    print("\nFitted (posterior median) and true daily decay")
+    for (world, when, model), g in frame.groupby(["world", "when", "model"], sort=False):
+        print(f"{world:<24} {when:<17} {model:<10} {g['decay'].iloc[0]}")
 
 
 if __name__ == "__main__":

@@ -807,17 +807,31 @@ class GroundTruth:
             )
         return total
 
-    def spend_lift(self, channel: str, start: date, end: date, high: float, low: float) -> float:
-        """True expected conversions the channel sells over the days ``start``..``end`` at
-        ``high`` times its actual spend on those days, less at ``low`` times it: what a perfect
-        lift test reads (a holdout of 30 %: ``high=1, low=0.7``; a 30 % spend pulse: ``high=1.3,
-        low=1``). The change's carry-over past ``end`` is not counted, as a read-out over the
-        test's own days does not see it (docs/contracts.md, experiments)."""
+    def spend_lift(
+        self,
+        channel: str,
+        start: date,
+        end: date,
+        high: float,
+        low: float,
+        readout_end: date | None = None,
+    ) -> float:
+        """True expected conversions the channel sells at ``high`` times its actual spend on
+        the days ``start``..``end``, less at ``low`` times it: what a perfect lift test reads (a
+        holdout of 30 %: ``high=1, low=0.7``; a 30 % spend pulse: ``high=1.3, low=1``). Read
+        out over ``start``..``readout_end`` (default ``end``): the days after ``end`` (actual
+        spend in both arms) add the change's carry-over, which a read-out over the test's own
+        days does not see (docs/contracts.md, experiments)."""
+        until = end if readout_end is None else readout_end
+        if until < end:
+            raise ValueError(f"read-out end {until} is before the test's end {end}")
         rows = self.daily[self.daily["channel"] == channel].sort_values("date")
         days = pd.to_datetime(rows["date"]).dt.date.to_numpy()
-        inside = (days >= start) & (days <= end)
+        inside = (days >= start) & (days <= until)
         if not inside.any():
-            raise ValueError(f"no {channel} days between {start} and {end}")
+            raise ValueError(f"no {channel} days between {start} and {until}")
+        if days[inside][-1] < until:
+            raise ValueError(f"the read-out to {until} runs past the simulated days")
         first = int(np.flatnonzero(inside)[0])
         initial = float(rows["adstock"].iloc[first - 1]) if first > 0 else 0.0
         window = days[inside]
@@ -825,8 +839,12 @@ class GroundTruth:
         path = spend / np.array([self.world.cost_multiplier(channel, d) for d in window])
         index = np.array([self.world.index(d) for d in window])
         factor = np.array([self.world.response_factor(channel, d) for d in window])
+        changed = window <= end
         curve = self.curves[channel]
-        arm = lambda k: curve.conversions(path * k, index, initial) * factor  # noqa: E731
+
+        def arm(k: float) -> np.ndarray:
+            return curve.conversions(path * np.where(changed, k, 1.0), index, initial) * factor
+
         return float((arm(high) - arm(low)).sum())
 
     def oracle_allocation(

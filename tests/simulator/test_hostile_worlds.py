@@ -313,3 +313,36 @@ def test_spend_lift_is_the_true_effect_of_changing_the_spend_over_its_window(wor
         assert lift(1.3, 0.7) == pytest.approx(lift(1.3, 1.0) + lift(1.0, 0.7))
     with pytest.raises(ValueError, match="no paid_social days"):
         truth.spend_lift("paid_social", START - timedelta(days=30), START - timedelta(days=1), 1, 0)
+
+
+def test_spend_lift_read_out_after_the_test_counts_the_carry_over(world) -> None:
+    """A read-out past the test's end adds the change's carry-over: nothing when it ends with
+    the test, a positive tail for the decay-0.9 channel that grows with the read-out (and is a
+    larger share of the lift than for a fast-decaying channel), none at all for the same
+    channel with decay 0; a read-out past the simulated days or before the end is an error."""
+    from marketing_ops.simulator import load_ground_truth
+
+    truth = load_ground_truth(world("long_carry_over"))
+    first = START + timedelta(days=14)
+    last = first + timedelta(days=13)
+
+    def tail_share(t, channel: str, high: float, low: float, days: int) -> float:
+        own = t.spend_lift(channel, first, last, high, low)
+        read = t.spend_lift(channel, first, last, high, low, last + timedelta(days=days))
+        return (read - own) / own
+
+    lift = partial(truth.spend_lift, "paid_social", first, last)
+    assert lift(1.0, 0.7, last) == lift(1.0, 0.7)
+    social = [tail_share(truth, "paid_social", 1.0, 0.7, d) for d in (7, 14, 28)]
+    assert 0 < social[0] < social[1] < social[2]
+    assert social[2] > 0.5  # decay 0.9: most of the in-window lift again after the test
+    assert tail_share(truth, "paid_social", 1.3, 1.0, 28) > 0.5  # a pulse's tail too
+    assert 0 < tail_share(truth, "paid_search", 1.0, 0.7, 28) < social[2] / 3
+    curves = {**truth.world.curves}
+    curves["paid_social"] = replace(curves["paid_social"], decay=0.0)
+    no_carry = type(truth)(replace(truth.world, curves=curves), truth.daily)
+    assert tail_share(no_carry, "paid_social", 1.0, 0.7, 28) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="past the simulated days"):
+        lift(1.0, 0.7, START + timedelta(days=DAYS + 3))
+    with pytest.raises(ValueError, match="before the test's end"):
+        lift(1.0, 0.7, last - timedelta(days=1))

@@ -2,10 +2,12 @@
 
 A test compares two spend arms of one channel over a window (optionally in one geo): a holdout
 removes ``holdout_share`` of the observed spend, a lift test adds ``spend_delta`` (total over
-the window, spread evenly). The model's lift is the channel's contribution in the high arm minus
-the low arm over the window's periods, with carry-over from before the window; it enters the
-likelihood as ``lift ~ Normal(model lift, standard_error)`` (PyMC-Marketing's
-add_lift_test_measurements does the same on the saturation curve alone).
+the window, spread evenly). The arms differ only in ``start``..``end``; the read-out may go on
+after it (``readout_end``, default ``end``), so the lift includes the change's carry-over after
+the test: what pins the channel's decay. The model's lift is the channel's contribution in the
+high arm minus the low arm over the read-out's periods, with carry-over from before the window;
+it enters the likelihood as ``lift ~ Normal(model lift, standard_error)`` (PyMC-Marketing's
+add_lift_test_measurements does the same on the saturation curve alone, without carry-over).
 """
 
 from __future__ import annotations
@@ -50,6 +52,13 @@ class Experiment:
     holdout_share: float = 0.0
     geo: str = ""
     name: str = ""
+    # last day of the read-out; None: ``end`` (the change's carry-over after the test not read)
+    readout_end: pd.Timestamp | None = None
+
+    @property
+    def read_until(self) -> pd.Timestamp:
+        """Last day the lift was measured over (``readout_end``, else ``end``)."""
+        return self.end if self.readout_end is None else self.readout_end
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,18 @@ def _date(raw, path, line, field) -> pd.Timestamp:
         ) from None
 
 
+def _readout_end(raw, end: pd.Timestamp, path, line) -> pd.Timestamp | None:
+    if raw is None or str(raw).strip() == "":
+        return None
+    readout = _date(raw, path, line, "readout_end")
+    if readout < end:
+        raise ValueError(
+            f"{path}: line {line}: field 'readout_end' = {raw!r} is before the test's end "
+            f"({end.date()}); the read-out cannot stop before the spend change does"
+        )
+    return readout
+
+
 def read_experiments(path: Path | str) -> list[Experiment]:
     """Experiments from the CSV format of docs/contracts.md; errors name the file, line and field."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -97,7 +118,7 @@ def read_experiments(path: Path | str) -> list[Experiment]:
     if missing:
         raise ValueError(
             f"{path}: missing column(s) {missing}; expected {list(EXPERIMENT_COLUMNS)} "
-            "plus spend_delta or holdout_share, optional geo and name"
+            "plus spend_delta or holdout_share, optional readout_end, geo and name"
         )
     out = []
     for n, row in enumerate(frame.to_dict("records"), start=2):
@@ -106,11 +127,12 @@ def read_experiments(path: Path | str) -> list[Experiment]:
             raise ValueError(
                 f"{path}: line {n}: field 'kind' = {row['kind']!r}; expected one of {KINDS}"
             )
+        end = _date(row["end"], path, n, "end")
         out.append(
             Experiment(
                 channel=row["channel"].strip(),
                 start=_date(row["start"], path, n, "start"),
-                end=_date(row["end"], path, n, "end"),
+                end=end,
                 kind=kind,
                 lift=_number(row["lift"], path, n, "lift"),
                 standard_error=_number(row["standard_error"], path, n, "standard_error"),
@@ -120,15 +142,26 @@ def read_experiments(path: Path | str) -> list[Experiment]:
                 ),
                 geo=str(row.get("geo", "")).strip(),
                 name=str(row.get("name", "") or f"line {n}"),
+                readout_end=_readout_end(row.get("readout_end"), end, path, n),
             )
         )
     return out
 
 
-def _periods(exp: Experiment, data: MMMData) -> np.ndarray:
+def _inside(first: pd.Timestamp, last: pd.Timestamp, data: MMMData) -> np.ndarray:
+    """Indices of the periods wholly inside ``first``..``last``."""
     span = pd.Timedelta(days=PERIOD_DAYS[data.freq] - 1)
-    inside = (data.dates >= exp.start) & (data.dates + span <= exp.end + pd.Timedelta(days=0))
-    return np.flatnonzero(inside)
+    return np.flatnonzero((data.dates >= first) & (data.dates + span <= last))
+
+
+def _periods(exp: Experiment, data: MMMData) -> np.ndarray:
+    """The periods whose spend the test changed."""
+    return _inside(exp.start, exp.end, data)
+
+
+def _readout(exp: Experiment, data: MMMData) -> np.ndarray:
+    """The periods the lift was read out over: the test's, then its read-out after the end."""
+    return _inside(exp.start, exp.read_until, data)
 
 
 def _arms(exp: Experiment, data: MMMData, geo: int, c: int, periods: np.ndarray):
@@ -144,8 +177,12 @@ def _arms(exp: Experiment, data: MMMData, geo: int, c: int, periods: np.ndarray)
 def experiment_arrays(
     experiments: list[Experiment], data: MMMData, spend_scale: np.ndarray
 ) -> ExperimentArrays:
-    """Arrays for the likelihood; every experiment must already be valid for ``data``."""
-    width = max(len(_periods(e, data)) for e in experiments)
+    """Arrays for the likelihood; every experiment must already be valid for ``data``.
+
+    The arms differ in the test's periods; the lift sums over the read-out's periods, whose
+    lagged arms (``data.window`` periods back) carry the change's adstock into the read-out
+    after the test (up to the lag window: the model's carry-over ends there too)."""
+    width = max(len(_readout(e, data)) for e in experiments)
     e_n, lag = len(experiments), data.window
     out = {k: np.zeros((e_n, width, lag)) for k in ("high", "low")}
     periods, mask = np.zeros((e_n, width), dtype=int), np.zeros((e_n, width))
@@ -153,8 +190,8 @@ def experiment_arrays(
     for i, e in enumerate(experiments):
         ch[i] = data.channels.index(e.channel)
         geo[i] = data.geos.index(e.geo) if e.geo in data.geos else 0
-        idx = _periods(e, data)
-        high, low = _arms(e, data, geo[i], ch[i], idx)
+        high, low = _arms(e, data, geo[i], ch[i], _periods(e, data))
+        idx = _readout(e, data)
         for key, arm in (("high", high), ("low", low)):
             out[key][i, : len(idx)] = lagged(arm[:, None] / spend_scale[ch[i]], lag)[idx, :, 0]
         periods[i, : len(idx)], mask[i, : len(idx)] = idx, 1.0
@@ -174,6 +211,14 @@ def _static_problem(e: Experiment, data: MMMData, rules: QualityRules) -> str:
         return f"too short: {(e.end - e.start).days + 1} days < {rules.min_days}"
     if len(_periods(e, data)) == 0:
         return "window outside the data's history"
+    if e.read_until < e.end:
+        return f"read-out ends ({e.read_until.date()}) before the test does ({e.end.date()})"
+    last_day = data.dates[-1] + pd.Timedelta(days=PERIOD_DAYS[data.freq] - 1)
+    if e.readout_end is not None and e.read_until > last_day:
+        return (
+            f"read-out runs past the data's history (to {e.read_until.date()}, "
+            f"data ends {last_day.date()})"
+        )
     if e.holdout_share <= 0 and e.spend_delta <= 0:
         return "needs holdout_share > 0 or spend_delta > 0"
     c = data.channels.index(e.channel)
@@ -185,9 +230,11 @@ def _static_problem(e: Experiment, data: MMMData, rules: QualityRules) -> str:
 
 
 def _overlap(e: Experiment, accepted: list[Experiment]) -> str:
+    """Same channel and geo, read-out windows overlapping: one test's change lands in the
+    other's read-out (or carries over into it)."""
     for other in accepted:
         same = other.channel == e.channel and (other.geo or "") == (e.geo or "")
-        if same and other.start <= e.end and e.start <= other.end:
+        if same and other.start <= e.read_until and e.start <= other.read_until:
             return f"overlaps accepted test {other.name} on {e.channel} (contaminated)"
     return ""
 

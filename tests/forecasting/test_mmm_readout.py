@@ -1,0 +1,163 @@
+"""Lift tests read out past their end (``readout_end``): the model's lift counts the change's
+carry-over after the test, the quality checks use the read-out window, the CSV carries it.
+
+No fit here: the model's lift is evaluated at the seeded world's true parameters (the world
+uses the model's own adstock and saturation), and the checks need only the prior predictive."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import jax.numpy as jnp
+import pandas as pd
+import pytest
+
+from marketing_ops.forecasting.mmm import (
+    Experiment,
+    check_experiments,
+    experiment_arrays,
+    mmm_data,
+    read_experiments,
+)
+from marketing_ops.forecasting.mmm.model import Priors, _lift, model_inputs
+from marketing_ops.simulator.mmm_worlds import MMMWorldConfig, make_mmm_world, true_incremental
+
+PRIORS = Priors(time_varying=False)
+WEEK = pd.Timedelta(days=7)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return make_mmm_world(MMMWorldConfig(seed=3, freq="W", periods=156, channels=3, noise=0.03))
+
+
+@pytest.fixture(scope="module")
+def data(world):
+    return mmm_data(world.frame, "revenue", world.spend_columns, "W", controls=["price", "promo"])
+
+
+def _holdout(data, channel: str, first: int, periods: int, after: int, **kw) -> Experiment:
+    """Half the channel's spend held out over ``periods`` weeks, read out ``after`` more."""
+    start = data.dates[first]
+    end = data.dates[first + periods - 1] + pd.Timedelta(days=6)
+    kw = {
+        "lift": 1.0,
+        "standard_error": 1.0,
+        "readout_end": end + after * WEEK if after else None,
+        **kw,
+    }
+    return Experiment(channel, start, end, "holdout", holdout_share=0.5, **kw)
+
+
+def _model_lift(data, channels, exp: Experiment) -> float:
+    """The model's lift of ``exp`` with the channels' true parameters."""
+    scale = model_inputs(data, PRIORS).spend_scale
+    x = model_inputs(data, PRIORS, experiment_arrays([exp], data, scale))
+    decay = jnp.array([c.decay for c in channels])
+    half = jnp.array([c.half_saturation / s for c, s in zip(channels, scale, strict=True)])
+    shape = jnp.array([c.shape for c in channels])
+    beta = jnp.array([[c.beta * c.geo_multipliers[0] for c in channels]])
+    mult = jnp.ones((data.n_periods, len(channels)))
+    return float(_lift(x, decay, half, shape, beta, mult)[0])
+
+
+def _true_lift(world, channel, first: int, periods: int, after: int) -> float:
+    spend = world.frame[channel.name].to_numpy()[None, :]
+    low = spend.copy()
+    low[:, first : first + periods] *= 0.5
+    read = slice(first, first + periods + after)
+    return float(
+        (true_incremental(channel, spend, "W") - true_incremental(channel, low, "W"))[:, read].sum()
+    )
+
+
+def test_model_lift_reads_out_the_carry_over_after_the_test(world, data):
+    """At the true parameters the model's lift is the world's true lift, read-out included:
+    tv (decay 0.55 a week) sells a good part of its lift in the 6 weeks after the holdout,
+    search (decay 0.05) next to nothing, and tv with no decay nothing at all."""
+    tv = world.channels[0]
+    assert tv.name == "tv" and tv.decay > 0.5
+    first, periods = 60, 8
+    lifts = {}
+    for after in (0, 6):
+        exp = _holdout(data, "tv", first, periods, after)
+        lifts[after] = _model_lift(data, world.channels, exp)
+        assert lifts[after] == pytest.approx(_true_lift(world, tv, first, periods, after), rel=1e-3)
+    assert lifts[6] > 1.1 * lifts[0]  # the weeks after the test add ~15 %
+    search = world.channels[1]
+    own, read = (
+        _model_lift(data, world.channels, _holdout(data, "search", first, periods, a))
+        for a in (0, 6)
+    )
+    assert own < read < 1.01 * own
+    flat = [replace(tv, decay=0.0), *world.channels[1:]]
+    own, read = (_model_lift(data, flat, _holdout(data, "tv", first, periods, a)) for a in (0, 6))
+    assert read == pytest.approx(own, rel=1e-6)
+    assert search.decay < 0.1
+
+
+def test_experiment_arrays_change_the_spend_in_the_test_only(data):
+    """The arms differ in the test's periods; the read-out's periods see it only through the lag."""
+    exp = _holdout(data, "tv", 60, 8, 4)
+    scale = model_inputs(data, PRIORS).spend_scale
+    arrays = experiment_arrays([exp], data, scale)
+    assert arrays.periods[0].tolist() == list(range(60, 72)) and arrays.mask[0].sum() == 12
+    diff = arrays.high[0] - arrays.low[0]  # (periods, lag)
+    tv = data.spend[0, :, 0] / scale[0]
+    for n, t in enumerate(range(60, 72)):
+        for lag in range(data.window):
+            changed = 60 <= t - lag < 68
+            assert diff[n, lag] == pytest.approx(0.5 * tv[t - lag] if changed else 0.0)
+
+
+def test_checks_use_the_read_out_window(world, data):
+    """A test whose change lands in another's read-out is contaminated; a read-out before
+    the end or past the data is rejected."""
+    tv = world.channels[0]
+
+    def measured(first: int, after: int, se: float, name: str) -> Experiment:
+        lift = _true_lift(world, tv, first, 8, after)
+        return _holdout(data, "tv", first, 8, after, name=name, lift=lift, standard_error=se)
+
+    a = measured(60, 6, 2e3, "a")  # changes weeks 60-67, read out to week 73; most precise
+    b = measured(70, 0, 4e3, "b")  # starts after a's end, inside its read-out
+    c = measured(90, 0, 4e3, "c")
+    early = replace(a, name="early", readout_end=a.end - WEEK)
+    late = replace(a, name="late", readout_end=data.dates[-1] + 3 * WEEK)
+    verdicts = check_experiments([a, b, c, early, late], data, PRIORS)
+    by_name = {v.experiment.name: v for v in verdicts}
+    assert by_name["a"].accepted, by_name["a"].reason
+    assert by_name["c"].accepted, by_name["c"].reason
+    assert "overlaps accepted test a" in by_name["b"].reason
+    assert "before the test does" in by_name["early"].reason
+    assert "past the data's history" in by_name["late"].reason
+
+
+def test_experiment_csv_reads_the_read_out_end(tmp_path):
+    path = tmp_path / "tests.csv"
+    head = "channel,start,end,kind,lift,standard_error,holdout_share,readout_end\n"
+    path.write_text(
+        head + "tv,2024-01-01,2024-01-28,holdout,12,3,1,2024-02-25\n"
+        "tv,2024-03-04,2024-03-31,holdout,12,3,1,\n"
+    )
+    first, second = read_experiments(path)
+    assert first.readout_end == pd.Timestamp("2024-02-25") == first.read_until
+    assert second.readout_end is None and second.read_until == second.end
+    for bad, message in (
+        ("2024-02-30", "line 2: field 'readout_end' = '2024-02-30' is not a date"),
+        ("2024-01-20", "line 2: field 'readout_end' = '2024-01-20' is before the test's end"),
+    ):
+        path.write_text(head + f"tv,2024-01-01,2024-01-28,holdout,12,3,1,{bad}\n")
+        with pytest.raises(ValueError) as err:
+            read_experiments(path)
+        assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_a_read_out_shifts_the_prior_lift_by_the_carry_over(data):
+    """The quality check's prior-predictive median is over the read-out too (more lift)."""
+    tests = [
+        _holdout(data, "tv", 60, 8, after, lift=1e5, standard_error=1e5, name=str(after))
+        for after in (0, 6)
+    ]
+    own, read = (v.prior_lift_median for v in check_experiments(tests, data, PRIORS))
+    assert read > own > 0
