@@ -124,13 +124,18 @@ def test_checks_use_the_read_out_window(world, data):
     c = measured(90, 0, 4e3, "c")
     early = replace(a, name="early", readout_end=a.end - WEEK)
     late = replace(a, name="late", readout_end=data.dates[-1] + 3 * WEEK)
-    verdicts = check_experiments([a, b, c, early, late], data, PRIORS)
+    # a test itself only partly inside the history: refused, not cut to the part inside
+    running = replace(c, name="running", start=data.dates[-3], end=data.dates[-1] + 3 * WEEK)
+    before = replace(c, name="before", start=data.dates[0] - 2 * WEEK, end=data.dates[3])
+    verdicts = check_experiments([a, b, c, early, late, running, before], data, PRIORS)
     by_name = {v.experiment.name: v for v in verdicts}
     assert by_name["a"].accepted, by_name["a"].reason
     assert by_name["c"].accepted, by_name["c"].reason
     assert "overlaps accepted test a" in by_name["b"].reason
     assert "before the test does" in by_name["early"].reason
-    assert "past the data's history" in by_name["late"].reason
+    assert "read-out runs past the data's history" in by_name["late"].reason
+    assert "test runs past the data's history" in by_name["running"].reason
+    assert "starts before the data's history" in by_name["before"].reason
 
 
 def test_experiment_csv_reads_the_read_out_end(tmp_path):

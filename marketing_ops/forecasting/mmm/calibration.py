@@ -213,11 +213,19 @@ def _static_problem(e: Experiment, data: MMMData, rules: QualityRules) -> str:
         return "window outside the data's history"
     if e.read_until < e.end:
         return f"read-out ends ({e.read_until.date()}) before the test does ({e.end.date()})"
+    # a window only partly inside the history would be compared with the model's lift over
+    # the part inside: refused, not cut silently
     last_day = data.dates[-1] + pd.Timedelta(days=PERIOD_DAYS[data.freq] - 1)
-    if e.readout_end is not None and e.read_until > last_day:
+    if e.read_until > last_day:
+        what = "read-out" if e.readout_end is not None else "test"
         return (
-            f"read-out runs past the data's history (to {e.read_until.date()}, "
+            f"{what} runs past the data's history (to {e.read_until.date()}, "
             f"data ends {last_day.date()})"
+        )
+    if e.start < data.dates[0]:
+        return (
+            f"test starts before the data's history ({e.start.date()}, "
+            f"data starts {data.dates[0].date()})"
         )
     if e.holdout_share <= 0 and e.spend_delta <= 0:
         return "needs holdout_share > 0 or spend_delta > 0"
