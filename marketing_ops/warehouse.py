@@ -20,7 +20,9 @@ import pandas as pd
 __all__ = [
     "AGENT_TABLES",
     "connect",
+    "read_agent_email_events",
     "read_table",
+    "read_tagged_conversions",
     "replace_partition",
     "table_exists",
     "frame_version",
@@ -162,6 +164,40 @@ def read_table(
             sql += " where " + " and ".join(clauses)
         sql += f" order by {date_column}"
     return con.execute(sql, params).df()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    schema, name = table.split(".")
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def read_tagged_conversions(con: duckdb.DuckDBPyConnection, end: date) -> pd.DataFrame:
+    """``marts.fct_conversions`` up to ``end``, only the rows tagged with a decision id: what
+    measures a decision. The untagged rest (nearly the whole table: 1.7M rows, ~3 s on two
+    years at 100k events a day) is not read."""
+    table = "marts.fct_conversions"
+    if not table_exists(con, table) or "decision_id" not in _columns(con, table):
+        return pd.DataFrame()
+    return con.execute(
+        f"select * from {table} where decision_id is not null and date_day <= ? order by date_day",
+        [end],
+    ).df()
+
+
+def read_agent_email_events(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``raw.email_events`` of the agent's own sends (campaign id = a decision id in
+    ``agent.decisions``), without reading the rest (6.4M rows, ~7.5 s on two years)."""
+    if not table_exists(con, "raw.email_events") or not table_exists(con, "agent.decisions"):
+        return pd.DataFrame(columns=["campaign_id", "event_type"])
+    return con.execute(
+        "select * from raw.email_events "
+        "where campaign_id in (select decision_id from agent.decisions)"
+    ).df()
 
 
 def replace_partition(

@@ -213,3 +213,48 @@ def test_agent_email_events_are_the_sends_of_its_decisions(campaign_ids, decisio
     out = agent_email_events(events, pd.Series(decision_ids))
     assert list(out.columns) == ["campaign_id", "event_type"]
     assert list(out["campaign_id"]) == kept
+
+
+def test_the_assets_read_only_the_rows_that_measure_a_decision(tmp_path) -> None:
+    """The measurement assets read the tagged conversions up to the day and the agent's own
+    email events from a real DuckDB file, not the whole tables; outcomes and decision days
+    computed from those equal the ones computed from everything."""
+    import duckdb
+
+    from marketing_ops.measurement import decision_days
+    from marketing_ops.warehouse import read_agent_email_events, read_tagged_conversions
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    for schema in ("marts", "raw", "agent"):
+        con.execute(f"create schema {schema}")
+    late = pd.DataFrame(
+        [("c5", date(2026, 12, 9), "email", "D-c1", 40.0)], columns=CONVERSIONS.columns
+    )
+    conversions = pd.concat([CONVERSIONS, late], ignore_index=True)
+    conversions["conversion_type"] = ["purchase", "deal_won", "purchase", "purchase", "deal_won"]
+    con.register("c", conversions)
+    con.execute("create table marts.fct_conversions as select * from c")
+    con.register("e", EMAIL_EVENTS)
+    con.execute("create table raw.email_events as select * from e")
+    con.register("d", DECISIONS)
+    con.execute("create table agent.decisions as select * from d")
+    day = date(2026, 11, 30)
+
+    tagged = read_tagged_conversions(con, day)
+    assert sorted(tagged["conversion_id"]) == ["c1", "c2", "c3"]  # not c4 (untagged), c5 (later)
+    events = read_agent_email_events(con)
+    assert sorted(set(events["campaign_id"])) == ["D-c1"] and len(events) == 6
+    upto = conversions[pd.to_datetime(conversions["date_day"]).dt.date <= day]
+    everything = agent_email_events(EMAIL_EVENTS, DECISIONS["decision_id"])
+    pd.testing.assert_frame_equal(
+        decision_outcomes(
+            DECISIONS, KPIS, tagged, agent_email_events(events, DECISIONS["decision_id"])
+        ),
+        decision_outcomes(DECISIONS, KPIS, upto, everything),
+    )
+    pd.testing.assert_frame_equal(
+        decision_days(DECISIONS, KPIS, tagged), decision_days(DECISIONS, KPIS, upto)
+    )
+    # a warehouse without the tables yet (first day): empty frames, no error
+    empty = duckdb.connect(str(tmp_path / "empty.duckdb"))
+    assert read_tagged_conversions(empty, day).empty and read_agent_email_events(empty).empty

@@ -7,7 +7,12 @@ import pandas as pd
 from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily
 from marketing_ops.measurement import agent_email_events, decision_days, kpi_rollup
 from marketing_ops.measurement import decision_outcomes as join_outcomes
-from marketing_ops.warehouse import read_table, replace_partition
+from marketing_ops.warehouse import (
+    read_agent_email_events,
+    read_table,
+    read_tagged_conversions,
+    replace_partition,
+)
 
 EXECUTED = dg.AssetKey(["execution", "executed_actions"])
 KPIS = dg.AssetKey(["marts", "fct_channel_kpis_daily"])
@@ -35,8 +40,8 @@ def decision_outcomes(
     with store.warehouse() as con:
         decisions = read_table(con, "agent.decisions", date_column="as_of", end=day)
         kpis = read_table(con, "marts.fct_channel_kpis_daily", date_column="date_day", end=day)
-        conversions = read_table(con, "marts.fct_conversions", date_column="date_day", end=day)
-        events = read_table(con, "raw.email_events")
+        conversions = read_tagged_conversions(con, day)
+        events = read_agent_email_events(con)
     ids = decisions["decision_id"] if len(decisions) else []
     outcomes = join_outcomes(decisions, kpis, conversions, agent_email_events(events, ids))
     outcomes = outcomes.assign(as_of=day)
@@ -76,7 +81,7 @@ def decision_kpis(context: dg.AssetExecutionContext, store: StoreResource) -> dg
     with store.warehouse() as con:
         decisions = read_table(con, "agent.decisions", date_column="as_of", end=day)
         kpis = read_table(con, "marts.fct_channel_kpis_daily", date_column="date_day", end=day)
-        conversions = read_table(con, "marts.fct_conversions", date_column="date_day", end=day)
+        conversions = read_tagged_conversions(con, day)
     daily_rows = decision_days(decisions, kpis, conversions)
     with store.warehouse() as con:
         replace_partition(con, "agent.decision_kpis", daily_rows.assign(as_of=day), day)
