@@ -47,6 +47,44 @@ def test_fit_prints_tables_and_writes_the_page(tmp_path) -> None:
         p.name for p in out.iterdir()
     }
     assert all((out / n).stat().st_size > 1000 for n in ("contributions.png", "curves.png"))
+    # the page shows the tables the terminal printed, numbers as people read them
+    page = (out / "index.html").read_text()
+    for title in (
+        "Media mix model of revenue (80 % intervals)",
+        "Incremental KPI over the history at 0.5x / 1.5x",
+    ):
+        assert title in page and title in _text(result)
+    assert "e+0" not in page and "roas_lo" not in page
+
+
+MERIDIAN = Path("/work/shared/fixtures/public/meridian")
+MERIDIAN_SPEND = ",".join(f"Channel{i}_spend" for i in range(5))
+
+
+@pytest.mark.skipif(not MERIDIAN.exists(), reason="public Meridian fixtures not on this machine")
+@pytest.mark.parametrize(
+    ("file", "geo"), [("national_all_channels.csv", []), ("geo_all_channels.csv", ["--geo", "geo"])]
+)
+def test_fit_reads_meridian_files(tmp_path, file, geo) -> None:
+    """Meridian's national and geo files as published: a `time` column, revenue as
+    conversions x revenue per conversion, three controls, and (geo) an unnamed index column
+    and a geo per row."""
+    result = _fit(
+        str(MERIDIAN / file),
+        "--kpi", "conversions*revenue_per_conversion",
+        "--spend", MERIDIAN_SPEND,
+        "--controls", "competitor_sales_control,sentiment_score_control,Promo",
+        "--freq", "W",
+        "--out", str(tmp_path / "page"),
+        "--draws", "10", "--warmup", "10", "--chains", "1",
+        *geo,
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output  # ran; 10 draws of one chain cannot converge
+    text = _text(result)
+    assert "Media mix model of conversions*revenue_per_conversion" in text
+    for i in range(5):
+        assert f"Channel{i}_spend" in text.replace(" ", "")
+    assert (tmp_path / "page" / "index.html").exists()
 
 
 @pytest.mark.parametrize(

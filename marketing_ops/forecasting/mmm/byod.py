@@ -177,56 +177,117 @@ def _money(v: float) -> str:
     return f"{v:,.0f}"
 
 
-def _tables(result: MMMResult) -> list[Table]:
-    t = Table(title=f"Media mix model of {result.fit.data.kpi_name} (80 % intervals)")
-    for col in ("channel", "spend", "contribution", "ROAS", "marginal ROAS", "P(mROAS<1)"):
-        t.add_column(col, justify="left" if col == "channel" else "right")
-    for r in result.summary.itertuples():
-        t.add_row(
-            r.channel,
-            _money(r.spend),
-            f"{_money(r.contribution)} [{_money(r.contribution_lo)}, {_money(r.contribution_hi)}]",
-            f"{r.roas:.2f} [{r.roas_lo:.2f}, {r.roas_hi:.2f}]",
-            f"{r.mroas:.2f} [{r.mroas_lo:.2f}, {r.mroas_hi:.2f}]",
-            f"{r.p_mroas_below_1:.0%}",
-        )
-    d = result.fit.diagnostics
-    diag = Table(title="Diagnostics")
-    for col in ("converged", "max R-hat", "min ESS", "divergences", "reasons"):
-        diag.add_column(col)
-    diag.add_row(
-        "yes" if d.ok else "NO",
-        f"{d.max_rhat:.3f}",
-        f"{d.min_ess:.0f}",
-        f"{d.divergences}/{d.draws}",
-        "; ".join(d.reasons) or "-",
-    )
-    out = [t, diag]
-    if result.verdicts:
-        v = Table(title="Experiments")
-        for col in ("test", "channel", "verdict", "reason"):
-            v.add_column(col)
-        for x in result.verdicts:
-            v.add_row(
-                x.experiment.name,
-                x.experiment.channel,
-                "accepted" if x.accepted else "rejected",
-                x.reason,
-            )
-        out.append(v)
-    if result.plan is not None:
-        p = Table(title="Budget plan (posterior mean response, 80 % interval)")
-        for col in ("channel", "spend", "KPI", "interval"):
-            p.add_column(col)
-        for r in result.plan.itertuples():
-            p.add_row(
+def _compact(v: float) -> str:
+    """3 significant digits with k / M / B: an interval of KPI totals that fits a terminal."""
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= size:
+            return f"{v / size:.3g}{unit}"
+    return f"{v:.3g}"
+
+
+@dataclass(frozen=True)
+class DisplayTable:
+    """One table of the fit as people read it: rounded, intervals as ``x [lo, hi]``. The
+    terminal (rich) and the HTML page show the same rows."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def display_tables(result: MMMResult) -> list[DisplayTable]:
+    """Summary, diagnostics, counterfactuals, experiments and (with a budget) the plan."""
+    summary = DisplayTable(
+        f"Media mix model of {result.fit.data.kpi_name} (80 % intervals)",
+        ["channel", "spend", "contribution", "ROAS", "marginal ROAS", "P(mROAS<1)"],
+        [
+            [
                 r.channel,
                 _money(r.spend),
-                _money(r.kpi),
-                f"[{_money(r.kpi_lo)}, {_money(r.kpi_hi)}]",
+                f"{_compact(r.contribution)} [{_compact(r.contribution_lo)}, "
+                f"{_compact(r.contribution_hi)}]",
+                f"{r.roas:.2f} [{r.roas_lo:.2f}, {r.roas_hi:.2f}]",
+                f"{r.mroas:.2f} [{r.mroas_lo:.2f}, {r.mroas_hi:.2f}]",
+                f"{r.p_mroas_below_1:.0%}",
+            ]
+            for r in result.summary.itertuples()
+        ],
+    )
+    d = result.fit.diagnostics
+    diagnostics = DisplayTable(
+        "Diagnostics",
+        ["converged", "max R-hat", "min ESS", "divergences", "reasons"],
+        [
+            [
+                "yes" if d.ok else "NO",
+                f"{d.max_rhat:.3f}",
+                f"{d.min_ess:.0f}",
+                f"{d.divergences}/{d.draws}",
+                "; ".join(d.reasons) or "-",
+            ]
+        ],
+    )
+    counterfactual = DisplayTable(
+        "Incremental KPI over the history at 0.5x / 1.5x the channel's spend (80 % interval)",
+        ["channel", "spend x", "incremental KPI", "interval"],
+        [
+            [
+                r.channel,
+                f"{r.multiplier:g}",
+                _money(r.incremental),
+                f"[{_money(r.lo)}, {_money(r.hi)}]",
+            ]
+            for r in result.counterfactual.itertuples()
+        ],
+    )
+    out = [summary, diagnostics, counterfactual]
+    if result.verdicts:
+        out.append(
+            DisplayTable(
+                "Experiments",
+                ["test", "channel", "verdict", "reason"],
+                [
+                    [
+                        x.experiment.name,
+                        x.experiment.channel,
+                        "accepted" if x.accepted else "rejected",
+                        x.reason,
+                    ]
+                    for x in result.verdicts
+                ],
             )
-        out.append(p)
+        )
+    if result.plan is not None:
+        out.append(
+            DisplayTable(
+                "Budget plan (posterior mean response, 80 % interval)",
+                ["channel", "spend", "KPI", "interval"],
+                [
+                    [
+                        r.channel,
+                        _money(r.spend),
+                        _money(r.kpi),
+                        f"[{_money(r.kpi_lo)}, {_money(r.kpi_hi)}]",
+                    ]
+                    for r in result.plan.itertuples()
+                ],
+            )
+        )
     return out
+
+
+def _rich(table: DisplayTable) -> Table:
+    t = Table(title=table.title)
+    for i, col in enumerate(table.columns):
+        # fold, never cut: an interval cut to "[51,298,8…" says nothing
+        t.add_column(
+            col,
+            justify="left" if i == 0 or col == "reasons" else "right",
+            overflow="fold",
+        )
+    for row in table.rows:
+        t.add_row(*row)
+    return t
 
 
 def mmm_fit_command(
@@ -263,8 +324,8 @@ def mmm_fit_command(
         SamplerSettings(warmup=warmup, draws=draws, chains=chains, seed=seed),
         budget=budget,
     )
-    for table in _tables(result):
-        console.print(table)
+    for table in display_tables(result):
+        console.print(_rich(table))
     if not result.converged:
         console.print("[bold red]The fit did not converge: do not base decisions on it.[/]")
     page = write_report(result, Path(html))

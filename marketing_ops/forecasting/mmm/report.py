@@ -71,12 +71,31 @@ def _waterfall_png(result, path: Path) -> None:
     plt.close(fig)
 
 
-def _table(frame) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:,.3g}", border=0)
+_STYLE = (
+    "body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em}"
+    "table{border-collapse:collapse;margin-bottom:1em}"
+    "th,td{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}"
+    "th:first-child,td:first-child{text-align:left}"
+    "caption{text-align:left;font-weight:bold;padding:4px 0}"
+)
+
+
+def _html_table(table) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in table.rows
+    )
+    return (
+        f"<table><caption>{html.escape(table.title)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def write_report(result, directory: Path) -> Path:
-    """Write ``index.html`` and its PNGs into ``directory``; returns the page's path."""
+    """Write ``index.html`` and its PNGs into ``directory``; returns the page's path. Its
+    tables are the ones ``marketing-ops mmm fit`` prints (``byod.display_tables``)."""
+    from marketing_ops.forecasting.mmm.byod import display_tables
+
     directory.mkdir(parents=True, exist_ok=True)
     for name, draw in (
         ("contributions.png", _contributions_png),
@@ -86,39 +105,20 @@ def write_report(result, directory: Path) -> Path:
         draw(result, directory / name)
     d = result.fit.diagnostics
     verdict = "converged" if d.ok else "NOT converged: " + "; ".join(d.reasons)
-    diag = {k: v for k, v in d.as_dict().items() if k != "reasons"}
+    summary, diagnostics, *rest = display_tables(result)
     parts = [
         f"<h1>Media mix model of {html.escape(result.fit.data.kpi_name)}</h1>",
         f"<p><b>Diagnostics:</b> {html.escape(verdict)}</p>",
-        "<table>"
-        + "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in diag.items())
-        + "</table>",
-        "<h2>ROAS and marginal ROAS (80 % intervals)</h2>",
-        _table(result.summary),
+        _html_table(diagnostics),
+        _html_table(summary),
         '<h2>Contribution over time</h2><img src="contributions.png">',
         '<h2>Response curves</h2><img src="curves.png">',
         '<h2>Waterfall</h2><img src="waterfall.png">',
-        "<h2>Counterfactual incremental KPI at 0.5x / 1.5x spend</h2>",
-        _table(result.counterfactual),
+        *(_html_table(t) for t in rest),
     ]
-    if result.plan is not None:
-        parts += ["<h2>Budget plan</h2>", _table(result.plan)]
-    if result.verdicts:
-        rows = [
-            {
-                "test": v.experiment.name,
-                "channel": v.experiment.channel,
-                "accepted": v.accepted,
-                "reason": v.reason,
-            }
-            for v in result.verdicts
-        ]
-        import pandas as pd
-
-        parts += ["<h2>Experiments</h2>", _table(pd.DataFrame(rows))]
     page = directory / "index.html"
     page.write_text(
-        "<!doctype html><meta charset='utf-8'><title>MMM</title><body style='font-family:sans-serif'>"
+        f"<!doctype html><meta charset='utf-8'><title>MMM</title><style>{_STYLE}</style><body>"
         + "\n".join(parts)
         + "</body>"
     )
