@@ -116,3 +116,40 @@ def test_tests_of_a_windowed_run_read_the_window(built_warehouse, tmp_path) -> N
     for window in ({"start_date": DAY1.isoformat(), "end_date": DAY1.isoformat()}, {}):
         with pytest.raises(AssertionError, match="unique_int_sessions__tagged_session_key"):
             run_test(window)
+
+
+def test_staging_tests_of_a_windowed_run_read_the_window_and_rows_without_a_day(
+    built_warehouse, tmp_path
+) -> None:
+    """The daily sources' staging views opt in to windowed tests (their yml's meta): a GA4
+    row without a browser on day 1 fails `not_null` on the session key in a run over day 1
+    and is not read by a run over day 3; a row without a day belongs to no window, so every
+    windowed run reads it and `not_null` on the day itself still fails."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse.db, db)
+    day1, day3 = ({"start_date": d.isoformat(), "end_date": d.isoformat()} for d in (DAY1, DAY3))
+
+    def run_test(name: str, dbt_vars: dict[str, str]):
+        return dbt_run(db, tmp_path, "test", dbt_vars, "--select", name)
+
+    session_key = "not_null_stg_ga4__events_session_key"
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "insert into raw.ga4_events select * replace (null as user_pseudo_id) "
+            "from raw.ga4_events where event_date = ? limit 1",
+            [DAY1],
+        )
+    assert "PASS " + session_key in run_test(session_key, day3).stdout
+    with pytest.raises(AssertionError, match=session_key):
+        run_test(session_key, day1)
+
+    date_day = "not_null_stg_ga4__events_date_day"
+    assert "PASS " + date_day in run_test(date_day, day3).stdout
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "insert into raw.ga4_events select * replace (null as event_date) "
+            "from raw.ga4_events where event_date = ? limit 1",
+            [DAY1],
+        )
+    with pytest.raises(AssertionError, match=date_day):
+        run_test(date_day, day3)
