@@ -253,9 +253,11 @@ def raw_tables(db: Path, cache: Path | None, start: date, days: int, events_per_
             return con.execute("select count(*) from raw.ga4_events").fetchone()[0]
     progress(f"generating {days} days x {events_per_day:,} events into {db}")
     events = generate_raw(db, start, days, events_per_day)
-    if cache is not None:
+    if cache is not None:  # whole or not at all: a run killed while copying leaves no cache
         cache.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(db, cache)
+        partial = cache.with_name(cache.name + ".partial")
+        shutil.copyfile(db, partial)
+        partial.replace(cache)
     return events
 
 
