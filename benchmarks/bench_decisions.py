@@ -4,7 +4,7 @@ possible uplift the agent captures, deciding on the media mix model or on attrib
     .venv/bin/python benchmarks/bench_decisions.py [--worlds NAME ...] [--days 730]
         [--models mmm attributed] [--warmup 300 --draws 300 --chains 2] [--shifts 30 100]
         [--lift-tests --holdout-share 0.3 --test-days 28 --lift-se 0.15 --readout-days 0
-         --tail-rows]
+         --tail-rows --tail-se own]
 
 Worlds: :func:`marketing_ops.simulator.hostile_worlds` (over-claiming platforms, last click
 skewed to search, a long carry-over channel, a saturated channel, a mid-history response
@@ -42,7 +42,9 @@ change's carry-over after the test); the windows move back so that the last read
 ends two weeks before the decision. With ``--tail-rows`` (and ``--readout-days N``) each test
 reports two rows instead of one summed row: its lift over its own days, and its tail alone
 (``lift_start`` = the day after its end, ``readout_end`` N days later), each with the noise of
-``--lift-se`` times its own true lift. The model is then reported as ``mmm+tests``; each row
+``--lift-se`` times its own true lift (``--tail-se test``: the tail row's standard error is the
+in-test row's, the same arms' day-to-day noise over as many days, not a share of its smaller
+lift). The model is then reported as ``mmm+tests``; each row
 gives the fitted (posterior median) and true daily decay of every paid channel.
 
 Scoring, on the simulator's truth for the week after the decision (true curves, carry-over,
@@ -179,6 +181,7 @@ def lift_tests(
     design: str = "holdout",
     readout: int = 0,
     tail_rows: bool = False,
+    tail_se: str = "own",
 ) -> list:
     """Lift tests of every paid channel before ``as_of``, each read out ``readout`` days past
     its end, as one row or (``tail_rows``) as its in-test and its tail rows (see the module's
@@ -203,9 +206,11 @@ def lift_tests(
             (spend["channel"] == channel)
             & spend["date"].between(start.isoformat(), end.isoformat())
         ]["spend"].sum()
+        se = 0.0
         for first, last, suffix in rows:
             truth = world.truth.spend_lift(channel, start, end, high, low, last, first)
-            se = rel_se * abs(truth)
+            # the tail row after the in-test row: its own share, or the in-test row's noise
+            se = se if suffix and tail_se == "test" else rel_se * abs(truth)
             out.append(
                 Experiment(
                     channel=channel,
@@ -428,7 +433,8 @@ def run_world(
                 make, args = mmm_curves, (*args, lift_tests(world, as_of, **tests))
                 key += "-{share}-{days}-{rel_se}-{design}".format(**tests)
                 key += f"-r{tests['readout']}" if tests.get("readout") else ""
-                key += "-tail" if tests.get("tail_rows") and tests.get("readout") else ""
+                if tests.get("tail_rows") and tests.get("readout"):
+                    key += "-tail" + ("-se-test" if tests.get("tail_se") == "test" else "")
             else:
                 make = mmm_curves
             curves, info = cached_curves(cache, key, make, *args)
@@ -519,6 +525,13 @@ def main() -> None:
         "(the N days after its end) as two rows instead of one summed row",
     )
     parser.add_argument(
+        "--tail-se",
+        choices=["own", "test"],
+        default="own",
+        help="with --tail-rows: the tail row's standard error is --lift-se times its own true "
+        "lift, or the in-test row's (the same arms' noise over as many days)",
+    )
+    parser.add_argument(
         "--test-design",
         choices=["holdout", "pulse", "both"],
         default="holdout",
@@ -570,6 +583,7 @@ def main() -> None:
                 "design": args.test_design,
                 "readout": args.readout_days,
                 "tail_rows": args.tail_rows,
+                "tail_se": args.tail_se,
             }
         rows += run_world(
             world, models, args.shifts, settings, policy_dir, cache, tests, args.carryover_days
