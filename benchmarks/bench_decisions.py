@@ -3,7 +3,8 @@ possible uplift the agent captures, deciding on the media mix model or on attrib
 
     .venv/bin/python benchmarks/bench_decisions.py [--worlds NAME ...] [--days 730]
         [--models mmm attributed] [--warmup 300 --draws 300 --chains 2] [--shifts 30 100]
-        [--lift-tests --holdout-share 0.3 --test-days 28 --lift-se 0.15 --readout-days 0]
+        [--lift-tests --holdout-share 0.3 --test-days 28 --lift-se 0.15 --readout-days 0
+         --tail-rows --tail-se own]
 
 Worlds: :func:`marketing_ops.simulator.hostile_worlds` (over-claiming platforms, last click
 skewed to search, a long carry-over channel, a saturated channel, a mid-history response
@@ -38,7 +39,12 @@ cutting ``--holdout-share`` of the channel's spend (``--test-design pulse``: add
 normal noise with a standard error of ``--lift-se`` times it. With ``--readout-days N`` each
 test is read out N days past its end (the experiment's ``readout_end``: the lift includes the
 change's carry-over after the test); the windows move back so that the last read-out still
-ends two weeks before the decision. The model is then reported as ``mmm+tests``; each row
+ends two weeks before the decision. With ``--tail-rows`` (and ``--readout-days N``) each test
+reports two rows instead of one summed row: its lift over its own days, and its tail alone
+(``lift_start`` = the day after its end, ``readout_end`` N days later), each with the noise of
+``--lift-se`` times its own true lift (``--tail-se test``: the tail row's standard error is the
+in-test row's, the same arms' day-to-day noise over as many days, not a share of its smaller
+lift). The model is then reported as ``mmm+tests``; each row
 gives the fitted (posterior median) and true daily decay of every paid channel.
 
 Scoring, on the simulator's truth for the week after the decision (true curves, carry-over,
@@ -174,9 +180,12 @@ def lift_tests(
     rel_se: float,
     design: str = "holdout",
     readout: int = 0,
+    tail_rows: bool = False,
+    tail_se: str = "own",
 ) -> list:
     """Lift tests of every paid channel before ``as_of``, each read out ``readout`` days past
-    its end (see the module's docstring)."""
+    its end, as one row or (``tail_rows``) as its in-test and its tail rows (see the module's
+    docstring)."""
     from marketing_ops.forecasting.mmm.calibration import Experiment
 
     rng = np.random.default_rng([world.config.seed, as_of.toordinal()])
@@ -188,27 +197,35 @@ def lift_tests(
         start = end - timedelta(days=days - 1)
         until = end + timedelta(days=readout) if readout else None
         high, low = (1.0, 1.0 - share) if kind == "holdout" else (1.0 + share, 1.0)
-        truth = world.truth.spend_lift(channel, start, end, high, low, until)
-        se = rel_se * abs(truth)
+        # (lift_start, readout_end, name suffix) of each row the test reports
+        rows = [(None, until, "")]
+        if tail_rows and readout:
+            rows = [(None, None, ""), (end + timedelta(days=1), until, "-tail")]
         spend = world.truth.daily
         spend = spend[
             (spend["channel"] == channel)
             & spend["date"].between(start.isoformat(), end.isoformat())
         ]["spend"].sum()
-        out.append(
-            Experiment(
-                channel=channel,
-                start=pd.Timestamp(start),
-                end=pd.Timestamp(end),
-                kind="holdout" if kind == "holdout" else "lift",  # a pulse: spend_delta > 0
-                lift=float(truth + rng.normal(0.0, se)),
-                standard_error=float(se),
-                spend_delta=float(share * spend) if kind == "pulse" else 0.0,
-                holdout_share=share if kind == "holdout" else 0.0,
-                name=f"bench-{kind}-{channel}-{start}",
-                readout_end=pd.Timestamp(until) if until else None,
+        se = 0.0
+        for first, last, suffix in rows:
+            truth = world.truth.spend_lift(channel, start, end, high, low, last, first)
+            # the tail row after the in-test row: its own share, or the in-test row's noise
+            se = se if suffix and tail_se == "test" else rel_se * abs(truth)
+            out.append(
+                Experiment(
+                    channel=channel,
+                    start=pd.Timestamp(start),
+                    end=pd.Timestamp(end),
+                    kind="holdout" if kind == "holdout" else "lift",  # a pulse: spend_delta > 0
+                    lift=float(truth + rng.normal(0.0, se)),
+                    standard_error=float(se),
+                    spend_delta=float(share * spend) if kind == "pulse" else 0.0,
+                    holdout_share=share if kind == "holdout" else 0.0,
+                    name=f"bench-{kind}-{channel}-{start}{suffix}",
+                    readout_end=pd.Timestamp(last) if last else None,
+                    lift_start=pd.Timestamp(first) if first else None,
+                )
             )
-        )
     return out
 
 
@@ -416,6 +433,8 @@ def run_world(
                 make, args = mmm_curves, (*args, lift_tests(world, as_of, **tests))
                 key += "-{share}-{days}-{rel_se}-{design}".format(**tests)
                 key += f"-r{tests['readout']}" if tests.get("readout") else ""
+                if tests.get("tail_rows") and tests.get("readout"):
+                    key += "-tail" + ("-se-test" if tests.get("tail_se") == "test" else "")
             else:
                 make = mmm_curves
             curves, info = cached_curves(cache, key, make, *args)
@@ -500,6 +519,19 @@ def main() -> None:
         "the last read-out ends two weeks before the decision",
     )
     parser.add_argument(
+        "--tail-rows",
+        action="store_true",
+        help="with --readout-days N: each test reports its lift over its own days and its tail "
+        "(the N days after its end) as two rows instead of one summed row",
+    )
+    parser.add_argument(
+        "--tail-se",
+        choices=["own", "test"],
+        default="own",
+        help="with --tail-rows: the tail row's standard error is --lift-se times its own true "
+        "lift, or the in-test row's (the same arms' noise over as many days)",
+    )
+    parser.add_argument(
         "--test-design",
         choices=["holdout", "pulse", "both"],
         default="holdout",
@@ -550,6 +582,8 @@ def main() -> None:
                 "rel_se": args.lift_se,
                 "design": args.test_design,
                 "readout": args.readout_days,
+                "tail_rows": args.tail_rows,
+                "tail_se": args.tail_se,
             }
         rows += run_world(
             world, models, args.shifts, settings, policy_dir, cache, tests, args.carryover_days

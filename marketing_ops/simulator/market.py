@@ -815,16 +815,21 @@ class GroundTruth:
         high: float,
         low: float,
         readout_end: date | None = None,
+        lift_start: date | None = None,
     ) -> float:
         """True expected conversions the channel sells at ``high`` times its actual spend on
         the days ``start``..``end``, less at ``low`` times it: what a perfect lift test reads (a
         holdout of 30 %: ``high=1, low=0.7``; a 30 % spend pulse: ``high=1.3, low=1``). Read
-        out over ``start``..``readout_end`` (default ``end``): the days after ``end`` (actual
-        spend in both arms) add the change's carry-over, which a read-out over the test's own
-        days does not see (docs/contracts.md, experiments)."""
+        out over ``lift_start`` (default ``start``)..``readout_end`` (default ``end``): the days
+        after ``end`` (actual spend in both arms) add the change's carry-over, which a read-out
+        over the test's own days does not see; ``lift_start = end + 1`` reads that tail alone
+        (docs/contracts.md, experiments)."""
         until = end if readout_end is None else readout_end
+        first_day = start if lift_start is None else lift_start
         if until < end:
             raise ValueError(f"read-out end {until} is before the test's end {end}")
+        if not start <= first_day <= until:
+            raise ValueError(f"lift start {first_day} is outside the test's {start}..{until}")
         rows = self.daily[self.daily["channel"] == channel].sort_values("date")
         days = pd.to_datetime(rows["date"]).dt.date.to_numpy()
         inside = (days >= start) & (days <= until)
@@ -845,7 +850,7 @@ class GroundTruth:
         def arm(k: float) -> np.ndarray:
             return curve.conversions(path * np.where(changed, k, 1.0), index, initial) * factor
 
-        return float((arm(high) - arm(low)).sum())
+        return float((arm(high) - arm(low))[window >= first_day].sum())
 
     def oracle_allocation(
         self,

@@ -74,6 +74,7 @@ def test_bad_experiment_is_rejected_with_its_reason(result) -> None:
     assert verdict["reason"] == "too short: 5 days < 14"
     assert verdict["experiment"] == "five-day search holdout"
     assert verdict["readout_end"] == verdict["end"]  # no read-out past the test given
+    assert verdict["lift_start"] == verdict["start"]  # read from the test's start
     assert verdict["fit_version"] == result.version
 
 

@@ -1,5 +1,6 @@
 """Lift tests read out past their end (``readout_end``): the model's lift counts the change's
-carry-over after the test, the quality checks use the read-out window, the CSV carries it.
+carry-over after the test, the quality checks use the read-out window, the CSV carries it. A
+test may report its tail alone (``lift_start`` after its end) beside its in-test row.
 
 No fit here: the model's lift is evaluated at the seeded world's true parameters (the world
 uses the model's own adstock and saturation), and the checks need only the prior predictive."""
@@ -61,11 +62,18 @@ def _model_lift(data, channels, exp: Experiment) -> float:
     return float(_lift(x, decay, half, shape, beta, mult)[0])
 
 
-def _true_lift(world, channel, first: int, periods: int, after: int) -> float:
+def _tail(exp: Experiment) -> Experiment:
+    """The tail row of ``exp``: its lift read from the day after its end to its read-out's end."""
+    return replace(exp, name=f"{exp.name} tail", lift_start=exp.end + pd.Timedelta(days=1))
+
+
+def _true_lift(world, channel, first: int, periods: int, after: int, skip: int = 0) -> float:
+    """The world's true lift of halving ``channel``'s spend over ``periods`` weeks from
+    ``first``, read from ``skip`` weeks into the test to ``after`` weeks past its end."""
     spend = world.frame[channel.name].to_numpy()[None, :]
     low = spend.copy()
     low[:, first : first + periods] *= 0.5
-    read = slice(first, first + periods + after)
+    read = slice(first + skip, first + periods + after)
     return float(
         (true_incremental(channel, spend, "W") - true_incremental(channel, low, "W"))[:, read].sum()
     )
@@ -166,3 +174,107 @@ def test_a_read_out_shifts_the_prior_lift_by_the_carry_over(data):
     ]
     own, read = (v.prior_lift_median for v in check_experiments(tests, data, PRIORS))
     assert read > own > 0
+
+
+def test_model_tail_lift_is_the_true_tail(world, data):
+    """At the true parameters the model's lift over the weeks after the test alone (a tail row)
+    is the world's true tail; the in-test row and the tail row add up to the whole read-out;
+    with no decay the tail is nothing."""
+    tv = world.channels[0]
+    first, periods, after = 60, 8, 6
+    whole = _holdout(data, "tv", first, periods, after)
+    inside = replace(whole, readout_end=None)
+    tail = _model_lift(data, world.channels, _tail(whole))
+    true_tail = _true_lift(world, tv, first, periods, after, skip=periods)
+    assert true_tail > 0.1 * _true_lift(world, tv, first, periods, 0)  # a tail worth measuring
+    assert tail == pytest.approx(true_tail, rel=1e-3)
+    assert _model_lift(data, world.channels, inside) + tail == pytest.approx(
+        _model_lift(data, world.channels, whole), rel=1e-6
+    )
+    flat = [replace(tv, decay=0.0), *world.channels[1:]]
+    assert _model_lift(data, flat, _tail(whole)) == pytest.approx(0.0, abs=1e-6)
+    arrays = experiment_arrays([_tail(whole)], data, model_inputs(data, PRIORS).spend_scale)
+    assert arrays.periods[0][arrays.mask[0] > 0].tolist() == list(range(68, 74))
+
+
+def test_the_two_rows_of_a_test_are_both_accepted(world, data):
+    """A test's in-test row and its tail row are one change: neither contaminates the other,
+    and the tail row is not refused for the power its prior median (the prior's decay) gives it.
+    A row reading days another row of the same test reads is refused (the lift counted twice);
+    a tail row whose read-out is wrong is refused with its reason; another test starting in the
+    tail's read-out is still contaminated."""
+    tv = world.channels[0]
+    first, periods, after = 60, 8, 6
+    inside = _holdout(
+        data,
+        "tv",
+        first,
+        periods,
+        0,
+        name="inside",
+        lift=_true_lift(world, tv, first, periods, 0),
+        standard_error=2e3,
+    )
+    true_tail = _true_lift(world, tv, first, periods, after, skip=periods)
+    tail = _tail(
+        replace(
+            inside,
+            name="t",
+            readout_end=inside.end + after * WEEK,
+            lift=true_tail,
+            standard_error=0.1 * true_tail,
+        )
+    )
+    later = _true_lift(world, tv, first, periods, after, skip=periods + 1)
+    twice = replace(
+        tail, name="twice", lift_start=tail.read_from + WEEK, lift=later, standard_error=0.5 * later
+    )
+    other = replace(inside, name="other", start=tail.read_from, end=tail.read_from + 4 * WEEK)
+    late = replace(tail, name="late", readout_end=data.dates[-1] + 3 * WEEK)
+    backwards = replace(tail, name="backwards", lift_start=tail.read_until + pd.Timedelta(days=1))
+    early = replace(tail, name="early", lift_start=inside.start - WEEK)
+    # a read-out shorter than one whole week of the weekly model
+    no_week = replace(tail, name="no week", readout_end=tail.read_from + pd.Timedelta(days=3))
+    tests = [inside, tail, twice, other, late, backwards, early, no_week]
+    by_name = {v.experiment.name: v for v in check_experiments(tests, data, PRIORS)}
+    assert by_name["inside"].accepted, by_name["inside"].reason
+    assert by_name["t tail"].accepted, by_name["t tail"].reason
+    assert "reads the same days as accepted row t tail of the same test" in by_name["twice"].reason
+    assert "overlaps accepted test" in by_name["other"].reason
+    assert "read-out runs past the data's history" in by_name["late"].reason
+    assert "after the read-out ends" in by_name["backwards"].reason
+    assert "before the test starts" in by_name["early"].reason
+    assert "no whole period between lift_start" in by_name["no week"].reason
+    # a noisy tail: under the power rule at the prior's median, yet accepted (power is the
+    # test's); the in-test row of that noise is still refused as underpowered
+    weak_tail = replace(tail, name="weak tail", standard_error=0.5 * true_tail)
+    weak_inside = replace(inside, name="weak inside", standard_error=1e9)
+    weak_tail_v, weak_inside_v = check_experiments([weak_tail, weak_inside], data, PRIORS)
+    assert weak_tail_v.accepted and weak_tail_v.power < 0.2, weak_tail_v
+    assert "underpowered" in weak_inside_v.reason
+
+
+def test_experiment_csv_reads_the_lift_start(tmp_path):
+    """``lift_start`` (default ``start``): a tail row reads from after the test's end; not a
+    date, before the start or after the read-out's end is an error naming file, line, field."""
+    path = tmp_path / "tests.csv"
+    head = "channel,start,end,kind,lift,standard_error,holdout_share,readout_end,lift_start\n"
+    path.write_text(
+        head + "tv,2024-01-01,2024-01-28,holdout,12,3,1,,\n"
+        "tv,2024-01-01,2024-01-28,holdout,4,1,1,2024-02-25,2024-01-29\n"
+    )
+    inside, tail = read_experiments(path)
+    assert inside.lift_start is None and inside.read_from == inside.start
+    assert inside.read_until == inside.end and not inside.tail_only
+    assert tail.read_from == pd.Timestamp("2024-01-29") and tail.tail_only
+    assert tail.read_until == pd.Timestamp("2024-02-25") and tail.same_test(inside)
+    for readout, bad, message in (
+        ("2024-02-25", "2024-13-01", "line 2: field 'lift_start' = '2024-13-01' is not a date"),
+        ("2024-02-25", "2023-12-31", "line 2: field 'lift_start' = '2023-12-31' is before the"),
+        ("2024-02-25", "2024-02-26", "line 2: field 'lift_start' = '2024-02-26' is after the"),
+        ("", "2024-01-29", "line 2: field 'lift_start' = '2024-01-29' is after the read-out's"),
+    ):
+        path.write_text(head + f"tv,2024-01-01,2024-01-28,holdout,12,3,1,{readout},{bad}\n")
+        with pytest.raises(ValueError) as err:
+            read_experiments(path)
+        assert str(path) in str(err.value) and message in str(err.value)

@@ -346,3 +346,26 @@ def test_spend_lift_read_out_after_the_test_counts_the_carry_over(world) -> None
         lift(1.0, 0.7, START + timedelta(days=DAYS + 3))
     with pytest.raises(ValueError, match="before the test's end"):
         lift(1.0, 0.7, last - timedelta(days=1))
+
+
+def test_spend_lift_reads_the_tail_alone_from_lift_start(world) -> None:
+    """``lift_start`` the day after the test's end reads the carry-over tail alone: the whole
+    read-out less the test's own days, most of the in-test lift again for the decay-0.9
+    channel; from the test's start it is the default; outside the read-out an error."""
+    from marketing_ops.simulator import load_ground_truth
+
+    truth = load_ground_truth(world("long_carry_over"))
+    first = START + timedelta(days=14)
+    last = first + timedelta(days=13)
+    until = last + timedelta(days=28)
+    lift = partial(truth.spend_lift, "paid_social", first, last, 1.0, 0.7)
+    tail = lift(until, last + timedelta(days=1))
+    assert tail == pytest.approx(lift(until) - lift())
+    assert tail > 0.5 * lift()
+    assert lift(until, first) == lift(until)
+    later = lift(until, last + timedelta(days=8))
+    assert 0 < later < tail
+    with pytest.raises(ValueError, match="lift start"):
+        lift(until, until + timedelta(days=1))
+    with pytest.raises(ValueError, match="lift start"):
+        lift(until, first - timedelta(days=1))

@@ -4,10 +4,14 @@ A test compares two spend arms of one channel over a window (optionally in one g
 removes ``holdout_share`` of the observed spend, a lift test adds ``spend_delta`` (total over
 the window, spread evenly). The arms differ only in ``start``..``end``; the read-out may go on
 after it (``readout_end``, default ``end``), so the lift includes the change's carry-over after
-the test: what pins the channel's decay. The model's lift is the channel's contribution in the
-high arm minus the low arm over the read-out's periods, with carry-over from before the window;
-it enters the likelihood as ``lift ~ Normal(model lift, standard_error)`` (PyMC-Marketing's
-add_lift_test_measurements does the same on the saturation curve alone, without carry-over).
+the test, and may start later than the test (``lift_start``, default ``start``): one test can
+report its lift during the test and its tail after it as two rows, the shape over time that
+pins the channel's decay (one sum over both cannot tell a low decay with a strong curve from a
+high decay with a weak one). The model's lift is the channel's contribution in the high arm
+minus the low arm over the read-out's periods (``lift_start``..``readout_end``), with carry-over
+from before; it enters the likelihood as ``lift ~ Normal(model lift, standard_error)``
+(PyMC-Marketing's add_lift_test_measurements does the same on the saturation curve alone,
+without carry-over).
 """
 
 from __future__ import annotations
@@ -54,11 +58,35 @@ class Experiment:
     name: str = ""
     # last day of the read-out; None: ``end`` (the change's carry-over after the test not read)
     readout_end: pd.Timestamp | None = None
+    # first day of the read-out; None: ``start``. ``end`` + 1 with a ``readout_end``: the tail
+    # alone (the carry-over after the test), reported beside a row read over the test's days
+    lift_start: pd.Timestamp | None = None
 
     @property
     def read_until(self) -> pd.Timestamp:
         """Last day the lift was measured over (``readout_end``, else ``end``)."""
         return self.end if self.readout_end is None else self.readout_end
+
+    @property
+    def read_from(self) -> pd.Timestamp:
+        """First day the lift was measured over (``lift_start``, else ``start``)."""
+        return self.start if self.lift_start is None else self.lift_start
+
+    @property
+    def tail_only(self) -> bool:
+        """Read only after the spend change ended: the change's carry-over alone."""
+        return self.read_from > self.end
+
+    def same_test(self, other: Experiment) -> bool:
+        """Another row of the same test (channel, window, kind and geo): its lift over other
+        days, e.g. the in-test row and the tail row."""
+        return (self.channel, self.start, self.end, self.kind, self.geo or "") == (
+            other.channel,
+            other.start,
+            other.end,
+            other.kind,
+            other.geo or "",
+        )
 
 
 @dataclass(frozen=True)
@@ -111,6 +139,23 @@ def _readout_end(raw, end: pd.Timestamp, path, line) -> pd.Timestamp | None:
     return readout
 
 
+def _lift_start(raw, start: pd.Timestamp, until: pd.Timestamp, path, line) -> pd.Timestamp | None:
+    if raw is None or str(raw).strip() == "":
+        return None
+    first = _date(raw, path, line, "lift_start")
+    if first < start:
+        raise ValueError(
+            f"{path}: line {line}: field 'lift_start' = {raw!r} is before the test's start "
+            f"({start.date()}); the lift is read from the spend change on"
+        )
+    if first > until:
+        raise ValueError(
+            f"{path}: line {line}: field 'lift_start' = {raw!r} is after the read-out's end "
+            f"({until.date()}, readout_end or else end)"
+        )
+    return first
+
+
 def read_experiments(path: Path | str) -> list[Experiment]:
     """Experiments from the CSV format of docs/contracts.md; errors name the file, line and field."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -118,7 +163,7 @@ def read_experiments(path: Path | str) -> list[Experiment]:
     if missing:
         raise ValueError(
             f"{path}: missing column(s) {missing}; expected {list(EXPERIMENT_COLUMNS)} "
-            "plus spend_delta or holdout_share, optional readout_end, geo and name"
+            "plus spend_delta or holdout_share, optional readout_end, lift_start, geo and name"
         )
     out = []
     for n, row in enumerate(frame.to_dict("records"), start=2):
@@ -127,11 +172,13 @@ def read_experiments(path: Path | str) -> list[Experiment]:
             raise ValueError(
                 f"{path}: line {n}: field 'kind' = {row['kind']!r}; expected one of {KINDS}"
             )
-        end = _date(row["end"], path, n, "end")
+        start, end = _date(row["start"], path, n, "start"), _date(row["end"], path, n, "end")
+        readout_end = _readout_end(row.get("readout_end"), end, path, n)
+        until = end if readout_end is None else readout_end
         out.append(
             Experiment(
                 channel=row["channel"].strip(),
-                start=_date(row["start"], path, n, "start"),
+                start=start,
                 end=end,
                 kind=kind,
                 lift=_number(row["lift"], path, n, "lift"),
@@ -142,7 +189,8 @@ def read_experiments(path: Path | str) -> list[Experiment]:
                 ),
                 geo=str(row.get("geo", "")).strip(),
                 name=str(row.get("name", "") or f"line {n}"),
-                readout_end=_readout_end(row.get("readout_end"), end, path, n),
+                readout_end=readout_end,
+                lift_start=_lift_start(row.get("lift_start"), start, until, path, n),
             )
         )
     return out
@@ -160,8 +208,9 @@ def _periods(exp: Experiment, data: MMMData) -> np.ndarray:
 
 
 def _readout(exp: Experiment, data: MMMData) -> np.ndarray:
-    """The periods the lift was read out over: the test's, then its read-out after the end."""
-    return _inside(exp.start, exp.read_until, data)
+    """The periods the lift was read out over (``lift_start``..``readout_end``): the test's,
+    then its read-out after the end; or the read-out after the end alone (a tail row)."""
+    return _inside(exp.read_from, exp.read_until, data)
 
 
 def _arms(exp: Experiment, data: MMMData, geo: int, c: int, periods: np.ndarray):
@@ -179,8 +228,8 @@ def experiment_arrays(
 ) -> ExperimentArrays:
     """Arrays for the likelihood; every experiment must already be valid for ``data``.
 
-    The arms differ in the test's periods; the lift sums over the read-out's periods, whose
-    lagged arms (``data.window`` periods back) carry the change's adstock into the read-out
+    The arms differ in the test's periods; the lift sums over the read-out's periods
+    (``lift_start``..``readout_end``), whose lagged arms (``data.window`` periods back) carry the change's adstock into the read-out
     after the test (up to the lag window: the model's carry-over ends there too)."""
     width = max(len(_readout(e, data)) for e in experiments)
     e_n, lag = len(experiments), data.window
@@ -213,6 +262,12 @@ def _static_problem(e: Experiment, data: MMMData, rules: QualityRules) -> str:
         return "window outside the data's history"
     if e.read_until < e.end:
         return f"read-out ends ({e.read_until.date()}) before the test does ({e.end.date()})"
+    if e.read_from < e.start:
+        return f"lift read from {e.read_from.date()}, before the test starts ({e.start.date()})"
+    if e.read_from > e.read_until:
+        return (
+            f"lift read from {e.read_from.date()}, after the read-out ends ({e.read_until.date()})"
+        )
     # a window only partly inside the history would be compared with the model's lift over
     # the part inside: refused, not cut silently
     last_day = data.dates[-1] + pd.Timedelta(days=PERIOD_DAYS[data.freq] - 1)
@@ -227,6 +282,11 @@ def _static_problem(e: Experiment, data: MMMData, rules: QualityRules) -> str:
             f"test starts before the data's history ({e.start.date()}, "
             f"data starts {data.dates[0].date()})"
         )
+    if len(_readout(e, data)) == 0:
+        return (
+            f"no whole period between lift_start {e.read_from.date()} and the read-out's end "
+            f"{e.read_until.date()}"
+        )
     if e.holdout_share <= 0 and e.spend_delta <= 0:
         return "needs holdout_share > 0 or spend_delta > 0"
     c = data.channels.index(e.channel)
@@ -239,8 +299,17 @@ def _static_problem(e: Experiment, data: MMMData, rules: QualityRules) -> str:
 
 def _overlap(e: Experiment, accepted: list[Experiment]) -> str:
     """Same channel and geo, read-out windows overlapping: one test's change lands in the
-    other's read-out (or carries over into it)."""
+    other's read-out (or carries over into it). Rows of the same test are one change: they
+    clash only when they read the same days (the lift counted twice)."""
     for other in accepted:
+        if e.same_test(other):
+            if other.read_from <= e.read_until and e.read_from <= other.read_until:
+                return (
+                    f"reads the same days as accepted row {other.name} of the same test "
+                    f"({max(e.read_from, other.read_from).date()} to "
+                    f"{min(e.read_until, other.read_until).date()}: counted twice)"
+                )
+            continue
         same = other.channel == e.channel and (other.geo or "") == (e.geo or "")
         if same and other.start <= e.read_until and e.start <= other.read_until:
             return f"overlaps accepted test {other.name} on {e.channel} (contaminated)"
@@ -263,7 +332,10 @@ def _evidence_problem(
     power = float(
         norm.sf(1.96 - median / e.standard_error) + norm.cdf(-1.96 - median / e.standard_error)
     )
-    if power < rules.min_power:
+    # Power is the test's: a tail row (read from after the spend change) is judged by the
+    # prior predictive only. Its prior median is the prior's guess of the decay, so a low
+    # prior decay would refuse exactly the measurement that corrects it.
+    if power < rules.min_power and not e.tail_only:
         return (
             f"underpowered: power {power:.2f} < {rules.min_power} at the prior's median lift {median:.4g}",
             median,

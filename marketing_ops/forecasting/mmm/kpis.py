@@ -191,6 +191,7 @@ def verdict_records(result: KPIFit) -> list[dict]:
             "kind": v.experiment.kind,
             "start": str(v.experiment.start.date()),
             "end": str(v.experiment.end.date()),
+            "lift_start": str(v.experiment.read_from.date()),
             "readout_end": str(v.experiment.read_until.date()),
             "lift": float(v.experiment.lift),
             "standard_error": float(v.experiment.standard_error),
