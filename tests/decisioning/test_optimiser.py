@@ -458,7 +458,10 @@ def test_carryover_days_hold_the_following_weeks_at_the_plan() -> None:
     worth the curve's steady weekly revenue whatever the tail (the steady-state view; with
     nothing spent after, the tail's adstock would run down instead); from no adstock it is
     the hand-computed geometric adstock s (1 - d^(t+1)) / (1 - d) through the Hill curve,
-    summed over period and tail, times 7 / (7 + T); ``carryover_days: 0`` is the week alone."""
+    summed over period and tail, times 7 / (7 + T), by the point curve and by the posterior
+    expectation alike; ``carryover_days: 0`` is the week alone."""
+    from marketing_ops.decisioning.budget.optimiser import _Draws, expected_period_revenue
+
     d, half, top, value, s = 0.8, 400.0, 40.0, 50.0, 200.0
     curve = ResponseCurve("c", d, half, 1.0, top, value)
     steady = 7 * float(curve.steady_state_revenue(s))
@@ -473,6 +476,11 @@ def test_carryover_days_hold_the_following_weeks_at_the_plan() -> None:
         conv, rev = incremental_period_revenue(curve, 7 * s, None, 0.0, 7, tail)
         assert rev == pytest.approx(by_hand, rel=1e-9)
         assert conv * value == pytest.approx(rev)
+        # the posterior expectation's path (draws all equal to the curve) is the same value
+        draws = _Draws.of([curve, curve])
+        assert expected_period_revenue(draws, 7 * s, None, 0.0, 7, tail)[1] == pytest.approx(
+            by_hand, rel=1e-9
+        )
 
 
 def test_target_roas_objective_buys_most_revenue_at_the_floor() -> None:
