@@ -49,7 +49,8 @@ gives the fitted (posterior median) and true daily decay of every paid channel.
 
 Scoring, on the simulator's truth for the week after the decision (true curves, carry-over,
 seasonality and the response shock, no noise), measured in the same run (with
-``--carryover-days N`` the week's spend is valued with its carry-over over N more days, by
+``--carryover-days N`` the week's split is valued over the week and N more days with the
+split's daily spend going on (the following weeks held at the plan), scaled to one week, by
 the plan (the budget policy's ``carryover_days``) and by the score alike):
 
 * baseline: keeping last week's split of the same total;
@@ -541,8 +542,8 @@ def main() -> None:
         "--carryover-days",
         type=int,
         default=0,
-        help="days of carry-over after the week that the plan (budget policy carryover_days) "
-        "and the score count; 0: the week alone",
+        help="days after the week that the plan (budget policy carryover_days) and the score "
+        "count, the split's daily spend going on over them; 0: the week alone",
     )
     parser.add_argument("--out", default=None, help="write the rows as CSV here")
     parser.add_argument(

@@ -83,7 +83,8 @@ class BudgetPolicy(_Strict):
         "max_revenue"
     )
     period_days: int = _expect("a whole number of days between 1 and 31", default=7, ge=1, le=31)
-    # days after the period whose revenue from the period's spend (its carry-over) counts
+    # days after the period that count, the plan's daily spend going on over them (the
+    # following weeks held at the plan); the value is scaled to one period (budget/optimiser.py)
     carryover_days: int = _expect("a whole number of days between 0 and 90", default=0, ge=0, le=90)
     total_budget: float | Literal["keep_last_period"] = _expect(
         "an amount in EUR for the period, or keep_last_period", default="keep_last_period"

@@ -789,8 +789,10 @@ class GroundTruth:
         self, allocation: dict[str, float], start: date, days: int, tail_days: int = 0
     ) -> float:
         """True expected revenue of spending each channel's period amount evenly over ``days``
-        from ``start``, over those days and ``tail_days`` after them (nothing spent then: the
-        period's carry-over)."""
+        from ``start``, over those days; with ``tail_days``, over those days and that many
+        after them at the same daily spend (the following weeks held at the plan), scaled to
+        one period (x days / (days + tail_days)): the budget optimiser's ``carryover_days``
+        value (decisioning/budget/optimiser.py), so plan and score rank splits alike."""
         total = 0.0
         prior = self.daily[self.daily["date"] < start.isoformat()]
         span = [start + timedelta(days=i) for i in range(days + tail_days)]
@@ -800,12 +802,12 @@ class GroundTruth:
             carry = prior.loc[prior["channel"] == channel, "adstock"]
             initial = float(carry.iloc[-1]) if len(carry) else 0.0
             cost = np.array([self.world.cost_multiplier(channel, d) for d in span])
-            path = np.where(np.arange(len(span)) < days, amount / days, 0.0) / cost
+            path = np.full(len(span), amount / days) / cost
             shock = np.array([self.world.response_factor(channel, d) for d in span])
             total += float(
                 (curve.conversions(path, index, initial) * shock).sum() * curve.value_per_conversion
             )
-        return total
+        return total * (days / (days + tail_days)) if tail_days > 0 else total
 
     def spend_lift(
         self,
@@ -861,7 +863,7 @@ class GroundTruth:
         tail_days: int = 0,
     ) -> dict[str, float]:
         """The allocation of ``total_budget`` over the paid channels that maximises true revenue
-        (over the ``days`` and ``tail_days`` of carry-over after them)."""
+        (:meth:`expected_revenue`: with ``tail_days``, the plan's spend going on over them)."""
         from scipy.optimize import minimize
 
         channels = ["paid_search", "display", "paid_social"]

@@ -13,7 +13,7 @@ from marketing_ops.decisioning import (
     phase_budget,
     plan_budget,
 )
-from marketing_ops.decisioning.budget.optimiser import plan_bounds
+from marketing_ops.decisioning.budget.optimiser import incremental_period_revenue, plan_bounds
 from marketing_ops.forecasting.curves import ResponseCurve
 
 CHANNELS = ["display", "paid_search", "paid_social"]
@@ -429,10 +429,10 @@ def test_carry_in_moves_money_to_the_channel_it_has_not_saturated() -> None:
 
 
 def test_carryover_days_value_the_weeks_spend_with_its_tail() -> None:
-    """With ``carryover_days`` the plan counts what its spend sells after the week (its adstock
-    decaying, nothing spent): a slow channel (decay 0.9) that a myopic plan starves, since most
-    of its return arrives later, gets the money; the plan's revenue is its own over the
-    period and the tail, and on the curves' own arithmetic the tail only adds."""
+    """With ``carryover_days`` the plan counts what its spend sells after the week (the plan's
+    daily spend going on, scaled to one week): a slow channel (decay 0.9) that a myopic plan
+    starves, since most of its return arrives later, gets the money; the plan's revenue is
+    its own over the period and the tail, and from no adstock the tail only adds."""
     slow = ResponseCurve("slow", 0.9, 3000.0, 1.0, 40.0, 50.0)
     fast = ResponseCurve("fast", 0.1, 300.0, 1.0, 30.0, 50.0)
     curves, last = {"slow": slow, "fast": fast}, {"slow": 1400.0, "fast": 1400.0}
@@ -450,6 +450,37 @@ def test_carryover_days_value_the_weeks_spend_with_its_tail() -> None:
     assert period_revenue(slow, 1400.0, None, 0.0, 7, 0) == period_revenue(
         slow, 1400.0, None, 0.0, 7
     )
+
+
+def test_carryover_days_hold_the_following_weeks_at_the_plan() -> None:
+    """The tail keeps spending the plan's daily amount and the horizon's revenue is scaled to
+    one period. From the adstock a steady spend leaves (s / (1 - d)) the plan at that spend is
+    worth the curve's steady weekly revenue whatever the tail (the steady-state view; with
+    nothing spent after, the tail's adstock would run down instead); from no adstock it is
+    the hand-computed geometric adstock s (1 - d^(t+1)) / (1 - d) through the Hill curve,
+    summed over period and tail, times 7 / (7 + T), by the point curve and by the posterior
+    expectation alike; ``carryover_days: 0`` is the week alone."""
+    from marketing_ops.decisioning.budget.optimiser import _Draws, expected_period_revenue
+
+    d, half, top, value, s = 0.8, 400.0, 40.0, 50.0, 200.0
+    curve = ResponseCurve("c", d, half, 1.0, top, value)
+    steady = 7 * float(curve.steady_state_revenue(s))
+    for tail in (0, 7, 28, 90):
+        assert period_revenue(curve, 7 * s, None, s / (1 - d), 7, tail)[1] == pytest.approx(
+            steady, rel=1e-9
+        )
+    for tail in (0, 7, 28):
+        t = np.arange(7 + tail)
+        a = s * (1 - d ** (t + 1)) / (1 - d)
+        by_hand = float((top * a / (a + half)).sum()) * value * 7 / (7 + tail)
+        conv, rev = incremental_period_revenue(curve, 7 * s, None, 0.0, 7, tail)
+        assert rev == pytest.approx(by_hand, rel=1e-9)
+        assert conv * value == pytest.approx(rev)
+        # the posterior expectation's path (draws all equal to the curve) is the same value
+        draws = _Draws.of([curve, curve])
+        assert expected_period_revenue(draws, 7 * s, None, 0.0, 7, tail)[1] == pytest.approx(
+            by_hand, rel=1e-9
+        )
 
 
 def test_target_roas_objective_buys_most_revenue_at_the_floor() -> None:

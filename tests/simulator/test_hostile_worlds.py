@@ -369,3 +369,47 @@ def test_spend_lift_reads_the_tail_alone_from_lift_start(world) -> None:
         lift(until, until + timedelta(days=1))
     with pytest.raises(ValueError, match="lift start"):
         lift(until, first - timedelta(days=1))
+
+
+def test_oracle_and_optimiser_value_a_plan_alike_with_the_following_weeks_held(world) -> None:
+    """``carryover_days`` is one definition on both sides: on a world without seasonality (the
+    optimiser phases spend by its index, the market spends evenly), the truth's
+    ``expected_revenue`` over the week and 28 days of the plan's spend going on, less the same
+    with nothing spent, is the optimiser's value of the same plan on the true curves, line by
+    line and for the plan it makes (which the tail moves); and the oracle's best split of the
+    same total within the same bounds is the optimiser's plan."""
+    from marketing_ops.decisioning import BudgetPolicy, plan_budget
+    from marketing_ops.decisioning.budget.optimiser import incremental_period_revenue
+    from marketing_ops.simulator import load_ground_truth
+
+    truth = load_ground_truth(world("long_carry_over"))
+    flat = replace(truth.world, weekly=[1.0] * 7, yearly_amplitude=0.0, holiday_lift=1.0)
+    truth = type(truth)(flat, truth.daily)
+    first = START + timedelta(days=42)
+    before = truth.daily[truth.daily["date"] < first.isoformat()]
+    channels = ["paid_search", "display", "paid_social"]
+    carry = {c: float(before.loc[before["channel"] == c, "adstock"].iloc[-1]) for c in channels}
+    curves = {c: truth.curves[c] for c in channels}
+    last = {c: float(before.loc[before["channel"] == c, "spend"].iloc[-7:].sum()) for c in channels}
+    for tail in (0, 28):
+        for c in channels:
+            for amount in (0.5 * last[c], last[c], 1.5 * last[c]):
+                market = truth.expected_revenue({c: amount}, first, 7, tail)
+                market -= truth.expected_revenue({c: 0.0}, first, 7, tail)
+                plan = incremental_period_revenue(curves[c], amount, None, carry[c], 7, tail)[1]
+                assert plan == pytest.approx(market, rel=1e-9)
+    policy = BudgetPolicy(max_shift_pct=100, carryover_days=28)
+    plan = plan_budget(curves, last, {}, carry, policy)
+    week = plan_budget(curves, last, {}, carry, policy.model_copy(update={"carryover_days": 0}))
+    total = sum(last.values())
+    assert abs(plan.amounts["paid_social"] - week.amounts["paid_social"]) > 0.02 * total
+    zero = dict.fromkeys(channels, 0.0)
+    assert plan.expected_revenue == pytest.approx(
+        truth.expected_revenue(plan.amounts, first, 7, 28)
+        - truth.expected_revenue(zero, first, 7, 28),
+        rel=1e-9,
+    )
+    bounds = {c: (0.0, 2 * last[c]) for c in channels}  # max shift 100 %
+    oracle = truth.oracle_allocation(total, 7, first, bounds, 28)
+    for c in channels:
+        assert plan.amounts[c] == pytest.approx(oracle[c], abs=0.01 * total)

@@ -18,11 +18,26 @@ with the adstock carried in from the spend before the period, and summed; the re
 carried-in adstock buys on its own (the same curve at zero plan spend) is subtracted, since
 no plan can change it. Spend before the window thus still shapes the plan (it moves each
 channel along its saturation curve), and ROAS and CPA targets are judged on what the plan
-buys, not on last week's money. Carry-over *after* the period counts for
-``carryover_days`` days of the budget policy (the plan's adstock decaying with no spend after
-it, the seasonal index repeating the period's): 0, the default, is myopic and under-values
-high-decay channels (a decay of 0.9 returns ~1/5 of its steady marginal ROAS within a week,
-docs/decisions.md, 2026-12-05).
+buys, not on last week's money.
+
+Carry-over *after* the period counts with ``carryover_days`` = T of the budget policy
+(0, the default, is myopic and under-values high-decay channels: a decay of 0.9 returns ~1/5
+of its steady marginal ROAS within a week, docs/decisions.md, 2026-12-05). The following
+weeks are held at the plan: over the T days after the period each line keeps spending the
+period's own daily amounts (and the seasonal index repeats the period's), and a plan is
+valued by the revenue of that whole horizon, over what the carried-in adstock sells alone,
+scaled to one period (x P / (P + T)). Why this quantity: it ranks splits by what they earn
+when kept (at a steady state it is exactly the steady weekly revenue, whatever T), and it
+stays in one period's money, so ROAS and profit compare it with the period's spend (the
+horizon's spend is the period's times (P + T) / P). Rejected: valuing the tail with nothing
+spent after the period (the 2026-12-05 definition), which runs the tail down the bottom of
+each curve, a region no +/-30 % test measures and a market that keeps spending never visits
+(docs/decisions.md, 2026-12-06); and the period's own increment over a continuation held in
+both arms (revenue with the plan minus revenue with nothing spent in the period, the plan
+going on after), which values each channel at its margin (next euro x amount) instead of what
+the split earns, so its best split is not the best split to keep. Cost: the carry-over of the
+horizon's last days past its end is not counted (for a daily decay d about d / (1 - d) days of
+the horizon's P + T, e.g. ~25 % of a decay-0.9 channel's value at T = 28, ~9 % at T = 90).
 """
 
 from __future__ import annotations
@@ -169,14 +184,24 @@ def _phased_path(
     amount: float, index: np.ndarray | None, period_days: int, tail_days: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(daily spend, daily index) over the period and ``tail_days`` after it: the amount phased
-    over the period, nothing spent after, the period's index repeated over the tail."""
+    over the period, then the following weeks held at the plan (the period's daily spend and
+    its index repeated over the tail)."""
     idx = _period_index(index, period_days)
     daily = phase_budget(max(amount, 0.0), idx, period_days)
     if tail_days <= 0:
         return daily, idx
-    return np.concatenate([daily, np.zeros(tail_days)]), np.concatenate(
+    return np.concatenate([daily, np.resize(daily, tail_days)]), np.concatenate(
         [idx, np.resize(idx, tail_days)]
     )
+
+
+def _per_period(total, period_days: int, tail_days: int):
+    """A horizon's (period + ``tail_days``) total scaled to one period: the horizon spends the
+    period's amount (P + T) / P times, so its revenue per period's spend is total x P / (P + T).
+    Without a tail the total itself (no arithmetic: ``carryover_days: 0`` is unchanged)."""
+    if tail_days <= 0:
+        return total
+    return total * (period_days / (period_days + tail_days))
 
 
 def period_revenue(
@@ -187,10 +212,13 @@ def period_revenue(
     period_days: int,
     tail_days: int = 0,
 ) -> tuple[float, float]:
-    """(conversions, revenue) the curve expects over the period for a phased amount (and over
-    ``tail_days`` after it, from the carry-over alone)."""
+    """(conversions, revenue) the curve expects over the period for a phased amount; with
+    ``tail_days``, over the period and that many days after it at the same daily spend (the
+    following weeks held at the plan), scaled to one period (module docstring)."""
     daily, idx = _phased_path(amount, index, period_days, tail_days)
-    conv = float(curve.conversions(daily, idx, initial_adstock).sum())
+    conv = _per_period(
+        float(curve.conversions(daily, idx, initial_adstock).sum()), period_days, tail_days
+    )
     return conv, conv * curve.value_per_conversion
 
 
@@ -202,8 +230,9 @@ def incremental_period_revenue(
     period_days: int,
     tail_days: int = 0,
 ) -> tuple[float, float]:
-    """(conversions, revenue) the period's ``amount`` adds over the period (and its carry-over
-    over ``tail_days`` after it) on top of what the carried-in adstock buys on its own
+    """(conversions, revenue) the period's ``amount`` adds over the period (with
+    ``tail_days``: over the period and that many days after it, the plan's daily spend going
+    on, scaled to one period) on top of what the carried-in adstock buys on its own
     (:func:`period_revenue` minus the same at zero)."""
     conv, rev = period_revenue(curve, amount, index, initial_adstock, period_days, tail_days)
     conv0, rev0 = period_revenue(curve, 0.0, index, initial_adstock, period_days, tail_days)
@@ -414,11 +443,16 @@ def expected_period_revenue(
     days: int,
     tail_days: int = 0,
 ) -> tuple[float, float]:
-    """(conversions, revenue) ``amount`` adds over the period (and ``tail_days`` of carry-over
-    after it), averaged over the draws: the posterior expectation (a median-parameter curve
-    need not be any draw's curve)."""
+    """(conversions, revenue) ``amount`` adds over the period (with ``tail_days``: over the
+    period and that many days after it at the plan's daily spend, scaled to one period, as
+    :func:`period_revenue`), averaged over the draws: the posterior expectation (a
+    median-parameter curve need not be any draw's curve)."""
     daily, idx = _phased_path(amount, index, days, tail_days)
-    conv = draws.period(daily, idx, carry) - draws.period(np.zeros(len(daily)), idx, carry)
+    conv = _per_period(
+        draws.period(daily, idx, carry) - draws.period(np.zeros(len(daily)), idx, carry),
+        days,
+        tail_days,
+    )
     return float(conv.mean()), float((conv * draws.value).mean())
 
 
@@ -435,7 +469,7 @@ class _PlanCurves:
     days: int
     scale: float
     draws: list[_Draws | None] = field(default_factory=list)
-    tail: int = 0  # days of carry-over after the period that count
+    tail: int = 0  # days after the period valued, the plan's spend going on (module docstring)
 
     @classmethod
     def build(
