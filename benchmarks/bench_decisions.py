@@ -10,7 +10,7 @@ Worlds: :func:`marketing_ops.simulator.hostile_worlds` (over-claiming platforms,
 skewed to search, a long carry-over channel, a saturated channel, a mid-history response
 shock on paid social, all at once), each drawn by ``generate_history`` (the full market:
 sessions, deals, platform reports, ground truth). The agent decides as of the last day, and in
-the worlds with a shock also the day before it and six weeks after it.
+the worlds with a shock also before it (the scored days end the day before the shock) and six weeks after it.
 
 What the agent sees, per day (``marts.fct_channel_kpis_daily``-shaped): spend per channel,
 and conversions and revenue per channel as LAST CLICK measures them: the day's business
@@ -84,6 +84,7 @@ os.environ.setdefault("MARKETING_OPS_DEMO", "1")
 PAID = ("paid_search", "display", "paid_social")
 BRAND_SEARCH = "9000000101"
 AFTER_SHOCK_DAYS = 42
+PLAN_DAYS = 7  # the plan week the score counts
 SIGNALS = [{"name": "simulator ground truth, measured by last click", "data_version": "bench"}]
 
 
@@ -159,7 +160,12 @@ def campaign_frames(daily: pd.DataFrame, capture: float, rng) -> tuple[pd.DataFr
     return ad_spend, conversions
 
 
-def decision_days(world: World) -> list[tuple[str, date]]:
+def decision_days(world: World, tail: int = 0) -> list[tuple[str, date]]:
+    """When the plans are made: the last day; in a shocked world also before the shock and
+    six weeks after it. "Before" is early enough that the scored days (the plan week and
+    ``tail`` days of carry-over) end the day before the shock: a decision the day before it,
+    scored on the week after it, would be scored on a change no model of the past can know
+    (the oracle knows it), which is foresight, not measurement."""
     cfg = world.config
     end = cfg.start + timedelta(days=cfg.days - 1)
     shock = cfg.hostility.response_shock if cfg.hostility else None
@@ -167,7 +173,7 @@ def decision_days(world: World) -> list[tuple[str, date]]:
         return [("end", end)]
     at = cfg.start + timedelta(days=shock.day)
     return [
-        ("before shock", at - timedelta(days=1)),
+        ("before shock", at - timedelta(days=1 + PLAN_DAYS + tail)),
         (f"shock +{AFTER_SHOCK_DAYS}d", at + timedelta(days=AFTER_SHOCK_DAYS - 1)),
         ("end (post-shock)", end),
     ]
@@ -422,7 +428,7 @@ def run_world(
     ``tail``: days of carry-over after the week the plan and the score count."""
     out = []
     m = settings.mmm
-    for when, as_of in decision_days(world):
+    for when, as_of in decision_days(world, tail):
         kpis = world.kpis[world.kpis["date_day"] <= pd.Timestamp(as_of)]
         forecasts = seasonal_rows(kpis, as_of, settings)
         for model in models:
