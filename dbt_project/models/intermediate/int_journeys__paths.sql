@@ -16,8 +16,11 @@ with touches as (
 ),
 
 conversions as (
+    -- a converting journey is reported on its conversion's day: the window's conversions
+    -- are all it can join (reading every conversion grew the day's cost with history)
     select conversion_id, conversion_type, revenue
     from {{ ref('int_conversions__deduplicated') }}
+    where {{ in_window('date_day') }}
 )
 
 select
