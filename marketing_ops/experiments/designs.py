@@ -137,6 +137,16 @@ def _recent_level(spend: pd.Series | pd.DataFrame, periods: int, reference: int)
     return recent if recent > 0 else float(np.nan_to_num(usual))
 
 
+def _treated_share(pre, treated, channel, periods, geo_col, date_col, reference=52) -> float:
+    """The treated geos' share of the channel's recent spend (their usual level where the
+    recent weeks spent nothing): a geo test moves spend in these geos only, so it is priced
+    as a copy of the nation this size (:func:`experiments.value.lift_draws`)."""
+    by_geo = pre.pivot_table(index=date_col, columns=geo_col, values=channel, aggfunc="sum")
+    level = _recent_level(by_geo, periods, reference)
+    total = float(level.sum())
+    return float(level[list(treated)].sum()) / total if total > 0 else 1.0
+
+
 def geo_holdout(
     frame: pd.DataFrame,
     channel: str,
@@ -175,6 +185,7 @@ def geo_holdout(
             "pre_periods": len(table),
             "pair_sigma": sigma,
             "removed_by_geo": {g: float(v) for g, v in removed.items()},
+            "treated_share": _treated_share(pre, treated, channel, periods, geo_col, date_col),
         },
     )
 
@@ -223,6 +234,9 @@ def geo_spend_up(
             "added_by_geo": {g: float(v) for g, v in added.items()},
             "planned_multiple": planned_multiple,
             "raise_share": raise_share,
+            "treated_share": _treated_share(
+                pre, treated, channel, periods, geo_col, date_col, reference_periods
+            ),
         },
         direction=SPEND_UP,
         spend_added=float(sum(added.values())),

@@ -14,7 +14,9 @@ each delivered once through the channel's connector.
 
 Candidates per channel: a holdout (spend removed below the plan) and a spend-up (spend added
 above it), each at the plan's level; a channel the plan cuts to zero gets only spend-ups
-(nothing to hold out). The best of them by value net of cost is proposed.
+(nothing to hold out). The best of them by merit is proposed: its value of information less
+its expected cost when positive (a test the model prices as paying for itself gets no credit
+for that: the price is the belief under test).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from marketing_ops.forecasting.mmm import MMMFit
 __all__ = [
     "ACTION_TYPE",
     "Proposal",
+    "best_design",
     "execute_experiments",
     "propose_tests",
     "record_experiments",
@@ -159,6 +162,19 @@ def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[De
     return contamination(p.design, kept)
 
 
+def best_design(options: list[Proposal], policy: TestingPolicy) -> Proposal:
+    """A channel's design to propose: among those powered enough and worth something to learn
+    (all of them when none is), the best by merit — value of information less a positive
+    expected cost. So a channel is not refused "worth nothing to learn" for a spend-up priced
+    as paying for itself when a holdout of it would teach something, and a spend-up's price
+    does not outrank another design's information."""
+    powered = [p for p in options if p.design.power >= policy.min_power] or options
+    informative = [
+        p for p in powered if p.value.evsi > policy.min_value_of_information_eur
+    ] or powered
+    return max(informative, key=lambda p: p.value.merit)
+
+
 def propose_tests(
     fit: MMMFit,
     frame: pd.DataFrame,
@@ -170,7 +186,8 @@ def propose_tests(
     kpi_value: float = 1.0,
     planned: dict[str, float] | None = None,
 ) -> tuple[list[Proposal], dict[str, str]]:
-    """Tests worth running from ``start`` (best net value first) and, per channel left out, why.
+    """Tests worth running from ``start`` (best merit first: value of information less a
+    positive expected cost) and, per channel left out, why.
 
     ``frame`` is the history (``date``, optional ``geo``, the KPI and spend columns);
     ``horizon`` is how many periods the answer will steer spend for; ``kpi_value`` is the
@@ -194,11 +211,10 @@ def propose_tests(
                 else "no spend in the history to size a test on"
             )
             continue
-        powered = [p for p in options if p.design.power >= policy.min_power] or options
-        best.append(max(powered, key=lambda p: p.value.net))
+        best.append(best_design(options, policy))
     kept = []
     committed = sum(at_stake(p) for p in running)
-    for p in sorted(best, key=lambda p: -p.value.net):
+    for p in sorted(best, key=lambda p: -p.value.merit):
         if len(running) + len(kept) >= policy.max_concurrent:
             reason = f"testing.max_concurrent {policy.max_concurrent} tests already running"
         else:
