@@ -144,6 +144,14 @@ def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[De
             f"worth nothing to learn: value of information {p.value.evsi:,.0f} EUR <= "
             f"testing.min_value_of_information_eur {policy.min_value_of_information_eur:,.0f}"
         )
+    moved = p.design.spend_added if p.design.spend_up else p.design.spend_removed
+    if p.value.evsi < policy.min_value_share_of_spend * moved:
+        return (
+            f"worth too little to learn for the spend it moves: value of information "
+            f"{p.value.evsi:,.0f} EUR < testing.min_value_share_of_spend "
+            f"{policy.min_value_share_of_spend:g} x {moved:,.0f} EUR "
+            f"{'added' if p.design.spend_up else 'not spent'}"
+        )
     if p.value.net <= policy.min_net_value_eur:
         return (
             f"worth {p.value.evsi:,.0f} EUR, costs {p.value.cost:,.0f} EUR: net "
@@ -162,6 +170,14 @@ def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[De
     return contamination(p.design, kept)
 
 
+def _informative(p: Proposal, policy: TestingPolicy) -> bool:
+    moved = p.design.spend_added if p.design.spend_up else p.design.spend_removed
+    return (
+        p.value.evsi > policy.min_value_of_information_eur
+        and p.value.evsi >= policy.min_value_share_of_spend * moved
+    )
+
+
 def best_design(options: list[Proposal], policy: TestingPolicy) -> Proposal:
     """A channel's design to propose: among those powered enough and worth something to learn
     (all of them when none is), the best by merit — value of information less a positive
@@ -169,9 +185,7 @@ def best_design(options: list[Proposal], policy: TestingPolicy) -> Proposal:
     as paying for itself when a holdout of it would teach something, and a spend-up's price
     does not outrank another design's information."""
     powered = [p for p in options if p.design.power >= policy.min_power] or options
-    informative = [
-        p for p in powered if p.value.evsi > policy.min_value_of_information_eur
-    ] or powered
+    informative = [p for p in powered if _informative(p, policy)] or powered
     return max(informative, key=lambda p: p.value.merit)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from marketing_ops.decisioning.policy import TestingPolicy
+from marketing_ops.experiments import geo_spend_up
 from marketing_ops.experiments.governance import Proposal, best_design
 from marketing_ops.experiments.value import (
     InformationValue,
@@ -89,3 +90,27 @@ def test_a_channel_proposes_the_design_that_teaches_not_the_one_priced_as_paying
     assert paying.value.merit == 30_000.0 and holdout.value.merit == 40_000.0
     weak = replace(holdout, design=replace(hold, power=0.1))
     assert best_design([weak, paying], policy) is paying  # the powered one, whatever its merit
+
+
+def test_a_test_worth_little_for_the_spend_it_moves_is_refused(geo_test):
+    """A spend-up adding ~1 M EUR "worth 977 EUR to learn" (benchmark world 2), or worth a
+    floating-point hair above 0 (world 1), is a budget move: refused below 1 cent of value
+    per EUR moved, and the same test worth more passes; a holdout counts the spend not spent."""
+    from marketing_ops.experiments.governance import _why_not
+
+    frame, channel, start = geo_test.before.frame, geo_test.design.channel, geo_test.design.start
+    up = replace(geo_spend_up(frame, channel, "revenue", start, 8), power=0.9)
+    policy = TestingPolicy(enabled=True, budget_eur=1e12, min_power=0.5)
+    assert policy.min_value_share_of_spend == 0.01
+    for worth in (1e-9, 0.009 * up.spend_added):
+        budget_move = Proposal(up, InformationValue(channel, 1e5, worth, -800_000.0, 1.0, 1.0))
+        assert _why_not(budget_move, policy, 0.0, []).startswith("worth too little to learn")
+    enough = Proposal(up, InformationValue(channel, 1e5, 0.011 * up.spend_added, -8e5, 1, 1))
+    assert _why_not(enough, policy, 0.0, []) == ""
+    hold = replace(geo_test.design, power=0.9)
+    little = Proposal(hold, InformationValue(channel, 1e5, 0.009 * hold.spend_removed, 0.0, 1, 1))
+    assert "not spent" in _why_not(little, policy, 0.0, [])
+    # and a channel proposes its informative design, not the budget move beside it
+    worth = Proposal(hold, InformationValue(channel, 1e5, 0.02 * hold.spend_removed, 10.0, 1, 1))
+    moved = Proposal(up, InformationValue(channel, 1e5, 1e-9, -800_000.0, 1.0, 1.0))
+    assert best_design([moved, worth], policy) is worth
