@@ -41,6 +41,7 @@ from marketing_ops.experiments.designs import (
     spend_pulse,
     spend_up_pulse,
 )
+from marketing_ops.experiments.readout import ReadoutRules
 from marketing_ops.experiments.value import (
     InformationValue,
     profit_draws,
@@ -134,9 +135,25 @@ def at_stake(p: Proposal) -> float:
     return max(p.value.cost, 0.0)
 
 
+def _poor_match(d: Design) -> str:
+    """Why the read-out would reject ``d`` for its markets ('' when it would not): matched
+    markets that did not move together before the test (``ReadoutRules.min_pre_correlation``);
+    the design knows it when it is made, and an answer that cannot be used is worth nothing."""
+    floor = ReadoutRules().min_pre_correlation
+    corr = d.notes.get("pre_correlation")
+    if d.kind != "geo" or corr is None or corr >= floor:
+        return ""
+    return (
+        f"poor market match: pre-period correlation {corr:.2f} < {floor}: "
+        "its read-out would be rejected"
+    )
+
+
 def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[Design]) -> str:
     if p.design.power < policy.min_power:
         return f"power {p.design.power:.2f} < testing.min_power {policy.min_power}"
+    if _poor_match(p.design):
+        return _poor_match(p.design)
     if p.value.evsi <= policy.min_value_of_information_eur:
         # the model expects (next to) nothing from the answer: whatever it is priced at, this
         # is a budget move (the budget policy's job, under its total), not a test
@@ -173,7 +190,8 @@ def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[De
 def _informative(p: Proposal, policy: TestingPolicy) -> bool:
     moved = p.design.spend_added if p.design.spend_up else p.design.spend_removed
     return (
-        p.value.evsi > policy.min_value_of_information_eur
+        not _poor_match(p.design)
+        and p.value.evsi > policy.min_value_of_information_eur
         and p.value.evsi >= policy.min_value_share_of_spend * moved
     )
 

@@ -114,3 +114,22 @@ def test_a_test_worth_little_for_the_spend_it_moves_is_refused(geo_test):
     worth = Proposal(hold, InformationValue(channel, 1e5, 0.02 * hold.spend_removed, 10.0, 1, 1))
     moved = Proposal(up, InformationValue(channel, 1e5, 1e-9, -800_000.0, 1.0, 1.0))
     assert best_design([moved, worth], policy) is worth
+
+
+def test_a_design_whose_read_out_would_be_rejected_for_its_markets_is_refused(geo_test):
+    """The read-out rejects matched markets that did not move together before the test
+    (benchmark world 2: correlation 0.43, every geo test rejected after it had run); the design
+    knows that correlation when it is made, so such a test is refused up front."""
+    from marketing_ops.experiments import geo_readout
+    from marketing_ops.experiments.governance import _why_not
+
+    d = geo_test.design
+    read = geo_readout(geo_test.observed, d, "revenue")
+    assert d.notes["pre_correlation"] == pytest.approx(read.details["pre_correlation"])
+    policy = TestingPolicy(enabled=True, budget_eur=1e12, min_power=0.5)
+    value = InformationValue(d.channel, 1e6, 0.5 * d.spend_removed, 0.0, 1.0, 1.0)
+    good = Proposal(replace(d, power=0.9), value)
+    assert d.notes["pre_correlation"] >= 0.5 and _why_not(good, policy, 0.0, []) == ""
+    poor = replace(good, design=replace(good.design, notes={**d.notes, "pre_correlation": 0.43}))
+    assert _why_not(poor, policy, 0.0, []).startswith("poor market match: pre-period correlation")
+    assert best_design([poor, good], policy) is good
