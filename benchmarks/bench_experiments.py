@@ -1,7 +1,7 @@
 """Incrementality tests benchmark: does the agent that tests earn more than the one that does not?
 
     .venv/bin/python benchmarks/bench_experiments.py [--seeds 0,1,2] [--history 60]
-        [--warmup 60] [--draws 60] [--chains 1] [--out rows.csv]
+        [--warmup 60] [--draws 60] [--chains 1] [--replan-weeks 4] [--out rows.csv]
     .venv/bin/python benchmarks/bench_experiments.py --summarise rows0.csv rows1.csv ...
 
 (one process per seed can run side by side, each with its ``--out``; ``--summarise`` prints
@@ -10,9 +10,10 @@ the table of all of them).
 Worlds: seeded weekly MMM worlds (marketing_ops.simulator.mmm_worlds) with 6 geos and 4
 channels whose ad platforms over-claim (1.3-2.5x); every world from the second on has a
 response shock on one channel in its history (the hostile case). After ``--history`` weeks the
-agent runs 26 weeks, deciding at weeks 0 and 13 how much to spend per channel (the multiple
-of the planned spend with the most posterior-expected profit, :func:`experiments.profit_draws`),
-on a media mix model refitted at each decision with every accepted read-out as calibration
+agent runs 26 weeks, deciding every ``--replan-weeks`` (default 4: weeks 0, 4, ..., 24) how
+much to spend per channel from then on (the multiple of the planned spend with the most
+posterior-expected profit, :func:`experiments.profit_draws` at the plan's level), on a media
+mix model refitted at each decision with every accepted read-out as calibration
 (``forecasting.mmm.fit_mmm`` / ``calibrated_fit``, the product's functions). Strategies:
 
 - (a) no tests;
@@ -21,7 +22,8 @@ on a media mix model refitted at each decision with every accepted read-out as c
   spend-up of ``testing.spend_up_share`` more than the plan — the channel's recent level when
   the plan cuts it to zero — each priced at the plan's spend over its window),
   each valued over the weeks its answer can still steer (read at the first decision after it
-  ends: a test started in week 0 steers weeks 13-26, one started in week 13 nothing), read
+  ends: with decisions every 4 weeks an 8-week test started in week 0 steers weeks 8-26,
+  one started in week 20 nothing), read
   out by difference in differences when they end, fed back through
   :func:`experiments.calibration_input`;
 - (c) a fixed schedule: a 6-week geo holdout on every channel in turn (weeks 0, 6, 12, 18).
@@ -45,8 +47,14 @@ import numpy as np
 import pandas as pd
 
 HORIZON = 26
-EPOCHS = (0, 13)
+REPLAN_WEEKS = 4  # the agent re-plans every 4 weeks (13: the first benchmark's weeks 0 and 13)
+SPLIT = 13  # the table's two halves: weeks 0-12 and 13-25
 FIXED_WEEKS = 6
+
+
+def epochs(replan_weeks: int) -> tuple[int, ...]:
+    """The weeks of the 26 at which the agent decides."""
+    return tuple(range(0, HORIZON, replan_weeks))
 
 
 @dataclass
@@ -85,14 +93,26 @@ def fit(data, experiments, sampler):
     return fit_mmm(data, sampler=sampler)
 
 
-def best_multiples(model, horizon: int) -> dict[str, float]:
+def best_multiples(model, horizon: int, levels: dict[str, float]) -> dict[str, float]:
+    """Per channel the multiple of the planned spend (``levels``: national spend per period
+    over the weeks decided) with the most posterior-expected profit: the multiple the plan
+    applies is the one the model priced."""
     from marketing_ops.experiments import profit_draws
     from marketing_ops.experiments.value import MULTIPLES
 
     return {
-        c: float(MULTIPLES[profit_draws(model, c, horizon, n_draws=200).mean(axis=0).argmax()])
+        c: float(
+            MULTIPLES[
+                profit_draws(model, c, horizon, n_draws=200, level=levels[c]).mean(axis=0).argmax()
+            ]
+        )
         for c in model.data.channels
     }
+
+
+def planned_levels(base, t0: int) -> dict[str, float]:
+    """Each channel's planned national spend per period from ``t0`` to the end."""
+    return {c: float(v[:, t0:].sum(axis=0).mean()) for c, v in base.items()}
 
 
 def realised(world, run: Run):
@@ -164,19 +184,20 @@ def calibration(world, run: Run, cutoff, channels):
     return accepted, data
 
 
-def steered_weeks(week: int, test_weeks: int) -> int:
+def steered_weeks(week: int, test_weeks: int, decided: tuple[int, ...]) -> int:
     """Weeks of the 26 that a test started at ``week`` can still steer: its answer is read at
-    the first decision after it ends and steers the spend from there to week 26."""
-    later = [e for e in EPOCHS if e >= week + test_weeks]
+    the first decision (of the weeks ``decided``) after it ends and steers the spend from there
+    to week 26."""
+    later = [e for e in decided if e >= week + test_weeks]
     return HORIZON - later[0] if later else 0
 
 
-def voi_tests(model, run, world, t0, week, dates, geos, policy, multiples):
+def voi_tests(model, run, world, t0, week, dates, geos, policy, multiples, decided):
     """The agent's tests: valued over the weeks their answer can steer, each priced at the
     plan's spend over its window (a channel planned at zero can get a spend-up only)."""
     from marketing_ops.experiments.governance import propose_tests
 
-    horizon = steered_weeks(week, policy.max_weeks)
+    horizon = steered_weeks(week, policy.max_weeks, decided)
     if horizon == 0:
         return {"*": f"no decision after a test started in week {week} ends: worth nothing"}
     frame = realised(world, run).frame
@@ -291,18 +312,21 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
         for n in ("none", "voi", "fixed")
     }
     notes = {}
-    for e, week in enumerate(EPOCHS):
+    decided = epochs(args.replan_weeks)
+    for e, week in enumerate(decided):
         t0 = history + week
-        t1 = history + (EPOCHS[e + 1] if e + 1 < len(EPOCHS) else HORIZON)
+        t1 = history + (decided[e + 1] if e + 1 < len(decided) else HORIZON)
         for run in runs.values():
             say(seed, f"week {week}: {run.name}", started)
             read_out(world, run, dates[t0], dates[history])
             accepted, data = calibration(world, run, dates[t0], channels)
             model = first if e == 0 else fit(data, accepted, sampler)
-            multiples = best_multiples(model, HORIZON - week)
+            multiples = best_multiples(model, HORIZON - week, planned_levels(base, t0))
             apply_plan(run, base, t0, t1, multiples, dates, geos)
             if run.name == "voi":
-                notes[week] = voi_tests(model, run, world, t0, week, dates, geos, policy, multiples)
+                notes[week] = voi_tests(
+                    model, run, world, t0, week, dates, geos, policy, multiples, decided
+                )
             if run.name == "fixed":
                 fixed_tests(run, world, t0, t1, dates, geos, channels, history)
     rows = []
@@ -324,10 +348,12 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
                 "world": seed,
                 "strategy": run.name,
                 "profit": profit(world, run, history),
-                # weeks 0-12 run the same plan in every strategy (the first fit): the
-                # difference there is what the tests cost; weeks 13-25 what they taught
-                "profit_weeks_0_12": profit(world, run, history, (0, EPOCHS[1])),
-                "profit_weeks_13_25": profit(world, run, history, (EPOCHS[1], HORIZON)),
+                # with decisions at weeks 0 and 13 only (--replan-weeks 13) weeks 0-12 run
+                # the same plan in every strategy (the first fit): the difference there is
+                # what the tests cost; weeks 13-25 what they taught. Re-planning more often,
+                # the first half holds early answers too.
+                "profit_weeks_0_12": profit(world, run, history, (0, SPLIT)),
+                "profit_weeks_13_25": profit(world, run, history, (SPLIT, HORIZON)),
                 "keep_profit": profit(world, keep, history),
                 "oracle_profit": best,
                 "tests": len(run.designs),
@@ -403,6 +429,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=60)
     parser.add_argument("--draws", type=int, default=60)
     parser.add_argument("--chains", type=int, default=1)
+    parser.add_argument(
+        "--replan-weeks",
+        type=int,
+        default=REPLAN_WEEKS,
+        help="weeks between the agent's decisions (13: weeks 0 and 13, the first benchmark's)",
+    )
     parser.add_argument("--out", default="")
     parser.add_argument("--summarise", nargs="*", default=None)
     args = parser.parse_args()
@@ -428,7 +460,7 @@ def main() -> None:
     print_shifts(shifts)
     print(
         f"sampler: warmup {args.warmup}, draws {args.draws}, chains {args.chains}; "
-        f"history {args.history} weeks, 26 planned"
+        f"history {args.history} weeks, 26 planned, re-planned every {args.replan_weeks} weeks"
     )
 
 

@@ -249,6 +249,10 @@ class TestingPolicy(_Strict):
     # a test whose answer is worth at most this (EUR of value of information) is a budget
     # move, not a test: refused whatever its price (negative: none refused on this)
     min_value_of_information_eur: float = 0.0
+    # nor one worth less than this share of the spend it moves (added by a spend-up, not
+    # spent by a holdout): 1 cent per EUR. A 1.5 M EUR spend-up "worth 0 EUR to learn" passed
+    # the rule above on floating-point noise; what such a move earns is the budget's business
+    min_value_share_of_spend: Share = 0.01
     min_net_value_eur: float = 0.0
     min_weeks: int = _expect("a whole number of weeks between 1 and 26", default=2, ge=1, le=26)
     max_weeks: int = _expect("a whole number of weeks between 1 and 26", default=8, ge=1, le=26)

@@ -109,6 +109,14 @@ def match_markets(kpi_by_geo: pd.DataFrame, salt: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _pre_correlation(kpi_by_geo: pd.DataFrame, pairs: list[tuple[str, str]]) -> float:
+    """Correlation of the summed treated and control KPI before the test: what the read-out
+    checks (``ReadoutRules.min_pre_correlation``), known when the design is made."""
+    treated = kpi_by_geo[[t for t, _ in pairs]].sum(axis=1)
+    control = kpi_by_geo[[c for _, c in pairs]].sum(axis=1)
+    return float(np.corrcoef(treated, control)[0, 1]) if len(kpi_by_geo) > 2 else float("nan")
+
+
 def _pair_sigma(kpi_by_geo: pd.DataFrame, pairs: list[tuple[str, str]]) -> float:
     """Sd of the summed treated-minus-control series, each control scaled to its geo's level."""
     treated = kpi_by_geo[[t for t, _ in pairs]].sum(axis=1)
@@ -135,6 +143,16 @@ def _recent_level(spend: pd.Series | pd.DataFrame, periods: int, reference: int)
     if isinstance(recent, pd.Series):
         return recent.where(recent > 0, usual.fillna(0.0))
     return recent if recent > 0 else float(np.nan_to_num(usual))
+
+
+def _treated_share(pre, treated, channel, periods, geo_col, date_col, reference=52) -> float:
+    """The treated geos' share of the channel's recent spend (their usual level where the
+    recent weeks spent nothing): a geo test moves spend in these geos only, so it is priced
+    as a copy of the nation this size (:func:`experiments.value.lift_draws`)."""
+    by_geo = pre.pivot_table(index=date_col, columns=geo_col, values=channel, aggfunc="sum")
+    level = _recent_level(by_geo, periods, reference)
+    total = float(level.sum())
+    return float(level[list(treated)].sum()) / total if total > 0 else 1.0
 
 
 def geo_holdout(
@@ -175,6 +193,8 @@ def geo_holdout(
             "pre_periods": len(table),
             "pair_sigma": sigma,
             "removed_by_geo": {g: float(v) for g, v in removed.items()},
+            "pre_correlation": _pre_correlation(table, pairs),
+            "treated_share": _treated_share(pre, treated, channel, periods, geo_col, date_col),
         },
     )
 
@@ -223,6 +243,10 @@ def geo_spend_up(
             "added_by_geo": {g: float(v) for g, v in added.items()},
             "planned_multiple": planned_multiple,
             "raise_share": raise_share,
+            "pre_correlation": _pre_correlation(table, pairs),
+            "treated_share": _treated_share(
+                pre, treated, channel, periods, geo_col, date_col, reference_periods
+            ),
         },
         direction=SPEND_UP,
         spend_added=float(sum(added.values())),

@@ -14,7 +14,9 @@ each delivered once through the channel's connector.
 
 Candidates per channel: a holdout (spend removed below the plan) and a spend-up (spend added
 above it), each at the plan's level; a channel the plan cuts to zero gets only spend-ups
-(nothing to hold out). The best of them by value net of cost is proposed.
+(nothing to hold out). The best of them by merit is proposed: its value of information less
+its expected cost when positive (a test the model prices as paying for itself gets no credit
+for that: the price is the belief under test).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from marketing_ops.experiments.designs import (
     spend_pulse,
     spend_up_pulse,
 )
+from marketing_ops.experiments.readout import ReadoutRules
 from marketing_ops.experiments.value import (
     InformationValue,
     profit_draws,
@@ -50,6 +53,7 @@ from marketing_ops.forecasting.mmm import MMMFit
 __all__ = [
     "ACTION_TYPE",
     "Proposal",
+    "best_design",
     "execute_experiments",
     "propose_tests",
     "record_experiments",
@@ -131,15 +135,39 @@ def at_stake(p: Proposal) -> float:
     return max(p.value.cost, 0.0)
 
 
+def _poor_match(d: Design) -> str:
+    """Why the read-out would reject ``d`` for its markets ('' when it would not): matched
+    markets that did not move together before the test (``ReadoutRules.min_pre_correlation``);
+    the design knows it when it is made, and an answer that cannot be used is worth nothing."""
+    floor = ReadoutRules().min_pre_correlation
+    corr = d.notes.get("pre_correlation")
+    if d.kind != "geo" or corr is None or corr >= floor:
+        return ""
+    return (
+        f"poor market match: pre-period correlation {corr:.2f} < {floor}: "
+        "its read-out would be rejected"
+    )
+
+
 def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[Design]) -> str:
     if p.design.power < policy.min_power:
         return f"power {p.design.power:.2f} < testing.min_power {policy.min_power}"
+    if _poor_match(p.design):
+        return _poor_match(p.design)
     if p.value.evsi <= policy.min_value_of_information_eur:
         # the model expects (next to) nothing from the answer: whatever it is priced at, this
         # is a budget move (the budget policy's job, under its total), not a test
         return (
             f"worth nothing to learn: value of information {p.value.evsi:,.0f} EUR <= "
             f"testing.min_value_of_information_eur {policy.min_value_of_information_eur:,.0f}"
+        )
+    moved = p.design.spend_added if p.design.spend_up else p.design.spend_removed
+    if p.value.evsi < policy.min_value_share_of_spend * moved:
+        return (
+            f"worth too little to learn for the spend it moves: value of information "
+            f"{p.value.evsi:,.0f} EUR < testing.min_value_share_of_spend "
+            f"{policy.min_value_share_of_spend:g} x {moved:,.0f} EUR "
+            f"{'added' if p.design.spend_up else 'not spent'}"
         )
     if p.value.net <= policy.min_net_value_eur:
         return (
@@ -159,6 +187,26 @@ def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[De
     return contamination(p.design, kept)
 
 
+def _informative(p: Proposal, policy: TestingPolicy) -> bool:
+    moved = p.design.spend_added if p.design.spend_up else p.design.spend_removed
+    return (
+        not _poor_match(p.design)
+        and p.value.evsi > policy.min_value_of_information_eur
+        and p.value.evsi >= policy.min_value_share_of_spend * moved
+    )
+
+
+def best_design(options: list[Proposal], policy: TestingPolicy) -> Proposal:
+    """A channel's design to propose: among those powered enough and worth something to learn
+    (all of them when none is), the best by merit — value of information less a positive
+    expected cost. So a channel is not refused "worth nothing to learn" for a spend-up priced
+    as paying for itself when a holdout of it would teach something, and a spend-up's price
+    does not outrank another design's information."""
+    powered = [p for p in options if p.design.power >= policy.min_power] or options
+    informative = [p for p in powered if _informative(p, policy)] or powered
+    return max(informative, key=lambda p: p.value.merit)
+
+
 def propose_tests(
     fit: MMMFit,
     frame: pd.DataFrame,
@@ -170,7 +218,8 @@ def propose_tests(
     kpi_value: float = 1.0,
     planned: dict[str, float] | None = None,
 ) -> tuple[list[Proposal], dict[str, str]]:
-    """Tests worth running from ``start`` (best net value first) and, per channel left out, why.
+    """Tests worth running from ``start`` (best merit first: value of information less a
+    positive expected cost) and, per channel left out, why.
 
     ``frame`` is the history (``date``, optional ``geo``, the KPI and spend columns);
     ``horizon`` is how many periods the answer will steer spend for; ``kpi_value`` is the
@@ -194,11 +243,10 @@ def propose_tests(
                 else "no spend in the history to size a test on"
             )
             continue
-        powered = [p for p in options if p.design.power >= policy.min_power] or options
-        best.append(max(powered, key=lambda p: p.value.net))
+        best.append(best_design(options, policy))
     kept = []
     committed = sum(at_stake(p) for p in running)
-    for p in sorted(best, key=lambda p: -p.value.net):
+    for p in sorted(best, key=lambda p: -p.value.merit):
         if len(running) + len(kept) >= policy.max_concurrent:
             reason = f"testing.max_concurrent {policy.max_concurrent} tests already running"
         else:

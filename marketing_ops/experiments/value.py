@@ -59,6 +59,14 @@ class InformationValue:
     def net(self) -> float:
         return self.evsi - self.cost
 
+    @property
+    def merit(self) -> float:
+        """What tests are ranked on: the value of information less the expected cost when the
+        test costs. A negative cost (the model expects the test's spend change to pay) is the
+        very belief the test checks, and buying that spend is the budget policy's move, so it
+        earns a test no rank: ranked on ``net`` a "free" budget move outranks information."""
+        return self.evsi - max(self.cost, 0.0)
+
 
 def current_spend(fit: MMMFit, channel: str) -> float:
     """Spend per period on ``channel`` over the last adstock window, all geos."""
@@ -92,13 +100,20 @@ def profit_draws(
     multiples=MULTIPLES,
     n_draws: int = 400,
     kpi_value: float = 1.0,
+    level: float | None = None,
 ) -> np.ndarray:
     """(S, M): the channel's incremental revenue minus spend over ``horizon`` per multiple
-    of :func:`reference_spend`.
+    of ``level``, the national spend per period the multiples scale (None:
+    :func:`reference_spend`, what the model saw last).
 
     ``kpi_value``: currency per KPI unit (1 when the KPI is revenue; the revenue per
-    conversion when the model's KPI is conversions)."""
-    totals = np.asarray(multiples, float) * reference_spend(fit, channel) * horizon
+    conversion when the model's KPI is conversions). A caller that executes the chosen
+    multiple on a plan passes the plan's level: a multiple of the recent spend applied to a
+    plan that differs from it (a re-plan after an earlier one moved the spend) is another
+    spend than the one chosen."""
+    if level is None:
+        level = reference_spend(fit, channel)
+    totals = np.asarray(multiples, float) * level * horizon
     kpi = _window_draws(fit, channel, totals, horizon, n_draws)
     return (kpi - kpi[:, [0]]) * kpi_value - totals[None, :]
 
@@ -117,18 +132,24 @@ def lift_draws(fit: MMMFit, design: Design, n_draws: int = 400) -> np.ndarray:
     """(S,): the KPI the test would measure, per posterior draw, at the plan's level.
 
     A holdout: the KPI the removed spend buys (plan minus plan less the removed spend); a
-    spend-up: the KPI the added spend buys on top of the plan. National curve: a multi-geo
-    test is priced as the same money moved nationally."""
+    spend-up: the KPI the added spend buys on top of the plan. A geo test moves spend in its
+    treated geos only (``notes["treated_share"]`` = ``w`` of the channel's spend): they are
+    priced as a copy of the nation ``w`` in size, ``w * (f(plan + change / w) - f(plan))``
+    on the national curve ``f`` — the same money spread over every geo would sit lower on
+    the curve (a spend-up priced 5x too cheap in the first benchmark); a national design
+    (pulse, audience) has ``w = 1``."""
     level = design.base_spend
     if not math.isfinite(level):
         level = reference_spend(fit, design.channel)
     base = level * design.periods
+    share = float(design.notes.get("treated_share", 1.0)) if design.kind == "geo" else 1.0
+    share = share if 0 < share <= 1 else 1.0
     if design.spend_up:
-        totals = np.array([base + design.spend_added, base])
+        totals = np.array([base + design.spend_added / share, base])
     else:
-        totals = np.array([base, max(base - design.spend_removed, 0.0)])
+        totals = np.array([base, max(base - design.spend_removed / share, 0.0)])
     kpi = _window_draws(fit, design.channel, totals, design.periods, n_draws)
-    return kpi[:, 0] - kpi[:, 1]
+    return (kpi[:, 0] - kpi[:, 1]) * share
 
 
 def evsi(

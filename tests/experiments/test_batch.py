@@ -32,6 +32,7 @@ TESTING = """testing:
   approval_above_eur: 0
   min_power: 0.0
   min_value_of_information_eur: -1  # the short test fit prices every answer at 0
+  min_value_share_of_spend: 0
   min_net_value_eur: -1000000000
   min_weeks: 2
   max_weeks: 4

@@ -1,0 +1,135 @@
+"""What a test is priced at on a model whose posterior is known: a geo test on the treated
+geos' own level, the decision's multiples on the level a plan passes, and the design a
+channel proposes chosen by what it teaches, not by what the model expects it to earn."""
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marketing_ops.decisioning.policy import TestingPolicy
+from marketing_ops.experiments import geo_spend_up
+from marketing_ops.experiments.governance import Proposal, best_design
+from marketing_ops.experiments.value import (
+    InformationValue,
+    _window_draws,
+    lift_draws,
+    profit_draws,
+    reference_spend,
+)
+
+from .world import known_fit
+
+
+@pytest.fixture(scope="module")
+def fit(geo_test):
+    pre = geo_test.before.frame
+    pre = pre[pd.to_datetime(pre["date"]) < geo_test.design.start]
+    return known_fit(pre, geo_test.before.spend_columns, roi=[1.5, 1.5])
+
+
+def _treated_share(design, frame) -> float:
+    pre = frame[pd.to_datetime(frame["date"]) < design.start]
+    by_geo = pre.pivot_table(index="date", columns="geo", values=design.channel, aggfunc="sum")
+    recent = by_geo.tail(design.periods).mean()
+    return float(recent[list(design.treated)].sum() / recent.sum())
+
+
+def test_a_geo_test_is_priced_on_the_treated_geos_level_not_spread_nationally(
+    fit, geo_test, spend_up_test
+):
+    """A holdout stopping all spend in geos holding ``w`` of it loses ``w`` of the channel's
+    whole response at the plan, more than the same money cut from every geo on a concave
+    curve; a spend-up concentrated there buys less than the same money spread (its cost was
+    missed 5x in the first benchmark)."""
+    holdout, up = geo_test.design, spend_up_test.design
+    w = holdout.notes["treated_share"]
+    assert w == pytest.approx(_treated_share(holdout, geo_test.before.frame))
+    assert 0.2 < w < 0.8  # (the spend-up's own salt picks other treated geos)
+    assert up.notes["treated_share"] == pytest.approx(_treated_share(up, geo_test.before.frame))
+    level = reference_spend(fit, holdout.channel)
+    holdout, up = replace(holdout, base_spend=level), replace(up, base_spend=level)
+    base = level * holdout.periods
+    whole = _window_draws(fit, holdout.channel, np.array([base, 0.0]), holdout.periods, 400)
+    assert holdout.spend_removed / w == pytest.approx(base, rel=0.1)  # the plan in those geos
+    priced = lift_draws(fit, holdout)
+    spread = lift_draws(fit, replace(holdout, notes={}))  # the old national pricing
+    assert priced.mean() > 1.1 * spread.mean()
+    assert priced.mean() == pytest.approx(w * (whole[:, 0] - whole[:, 1]).mean(), rel=0.1)
+    up_priced, up_spread = lift_draws(fit, up), lift_draws(fit, replace(up, notes={}))
+    assert 0 < up_priced.mean() < 0.9 * up_spread.mean()
+    # a design over every geo is the nation: priced as before
+    assert lift_draws(fit, replace(up, notes={"treated_share": 1.0})).mean() == pytest.approx(
+        up_spread.mean()
+    )
+
+
+def test_the_decision_multiples_scale_the_level_the_plan_passes(fit, geo_test):
+    c = geo_test.design.channel
+    ref = reference_spend(fit, c)
+    default = profit_draws(fit, c, 13, multiples=[0.0, 1.0, 2.0])
+    doubled = profit_draws(fit, c, 13, multiples=[0.0, 1.0], level=2 * ref)
+    assert doubled[:, 1] == pytest.approx(default[:, 2])
+    assert not np.allclose(doubled[:, 1], default[:, 1])
+
+
+def test_a_channel_proposes_the_design_that_teaches_not_the_one_priced_as_paying(geo_test):
+    """Ranked on value net of cost, a spend-up the model prices as paying for itself (the very
+    belief under test) outranks a holdout worth more to learn, or — worth nothing — gets the
+    whole channel refused while its holdout would teach something."""
+    up = replace(geo_test.design, direction="spend_up", power=0.9)
+    hold = replace(geo_test.design, power=0.9)
+    c, policy = hold.channel, TestingPolicy(enabled=True, budget_eur=1e12, min_power=0.5)
+    holdout = Proposal(hold, InformationValue(c, 9e4, 50_000.0, 10_000.0, 1.0, 1.0))
+    free_budget_move = Proposal(up, InformationValue(c, 0.0, 0.0, -1_435_078.0, 1.0, 1.0))
+    paying = Proposal(up, InformationValue(c, 9e4, 30_000.0, -500_000.0, 1.0, 1.0))
+    assert best_design([free_budget_move, holdout], policy) is holdout
+    assert paying.value.net > holdout.value.net  # what the ranking used to pick
+    assert best_design([paying, holdout], policy) is holdout
+    assert paying.value.merit == 30_000.0 and holdout.value.merit == 40_000.0
+    weak = replace(holdout, design=replace(hold, power=0.1))
+    assert best_design([weak, paying], policy) is paying  # the powered one, whatever its merit
+
+
+def test_a_test_worth_little_for_the_spend_it_moves_is_refused(geo_test):
+    """A spend-up adding ~1 M EUR "worth 977 EUR to learn" (benchmark world 2), or worth a
+    floating-point hair above 0 (world 1), is a budget move: refused below 1 cent of value
+    per EUR moved, and the same test worth more passes; a holdout counts the spend not spent."""
+    from marketing_ops.experiments.governance import _why_not
+
+    frame, channel, start = geo_test.before.frame, geo_test.design.channel, geo_test.design.start
+    up = replace(geo_spend_up(frame, channel, "revenue", start, 8), power=0.9)
+    policy = TestingPolicy(enabled=True, budget_eur=1e12, min_power=0.5)
+    assert policy.min_value_share_of_spend == 0.01
+    for worth in (1e-9, 0.009 * up.spend_added):
+        budget_move = Proposal(up, InformationValue(channel, 1e5, worth, -800_000.0, 1.0, 1.0))
+        assert _why_not(budget_move, policy, 0.0, []).startswith("worth too little to learn")
+    enough = Proposal(up, InformationValue(channel, 1e5, 0.011 * up.spend_added, -8e5, 1, 1))
+    assert _why_not(enough, policy, 0.0, []) == ""
+    hold = replace(geo_test.design, power=0.9)
+    little = Proposal(hold, InformationValue(channel, 1e5, 0.009 * hold.spend_removed, 0.0, 1, 1))
+    assert "not spent" in _why_not(little, policy, 0.0, [])
+    # and a channel proposes its informative design, not the budget move beside it
+    worth = Proposal(hold, InformationValue(channel, 1e5, 0.02 * hold.spend_removed, 10.0, 1, 1))
+    moved = Proposal(up, InformationValue(channel, 1e5, 1e-9, -800_000.0, 1.0, 1.0))
+    assert best_design([moved, worth], policy) is worth
+
+
+def test_a_design_whose_read_out_would_be_rejected_for_its_markets_is_refused(geo_test):
+    """The read-out rejects matched markets that did not move together before the test
+    (benchmark world 2: correlation 0.43, every geo test rejected after it had run); the design
+    knows that correlation when it is made, so such a test is refused up front."""
+    from marketing_ops.experiments import geo_readout
+    from marketing_ops.experiments.governance import _why_not
+
+    d = geo_test.design
+    read = geo_readout(geo_test.observed, d, "revenue")
+    assert d.notes["pre_correlation"] == pytest.approx(read.details["pre_correlation"])
+    policy = TestingPolicy(enabled=True, budget_eur=1e12, min_power=0.5)
+    value = InformationValue(d.channel, 1e6, 0.5 * d.spend_removed, 0.0, 1.0, 1.0)
+    good = Proposal(replace(d, power=0.9), value)
+    assert d.notes["pre_correlation"] >= 0.5 and _why_not(good, policy, 0.0, []) == ""
+    poor = replace(good, design=replace(good.design, notes={**d.notes, "pre_correlation": 0.43}))
+    assert _why_not(poor, policy, 0.0, []).startswith("poor market match: pre-period correlation")
+    assert best_design([poor, good], policy) is good
