@@ -127,11 +127,16 @@ def _date(raw, path, line, field) -> pd.Timestamp:
         ) from None
 
 
-def _readout_end(raw, end: pd.Timestamp, path, line) -> pd.Timestamp | None:
+def _optional_date(raw, path, line, field) -> pd.Timestamp | None:
+    """An optional date column: None when absent or empty, else the date (or the error)."""
     if raw is None or str(raw).strip() == "":
         return None
-    readout = _date(raw, path, line, "readout_end")
-    if readout < end:
+    return _date(raw, path, line, field)
+
+
+def _readout_end(raw, end: pd.Timestamp, path, line) -> pd.Timestamp | None:
+    readout = _optional_date(raw, path, line, "readout_end")
+    if readout is not None and readout < end:
         raise ValueError(
             f"{path}: line {line}: field 'readout_end' = {raw!r} is before the test's end "
             f"({end.date()}); the read-out cannot stop before the spend change does"
@@ -140,9 +145,9 @@ def _readout_end(raw, end: pd.Timestamp, path, line) -> pd.Timestamp | None:
 
 
 def _lift_start(raw, start: pd.Timestamp, until: pd.Timestamp, path, line) -> pd.Timestamp | None:
-    if raw is None or str(raw).strip() == "":
+    first = _optional_date(raw, path, line, "lift_start")
+    if first is None:
         return None
-    first = _date(raw, path, line, "lift_start")
     if first < start:
         raise ValueError(
             f"{path}: line {line}: field 'lift_start' = {raw!r} is before the test's start "
