@@ -149,14 +149,14 @@ def _poor_match(d: Design) -> str:
     )
 
 
-def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[Design]) -> str:
-    if p.design.power < policy.min_power:
-        return f"power {p.design.power:.2f} < testing.min_power {policy.min_power}"
-    if _poor_match(p.design):
-        return _poor_match(p.design)
+def _not_worth_learning(p: Proposal, policy: TestingPolicy) -> str:
+    """Why ``p``'s answer is not worth a test ('' when it is): its read-out would be rejected
+    for its markets, or the model expects (next to) nothing from it — whatever it is priced
+    at, such a test is a budget move (the budget policy's job, under its total)."""
+    poor = _poor_match(p.design)
+    if poor:
+        return poor
     if p.value.evsi <= policy.min_value_of_information_eur:
-        # the model expects (next to) nothing from the answer: whatever it is priced at, this
-        # is a budget move (the budget policy's job, under its total), not a test
         return (
             f"worth nothing to learn: value of information {p.value.evsi:,.0f} EUR <= "
             f"testing.min_value_of_information_eur {policy.min_value_of_information_eur:,.0f}"
@@ -169,6 +169,15 @@ def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[De
             f"{policy.min_value_share_of_spend:g} x {moved:,.0f} EUR "
             f"{'added' if p.design.spend_up else 'not spent'}"
         )
+    return ""
+
+
+def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[Design]) -> str:
+    if p.design.power < policy.min_power:
+        return f"power {p.design.power:.2f} < testing.min_power {policy.min_power}"
+    uninformative = _not_worth_learning(p, policy)
+    if uninformative:
+        return uninformative
     if p.value.net <= policy.min_net_value_eur:
         return (
             f"worth {p.value.evsi:,.0f} EUR, costs {p.value.cost:,.0f} EUR: net "
@@ -187,15 +196,6 @@ def _why_not(p: Proposal, policy: TestingPolicy, committed: float, kept: list[De
     return contamination(p.design, kept)
 
 
-def _informative(p: Proposal, policy: TestingPolicy) -> bool:
-    moved = p.design.spend_added if p.design.spend_up else p.design.spend_removed
-    return (
-        not _poor_match(p.design)
-        and p.value.evsi > policy.min_value_of_information_eur
-        and p.value.evsi >= policy.min_value_share_of_spend * moved
-    )
-
-
 def best_design(options: list[Proposal], policy: TestingPolicy) -> Proposal:
     """A channel's design to propose: among those powered enough and worth something to learn
     (all of them when none is), the best by merit — value of information less a positive
@@ -203,7 +203,7 @@ def best_design(options: list[Proposal], policy: TestingPolicy) -> Proposal:
     as paying for itself when a holdout of it would teach something, and a spend-up's price
     does not outrank another design's information."""
     powered = [p for p in options if p.design.power >= policy.min_power] or options
-    informative = [p for p in powered if _informative(p, policy)] or powered
+    informative = [p for p in powered if not _not_worth_learning(p, policy)] or powered
     return max(informative, key=lambda p: p.value.merit)
 
 
