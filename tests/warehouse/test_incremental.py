@@ -9,13 +9,34 @@ import duckdb
 import pandas as pd
 import pytest
 
-from .world import DAY1, DAY2, DAY3, DAYS, RAW_ROWS, _ga4, dbt_build, dbt_run, load_raw, snapshot
+from .world import (
+    DAY1,
+    DAY2,
+    DAY3,
+    DAYS,
+    K1,
+    RAW_ROWS,
+    SEARCH,
+    _ga4,
+    _ts,
+    dbt_build,
+    dbt_run,
+    load_raw,
+    snapshot,
+)
 
 # A purchase's hits on later days (a reloaded confirmation page, in a new direct session
 # without login): T1 of day 1 again on day 2, T2 of day 2 again on day 3.
 REPEATED_PURCHASE_HITS = [
     ("ga4_events", DAY2, _ga4(DAY2, 9, 0, "purchase", "u1", None, 12, None, None, None, None, 100.0, "T1")),
     ("ga4_events", DAY3, _ga4(DAY3, 8, 0, "purchase", "u2", None, 22, None, None, None, None, 50.0, "T2")),
+]  # fmt: skip
+
+
+# DEAL1, reported closed won on day 2, is re-delivered on day 3 closed again that day (a deal
+# reopened and closed later): the latest row wins, so it is a conversion of day 3.
+RECLOSED_DEAL = [
+    ("crm_deals", DAY3, ("DEAL1", K1, _ts(DAY1, 11), "closedwon", 1000.0, "EUR", _ts(DAY3, 15), "google", "cpc", SEARCH, None, "G1")),
 ]  # fmt: skip
 
 
@@ -80,6 +101,47 @@ def test_a_purchase_repeated_on_later_days_counts_once_day_by_day(tmp_path) -> N
         ("purchase:T1", DAY1, 100.0),
         ("purchase:T2", DAY2, 50.0),
     ]
+    _assert_same_marts(full, by_day)
+
+
+def test_a_deal_closed_again_later_moves_with_its_journey_day_by_day(tmp_path) -> None:
+    """DEAL1 is built as a conversion of day 2, then re-delivered closed on day 3 and day 3
+    is built alone: the conversion and its journey (every touch of it) leave day 2 for day 3,
+    and the row-level marts equal one full build's. The journey models append after clearing
+    the window and the restated conversions' journeys (`restated_from`), without looking every
+    journey up by key: this is the case that look-up was for. (The daily aggregates of day 2,
+    fct_channel_kpis_daily and fct_attribution_daily, keep counting DEAL1 until day 2 is built
+    again: a window run rebuilds its own days only, as before.)"""
+    rows = [*RAW_ROWS, *RECLOSED_DEAL]
+    (tmp_path / "full").mkdir()
+    (tmp_path / "daily").mkdir()
+    full_db, daily_db = (
+        tmp_path / "full" / "warehouse.duckdb",
+        tmp_path / "daily" / "warehouse.duckdb",
+    )
+    load_raw(full_db, rows=rows)
+    dbt_build(full_db, tmp_path / "full")
+    for day in DAYS:
+        load_raw(daily_db, days=[day], rows=rows)
+        dbt_build(
+            daily_db,
+            tmp_path / "daily",
+            {"start_date": day.isoformat(), "end_date": day.isoformat()},
+        )
+        if day == DAY2:  # before the re-delivery: DEAL1's journey is on day 2
+            journeys = snapshot(daily_db)["marts.fct_journeys"]
+            deal = journeys[journeys["journey_id"] == "deal:DEAL1"]
+            assert [pd.Timestamp(d).date() for d in deal["date_day"]] == [DAY2]
+    rows_marts = ("marts.fct_journeys", "marts.fct_touchpoints", "marts.fct_conversions")
+    full, by_day = (
+        {t: f for t, f in snapshot(db).items() if t in rows_marts} for db in (full_db, daily_db)
+    )
+    for table in rows_marts:
+        frame = by_day[table]
+        key = "journey_id" if "journey_id" in frame else "conversion_id"
+        deal = frame[frame[key] == "deal:DEAL1"]
+        assert len(deal) > 0, table
+        assert {pd.Timestamp(d).date() for d in deal["date_day"]} == {DAY3}, table
     _assert_same_marts(full, by_day)
 
 

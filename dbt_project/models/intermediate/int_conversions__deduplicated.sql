@@ -34,6 +34,23 @@ gclid_sessions as (
     group by gclid
 ),
 
+restated as (
+    -- The window's conversions that an earlier run reported on another day (a deal closed
+    -- again later, a purchase whose earlier hit arrived late): the rows delete+insert is about
+    -- to replace. The journey models clear those conversions' journeys by this date
+    -- (macro clear_restated_journeys) instead of looking every journey up by key.
+    {%- if is_incremental() %}
+    -- clear_window ran first: whatever is left of these conversions lies outside the window
+    select conversion_id, max(date_day) as restated_from
+    from {{ this }}
+    where conversion_id in (select conversion_id from conversions)
+    group by conversion_id
+    {%- else %}
+    select cast(null as {{ dbt.type_string() }}) as conversion_id, cast(null as date) as restated_from
+    where false
+    {%- endif %}
+),
+
 located as (
     select
         conversions.*,
@@ -64,6 +81,9 @@ select
         else 'conversion:' || located.conversion_id
     end as person_id,
     located.own_session_key,
-    located.originated_at
+    located.originated_at,
+    restated.restated_from
 from located
 left join links on links.user_pseudo_id = located.browser_id
+left join restated on restated.conversion_id = located.conversion_id
+{{ order_full_build_by('located.date_day') }}

@@ -12,25 +12,21 @@
 -- transaction id, closed-won CRM deals by deal id, and offline conversions only when no
 -- closed-won deal carries their GCLID (otherwise they are that deal, already counted).
 -- Incremental per day: a run writes the conversions of its days and reads, besides the
--- window, only the state those need: every hit of the purchases hit in the window (a
--- purchase counts on its first hit, which may lie before the window: then the window adds
--- nothing for it), every closed-won deal's GCLID, every offline conversion (a few per deal)
--- and the first session of the window's GCLIDs. A day's rows never depend on which days a
--- run covers; delete+insert on conversion_id keeps a purchase first seen late from
--- staying on the day it was counted before.
+-- window, only the state those need: the purchases already counted (this table: a purchase
+-- counts on its first hit, and a window hit of a purchase counted on an earlier day adds
+-- nothing), every closed-won deal's GCLID, every offline conversion (a few per deal) and
+-- the first session of the window's GCLIDs. Building day by day equals one full build (a
+-- full build ranks every hit of a purchase); a hit that arrives after its day was built
+-- counts on the first day built with it, until that earlier day is built again.
+-- delete+insert on conversion_id moves a conversion reported on another day before (a
+-- deal closed again later, an earlier hit built late) to its day now.
 {#- A purchase is its transaction id, or its session and time when it has none (never null:
     ingest requires user_pseudo_id and event_ts on every GA4 event). -#}
 {%- set purchase_key = "coalesce(transaction_id, session_key || ':' || cast(event_at as varchar))" %}
-with window_purchase_keys as (
-    select distinct {{ purchase_key }} as purchase_key
-    from {{ ref('stg_ga4__events') }}
-    where event_name = 'purchase'
-      and {{ in_window('date_day') }}
-),
-
-purchases as (
-    -- Every hit of the window's purchases, whenever it happened: the semi-join comes before
-    -- the window function, so it ranks a few keys instead of every purchase ever made.
+{%- set window_start = window_date('start_date') if is_incremental() else none %}
+with purchases as (
+    -- Each purchase's hits in the window (every hit ever in a full build), ranked: its first
+    -- one counts, unless an earlier day already counted the purchase.
     select
         *,
         row_number() over (
@@ -41,8 +37,16 @@ purchases as (
         select *, {{ purchase_key }} as purchase_key
         from {{ ref('stg_ga4__events') }}
         where event_name = 'purchase'
+          and {{ in_window('date_day') }}
     ) as hits
-    where purchase_key in (select purchase_key from window_purchase_keys)
+    {%- if window_start %}
+    where 'purchase:' || purchase_key not in (
+        -- clear_window ran first: what is left lies outside the window
+        select conversion_id from {{ this }}
+        where conversion_type = 'online_purchase'
+          and date_day < cast('{{ window_start }}' as date)
+    )
+    {%- endif %}
 ),
 
 contacts as (

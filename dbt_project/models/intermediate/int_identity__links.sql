@@ -7,6 +7,8 @@
     )
 }}
 
+-- depends_on: {{ ref('stg_crm__deals') }} (the window's GCLIDs, read in an incremental run)
+
 -- Identity stitching: which person a browser (GA4 user_pseudo_id) belongs to, and since when.
 -- Two kinds of evidence link a browser to a CRM contact (keyed email, never the address):
 --   login  the browser sent a GA4 user_id, which is the CRM contact id (int_identity__logins);
@@ -26,11 +28,6 @@ with contacts as (
 deals as (
     select * from {{ ref('int_deals__latest') }}
     where gclid is not null and contact_key is not null
-),
-
-sessions as (
-    select * from {{ ref('int_sessions__tagged') }}
-    where gclid is not null
 ),
 
 logins as (
@@ -61,17 +58,42 @@ login_links as (
     {% endif %}
 ),
 
+click_pairs as (
+    -- A session and a deal with the same GCLID, either of them in the window. Two halves
+    -- instead of one join with `or`: the `or` joined every GCLID session ever to every deal
+    -- and filtered after (2-3 s a day at two years); each half starts from the window.
+    -- (int_sessions__tagged read in each half, not through one CTE: DuckDB would materialise a
+    -- CTE read twice, every GCLID session ever.)
+    select sessions.user_pseudo_id, sessions.session_started_at, deals.contact_key, deals.closed_at, deals.created_at
+    from {{ ref('int_sessions__tagged') }} as sessions
+    inner join deals on deals.gclid = sessions.gclid
+    where sessions.gclid is not null and {{ in_window('sessions.date_day') }}
+    {%- if is_incremental() %}
+    union all
+    select sessions.user_pseudo_id, sessions.session_started_at, deals.contact_key, deals.closed_at, deals.created_at
+    from deals
+    inner join (
+        -- the sessions of the GCLIDs on deal rows delivered in the window, looked up from
+        -- staging: through int_deals__latest's ranking DuckDB scans every session instead
+        select * from {{ ref('int_sessions__tagged') }}
+        where gclid in (
+            select gclid from {{ ref('stg_crm__deals') }}
+            where gclid is not null and {{ in_window('partition_date') }}
+        )
+    ) as sessions on sessions.gclid = deals.gclid
+    where {{ in_window('deals.partition_date') }}
+    {%- endif %}
+),
+
 click_links as (
     select
-        sessions.user_pseudo_id,
-        deals.contact_key as person_id,
+        user_pseudo_id,
+        contact_key as person_id,
         -- Known once both the click and the deal are: the deal arrives on its close day.
-        min(greatest(sessions.session_started_at, coalesce(deals.closed_at, deals.created_at))) as linked_at,
+        min(greatest(session_started_at, coalesce(closed_at, created_at))) as linked_at,
         'gclid' as link_source
-    from sessions
-    inner join deals on deals.gclid = sessions.gclid
-    where {{ in_window('deals.partition_date') }} or {{ in_window('sessions.date_day') }}
-    group by sessions.user_pseudo_id, deals.contact_key
+    from click_pairs
+    group by user_pseudo_id, contact_key
 ),
 
 candidates as (

@@ -1,9 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='journey_id',
-        pre_hook="{{ clear_window('date_day') }}",
+        incremental_strategy='append',
+        pre_hook=["{{ clear_window('date_day') }}", "{{ clear_restated_journeys() }}"],
         on_schema_change='fail'
     )
 }}
@@ -51,3 +50,4 @@ group by
     touches.person_id,
     touches.ended_at,
     conversions.revenue
+{{ order_full_build_by('touches.date_day') }}

@@ -1,9 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['journey_id', 'touch_position'],
-        pre_hook="{{ clear_window('date_day') }}",
+        incremental_strategy='append',
+        pre_hook=["{{ clear_window('date_day') }}", "{{ clear_restated_journeys() }}"],
         on_schema_change='fail'
     )
 }}
@@ -132,6 +131,15 @@ converting as (
     where {{ in_window('conversions.date_day') }}
 ),
 
+lapsing_people as (
+    -- The people with a touch whose lookback runs out in the window: the only ones a journey
+    -- without conversion can end for. Ranking only their touches, not everyone's of the
+    -- read's 2 x lookback days, is most of this model's time saved at scale.
+    select distinct person_id
+    from touches
+    where {{ in_window('cast(touched_at + ' ~ days_interval(lookback) ~ ' as date)') }}
+),
+
 person_touches as (
     select
         touches.*,
@@ -141,6 +149,7 @@ person_touches as (
         ) as next_touched_at
     from touches
     left join claimed on claimed.touch_id = touches.touch_id
+    where touches.person_id in (select person_id from lapsing_people)
 ),
 
 journey_ends as (

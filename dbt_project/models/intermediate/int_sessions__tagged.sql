@@ -45,3 +45,4 @@ select
     {{ channel_for('sessions.traffic_source', 'sessions.traffic_medium') }} as channel
 from sessions
 where {{ in_window('sessions.date_day') }}
+{{ order_full_build_by('sessions.date_day') }}
