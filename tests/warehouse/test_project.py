@@ -58,10 +58,16 @@ def test_every_model_has_its_yml_beside_it(manifest) -> None:
 
 def test_incremental_keys_are_the_tested_grain(manifest) -> None:
     """delete+insert replaces rows by `unique_key`: it must be the grain a test checks, or a
-    re-run could keep two rows of one key (or replace rows of another)."""
+    re-run could keep two rows of one key (or replace rows of another). An append model
+    (the journey models) must clear its window before it appends, and have a tested grain."""
     mismatched = {}
     for name, node in _models(manifest).items():
         if node["config"]["materialized"] != "incremental":
+            continue
+        if node["config"]["incremental_strategy"] == "append":
+            hooks = " ".join(hook["sql"] for hook in node["config"]["pre-hook"])
+            if "clear_window" not in hooks or not _grain(manifest, node["unique_id"]):
+                mismatched[name] = ("append", hooks)
             continue
         key = node["config"]["unique_key"]
         key = frozenset([key] if isinstance(key, str) else key)
