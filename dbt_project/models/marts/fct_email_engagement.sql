@@ -5,12 +5,7 @@
 -- click before an email-channel conversion was on that asset, within
 -- `email_attribution_days`. Built in the publish step: it reads conversions, so it waits for
 -- their gate.
-with events as (
-    select * from {{ ref('stg_email__events') }}
-    where asset_id is not null
-),
-
-contacts as (
+with contacts as (
     select * from {{ ref('int_contacts__latest') }}
 ),
 
@@ -19,37 +14,56 @@ conversions as (
     where channel = 'email' and contact_key is not null
 ),
 
-audience_events as (
-    -- Events of contacts the CRM does not know have no audience and are left out.
-    select events.*, contacts.audience_id
-    from events
-    inner join contacts on contacts.contact_key = events.contact_key
-),
-
-engagement as (
+messages as (
+    -- One row per contact, asset and message (an event without message id is its own): one
+    -- pass over every email event before anything joins them. Joining every event to its
+    -- contact first and counting distinct messages per audience after took 2 s a day at two
+    -- years of a 50,000-contact list. (stg_email__events is read here and in `clicks`, not
+    -- through one CTE: DuckDB would materialise a CTE read twice, every event ever.)
     select
-        audience_id,
+        contact_key,
         asset_id,
         count(*) filter (where event_type = 'send') as sends,
         -- Unique opens and clicks: one per message, however often it was opened.
-        count(distinct coalesce(message_id, event_id)) filter (where event_type = 'open') as opens,
-        count(distinct coalesce(message_id, event_id)) filter (where event_type = 'click') as clicks,
+        max(case when event_type = 'open' then 1 else 0 end) as opened,
+        max(case when event_type = 'click' then 1 else 0 end) as clicked,
         max(event_at) as last_seen_at
-    from audience_events
-    group by audience_id, asset_id
+    from {{ ref('stg_email__events') }}
+    where asset_id is not null
+    group by contact_key, asset_id, coalesce(message_id, event_id)
+),
+
+engagement as (
+    -- Contacts the CRM does not know have no audience and are left out.
+    select
+        contacts.audience_id,
+        messages.asset_id,
+        cast(sum(messages.sends) as {{ dbt.type_bigint() }}) as sends,
+        cast(sum(messages.opened) as {{ dbt.type_bigint() }}) as opens,
+        cast(sum(messages.clicked) as {{ dbt.type_bigint() }}) as clicks,
+        max(messages.last_seen_at) as last_seen_at
+    from messages
+    inner join contacts on contacts.contact_key = messages.contact_key
+    group by contacts.audience_id, messages.asset_id
+),
+
+clicks as (
+    select events.contact_key, events.asset_id, events.event_at, contacts.audience_id
+    from {{ ref('stg_email__events') }} as events
+    inner join contacts on contacts.contact_key = events.contact_key
+    where events.asset_id is not null and events.event_type = 'click'
 ),
 
 last_clicks as (
     select
         conversions.conversion_id,
-        {{ arg_max('audience_events.asset_id', 'audience_events.event_at') }} as asset_id,
-        {{ arg_max('audience_events.audience_id', 'audience_events.event_at') }} as audience_id
+        {{ arg_max('clicks.asset_id', 'clicks.event_at') }} as asset_id,
+        {{ arg_max('clicks.audience_id', 'clicks.event_at') }} as audience_id
     from conversions
-    inner join audience_events
-        on audience_events.contact_key = conversions.contact_key
-       and audience_events.event_type = 'click'
-       and audience_events.event_at <= conversions.converted_at
-       and audience_events.event_at >= conversions.converted_at - {{ days_interval(number_var('email_attribution_days', 0, 365, integer=true)) }}
+    inner join clicks
+        on clicks.contact_key = conversions.contact_key
+       and clicks.event_at <= conversions.converted_at
+       and clicks.event_at >= conversions.converted_at - {{ days_interval(number_var('email_attribution_days', 0, 365, integer=true)) }}
     group by conversions.conversion_id
 ),
 
