@@ -303,6 +303,21 @@ def test_a_short_leading_stub_joins_the_next_segment():
     assert _segments(4, 4).tolist() == [0, 0, 0, 0]
 
 
+def test_a_break_splits_the_segment_it_falls_in():
+    """A detected break starts a segment when both parts keep an eighth of a segment's
+    periods (the current effect is then the level after the break); near a boundary it is
+    left to the boundary. Dated breaks map to the first period on or after them."""
+    assert _segments(16, 8, [13]).tolist() == [0] * 8 + [1] * 5 + [2] * 3
+    assert _segments(16, 8, [15]).tolist() == [0] * 8 + [1] * 8  # one period after: no split
+    assert _segments(16, 8, [9]).tolist() == [0] * 8 + [1] * 8  # one period before: no split
+    assert _segments(16, 8, [4]).tolist() == [0] * 4 + [1] * 4 + [2] * 8
+    dates = pd.date_range("2024-01-01", periods=407, freq="D")
+    data = mmm_data(pd.DataFrame({"date": dates, "kpi": 100.0, "tv": 10.0}), "kpi", ["tv"], "D")
+    x = model_inputs(data, Priors(segment_starts=(str(dates[365].date()),)))
+    assert np.bincount(x.segment).tolist() == [225, 140, 42]
+    assert np.bincount(model_inputs(data, Priors()).segment).tolist() == [225, 182]
+
+
 def test_two_daily_years_have_four_half_year_effect_segments():
     dates = pd.date_range("2024-01-01", periods=730, freq="D")
     frame = pd.DataFrame({"date": dates, "kpi": 100.0, "tv": 10.0})

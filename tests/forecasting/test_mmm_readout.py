@@ -287,7 +287,8 @@ def test_a_row_read_before_a_break_in_its_channel_is_refused(world, data):
     segment is refused with the break in its reason (its lift would pin today's tv effect to
     the one before the break), so is one read across it. A tv holdout in the segment before
     (the model gives it its own level), search beside tv, and a tv tail row read from the
-    break on stay. Without the break every one of them is accepted."""
+    break on stay. Without the break every one of them is accepted; with the model's segment
+    split at the break, too."""
     priors = Priors()  # time-varying: half-year effect segments
     segment = model_inputs(data, priors).segment
     assert segment[129] != segment[130] == segment[145] == segment[155]
@@ -318,6 +319,12 @@ def test_a_row_read_before_a_break_in_its_channel_is_refused(world, data):
         assert str(data.dates[145].date()) in by_name[name].reason
     for name in ("earlier segment", "search"):
         assert by_name[name].accepted, by_name[name].reason
+    # the model's segment split at the break (fit_channel_kpis does so): the rows before it
+    # have a level of their own, today's is the one after it; both stay
+    split = Priors(segment_starts=(str(brk.day),))
+    assert model_inputs(data, split).segment[144] != model_inputs(data, split).segment[145]
+    kept = check_experiments(tests, data, split, breaks={"tv": brk})
+    assert all(v.accepted for v in kept), kept
     # a test ending the day before the break, read out 5 weeks past it: its in-test row
     # measured the old response, its tail row the new one
     inside = measured(tv, "inside", 139)

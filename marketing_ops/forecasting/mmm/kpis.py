@@ -25,6 +25,7 @@ from marketing_ops.forecasting.mmm.calibration import (
 from marketing_ops.forecasting.mmm.curves import fitted_responses, mmm_response_frame
 from marketing_ops.forecasting.mmm.data import mmm_data
 from marketing_ops.forecasting.mmm.fit import MMMFit, SamplerSettings, fit_mmm
+from marketing_ops.forecasting.mmm.model import Priors
 from marketing_ops.forecasting.mmm.posterior import channel_summary
 from marketing_ops.forecasting.response import RESPONSE_COLUMNS
 from marketing_ops.forecasting.settings import ForecastSettings
@@ -138,9 +139,11 @@ def fit_channel_kpis(
     history's revenue per conversion; None without data. No control columns: the warehouse's
     channel KPIs carry none (the base's trend, seasonality and holidays stand in).
 
-    With experiments, each paid channel's latest response break is looked for in its measured
-    conversions (:func:`marketing_ops.measurement.drift.response_breaks`, over the fitted
-    history); a row of a channel read before its break is refused, the break in the reason."""
+    Each paid channel's response break, when its measured conversions show one
+    (:func:`marketing_ops.measurement.drift.response_breaks`, over the fitted history), starts
+    an effect segment of the model (``Priors.segment_starts``), so the current effect is the
+    one after it; a lift-test row of that channel read before its break in the same segment
+    (the break too near a boundary to split it) is refused, the break in the reason."""
     if kpis.empty:
         return None
     channels = [c for c in settings.response.channels if c in set(kpis["channel"])]
@@ -153,15 +156,15 @@ def fit_channel_kpis(
     sampler = SamplerSettings(warmup=m.warmup, draws=m.draws, chains=m.chains, seed=m.seed)
     vpc = float(frame["revenue"].sum() / max(frame["conversions"].sum(), 1e-9))
     experiments = list(experiments or [])
-    breaks = {}
-    if experiments:
-        from marketing_ops.measurement.drift import response_breaks  # measurement reads curves
+    from marketing_ops.measurement.drift import response_breaks  # measurement reads curves
 
-        last = frame["date"].iloc[-1]
-        breaks = response_breaks(kpis, last.date(), since=frame["date"].iloc[0].date())
-        fit, verdicts = calibrated_fit(data, experiments, sampler=sampler, breaks=breaks)
+    first, last = frame["date"].iloc[0].date(), frame["date"].iloc[-1].date()
+    breaks = response_breaks(kpis, last, since=first)
+    priors = Priors(segment_starts=tuple(sorted({str(b.day) for b in breaks.values()})))
+    if experiments:
+        fit, verdicts = calibrated_fit(data, experiments, priors, sampler, breaks=breaks)
     else:
-        fit, verdicts = fit_mmm(data, sampler=sampler), []
+        fit, verdicts = fit_mmm(data, priors, sampler), []
     data_version = _frame_hash(frame)
     version = _fit_version(
         data_version, fit, sampler, mmm_model_version(settings), experiments, breaks

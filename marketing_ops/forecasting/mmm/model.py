@@ -13,8 +13,12 @@ counted from the end), a random walk of the log effect pinned to 1 on the last s
 model's current effect is what the newest data says, and a mid-history shock moves the older
 segments instead of being averaged away. The walk's steps are normal with a FIXED scale
 (``tv_sigma``): a learned per-channel scale and short (8-week) segments let the chains drift
-along the walk's trade-off with trend and ROI and never mix (docs/decisions.md, 2026-12-05). Lift tests enter as Normal likelihood terms on the
-channel's incremental contribution over the test window.
+along the walk's trade-off with trend and ROI and never mix (docs/decisions.md, 2026-12-05).
+A detected break in a channel's response (``Priors.segment_starts``) splits the segment it
+falls in, so the current effect is the level after the break, not an average over both sides
+(docs/decisions.md, 2026-12-06). Lift tests enter as Normal likelihood terms on the
+channel's incremental contribution over the test window, at the effect level of the test's
+own periods.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
+import pandas as pd
 
 from marketing_ops.forecasting.mmm.data import MMMData, base_features
 from marketing_ops.forecasting.mmm.transforms import adstock_weights, hill, lagged, media_response
@@ -60,6 +65,9 @@ class Priors:
     tv_sigma: float = 0.3  # scale of the log effect's step per segment
     tv_df: float | None = None  # Student-t steps (a shock is one large jump); None: normal
     tv_learn_sigma: bool = False  # tv_sigma is a hyperprior's scale (True) or the fixed step scale
+    # days (ISO) a new effect segment starts: detected breaks in a channel's response; the
+    # segment holding one is split there when both parts keep SPLIT_MIN of a segment's periods
+    segment_starts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,16 +102,29 @@ class ModelInputs:
 
 
 SEGMENT_PERIODS = {"D": 182, "W": 26}
+SPLIT_MIN = 1 / 8  # of a segment's periods, each side of a break that splits it (22 days)
 
 
-def _segments(n: int, length: int) -> np.ndarray:
-    """Segment index per period, counted so the LAST segment is full (it sets the current effect)."""
+def _segments(n: int, length: int, starts=()) -> np.ndarray:
+    """Segment index per period, counted so the LAST segment is full (it sets the current
+    effect); then each of ``starts`` (period indices) splits the segment holding it, when
+    both parts keep ``SPLIT_MIN`` of a segment's periods (a break near a boundary is left to
+    the boundary)."""
     from_end = (n - 1 - np.arange(n)) // length
     if n > length and n % length and n % length < length / 2:
         # a leading stub shorter than half a segment joins the next one (a parameter that only
         # a few periods inform is a direction the sampler wanders along)
         from_end = np.minimum(from_end, from_end.max() - 1)
-    return from_end.max() - from_end
+    seg = from_end.max() - from_end
+    least = max(2, int(np.ceil(SPLIT_MIN * length)))
+    for start in sorted(int(s) for s in starts):
+        if not 0 < start < n:
+            continue
+        holder = seg == seg[start]
+        idx = np.arange(n)
+        if (holder & (idx < start)).sum() >= least and (holder & (idx >= start)).sum() >= least:
+            seg = seg + (idx >= start)
+    return seg
 
 
 def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | None = None):
@@ -129,7 +150,11 @@ def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | 
         seasonality=seasonality,
         holidays=holidays,
         controls=ctrl,
-        segment=_segments(data.n_periods, seg_len),
+        segment=_segments(
+            data.n_periods,
+            seg_len,
+            [int(np.searchsorted(data.dates, pd.Timestamp(d))) for d in priors.segment_starts],
+        ),
         roi_median=priors.media_share * data.kpi.sum() / max(data.spend.sum(), 1e-9),
         window=data.window,
         experiments=experiments,
