@@ -313,9 +313,19 @@ def test_a_break_splits_the_segment_it_falls_in():
     assert _segments(16, 8, [4]).tolist() == [0] * 4 + [1] * 4 + [2] * 8
     dates = pd.date_range("2024-01-01", periods=407, freq="D")
     data = mmm_data(pd.DataFrame({"date": dates, "kpi": 100.0, "tv": 10.0}), "kpi", ["tv"], "D")
-    x = model_inputs(data, Priors(segment_starts=(str(dates[365].date()),)))
+    x = model_inputs(data, Priors(breaks=(("tv", str(dates[365].date())),)))
     assert np.bincount(x.segment).tolist() == [225, 140, 42]
     assert np.bincount(model_inputs(data, Priors()).segment).tolist() == [225, 182]
+    # the broken channel's step at the break is wide, the others' steps are not
+    wide = Priors().break_sigma / Priors().tv_sigma
+    assert x.step_scale.tolist() == [[1.0], [wide]]
+    assert model_inputs(data, Priors()).step_scale.tolist() == [[1.0]]
+    # a break one day before a boundary does not split; its step is the boundary's
+    years = pd.date_range("2024-01-01", periods=730, freq="D")
+    two = mmm_data(pd.DataFrame({"date": years, "kpi": 100.0, "tv": 1.0}), "kpi", ["tv"], "D")
+    y = model_inputs(two, Priors(breaks=(("tv", str(years[365].date())), ("radio", "2024-02-01"))))
+    assert np.bincount(y.segment).tolist() == [184, 182, 182, 182]
+    assert y.step_scale[:, 0].tolist() == [1.0, wide, 1.0]
 
 
 def test_two_daily_years_have_four_half_year_effect_segments():

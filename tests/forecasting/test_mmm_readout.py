@@ -321,7 +321,7 @@ def test_a_row_read_before_a_break_in_its_channel_is_refused(world, data):
         assert by_name[name].accepted, by_name[name].reason
     # the model's segment split at the break (fit_channel_kpis does so): the rows before it
     # have a level of their own, today's is the one after it; both stay
-    split = Priors(segment_starts=(str(brk.day),))
+    split = Priors(breaks=(("tv", str(brk.day)),))
     assert model_inputs(data, split).segment[144] != model_inputs(data, split).segment[145]
     kept = check_experiments(tests, data, split, breaks={"tv": brk})
     assert all(v.accepted for v in kept), kept

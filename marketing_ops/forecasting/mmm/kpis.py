@@ -141,7 +141,7 @@ def fit_channel_kpis(
 
     Each paid channel's response break, when its measured conversions show one
     (:func:`marketing_ops.measurement.drift.response_breaks`, over the fitted history), starts
-    an effect segment of the model (``Priors.segment_starts``), so the current effect is the
+    an effect segment of the model (``Priors.breaks``), so the current effect is the
     one after it; a lift-test row of that channel read before its break in the same segment
     (the break too near a boundary to split it) is refused, the break in the reason."""
     if kpis.empty:
@@ -160,7 +160,7 @@ def fit_channel_kpis(
 
     first, last = frame["date"].iloc[0].date(), frame["date"].iloc[-1].date()
     breaks = response_breaks(kpis, last, since=first)
-    priors = Priors(segment_starts=tuple(sorted({str(b.day) for b in breaks.values()})))
+    priors = Priors(breaks=tuple((c, str(b.day)) for c, b in sorted(breaks.items())))
     if experiments:
         fit, verdicts = calibrated_fit(data, experiments, priors, sampler, breaks=breaks)
     else:

@@ -14,9 +14,11 @@ model's current effect is what the newest data says, and a mid-history shock mov
 segments instead of being averaged away. The walk's steps are normal with a FIXED scale
 (``tv_sigma``): a learned per-channel scale and short (8-week) segments let the chains drift
 along the walk's trade-off with trend and ROI and never mix (docs/decisions.md, 2026-12-05).
-A detected break in a channel's response (``Priors.segment_starts``) splits the segment it
-falls in, so the current effect is the level after the break, not an average over both sides
-(docs/decisions.md, 2026-12-06). Lift tests enter as Normal likelihood terms on the
+A detected break in a channel's response (``Priors.breaks``) splits the segment it falls in,
+so the current effect is the level after the break, not an average over both sides, and that
+channel's step at the break has the wide scale ``break_sigma`` (a break is a jump, not drift:
+at ``tv_sigma`` a halving is a 2.3-sigma step the prior holds back) (docs/decisions.md,
+2026-12-06). Lift tests enter as Normal likelihood terms on the
 channel's incremental contribution over the test window, at the effect level of the test's
 own periods.
 """
@@ -65,9 +67,11 @@ class Priors:
     tv_sigma: float = 0.3  # scale of the log effect's step per segment
     tv_df: float | None = None  # Student-t steps (a shock is one large jump); None: normal
     tv_learn_sigma: bool = False  # tv_sigma is a hyperprior's scale (True) or the fixed step scale
-    # days (ISO) a new effect segment starts: detected breaks in a channel's response; the
-    # segment holding one is split there when both parts keep SPLIT_MIN of a segment's periods
-    segment_starts: tuple[str, ...] = ()
+    # (channel, ISO day) of detected breaks in a channel's response: the segment holding the
+    # day is split there when both parts keep SPLIT_MIN of a segment's periods, and the
+    # channel's step at the boundary nearest the day has the scale break_sigma
+    breaks: tuple[tuple[str, str], ...] = ()
+    break_sigma: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class ModelInputs:
     roi_median: float
     window: int
     experiments: ExperimentArrays | None = None
+    step_scale: np.ndarray | None = None  # (segments - 1, C) scale of each step / tv_sigma
 
 
 SEGMENT_PERIODS = {"D": 182, "W": 26}
@@ -127,6 +132,17 @@ def _segments(n: int, length: int, starts=()) -> np.ndarray:
     return seg
 
 
+def _break_steps(segment: np.ndarray, starts: list[tuple[int, int]], n_ch: int, wide: float):
+    """``(segments - 1, C)`` step scale relative to ``tv_sigma``: ``wide`` for each (channel,
+    start period) break's channel at the segment boundary nearest the break, else 1."""
+    scale = np.ones((int(segment.max()), n_ch))
+    bounds = np.flatnonzero(np.diff(segment)) + 1  # first period of segments 1, 2, ...
+    for c, start in starts:
+        if len(bounds):
+            scale[int(np.argmin(np.abs(bounds - start))), c] = wide
+    return scale
+
+
 def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | None = None):
     spend_pos = np.where(data.spend > 0, data.spend, np.nan)
     scale = np.nan_to_num(np.nanmean(spend_pos.reshape(-1, len(data.channels)), axis=0), nan=1.0)
@@ -140,6 +156,12 @@ def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | 
     sd = flat.std(axis=0)
     ctrl = (data.controls - flat.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     seg_len = (priors.segment_periods or SEGMENT_PERIODS)[data.freq]
+    starts = [
+        (data.channels.index(c), int(np.searchsorted(data.dates, pd.Timestamp(d))))
+        for c, d in priors.breaks
+        if c in data.channels
+    ]
+    segment = _segments(data.n_periods, seg_len, [s for _, s in starts])
     return ModelInputs(
         spend_lagged=lagged(data.spend / scale, data.window),
         spend_total=data.spend.sum(axis=1),
@@ -150,14 +172,13 @@ def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | 
         seasonality=seasonality,
         holidays=holidays,
         controls=ctrl,
-        segment=_segments(
-            data.n_periods,
-            seg_len,
-            [int(np.searchsorted(data.dates, pd.Timestamp(d))) for d in priors.segment_starts],
-        ),
+        segment=segment,
         roi_median=priors.media_share * data.kpi.sum() / max(data.spend.sum(), 1e-9),
         window=data.window,
         experiments=experiments,
+        step_scale=_break_steps(
+            segment, starts, len(data.channels), priors.break_sigma / priors.tv_sigma
+        ),
     )
 
 
@@ -178,11 +199,13 @@ def geo_roi(roi, geo_sigma=None, geo_z=None):
     return roi if geo_z is None else roi[None, :] * jnp.exp(geo_sigma * geo_z)
 
 
-def segment_multiplier(segment, n_ch: int, tv_sigma=None, tv_z=None):
-    """``(T, C)`` effect multiplier; all ones when the effect is constant over time."""
+def segment_multiplier(segment, n_ch: int, tv_sigma=None, tv_z=None, step_scale=None):
+    """``(T, C)`` effect multiplier; all ones when the effect is constant over time.
+    ``step_scale`` ``(segments - 1, C)``: each step's scale relative to ``tv_sigma``."""
     if tv_z is None:
         return jnp.ones((len(segment), n_ch))
-    return effect_multiplier(tv_sigma * tv_z, segment)
+    scale = tv_sigma if step_scale is None else tv_sigma * step_scale
+    return effect_multiplier(scale * tv_z, segment)
 
 
 def _media(x: ModelInputs, priors: Priors, n_geo: int, n_ch: int):
@@ -218,6 +241,8 @@ def _media(x: ModelInputs, priors: Priors, n_geo: int, n_ch: int):
         )
         step = dist.StudentT(priors.tv_df, 0.0, 1.0) if priors.tv_df else dist.Normal(0.0, 1.0)
         tv["tv_z"] = numpyro.sample("tv_z", step.expand([n_seg - 1, n_ch]).to_event(2))
+    if tv:
+        tv["step_scale"] = x.step_scale
     return decay, half, shape, geo_roi(roi, **geo), segment_multiplier(x.segment, n_ch, **tv)
 
 
