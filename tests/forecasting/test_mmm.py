@@ -320,12 +320,12 @@ def test_a_break_splits_the_segment_it_falls_in():
     wide = Priors().break_sigma / Priors().tv_sigma
     assert x.step_scale.tolist() == [[1.0], [wide]]
     assert model_inputs(data, Priors()).step_scale.tolist() == [[1.0]]
-    # a break one day before a boundary does not split; its step is the boundary's
+    # a break one day before a boundary does not split; the boundary keeps its usual step
     years = pd.date_range("2024-01-01", periods=730, freq="D")
     two = mmm_data(pd.DataFrame({"date": years, "kpi": 100.0, "tv": 1.0}), "kpi", ["tv"], "D")
     y = model_inputs(two, Priors(breaks=(("tv", str(years[365].date())), ("radio", "2024-02-01"))))
     assert np.bincount(y.segment).tolist() == [184, 182, 182, 182]
-    assert y.step_scale[:, 0].tolist() == [1.0, wide, 1.0]
+    assert y.step_scale[:, 0].tolist() == [1.0, 1.0, 1.0]
 
 
 def test_two_daily_years_have_four_half_year_effect_segments():

@@ -69,7 +69,7 @@ class Priors:
     tv_learn_sigma: bool = False  # tv_sigma is a hyperprior's scale (True) or the fixed step scale
     # (channel, ISO day) of detected breaks in a channel's response: the segment holding the
     # day is split there when both parts keep SPLIT_MIN of a segment's periods, and the
-    # channel's step at the boundary nearest the day has the scale break_sigma
+    # channel's step at that new boundary has the scale break_sigma
     breaks: tuple[tuple[str, str], ...] = ()
     break_sigma: float = 1.0
 
@@ -134,12 +134,15 @@ def _segments(n: int, length: int, starts=()) -> np.ndarray:
 
 def _break_steps(segment: np.ndarray, starts: list[tuple[int, int]], n_ch: int, wide: float):
     """``(segments - 1, C)`` step scale relative to ``tv_sigma``: ``wide`` for each (channel,
-    start period) break's channel at the segment boundary nearest the break, else 1."""
+    start period) break's channel at the boundary the break made, else 1. A break too near a
+    boundary to split its segment keeps the boundary's usual step: widened there, the
+    sampler diverged (two daily years, a break one day before a half-year boundary:
+    docs/decisions.md, 2026-12-06)."""
     scale = np.ones((int(segment.max()), n_ch))
     bounds = np.flatnonzero(np.diff(segment)) + 1  # first period of segments 1, 2, ...
     for c, start in starts:
-        if len(bounds):
-            scale[int(np.argmin(np.abs(bounds - start))), c] = wide
+        at = np.flatnonzero(bounds == start)
+        scale[at, c] = wide
     return scale
 
 
