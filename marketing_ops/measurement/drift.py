@@ -487,7 +487,7 @@ def response_breaks(
     thresholds: DriftThresholds | None = None,
     since: date | None = None,
 ) -> dict[str, ResponseBreak]:
-    """The latest-history step in each paid channel's response, where one is clear.
+    """The clearest step in each paid channel's response, where one is clear (one a channel).
 
     Each channel's daily measured conversions against its response model (one curve over
     every day up to ``as_of``, with base and seasonal index, as the efficiency finding of

@@ -397,8 +397,8 @@ def check_experiments(
     breaks: dict | None = None,
 ) -> list[ExperimentVerdict]:
     """Accept or reject each experiment, with the reason; accepted ones are safe to fit on.
-    ``breaks``: channel -> its latest response break (``.day``, ``.detail``); rows of that
-    channel read before it are refused."""
+    ``breaks``: channel -> its response break (``.day``, ``.detail``); rows of that channel
+    read before it in the effect segment that holds it are refused."""
     priors, rules = priors or Priors(), rules or QualityRules()
     verdicts: dict[int, ExperimentVerdict] = {}
     valid = []

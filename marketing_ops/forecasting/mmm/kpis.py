@@ -117,8 +117,9 @@ def _fit_version(
     data_version: str, fit: MMMFit, sampler: SamplerSettings, model: str, experiments, breaks=None
 ) -> str:
     """Hash of everything a fit depends on: the data version, priors, sampler, model code,
-    the experiments it was calibrated with and the response breaks that refused some (found
-    in the per-channel conversions, which the data version does not hash)."""
+    the experiments it was calibrated with and the response breaks (they split the model's
+    effect segments and refuse tests; found in the per-channel conversions, which the data
+    version does not hash)."""
     body = {
         "data_version": data_version,
         "priors": asdict(fit.priors),
