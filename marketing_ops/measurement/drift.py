@@ -42,9 +42,11 @@ __all__ = [
     "DRIFT_COLUMNS",
     "DriftReport",
     "DriftThresholds",
+    "ResponseBreak",
     "distribution_shift",
     "drift_report",
     "population_stability_index",
+    "response_breaks",
 ]
 
 DRIFT_COLUMNS = [
@@ -83,6 +85,9 @@ class DriftThresholds:
     win_rate_drop: float = 0.30
     guardrail_p: float = 0.01
     min_days: int = 10
+    # response_breaks: days each side of a break, and the smallest change that counts as one
+    break_min_days: int = 14
+    break_change: float = 0.30
 
 
 def population_stability_index(
@@ -439,6 +444,94 @@ def drift_report(
     for r in findings[findings["crossed"]].itertuples():
         crossed.setdefault(r.scope, []).append(r.detail)
     return DriftReport(as_of, findings, crossed)
+
+
+@dataclass(frozen=True)
+class ResponseBreak:
+    """A step in one channel's response: from ``day`` on, measured conversions against its
+    response model for the spend made are ``change`` (relative) off their level before."""
+
+    channel: str
+    day: date
+    change: float
+    p_value: float  # one split's two-sided p; crossed only below guardrail_p / splits tried
+    detail: str
+
+
+def _best_split(y: np.ndarray, mu: np.ndarray, min_side: int) -> tuple[int, float, float]:
+    """The day index splitting ``y`` (measured) against ``mu`` (modelled) into two levels
+    that differ the most: ``(k, change, z)``, the level of days ``k:`` against ``:k``, z
+    under an over-dispersed Poisson model (dispersion from the two-level fit, as
+    :func:`_efficiency_change` does from its reference window)."""
+    n = len(y)
+    cy, cm = np.cumsum(y), np.cumsum(mu)
+    k = np.arange(min_side, n - min_side + 1)
+    yb, mb = cy[k - 1], cm[k - 1]
+    ya, ma = cy[-1] - yb, cm[-1] - mb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lb, la = yb / mb, ya / ma
+        # two-sample Poisson rate comparison, the before-level as the null
+        z = (ya - lb * ma) / np.sqrt(lb * ma * (1 + ma / mb))
+    z = np.where(np.isfinite(z), z, 0.0)
+    best = int(np.argmax(np.abs(z)))
+    split = int(k[best])
+    level = np.where(np.arange(n) < split, lb[best], la[best]) * mu
+    keep = level > 0
+    dispersion = max(1.0, float(np.sum((y - level)[keep] ** 2 / level[keep])) / max(n - 2, 1))
+    return split, float(la[best] / lb[best] - 1.0), float(z[best] / math.sqrt(dispersion))
+
+
+def response_breaks(
+    kpis: pd.DataFrame,
+    as_of: date,
+    thresholds: DriftThresholds | None = None,
+    since: date | None = None,
+) -> dict[str, ResponseBreak]:
+    """The clearest step in each paid channel's response, where one is clear (one a channel).
+
+    Each channel's daily measured conversions against its response model (one curve over
+    every day up to ``as_of``, with base and seasonal index, as the efficiency finding of
+    :func:`drift_report` models them: a curve has no time in it, so a step in the response
+    shows as a step in the ratio); the split of the days since ``since`` (default: all) into
+    two levels that differ the most. It counts as a break when the levels differ by more than
+    ``break_change`` either way and its p-value is below ``guardrail_p`` divided by the number
+    of splits tried (every day was a candidate). The drift report asks "is the recent window
+    worse than the one before?"; this asks "from which day is the response not what it was?",
+    which is what a lift test measured before that day needs to know (calibration refuses
+    it for its channel's current response)."""
+    t = thresholds or DriftThresholds()
+    k = kpis.copy()
+    k["date_day"] = pd.to_datetime(k["date_day"]).dt.date
+    k = k[k["date_day"] <= as_of].sort_values("date_day")
+    if since is not None:
+        k = k[k["date_day"] >= since]
+    season = _seasonal_index(k, as_of, t)
+    out: dict[str, ResponseBreak] = {}
+    for channel in PAID:
+        h = k[k["channel"] == channel].reset_index(drop=True)
+        if len(h) < 2 * t.break_min_days or h["spend"].sum() <= 0:
+            continue
+        every = pd.Series(True, index=h.index)
+        index = _index_for(season, h["date_day"])
+        curve = _fit_curve(h, every, channel, index)
+        if curve is None:
+            continue
+        mu = _calibrated(curve, h, every.to_numpy(), index)
+        y = h["conversions"].to_numpy(float)
+        split, change, z = _best_split(y, mu, t.break_min_days)
+        splits = len(h) - 2 * t.break_min_days + 1
+        p = float(2 * stats.norm.sf(abs(z)))
+        if abs(change) > t.break_change and p < t.guardrail_p / splits:
+            day = h["date_day"].iloc[split]
+            out[channel] = ResponseBreak(
+                channel,
+                day,
+                change,
+                p,
+                f"{channel}: measured conversions against its response model {change:+.0%} "
+                f"from {day} on (p {p:.2g}, {splits} days tried)",
+            )
+    return out
 
 
 def _seasonal_index(kpis: pd.DataFrame, as_of: date, t: DriftThresholds) -> pd.Series:

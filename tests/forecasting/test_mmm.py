@@ -124,6 +124,45 @@ def test_contradicting_experiment_moves_posterior(world, data, fitted):
     assert after > before * 1.25, (before, after)
 
 
+def test_a_test_before_a_break_no_longer_sets_the_response_after_it():
+    """Search's response halves at week 32 of 50, inside the model's last half-year effect
+    segment (weeks 24-49). A precise holdout of weeks 24-31 measured the response before the
+    halving: taken as it is, it pulls the fitted contribution after the break to about twice
+    the truth (the segment's one level is today's). With the break known (the product finds
+    it in measured conversions, tests/measurement/test_drift.py), the segment is split there
+    and search's step at it is wide: the test sets the level before the break, and the fitted
+    contribution after it comes back near the truth."""
+    from marketing_ops.forecasting.mmm.posterior import contribution_draws
+    from marketing_ops.measurement.drift import ResponseBreak
+    from marketing_ops.simulator.mmm_worlds import true_incremental
+
+    shocked = make_mmm_world(
+        MMMWorldConfig(seed=3, freq="W", periods=50, channels=3, noise=0.03, shock=True)
+    )
+    data = mmm_data(
+        shocked.frame, "revenue", shocked.spend_columns, "W", controls=["price", "promo"]
+    )
+    search = shocked.channels[1]
+    assert search.name == "search" and search.shock_from == 32 and search.shock_multiplier == 0.5
+    assert model_inputs(data, Priors()).segment[24:].tolist() == [1] * 26
+    spend = shocked.frame["search"].to_numpy()[None, :]
+    truth = true_incremental(search, spend, "W")[:, 32:].sum()
+    exp = _experiment(shocked, "search", 24, 7, rel_se=0.05, name="before the halving")
+    brk = ResponseBreak("search", data.dates[32].date(), -0.5, 1e-9, "search -50 %")
+    after = {}
+    for label, priors, breaks in (
+        ("as if nothing changed", Priors(), None),
+        ("break known", Priors(breaks=(("search", str(brk.day)),)), {"search": brk}),
+    ):
+        fit, (verdict,) = calibrated_fit(data, [exp], priors, SAMPLER, breaks=breaks)
+        assert verdict.accepted, verdict.reason  # the split gives the test its own level
+        draws = contribution_draws(fit, n_draws=200)[:, 0, 32:, 1].sum(axis=1)
+        after[label] = float(np.median(draws)) / truth
+    assert after["as if nothing changed"] > 1.8, after
+    assert after["break known"] < 1.6, after
+    assert after["break known"] < 0.7 * after["as if nothing changed"], after
+
+
 def test_bad_experiments_rejected_with_reasons(world, data):
     good = _experiment(world, "search", 60, 8, name="good")
     bad = [
@@ -301,6 +340,31 @@ def test_a_short_leading_stub_joins_the_next_segment():
     """Fewer than half a segment's periods at the start would be a near-free walk step."""
     assert _segments(9, 4).tolist() == [0, 0, 0, 0, 0, 1, 1, 1, 1]
     assert _segments(4, 4).tolist() == [0, 0, 0, 0]
+
+
+def test_a_break_splits_the_segment_it_falls_in():
+    """A detected break starts a segment when both parts keep an eighth of a segment's
+    periods (the current effect is then the level after the break); near a boundary it is
+    left to the boundary. Dated breaks map to the first period on or after them."""
+    assert _segments(16, 8, [13]).tolist() == [0] * 8 + [1] * 5 + [2] * 3
+    assert _segments(16, 8, [15]).tolist() == [0] * 8 + [1] * 8  # one period after: no split
+    assert _segments(16, 8, [9]).tolist() == [0] * 8 + [1] * 8  # one period before: no split
+    assert _segments(16, 8, [4]).tolist() == [0] * 4 + [1] * 4 + [2] * 8
+    dates = pd.date_range("2024-01-01", periods=407, freq="D")
+    data = mmm_data(pd.DataFrame({"date": dates, "kpi": 100.0, "tv": 10.0}), "kpi", ["tv"], "D")
+    x = model_inputs(data, Priors(breaks=(("tv", str(dates[365].date())),)))
+    assert np.bincount(x.segment).tolist() == [225, 140, 42]
+    assert np.bincount(model_inputs(data, Priors()).segment).tolist() == [225, 182]
+    # the broken channel's step at the break is wide, the others' steps are not
+    wide = Priors().break_sigma / Priors().tv_sigma
+    assert x.step_scale.tolist() == [[1.0], [wide]]
+    assert model_inputs(data, Priors()).step_scale.tolist() == [[1.0]]
+    # a break one day before a boundary does not split; the boundary keeps its usual step
+    years = pd.date_range("2024-01-01", periods=730, freq="D")
+    two = mmm_data(pd.DataFrame({"date": years, "kpi": 100.0, "tv": 1.0}), "kpi", ["tv"], "D")
+    y = model_inputs(two, Priors(breaks=(("tv", str(years[365].date())), ("radio", "2024-02-01"))))
+    assert np.bincount(y.segment).tolist() == [184, 182, 182, 182]
+    assert y.step_scale[:, 0].tolist() == [1.0, 1.0, 1.0]
 
 
 def test_two_daily_years_have_four_half_year_effect_segments():

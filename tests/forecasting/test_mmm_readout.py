@@ -21,6 +21,7 @@ from marketing_ops.forecasting.mmm import (
     read_experiments,
 )
 from marketing_ops.forecasting.mmm.model import Priors, _lift, model_inputs
+from marketing_ops.measurement.drift import ResponseBreak
 from marketing_ops.simulator.mmm_worlds import MMMWorldConfig, make_mmm_world, true_incremental
 
 PRIORS = Priors(time_varying=False)
@@ -278,3 +279,60 @@ def test_experiment_csv_reads_the_lift_start(tmp_path):
         with pytest.raises(ValueError) as err:
             read_experiments(path)
         assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_a_row_read_before_a_break_in_its_channel_is_refused(world, data):
+    """A break in tv's response from week 145, inside the model's last half-year effect
+    segment (weeks 130-155, whose level is today's): a tv holdout read before it in that
+    segment is refused with the break in its reason (its lift would pin today's tv effect to
+    the one before the break), so is one read across it. A tv holdout in the segment before
+    (the model gives it its own level), search beside tv, and a tv tail row read from the
+    break on stay. Without the break every one of them is accepted; with the model's segment
+    split at the break, too."""
+    priors = Priors()  # time-varying: half-year effect segments
+    segment = model_inputs(data, priors).segment
+    assert segment[129] != segment[130] == segment[145] == segment[155]
+    tv, search = world.channels[0], world.channels[1]
+    brk = ResponseBreak("tv", data.dates[145].date(), -0.5, 1e-12, "tv -50 % from week 145")
+
+    def measured(channel, name: str, first: int, periods: int = 6) -> Experiment:
+        lift = _true_lift(world, channel, first, periods, 0)
+        exp = _holdout(data, channel.name, first, periods, 0, name=name, lift=lift)
+        return replace(exp, standard_error=0.15 * lift)
+
+    # (tv is off in weeks 133-139 and 147-153)
+    tests = [
+        measured(tv, "before", 130, 3),
+        measured(tv, "across", 141),
+        measured(tv, "earlier segment", 112),
+        measured(search, "search", 134),
+    ]
+    assert all(v.accepted for v in check_experiments(tests, data, priors)), check_experiments(
+        tests, data, priors
+    )
+    by_name = {
+        v.experiment.name: v for v in check_experiments(tests, data, priors, breaks={"tv": brk})
+    }
+    for name in ("before", "across"):
+        assert not by_name[name].accepted
+        assert "read before a break in tv's response" in by_name[name].reason
+        assert str(data.dates[145].date()) in by_name[name].reason
+    for name in ("earlier segment", "search"):
+        assert by_name[name].accepted, by_name[name].reason
+    # the model's segment split at the break (fit_channel_kpis does so): the rows before it
+    # have a level of their own, today's is the one after it; both stay
+    split = Priors(breaks=(("tv", str(brk.day)),))
+    assert model_inputs(data, split).segment[144] != model_inputs(data, split).segment[145]
+    kept = check_experiments(tests, data, split, breaks={"tv": brk})
+    assert all(v.accepted for v in kept), kept
+    # a test ending the day before the break, read out 5 weeks past it: its in-test row
+    # measured the old response, its tail row the new one
+    inside = measured(tv, "inside", 139)
+    tail = _tail(replace(inside, name="t", readout_end=inside.end + 5 * WEEK))
+    tail = replace(tail, lift=_true_lift(world, tv, 139, 6, 5, skip=6))
+    assert tail.lift > 0
+    tail = replace(tail, standard_error=0.5 * tail.lift)
+    assert tail.read_from == data.dates[145]
+    inside_v, tail_v = check_experiments([inside, tail], data, priors, breaks={"tv": brk})
+    assert "read before a break" in inside_v.reason
+    assert tail_v.accepted, tail_v.reason

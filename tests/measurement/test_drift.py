@@ -12,18 +12,34 @@ import pytest
 from marketing_ops.config import data_home
 from marketing_ops.decisioning import apply_offramp, ensure_default_policies, scoped_autonomy
 from marketing_ops.measurement import drift_report, population_stability_index
-from marketing_ops.simulator import Shock, WorldConfig, generate_history, load_ground_truth
+from marketing_ops.measurement.drift import response_breaks
+from marketing_ops.simulator import (
+    ResponseShock,
+    Shock,
+    WorldConfig,
+    generate_history,
+    load_ground_truth,
+)
+from marketing_ops.simulator.world import Hostility
 
 START = date(2025, 1, 6)
 DAYS = 150
 AS_OF = START + timedelta(days=DAYS - 1)
 
 
-def _daily_kpis(root, shock: Shock | None) -> pd.DataFrame:
+def _daily_kpis(root, shock: Shock | None, hostility: Hostility | None = None) -> pd.DataFrame:
     """150 days of a small world; the simulator's per-channel daily spend, conversions and
     revenue stand in for `fct_channel_kpis_daily` (same columns, no dbt run needed)."""
     home = data_home(root).ensure()
-    cfg = WorldConfig(seed=7, start=START, days=DAYS, contacts=60, traffic_scale=0.002, shock=shock)
+    cfg = WorldConfig(
+        seed=7,
+        start=START,
+        days=DAYS,
+        contacts=60,
+        traffic_scale=0.002,
+        shock=shock,
+        hostility=hostility,
+    )
     generate_history(home, cfg)
     return load_ground_truth(home).daily.rename(columns={"date": "date_day"})
 
@@ -37,6 +53,13 @@ def stable(tmp_path_factory) -> pd.DataFrame:
 def shocked(tmp_path_factory) -> pd.DataFrame:
     # paid search costs double from day 125: the last 25 days buy half the media per euro
     return _daily_kpis(tmp_path_factory.mktemp("shock"), Shock("paid_search", day=125))
+
+
+@pytest.fixture(scope="module")
+def halved(tmp_path_factory) -> pd.DataFrame:
+    # paid social's response halves from day 110: the same spend buys half the conversions
+    shock = ResponseShock("paid_social", day=110, factor=0.5)
+    return _daily_kpis(tmp_path_factory.mktemp("halved"), None, Hostility(response_shock=shock))
 
 
 @pytest.fixture
@@ -109,3 +132,17 @@ def test_drift_sensor_requests_a_refit_only_when_the_offramp_fired(dbt_manifest)
     requests = result.run_requests or []
     assert [r.partition_key for r in requests] == ["2026-11-21"]
     assert "channel:paid_search" in requests[0].tags[REASON_TAG]
+
+
+def test_a_response_break_is_found_on_its_day(halved, stable) -> None:
+    """Paid social's response halves on day 110: the break is found in paid social alone,
+    dated within three days of the shock, about -50 %; the day before the shock, and in the
+    stable world, no channel has one."""
+    breaks = response_breaks(halved, AS_OF)
+    assert set(breaks) == {"paid_social"}, breaks
+    brk = breaks["paid_social"]
+    assert abs((brk.day - (START + timedelta(days=110))).days) <= 3, brk
+    assert -0.65 < brk.change < -0.35 and brk.p_value < 1e-6
+    assert str(brk.day) in brk.detail
+    assert response_breaks(halved, START + timedelta(days=109)) == {}
+    assert response_breaks(stable, AS_OF) == {}

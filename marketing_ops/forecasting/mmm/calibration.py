@@ -12,6 +12,13 @@ minus the low arm over the read-out's periods (``lift_start``..``readout_end``),
 from before; it enters the likelihood as ``lift ~ Normal(model lift, standard_error)``
 (PyMC-Marketing's add_lift_test_measurements does the same on the saturation curve alone,
 without carry-over).
+
+A break in a channel's response (``breaks``: the first day of the new response per channel,
+detected from data, e.g. :func:`marketing_ops.measurement.drift.response_breaks`) refuses
+every row of that channel read before it in the break's effect segment: the model's lift
+applies the effect level of the test's own periods, and when the break falls inside the
+model's last segment that level is today's, so a lift measured before the break would pull
+today's response back to what it was (docs/decisions.md, 2026-12-06).
 """
 
 from __future__ import annotations
@@ -302,6 +309,26 @@ def _static_problem(e: Experiment, data: MMMData, rules: QualityRules) -> str:
     return ""
 
 
+def _before_break(e: Experiment, breaks: dict, data: MMMData, segment: np.ndarray) -> str:
+    """A row read (partly) before a break in its channel's response, in the same effect
+    segment as the break's first period: the model applies one effect level to both, so the
+    row would pin the level after the break to the one before it. (A row in an earlier
+    segment than the break keeps its own level and stays.) The reason names the break."""
+    brk = breaks.get(e.channel)
+    if brk is None or e.read_from >= pd.Timestamp(brk.day):
+        return ""
+    after = np.flatnonzero(data.dates >= pd.Timestamp(brk.day))
+    read = _readout(e, data)
+    before = read[read < after[0]] if len(after) else read
+    if len(after) and len(before) and segment[before[-1]] != segment[after[0]]:
+        return ""
+    return (
+        f"read before a break in {e.channel}'s response inside the model's effect segment "
+        f"(lift from {e.read_from.date()}, break {pd.Timestamp(brk.day).date()}: "
+        f"{brk.detail}): it measured the response that was, not today's"
+    )
+
+
 def _overlap(e: Experiment, accepted: list[Experiment]) -> str:
     """Same channel and geo, read-out windows overlapping: one test's change lands in the
     other's read-out (or carries over into it). Rows of the same test are one change: they
@@ -367,13 +394,19 @@ def check_experiments(
     rules: QualityRules | None = None,
     draws: int = 500,
     seed: int = 0,
+    breaks: dict | None = None,
 ) -> list[ExperimentVerdict]:
-    """Accept or reject each experiment, with the reason; accepted ones are safe to fit on."""
+    """Accept or reject each experiment, with the reason; accepted ones are safe to fit on.
+    ``breaks``: channel -> its response break (``.day``, ``.detail``); rows of that channel
+    read before it in the effect segment that holds it are refused."""
     priors, rules = priors or Priors(), rules or QualityRules()
     verdicts: dict[int, ExperimentVerdict] = {}
     valid = []
+    segment = model_inputs(data, priors).segment
+    if not priors.time_varying:
+        segment = np.zeros_like(segment)
     for i, e in enumerate(experiments):
-        problem = _static_problem(e, data, rules)
+        problem = _static_problem(e, data, rules) or _before_break(e, breaks or {}, data, segment)
         if problem:
             verdicts[i] = ExperimentVerdict(e, False, problem)
         else:
@@ -399,14 +432,16 @@ def calibrated_fit(
     priors: Priors | None = None,
     sampler=None,
     rules: QualityRules | None = None,
+    breaks: dict | None = None,
 ):
-    """Check the experiments, then fit with the accepted ones as likelihood terms.
+    """Check the experiments (``breaks``: see :func:`check_experiments`), then fit with the
+    accepted ones as likelihood terms.
 
     Returns ``(fit, verdicts)``; the caller records each verdict (the decision ledger)."""
     from marketing_ops.forecasting.mmm.fit import fit_mmm  # fit imports nothing from here
 
     priors = priors or Priors()
-    verdicts = check_experiments(experiments, data, priors, rules)
+    verdicts = check_experiments(experiments, data, priors, rules, breaks=breaks)
     accepted = [v.experiment for v in verdicts if v.accepted]
     arrays = (
         experiment_arrays(accepted, data, model_inputs(data, priors).spend_scale)

@@ -25,6 +25,7 @@ from marketing_ops.forecasting.mmm.calibration import (
 from marketing_ops.forecasting.mmm.curves import fitted_responses, mmm_response_frame
 from marketing_ops.forecasting.mmm.data import mmm_data
 from marketing_ops.forecasting.mmm.fit import MMMFit, SamplerSettings, fit_mmm
+from marketing_ops.forecasting.mmm.model import Priors
 from marketing_ops.forecasting.mmm.posterior import channel_summary
 from marketing_ops.forecasting.response import RESPONSE_COLUMNS
 from marketing_ops.forecasting.settings import ForecastSettings
@@ -113,10 +114,12 @@ def _code_hash() -> str:
 
 
 def _fit_version(
-    data_version: str, fit: MMMFit, sampler: SamplerSettings, model: str, experiments
+    data_version: str, fit: MMMFit, sampler: SamplerSettings, model: str, experiments, breaks=None
 ) -> str:
-    """Hash of everything a fit depends on: the data version, priors, sampler, model code
-    and the experiments it was calibrated with."""
+    """Hash of everything a fit depends on: the data version, priors, sampler, model code,
+    the experiments it was calibrated with and the response breaks (they split the model's
+    effect segments and refuse tests; found in the per-channel conversions, which the data
+    version does not hash)."""
     body = {
         "data_version": data_version,
         "priors": asdict(fit.priors),
@@ -125,6 +128,8 @@ def _fit_version(
         "code": _code_hash(),
         "experiments": [{k: str(v) for k, v in asdict(e).items()} for e in experiments],
     }
+    if breaks:  # absent when none: fits without a break keep their versions
+        body["breaks"] = {c: str(b.day) for c, b in sorted(breaks.items())}
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -133,7 +138,13 @@ def fit_channel_kpis(
 ) -> KPIFit | None:
     """The national daily fit (calibrated by ``experiments``, each checked first) and the
     history's revenue per conversion; None without data. No control columns: the warehouse's
-    channel KPIs carry none (the base's trend, seasonality and holidays stand in)."""
+    channel KPIs carry none (the base's trend, seasonality and holidays stand in).
+
+    Each paid channel's response break, when its measured conversions show one
+    (:func:`marketing_ops.measurement.drift.response_breaks`, over the fitted history), starts
+    an effect segment of the model (``Priors.breaks``), so the current effect is the
+    one after it; a lift-test row of that channel read before its break in the same segment
+    (the break too near a boundary to split it) is refused, the break in the reason."""
     if kpis.empty:
         return None
     channels = [c for c in settings.response.channels if c in set(kpis["channel"])]
@@ -146,12 +157,19 @@ def fit_channel_kpis(
     sampler = SamplerSettings(warmup=m.warmup, draws=m.draws, chains=m.chains, seed=m.seed)
     vpc = float(frame["revenue"].sum() / max(frame["conversions"].sum(), 1e-9))
     experiments = list(experiments or [])
+    from marketing_ops.measurement.drift import response_breaks  # measurement reads curves
+
+    first, last = frame["date"].iloc[0].date(), frame["date"].iloc[-1].date()
+    breaks = response_breaks(kpis, last, since=first)
+    priors = Priors(breaks=tuple((c, str(b.day)) for c, b in sorted(breaks.items())))
     if experiments:
-        fit, verdicts = calibrated_fit(data, experiments, sampler=sampler)
+        fit, verdicts = calibrated_fit(data, experiments, priors, sampler, breaks=breaks)
     else:
-        fit, verdicts = fit_mmm(data, sampler=sampler), []
+        fit, verdicts = fit_mmm(data, priors, sampler), []
     data_version = _frame_hash(frame)
-    version = _fit_version(data_version, fit, sampler, mmm_model_version(settings), experiments)
+    version = _fit_version(
+        data_version, fit, sampler, mmm_model_version(settings), experiments, breaks
+    )
     return KPIFit(fit, vpc, version, data_version, sampler, tuple(verdicts))
 
 

@@ -13,8 +13,14 @@ counted from the end), a random walk of the log effect pinned to 1 on the last s
 model's current effect is what the newest data says, and a mid-history shock moves the older
 segments instead of being averaged away. The walk's steps are normal with a FIXED scale
 (``tv_sigma``): a learned per-channel scale and short (8-week) segments let the chains drift
-along the walk's trade-off with trend and ROI and never mix (docs/decisions.md, 2026-12-05). Lift tests enter as Normal likelihood terms on the
-channel's incremental contribution over the test window.
+along the walk's trade-off with trend and ROI and never mix (docs/decisions.md, 2026-12-05).
+A detected break in a channel's response (``Priors.breaks``) splits the segment it falls in,
+so the current effect is the level after the break, not an average over both sides, and that
+channel's step at the break has the wide scale ``break_sigma`` (a break is a jump, not drift:
+at ``tv_sigma`` a halving is a 2.3-sigma step the prior holds back) (docs/decisions.md,
+2026-12-06). Lift tests enter as Normal likelihood terms on the
+channel's incremental contribution over the test window, at the effect level of the test's
+own periods.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
+import pandas as pd
 
 from marketing_ops.forecasting.mmm.data import MMMData, base_features
 from marketing_ops.forecasting.mmm.transforms import adstock_weights, hill, lagged, media_response
@@ -60,6 +67,11 @@ class Priors:
     tv_sigma: float = 0.3  # scale of the log effect's step per segment
     tv_df: float | None = None  # Student-t steps (a shock is one large jump); None: normal
     tv_learn_sigma: bool = False  # tv_sigma is a hyperprior's scale (True) or the fixed step scale
+    # (channel, ISO day) of detected breaks in a channel's response: the segment holding the
+    # day is split there when both parts keep SPLIT_MIN of a segment's periods, and the
+    # channel's step at that new boundary has the scale break_sigma
+    breaks: tuple[tuple[str, str], ...] = ()
+    break_sigma: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -91,19 +103,47 @@ class ModelInputs:
     roi_median: float
     window: int
     experiments: ExperimentArrays | None = None
+    step_scale: np.ndarray | None = None  # (segments - 1, C) scale of each step / tv_sigma
 
 
 SEGMENT_PERIODS = {"D": 182, "W": 26}
+SPLIT_MIN = 1 / 8  # of a segment's periods, each side of a break that splits it (22 days)
 
 
-def _segments(n: int, length: int) -> np.ndarray:
-    """Segment index per period, counted so the LAST segment is full (it sets the current effect)."""
+def _segments(n: int, length: int, starts=()) -> np.ndarray:
+    """Segment index per period, counted so the LAST segment is full (it sets the current
+    effect); then each of ``starts`` (period indices) splits the segment holding it, when
+    both parts keep ``SPLIT_MIN`` of a segment's periods (a break near a boundary is left to
+    the boundary)."""
     from_end = (n - 1 - np.arange(n)) // length
     if n > length and n % length and n % length < length / 2:
         # a leading stub shorter than half a segment joins the next one (a parameter that only
         # a few periods inform is a direction the sampler wanders along)
         from_end = np.minimum(from_end, from_end.max() - 1)
-    return from_end.max() - from_end
+    seg = from_end.max() - from_end
+    least = max(2, int(np.ceil(SPLIT_MIN * length)))
+    for start in sorted(int(s) for s in starts):
+        if not 0 < start < n:
+            continue
+        holder = seg == seg[start]
+        idx = np.arange(n)
+        if (holder & (idx < start)).sum() >= least and (holder & (idx >= start)).sum() >= least:
+            seg = seg + (idx >= start)
+    return seg
+
+
+def _break_steps(segment: np.ndarray, starts: list[tuple[int, int]], n_ch: int, wide: float):
+    """``(segments - 1, C)`` step scale relative to ``tv_sigma``: ``wide`` for each (channel,
+    start period) break's channel at the boundary the break made, else 1. A break too near a
+    boundary to split its segment keeps the boundary's usual step: widened there, the
+    sampler diverged (two daily years, a break one day before a half-year boundary:
+    docs/decisions.md, 2026-12-06)."""
+    scale = np.ones((int(segment.max()), n_ch))
+    bounds = np.flatnonzero(np.diff(segment)) + 1  # first period of segments 1, 2, ...
+    for c, start in starts:
+        at = np.flatnonzero(bounds == start)
+        scale[at, c] = wide
+    return scale
 
 
 def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | None = None):
@@ -119,6 +159,12 @@ def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | 
     sd = flat.std(axis=0)
     ctrl = (data.controls - flat.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     seg_len = (priors.segment_periods or SEGMENT_PERIODS)[data.freq]
+    starts = [
+        (data.channels.index(c), int(np.searchsorted(data.dates, pd.Timestamp(d))))
+        for c, d in priors.breaks
+        if c in data.channels
+    ]
+    segment = _segments(data.n_periods, seg_len, [s for _, s in starts])
     return ModelInputs(
         spend_lagged=lagged(data.spend / scale, data.window),
         spend_total=data.spend.sum(axis=1),
@@ -129,10 +175,13 @@ def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | 
         seasonality=seasonality,
         holidays=holidays,
         controls=ctrl,
-        segment=_segments(data.n_periods, seg_len),
+        segment=segment,
         roi_median=priors.media_share * data.kpi.sum() / max(data.spend.sum(), 1e-9),
         window=data.window,
         experiments=experiments,
+        step_scale=_break_steps(
+            segment, starts, len(data.channels), priors.break_sigma / priors.tv_sigma
+        ),
     )
 
 
@@ -153,11 +202,13 @@ def geo_roi(roi, geo_sigma=None, geo_z=None):
     return roi if geo_z is None else roi[None, :] * jnp.exp(geo_sigma * geo_z)
 
 
-def segment_multiplier(segment, n_ch: int, tv_sigma=None, tv_z=None):
-    """``(T, C)`` effect multiplier; all ones when the effect is constant over time."""
+def segment_multiplier(segment, n_ch: int, tv_sigma=None, tv_z=None, step_scale=None):
+    """``(T, C)`` effect multiplier; all ones when the effect is constant over time.
+    ``step_scale`` ``(segments - 1, C)``: each step's scale relative to ``tv_sigma``."""
     if tv_z is None:
         return jnp.ones((len(segment), n_ch))
-    return effect_multiplier(tv_sigma * tv_z, segment)
+    scale = tv_sigma if step_scale is None else tv_sigma * step_scale
+    return effect_multiplier(scale * tv_z, segment)
 
 
 def _media(x: ModelInputs, priors: Priors, n_geo: int, n_ch: int):
@@ -193,6 +244,8 @@ def _media(x: ModelInputs, priors: Priors, n_geo: int, n_ch: int):
         )
         step = dist.StudentT(priors.tv_df, 0.0, 1.0) if priors.tv_df else dist.Normal(0.0, 1.0)
         tv["tv_z"] = numpyro.sample("tv_z", step.expand([n_seg - 1, n_ch]).to_event(2))
+    if tv:
+        tv["step_scale"] = x.step_scale
     return decay, half, shape, geo_roi(roi, **geo), segment_multiplier(x.segment, n_ch, **tv)
 
 

@@ -51,7 +51,7 @@ def effect_scale(fit: MMMFit, p: dict):
     roi = geo_roi(p["roi"], p.get("geo_sigma"), p.get("geo_z"))
     beta = channel_beta(roi, observed, x.spend_total)
     tv_sigma = p.get("tv_sigma", fit.priors.tv_sigma)  # a fixed step scale is no sample
-    return beta, segment_multiplier(x.segment, n_ch, tv_sigma, p.get("tv_z"))
+    return beta, segment_multiplier(x.segment, n_ch, tv_sigma, p.get("tv_z"), x.step_scale)
 
 
 def media_draws(fit: MMMFit, n: int) -> dict:
