@@ -183,6 +183,7 @@ def test_a_holdouts_cost_priced_at_an_upper_quantile_can_make_the_spend_up_the_b
     much less (it moves less money), and the channel's design flips from the holdout to the
     spend-up."""
     from marketing_ops.experiments import geo_holdout, geo_spend_up
+    from marketing_ops.experiments.governance import _summary
     from marketing_ops.experiments.value import test_cost, value_of_test
 
     world, d0 = geo_test.before, geo_test.design
@@ -214,6 +215,9 @@ def test_a_holdouts_cost_priced_at_an_upper_quantile_can_make_the_spend_up_the_b
             assert held.value.cost > 3 * mean_hold > 0
             assert mean_up < raised.value.cost < mean_up + 0.5 * (held.value.cost - mean_hold)
             assert held.value.evsi == worth  # what the answer is worth is not repriced
+            said = _summary(held, 13)  # the rationale gives both prices
+            assert f"costs {held.value.cost:,.0f} EUR" in said
+            assert f"more than expected (testing.cost_quantile 0.9; {mean_hold:,.0f} EUR" in said
     assert not chosen[None].design.spend_up  # at the mean: the holdout teaches more net
     assert chosen[0.9].design.spend_up
     with pytest.raises(ValueError):
