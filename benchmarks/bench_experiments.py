@@ -1,7 +1,8 @@
 """Incrementality tests benchmark: does the agent that tests earn more than the one that does not?
 
     .venv/bin/python benchmarks/bench_experiments.py [--seeds 0,1,2] [--history 60]
-        [--warmup 60] [--draws 60] [--chains 1] [--replan-weeks 4] [--out rows.csv]
+        [--warmup 60] [--draws 60] [--chains 1] [--replan-weeks 4] [--cost-quantile 0.9]
+        [--out rows.csv]
     .venv/bin/python benchmarks/bench_experiments.py --summarise rows0.csv rows1.csv ...
 
 (one process per seed can run side by side, each with its ``--out``; ``--summarise`` prints
@@ -20,7 +21,9 @@ mix model refitted at each decision with every accepted read-out as calibration
 - (b) value-of-information tests: :func:`experiments.governance.propose_tests` under a testing
   policy (every proposal approved, one geo test at a time; per channel a geo holdout or a geo
   spend-up of ``testing.spend_up_share`` more than the plan — the channel's recent level when
-  the plan cuts it to zero — each priced at the plan's spend over its window),
+  the plan cuts it to zero — each priced at the plan's spend over its window, its cost at
+  ``testing.cost_quantile`` of the posterior, ``--cost-quantile``), each geo design's
+  pre-period ending before the first earlier test in its geos (as its read-out's),
   each valued over the weeks its answer can still steer (read at the first decision after it
   ends: with decisions every 4 weeks an 8-week test started in week 0 steers weeks 8-26,
   one started in week 20 nothing), read
@@ -161,15 +164,17 @@ def observed(world, run: Run, cutoff) -> pd.DataFrame:
     return frame[frame["date"] < cutoff]
 
 
-def read_out(world, run: Run, cutoff, pre_end) -> None:
-    """Read every test that has ended before ``cutoff`` and not been read yet."""
+def read_out(world, run: Run, cutoff) -> None:
+    """Read every test that has ended before ``cutoff`` and not been read yet, on the
+    pre-period its design was made on (before any earlier test in its geos,
+    :func:`experiments.designs.pre_period_end`)."""
     from marketing_ops.experiments import geo_readout
 
     seen = observed(world, run, cutoff)
     done = {r.design for r in run.readouts}
     for design, _ in run.designs:
         if design.name not in done and design.end < cutoff:
-            run.readouts.append(geo_readout(seen, design, "revenue", pre_end=pre_end))
+            run.readouts.append(geo_readout(seen, design, "revenue"))
 
 
 def calibration(world, run: Run, cutoff, channels):
@@ -212,14 +217,16 @@ def voi_tests(model, run, world, t0, week, dates, geos, policy, multiples, decid
         running,
         horizon,
         planned=planned,
+        earlier=[d for d, _ in run.designs],
     )
     for p in kept:
         start_test(run, p.design, p, dates, geos)
     proposed = {
         f"proposed {p.design.channel}": f"{p.design.periods} weeks, {len(p.design.treated)} geos"
         f" {'spend-up' if p.design.spend_up else 'holdout'} (planned x{multiples[p.design.channel]}),"
-        f" worth {p.value.evsi:,.0f} (EVPI {p.value.evpi:,.0f}), expected cost "
-        f"{p.value.cost:,.0f}, power {p.design.power:.2f}"
+        f" worth {p.value.evsi:,.0f} (EVPI {p.value.evpi:,.0f}), cost "
+        f"{p.value.cost:,.0f} (at the mean {p.value.expected_cost:,.0f}), power "
+        f"{p.design.power:.2f}"
         for p in kept
     }
     return {**proposed, **why}
@@ -233,7 +240,10 @@ def fixed_tests(run, world, t0, t1, dates, geos, channels, history):
         start = history + week
         if t0 <= start < t1 and k < len(channels):
             seen = frame[frame["date"] < dates[start]]
-            d = geo_holdout(seen, channels[k], "revenue", dates[start], FIXED_WEEKS)
+            earlier = [d for d, _ in run.designs]
+            d = geo_holdout(
+                seen, channels[k], "revenue", dates[start], FIXED_WEEKS, earlier=earlier
+            )
             start_test(run, d, None, dates, geos)
 
 
@@ -302,6 +312,8 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
     policy = TestingPolicy(
         enabled=True, budget_eur=1e12, min_power=0.5, min_weeks=4, max_weeks=8, max_concurrent=1
     )
+    if args.cost_quantile is not None:
+        policy = policy.model_copy(update={"cost_quantile": args.cost_quantile})
     started = time.perf_counter()
     say(seed, "first fit", started)
     first = fit(
@@ -318,7 +330,7 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
         t1 = history + (decided[e + 1] if e + 1 < len(decided) else HORIZON)
         for run in runs.values():
             say(seed, f"week {week}: {run.name}", started)
-            read_out(world, run, dates[t0], dates[history])
+            read_out(world, run, dates[t0])
             accepted, data = calibration(world, run, dates[t0], channels)
             model = first if e == 0 else fit(data, accepted, sampler)
             multiples = best_multiples(model, HORIZON - week, planned_levels(base, t0))
@@ -335,7 +347,7 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
     best = oracle(world, base, history)
     for run in runs.values():
         say(seed, f"final fit: {run.name}", started)
-        read_out(world, run, end, dates[history])
+        read_out(world, run, end)
         accepted, data = calibration(world, run, end, channels)
         final = fit(data, accepted, sampler)
         before = None
@@ -423,6 +435,8 @@ def print_shifts(shifts: list[pd.DataFrame]) -> None:
 
 
 def main() -> None:
+    from marketing_ops.decisioning.policy import TestingPolicy
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--history", type=int, default=60)
@@ -434,6 +448,13 @@ def main() -> None:
         type=int,
         default=REPLAN_WEEKS,
         help="weeks between the agent's decisions (13: weeks 0 and 13, the first benchmark's)",
+    )
+    parser.add_argument(
+        "--cost-quantile",
+        type=float,
+        default=None,
+        help="testing.cost_quantile for (b) (default: the policy's, "
+        f"{TestingPolicy().cost_quantile}); 0.5 prices a test's cost at the median",
     )
     parser.add_argument("--out", default="")
     parser.add_argument("--summarise", nargs="*", default=None)

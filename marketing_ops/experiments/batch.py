@@ -58,6 +58,7 @@ def _proposal(row: dict) -> Proposal:
         direction=t.get("direction", "holdout"),
         spend_added=float(t.get("spend_added", 0.0)),
         base_spend=float(t.get("base_spend") if t.get("base_spend") is not None else "nan"),
+        notes={} if t.get("pre_end") is None else {"pre_end": pd.Timestamp(t["pre_end"])},
     )
     value = InformationValue(
         channel=design.channel,

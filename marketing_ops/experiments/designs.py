@@ -19,6 +19,12 @@ that refuses a test contaminated by another one running.
 Spend levels: a design is built at the plan's level, ``planned_multiple`` times the recent
 spend (1: as the history spent), so it is priced and executed at the same level.
 
+Pre-period: a geo test's baseline (market match, pair noise, the read-out's difference in
+differences) is the history before :func:`pre_period_end` — its start, or the start of the
+first earlier test in any of its geos, whose spend change would otherwise sit in the
+baseline. The design records it (``notes["pre_end"]``) and the read-out uses it, so the
+market-match statistic a design is refused on is the one its read-out would compute.
+
 Contamination: two tests running in the same window contaminate each other when they share a
 geo, an audience member, or the channel (a pulse is national, so it shares every geo).
 """
@@ -46,6 +52,7 @@ __all__ = [
     "geo_holdout",
     "geo_spend_up",
     "match_markets",
+    "pre_period_end",
     "refuse_contaminated",
     "spend_pulse",
     "spend_up_pulse",
@@ -125,14 +132,32 @@ def _pair_sigma(kpi_by_geo: pd.DataFrame, pairs: list[tuple[str, str]]) -> float
     return float(diff.std(ddof=1))
 
 
-def _matched(frame, channel, kpi, start, salt, geo_col, date_col):
-    """(pre-period, KPI table, pairs, pair sigma) of a matched-market design."""
+def pre_period_end(start: pd.Timestamp, geos, earlier=()) -> pd.Timestamp:
+    """Where the pre-period of a geo test starting at ``start`` in ``geos`` (treated and
+    control) ends — the one rule its design and its read-out share: the start of the first
+    earlier test (any channel, ``earlier``: the designs of tests run or running) that touched
+    one of these geos (a national pulse touches every geo; an audience holdout none), so no
+    earlier test's spend change sits in the baseline; the test's own start when there is none."""
+    geos = set(geos)
+    starts = [
+        d.start for d in earlier if d.start < start and (NATIONAL in d.geos() or d.geos() & geos)
+    ]
+    return min([pd.Timestamp(start), *starts])
+
+
+def _matched(frame, channel, kpi, start, salt, geo_col, date_col, earlier=()):
+    """(pre-period, KPI table, pairs, pair sigma, pre-period end) of a matched-market design:
+    the pairs from the whole history before ``start``, the statistics the read-out will check
+    (market match, pair noise, periods) from the history before :func:`pre_period_end`."""
     pre = frame[pd.to_datetime(frame[date_col]) < start]
     table = pre.pivot_table(index=date_col, columns=geo_col, values=kpi, aggfunc="sum")
+    table.index = pd.to_datetime(table.index)
     pairs = match_markets(table, f"{salt}:{channel}:{start.date()}")
     if not pairs:
         raise ValueError("a geo test needs at least two geos")
-    return pre, table, pairs, _pair_sigma(table, pairs)
+    end = pre_period_end(start, [g for pair in pairs for g in pair], earlier)
+    table = table[table.index < end]
+    return pre, table, pairs, _pair_sigma(table, pairs), end
 
 
 def _recent_level(spend: pd.Series | pd.DataFrame, periods: int, reference: int):
@@ -166,10 +191,15 @@ def geo_holdout(
     geo_col: str = "geo",
     date_col: str = "date",
     planned_multiple: float = 1.0,
+    earlier=(),
 ) -> Design:
     """Matched-market holdout of ``channel`` starting at ``start``, fitted on the history before
-    it; the treated geos stop what the plan (``planned_multiple`` x recent spend) spends there."""
-    pre, table, pairs, sigma = _matched(frame, channel, kpi, start, salt, geo_col, date_col)
+    it; the treated geos stop what the plan (``planned_multiple`` x recent spend) spends there.
+    ``earlier``: the designs of tests run or running (they end the pre-period,
+    :func:`pre_period_end`)."""
+    pre, table, pairs, sigma, pre_end = _matched(
+        frame, channel, kpi, start, salt, geo_col, date_col, earlier
+    )
     treated = tuple(t for t, _ in pairs)
     step = pd.Timedelta(days=7 if freq == "W" else 1)
     by_geo = pre[pre[geo_col].isin(treated)].pivot_table(
@@ -194,6 +224,7 @@ def geo_holdout(
             "pair_sigma": sigma,
             "removed_by_geo": {g: float(v) for g, v in removed.items()},
             "pre_correlation": _pre_correlation(table, pairs),
+            "pre_end": pre_end,
             "treated_share": _treated_share(pre, treated, channel, periods, geo_col, date_col),
         },
     )
@@ -212,12 +243,16 @@ def geo_spend_up(
     planned_multiple: float = 1.0,
     raise_share: float = 0.3,
     reference_periods: int = 52,
+    earlier=(),
 ) -> Design:
     """Matched-market spend-up of ``channel``: the treated geos spend ``raise_share`` more
     than the plan (``planned_multiple`` x their recent spend), or their recent level when the
     plan spends nothing (a channel cut to zero). The same pairs and DiD as a holdout, so the
-    same standard error; the lift is the KPI the added spend buys."""
-    pre, table, pairs, sigma = _matched(frame, channel, kpi, start, salt, geo_col, date_col)
+    same standard error; the lift is the KPI the added spend buys. ``earlier``: as for
+    :func:`geo_holdout`."""
+    pre, table, pairs, sigma, pre_end = _matched(
+        frame, channel, kpi, start, salt, geo_col, date_col, earlier
+    )
     treated = tuple(t for t, _ in pairs)
     step = pd.Timedelta(days=7 if freq == "W" else 1)
     by_geo = pre[pre[geo_col].isin(treated)].pivot_table(
@@ -244,6 +279,7 @@ def geo_spend_up(
             "planned_multiple": planned_multiple,
             "raise_share": raise_share,
             "pre_correlation": _pre_correlation(table, pairs),
+            "pre_end": pre_end,
             "treated_share": _treated_share(
                 pre, treated, channel, periods, geo_col, date_col, reference_periods
             ),

@@ -83,10 +83,12 @@ def _candidates(
     start: pd.Timestamp,
     policy: TestingPolicy,
     planned: float | None = None,
+    earlier: list[Design] = (),
 ) -> list[Design]:
     """Holdouts and spend-ups of ``channel`` at the plan's level: ``planned`` is its national
     spend per period over the test (None: the history's level). A channel planned at zero
-    gets spend-ups only."""
+    gets spend-ups only. ``earlier``: designs of tests run or running (a geo design's
+    pre-period ends before them)."""
     weeks = sorted({policy.min_weeks, (policy.min_weeks + policy.max_weeks) // 2, policy.max_weeks})
     freq, per_week = fit.data.freq, periods_per_week(fit.data.freq)
     now = reference_spend(fit, channel)
@@ -95,8 +97,8 @@ def _candidates(
     up = {"planned_multiple": multiple, "raise_share": policy.spend_up_share}
     if "geo" in frame.columns and frame["geo"].nunique() > 1:
         open_geos = frame[~frame["geo"].isin(policy.locked_geos)]
-        make = [(geo_spend_up, up)] + (
-            [(geo_holdout, {"planned_multiple": multiple})] * (multiple > 0)
+        make = [(geo_spend_up, {**up, "earlier": earlier})] + (
+            [(geo_holdout, {"planned_multiple": multiple, "earlier": earlier})] * (multiple > 0)
         )
         designs = [
             f(open_geos, channel, fit.data.kpi_name, start, w * per_week, freq, **kw)
@@ -137,16 +139,25 @@ def at_stake(p: Proposal) -> float:
 
 def _poor_match(d: Design) -> str:
     """Why the read-out would reject ``d`` for its markets ('' when it would not): matched
-    markets that did not move together before the test (``ReadoutRules.min_pre_correlation``);
-    the design knows it when it is made, and an answer that cannot be used is worth nothing."""
-    floor = ReadoutRules().min_pre_correlation
-    corr = d.notes.get("pre_correlation")
-    if d.kind != "geo" or corr is None or corr >= floor:
+    markets that did not move together before the test (``ReadoutRules.min_pre_correlation``)
+    or too short a pre-period (``min_pre_periods``), on the pre-period the read-out will use
+    (before any earlier test in these geos, ``designs.pre_period_end``); the design knows it
+    when it is made, and an answer that cannot be used is worth nothing."""
+    if d.kind != "geo":
         return ""
-    return (
-        f"poor market match: pre-period correlation {corr:.2f} < {floor}: "
-        "its read-out would be rejected"
-    )
+    rules, why = ReadoutRules(), []
+    since = d.notes.get("pre_end")
+    before = f" (history before {pd.Timestamp(since).date()})" if since is not None else ""
+    n_pre = d.notes.get("pre_periods")
+    if n_pre is not None and n_pre < rules.min_pre_periods:
+        why.append(f"pre-period too short: {n_pre} periods < {rules.min_pre_periods}{before}")
+    corr = d.notes.get("pre_correlation")
+    if corr is not None and not corr >= rules.min_pre_correlation:
+        why.append(
+            f"poor market match: pre-period correlation {corr:.2f} < "
+            f"{rules.min_pre_correlation}{before}"
+        )
+    return "; ".join(why) + ": its read-out would be rejected" if why else ""
 
 
 def _not_worth_learning(p: Proposal, policy: TestingPolicy) -> str:
@@ -217,6 +228,7 @@ def propose_tests(
     n_draws: int = 200,
     kpi_value: float = 1.0,
     planned: dict[str, float] | None = None,
+    earlier: list[Design] | None = None,
 ) -> tuple[list[Proposal], dict[str, str]]:
     """Tests worth running from ``start`` (best merit first: value of information less a
     positive expected cost) and, per channel left out, why.
@@ -225,16 +237,29 @@ def propose_tests(
     ``horizon`` is how many periods the answer will steer spend for; ``kpi_value`` is the
     currency per KPI unit (1 when the KPI is revenue); ``planned``: each channel's national
     spend per period over the coming weeks in the plan (a channel not in it: the history's
-    level), so tests are priced at the level they will run at."""
+    level), so tests are priced at the level they will run at; ``earlier``: the designs of
+    every test run or running in these markets (None: the running ones) — a geo design's
+    pre-period, and so the market match it is refused on, ends before the first of them in its
+    geos, as its read-out's will (``designs.pre_period_end``). A test's cost is priced at
+    ``testing.cost_quantile`` of its posterior (``value.value_of_test``)."""
     if not policy.enabled:
         return [], {c: "testing.enabled is false" for c in fit.data.channels}
     best, skipped = [], {}
+    earlier = [p.design for p in running] if earlier is None else list(earlier)
     for channel in policy.channels or fit.data.channels:
         options = []
         profit = profit_draws(fit, channel, horizon, n_draws=n_draws, kpi_value=kpi_value)
         level = (planned or {}).get(channel)
-        for d in _candidates(fit, frame, channel, start, policy, level):
-            v = value_of_test(fit, d, horizon, n_draws, profit=profit, kpi_value=kpi_value)
+        for d in _candidates(fit, frame, channel, start, policy, level, earlier):
+            v = value_of_test(
+                fit,
+                d,
+                horizon,
+                n_draws,
+                profit=profit,
+                kpi_value=kpi_value,
+                cost_quantile=policy.cost_quantile,
+            )
             options.append(Proposal(d.with_expected_lift(v.expected_lift), v))
         if not options:
             skipped[channel] = (
@@ -280,12 +305,19 @@ def _summary(p: Proposal, horizon: int) -> str:
         }[d.kind]
         change = f"{d.spend_removed:,.0f} EUR not spent"
     units = "" if v.kpi_value == 1.0 else f" KPI units at {v.kpi_value:,.2f} EUR each"
+    priced = (
+        f" if {d.channel} returns {'less' if d.spend_up else 'more'} than expected "
+        f"(testing.cost_quantile {v.cost_quantile:g}; "
+        f"{v.expected_cost:,.0f} EUR at the expected lift)"
+        if math.isfinite(v.cost_quantile) and math.isfinite(v.expected_cost)
+        else ""
+    )
     return (
         f"Test {d.channel}: {where}, {d.periods} periods from {d.start.date()}. The model is "
         f"unsure what {d.channel} returns (the test's lift: {v.expected_lift:,.0f} +/- "
         f"{v.lift_sd:,.0f}{units}); knowing it is worth {v.evsi:,.0f} EUR over the next {horizon} "
         f"periods (perfect knowledge: {v.evpi:,.0f}). It costs {v.cost:,.0f} EUR of profit "
-        f"forgone ({change}). Net {v.net:,.0f} EUR; power "
+        f"forgone ({change}){priced}. Net {v.net:,.0f} EUR; power "
         f"{d.power:.0%} at the expected lift (detects {d.minimum_detectable():,.0f} at 80 %)."
     )
 
@@ -307,6 +339,9 @@ def _test_detail(d: Design) -> dict:
         "direction": d.direction,
         "spend_added": d.spend_added,
         "base_spend": d.base_spend if math.isfinite(d.base_spend) else None,
+        "pre_end": None
+        if d.notes.get("pre_end") is None
+        else pd.Timestamp(d.notes["pre_end"]).date().isoformat(),
     }
 
 

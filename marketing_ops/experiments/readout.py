@@ -105,14 +105,18 @@ def geo_readout(
 ) -> Readout:
     """Difference in differences of a geo holdout (``frame``: one row per date and geo).
 
-    The pre-period runs up to ``pre_end`` (default: the test's start); end it before any
-    earlier test in these geos, whose holdout would otherwise leak into the baseline."""
+    The pre-period runs up to the design's own ``notes["pre_end"]``
+    (:func:`experiments.designs.pre_period_end`: before any earlier test in these geos, whose
+    spend change would otherwise leak into the baseline; the test's start for a design
+    without it), or to ``pre_end`` when that is earlier. So the market match checked here is
+    the one the design was proposed on."""
     rules = rules or ReadoutRules()
     table = frame.pivot_table(index=date_col, columns=geo_col, values=kpi, aggfunc="sum")
     table.index = pd.to_datetime(table.index)
     treated = table[list(design.treated)].sum(axis=1)
     control = table[list(design.control)].sum(axis=1)
-    pre = table.index < min(pre_end or design.start, design.start)
+    ends = [design.start, design.notes.get("pre_end"), pre_end]
+    pre = table.index < min(pd.Timestamp(e) for e in ends if e is not None)
     post = (table.index >= design.start) & (table.index <= design.end)
     scale = treated[pre].mean() / control[pre].mean()
     diff = treated - scale * control

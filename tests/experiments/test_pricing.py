@@ -133,3 +133,92 @@ def test_a_design_whose_read_out_would_be_rejected_for_its_markets_is_refused(ge
     poor = replace(good, design=replace(good.design, notes={**d.notes, "pre_correlation": 0.43}))
     assert _why_not(poor, policy, 0.0, []).startswith("poor market match: pre-period correlation")
     assert best_design([poor, good], policy) is good
+
+
+def test_an_earlier_test_ends_the_pre_period_of_the_design_and_its_read_out_alike(geo_test, fit):
+    """The benchmark read a week-12 display spend-up out on a pre-period ending at week 0 and
+    its design checked the market match on one ending at week 12: it passed at design time and
+    was rejected at read-out (0.43). Now an earlier test in the same geos ends the pre-period
+    of both (``designs.pre_period_end``): here one starting in week 13 leaves 13 weeks whose
+    markets match at 0.40, so the design is refused with the read-out's own reason; one in
+    week 5 leaves too short a pre-period; without one the same design passes."""
+    from marketing_ops.experiments import geo_holdout, geo_readout
+    from marketing_ops.experiments.governance import _why_not, propose_tests
+
+    from .conftest import run_holdout
+
+    world, d0 = geo_test.before, geo_test.design
+    dates = sorted(pd.to_datetime(world.frame["date"].unique()))
+    policy = TestingPolicy(enabled=True, budget_eur=1e12, min_power=0.0, channels=[d0.channel])
+    assert d0.notes["pre_end"] == d0.start and d0.notes["pre_correlation"] >= 0.5
+    for week, problem in ((13, "poor market match"), (5, "pre-period too short")):
+        earlier = geo_holdout(world.frame, "tv", "revenue", dates[week], 6)
+        assert earlier.geos() & d0.geos()
+        d = geo_holdout(world.frame, d0.channel, "revenue", d0.start, 8, earlier=[earlier])
+        assert d.notes["pre_end"] == dates[week] and d.notes["pre_periods"] == week
+        after, _ = run_holdout(world, d)
+        read = geo_readout(after.frame[after.frame["date"] <= d.end], d, "revenue")
+        assert read.details["pre_periods"] == week
+        assert read.details["pre_correlation"] == pytest.approx(d.notes["pre_correlation"])
+        assert any(p.startswith(problem) for p in read.problems)
+        value = InformationValue(d.channel, 1e6, 0.5 * d.spend_removed, 0.0, 1.0, 1.0)
+        why = _why_not(Proposal(replace(d, power=0.9), value), policy, 0.0, [])
+        assert why.startswith(problem) and why.endswith("its read-out would be rejected")
+        assert f"history before {dates[week].date()}" in why
+        # and through the agent's own proposal: the channel is refused with that reason
+        pre = world.frame[pd.to_datetime(world.frame["date"]) < d0.start]
+        kept, skipped = propose_tests(fit, pre, d0.start, policy, [], 13, earlier=[earlier])
+        assert kept == [] and skipped[d0.channel].startswith(problem)
+    passing = InformationValue(d0.channel, 1e6, 0.5 * d0.spend_removed, 0.0, 1.0, 1.0)
+    assert _why_not(Proposal(replace(d0, power=0.9), passing), policy, 0.0, []) == ""
+
+
+def test_a_holdouts_cost_priced_at_an_upper_quantile_can_make_the_spend_up_the_better_test(
+    geo_test,
+):
+    """A holdout of a channel the model may underrate forgoes more than the posterior mean
+    says (benchmark world 1: priced 13,799 EUR, forgone 2.04 M). At ``testing.cost_quantile``
+    0.9 a holdout loses the lift's upper 0.9 quantile and a spend-up buys its lower 0.1 one:
+    on a posterior with ROI 0.5 / 1 / 1.5 / 2.5 the holdout's cost rises ~4x, the spend-up's
+    much less (it moves less money), and the channel's design flips from the holdout to the
+    spend-up."""
+    from marketing_ops.experiments import geo_holdout, geo_spend_up
+    from marketing_ops.experiments.governance import _summary
+    from marketing_ops.experiments.value import test_cost, value_of_test
+
+    world, d0 = geo_test.before, geo_test.design
+    pre = world.frame[pd.to_datetime(world.frame["date"]) < d0.start]
+    fit = known_fit(pre, world.spend_columns, roi=[0.5, 1.0, 1.5, 2.5])
+    level = reference_spend(fit, d0.channel)
+    hold = replace(geo_holdout(world.frame, d0.channel, "revenue", d0.start, 8), base_spend=level)
+    up = replace(geo_spend_up(world.frame, d0.channel, "revenue", d0.start, 8), base_spend=level)
+    policy = TestingPolicy(enabled=True, budget_eur=1e12, min_power=0.5)
+    assert policy.cost_quantile == 0.9
+    chosen = {}
+    for q in (None, policy.cost_quantile):
+        options = []
+        for d in (hold, up):
+            v = value_of_test(fit, d, 13, 400, cost_quantile=q)
+            options.append(Proposal(replace(d, power=0.9), v))
+        chosen[q] = best_design(options, policy)
+        held, raised = options
+        if q is None:
+            mean_hold, mean_up, worth = held.value.cost, raised.value.cost, held.value.evsi
+            assert held.value.cost == held.value.expected_cost
+        else:
+            lift = lift_draws(fit, hold)
+            assert held.value.cost == pytest.approx(
+                np.quantile(lift, q) - hold.spend_removed, rel=1e-6
+            )
+            assert held.value.cost == pytest.approx(test_cost(hold, lift, 1.0, q))
+            assert held.value.expected_cost == pytest.approx(mean_hold)
+            assert held.value.cost > 3 * mean_hold > 0
+            assert mean_up < raised.value.cost < mean_up + 0.5 * (held.value.cost - mean_hold)
+            assert held.value.evsi == worth  # what the answer is worth is not repriced
+            said = _summary(held, 13)  # the rationale gives both prices
+            assert f"costs {held.value.cost:,.0f} EUR" in said
+            assert f"more than expected (testing.cost_quantile 0.9; {mean_hold:,.0f} EUR" in said
+    assert not chosen[None].design.spend_up  # at the mean: the holdout teaches more net
+    assert chosen[0.9].design.spend_up
+    with pytest.raises(ValueError):
+        TestingPolicy(cost_quantile=0.3)
