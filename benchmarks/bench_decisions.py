@@ -70,6 +70,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -102,9 +103,13 @@ def build_world(name: str, config) -> World:
     from marketing_ops.config import data_home
     from marketing_ops.simulator import generate_history, load_ground_truth
 
-    home = data_home(Path(tempfile.mkdtemp(prefix=f"mo-bench-dec-{name}-"))).ensure()
-    generate_history(home, config)
-    truth = load_ground_truth(home)
+    root = Path(tempfile.mkdtemp(prefix=f"mo-bench-dec-{name}-"))
+    try:  # the world's files are read into memory; ~300 MB a world is not left in /tmp
+        home = data_home(root).ensure()
+        generate_history(home, config)
+        truth = load_ground_truth(home)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     hostility = config.hostility
     capture = hostility.search_capture if hostility else 0.0
     rng = np.random.default_rng([config.seed, 99])
@@ -595,6 +600,7 @@ def main() -> None:
         rows += run_world(
             world, models, args.shifts, settings, policy_dir, cache, tests, args.carryover_days
         )
+    shutil.rmtree(policy_dir, ignore_errors=True)
     frame = pd.DataFrame(rows)
     if args.out:
         frame.assign(guardrails=frame["guardrails"].map("; ".join)).to_csv(args.out, index=False)
