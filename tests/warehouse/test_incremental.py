@@ -4,6 +4,9 @@ the same marts as one full build."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -47,6 +50,31 @@ def _assert_same_marts(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFr
         )
 
 
+def _full_and_day_by_day(
+    tmp_path: Path, rows, after_day: Callable[[date, Path], None] | None = None
+) -> tuple[Path, Path]:
+    """The warehouse of ``rows`` built twice: in one full build, and one day at a time (each
+    day loaded, then built as its own window; ``after_day(day, db)`` after each)."""
+    (tmp_path / "full").mkdir()
+    (tmp_path / "daily").mkdir()
+    full_db, daily_db = (
+        tmp_path / "full" / "warehouse.duckdb",
+        tmp_path / "daily" / "warehouse.duckdb",
+    )
+    load_raw(full_db, rows=rows)
+    dbt_build(full_db, tmp_path / "full")
+    for day in DAYS:
+        load_raw(daily_db, days=[day], rows=rows)
+        dbt_build(
+            daily_db,
+            tmp_path / "daily",
+            {"start_date": day.isoformat(), "end_date": day.isoformat()},
+        )
+        if after_day is not None:
+            after_day(day, daily_db)
+    return full_db, daily_db
+
+
 def test_rerunning_a_day_window_is_idempotent(built_warehouse, tmp_path) -> None:
     """`dbt build --vars {start_date, end_date}` over day 2 again leaves every mart row as it was."""
     db = tmp_path / "warehouse.duckdb"
@@ -78,21 +106,7 @@ def test_a_purchase_repeated_on_later_days_counts_once_day_by_day(tmp_path) -> N
     purchase is one conversion on the day of its first hit. A run that deduplicated only
     the window's hits would count T1 on day 2 and T2 on day 3 instead."""
     rows = [*RAW_ROWS, *REPEATED_PURCHASE_HITS]
-    (tmp_path / "full").mkdir()
-    (tmp_path / "daily").mkdir()
-    full_db, daily_db = (
-        tmp_path / "full" / "warehouse.duckdb",
-        tmp_path / "daily" / "warehouse.duckdb",
-    )
-    load_raw(full_db, rows=rows)
-    dbt_build(full_db, tmp_path / "full")
-    for day in DAYS:
-        load_raw(daily_db, days=[day], rows=rows)
-        dbt_build(
-            daily_db,
-            tmp_path / "daily",
-            {"start_date": day.isoformat(), "end_date": day.isoformat()},
-        )
+    full_db, daily_db = _full_and_day_by_day(tmp_path, rows)
     full, by_day = snapshot(full_db), snapshot(daily_db)
     conversions = full["marts.fct_conversions"]
     purchases = conversions[conversions["conversion_id"].isin(["purchase:T1", "purchase:T2"])]
@@ -113,25 +127,14 @@ def test_a_deal_closed_again_later_moves_with_its_journey_day_by_day(tmp_path) -
     fct_channel_kpis_daily and fct_attribution_daily, keep counting DEAL1 until day 2 is built
     again: a window run rebuilds its own days only, as before.)"""
     rows = [*RAW_ROWS, *RECLOSED_DEAL]
-    (tmp_path / "full").mkdir()
-    (tmp_path / "daily").mkdir()
-    full_db, daily_db = (
-        tmp_path / "full" / "warehouse.duckdb",
-        tmp_path / "daily" / "warehouse.duckdb",
-    )
-    load_raw(full_db, rows=rows)
-    dbt_build(full_db, tmp_path / "full")
-    for day in DAYS:
-        load_raw(daily_db, days=[day], rows=rows)
-        dbt_build(
-            daily_db,
-            tmp_path / "daily",
-            {"start_date": day.isoformat(), "end_date": day.isoformat()},
-        )
+
+    def deal_on_day2(day: date, db: Path) -> None:
         if day == DAY2:  # before the re-delivery: DEAL1's journey is on day 2
-            journeys = snapshot(daily_db)["marts.fct_journeys"]
+            journeys = snapshot(db)["marts.fct_journeys"]
             deal = journeys[journeys["journey_id"] == "deal:DEAL1"]
             assert [pd.Timestamp(d).date() for d in deal["date_day"]] == [DAY2]
+
+    full_db, daily_db = _full_and_day_by_day(tmp_path, rows, after_day=deal_on_day2)
     rows_marts = ("marts.fct_journeys", "marts.fct_touchpoints", "marts.fct_conversions")
     full, by_day = (
         {t: f for t, f in snapshot(db).items() if t in rows_marts} for db in (full_db, daily_db)
