@@ -4,6 +4,8 @@
 
 Prints contributions, ROAS and marginal ROAS with 80 % intervals, diagnostics, the accepted and
 rejected experiments and (with ``--budget``) a plan; writes an HTML page with its charts.
+``--breaks tv=2024-06-03`` names a known change in a channel's response (the warehouse path finds
+them from the per-channel conversions; a CSV of total KPI and spend cannot).
 A CSV the model cannot read is refused in one line (exit 2).
 """
 
@@ -32,6 +34,11 @@ def fit(
     geo: str = typer.Option("", help="Geo column: fits the hierarchical geo model."),
     experiments: str = typer.Option("", help="Lift-test CSV (docs/contracts.md)."),
     budget: float | None = typer.Option(None, help="Total budget to plan for the next periods."),
+    breaks: str = typer.Option(
+        "",
+        help="Known changes in a channel's response, e.g. tv_S=2018-08-20,search_S=2019-01-07: "
+        "the channel's effect is fitted afresh from that day (one break per channel).",
+    ),
     out: Path = typer.Option(Path("mmm_report"), help="Directory of the HTML page."),
     draws: int = typer.Option(500, min=10, help="Posterior draws per chain."),
     warmup: int = typer.Option(500, min=10, help="Warm-up steps per chain."),
@@ -52,6 +59,7 @@ def fit(
             experiments,
             budget,
             str(out),
+            breaks=breaks,
             draws=draws,
             warmup=warmup,
             chains=chains,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -35,11 +36,12 @@ def test_fit_prints_tables_and_writes_the_page(tmp_path) -> None:
         "--spend", "tv_S,search_S,facebook_S",
         "--controls", "competitor_sales_B",
         "--freq", "W",
+        "--breaks", "tv_S=2018-08-20",
         "--out", str(out),
         *SHORT,
     )  # fmt: skip
     assert result.exit_code in (0, 1), result.output  # 1 = ran but did not converge (short chain)
-    for title in ("Media mix model of revenue", "Diagnostics"):
+    for title in ("Media mix model of revenue", "Diagnostics", "Breaks", "given with --breaks"):
         assert title in _text(result)
     for channel in ("tv_S", "search_S", "facebook_S"):
         assert channel in result.output
@@ -52,9 +54,12 @@ def test_fit_prints_tables_and_writes_the_page(tmp_path) -> None:
     for title in (
         "Media mix model of revenue (80 % intervals)",
         "Incremental KPI over the history at 0.5x / 1.5x",
+        "Breaks (a channel effect fitted afresh from the day on)",
     ):
         assert title in page and title in _text(result)
     assert "e+0" not in page and "roas_lo" not in page
+    # the break mid-way through a half-year segment starts tv_S's effect segment on its day
+    assert "<td>tv_S</td><td>2018-08-20</td><td>2018-08-20</td>" in page
 
 
 MERIDIAN = Path("/work/shared/fixtures/public/meridian")
@@ -129,3 +134,40 @@ def test_demo_summary_prints_the_mmm_table() -> None:
     text = " ".join(captured.get().split())
     assert "NOT converged" in text and "display" in text
     assert "1.25 [0.75, 1.50]" in text and "12,345" in text
+
+
+@pytest.mark.skipif(not ROBYN.exists(), reason="public Robyn fixture not on this machine")
+@pytest.mark.parametrize(
+    ("breaks", "expected"),
+    [
+        ("radio_S=2018-06-04", "'radio_S' is not a spend column"),
+        ("tv_S=2018-13-01", "'2018-13-01' is not a date"),
+        ("tv_S=2021-01-04", "2021-01-04 is not after the data's first date 2015-11-23"),
+        ("tv_S=2015-11-23", "is not after the data's first date"),
+        ("tv_S=2018-06-04,tv_S=2019-01-07", "'tv_S' is given twice"),
+        ("tv_S:2018-06-04", "is not channel=YYYY-MM-DD"),
+    ],
+)
+def test_bad_breaks_are_refused_before_fitting(breaks, expected) -> None:
+    result = _fit(str(ROBYN), "--kpi", "revenue", "--spend", "tv_S,search_S", "--breaks", breaks)
+    assert result.exit_code == 2, result.output
+    assert _text(result).startswith("--breaks:") and expected in _text(result)
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(not ROBYN.exists(), reason="public Robyn fixture not on this machine")
+def test_given_breaks_split_the_channels_effect_segment() -> None:
+    """`--breaks tv_S=2018-08-15` (a Wednesday: the week from 2018-08-20 is the first after it,
+    mid-way through a half-year segment) starts a new tv effect segment there, as a detected
+    break does on the warehouse path; without it the weeks either side share one."""
+    from marketing_ops.forecasting.mmm.byod import load_csv, parse_breaks, with_breaks
+    from marketing_ops.forecasting.mmm.model import Priors, model_inputs
+
+    data = load_csv(ROBYN, "revenue", ["tv_S", "search_S"], "W")
+    given = parse_breaks(" tv_S = 2018-08-15 ,", data)
+    assert list(given) == ["tv_S"] and str(given["tv_S"].day) == "2018-08-15"
+    k = int(np.searchsorted(data.dates, np.datetime64("2018-08-20")))
+    plain = model_inputs(data, Priors()).segment
+    split = model_inputs(data, with_breaks(None, given)).segment
+    assert plain[k - 1] == plain[k] and split[k - 1] != split[k]
+    assert with_breaks(None, {}) is None

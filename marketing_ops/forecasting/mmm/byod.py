@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +30,73 @@ from marketing_ops.forecasting.mmm.posterior import (
     response_curves,
 )
 
-__all__ = ["MMMResult", "fit_csv", "load_csv", "mmm_fit_command", "summarise"]
+__all__ = [
+    "GivenBreak",
+    "MMMResult",
+    "fit_csv",
+    "load_csv",
+    "mmm_fit_command",
+    "parse_breaks",
+    "summarise",
+    "with_breaks",
+]
 
 DATE_NAMES = ("date", "time", "week", "day", "ds")
+
+
+@dataclass(frozen=True)
+class GivenBreak:
+    """A known change in one channel's response (a new creative, a bidding change, a
+    platform's tracking change), given by the user: from the first period on or after
+    ``day`` the model fits the channel's effect afresh (a new effect segment), so a lift test
+    read before ``day`` calibrates the effect that was, not today's. The CSV path cannot find
+    breaks itself (it has no per-channel conversions); the warehouse path finds them
+    (:func:`marketing_ops.measurement.drift.response_breaks`) and treats them the same way."""
+
+    channel: str
+    day: date
+    detail: str = "given with --breaks"
+
+
+def parse_breaks(text: str, data: MMMData) -> dict[str, GivenBreak]:
+    """``"tv=2024-06-03,search=2024-09-02"`` -> channel -> :class:`GivenBreak`. Each error
+    names ``--breaks`` and the item: an unknown channel, a day that is not a date or lies
+    outside the data's dates, a channel given twice."""
+    out: dict[str, GivenBreak] = {}
+    first, last = pd.Timestamp(data.dates[0]), pd.Timestamp(data.dates[-1])
+    for item in (p.strip() for p in text.split(",")):
+        if not item:
+            continue
+        channel, sep, day = (p.strip() for p in item.partition("="))
+        if not sep or not channel or not day:
+            raise ValueError(f"--breaks: {item!r} is not channel=YYYY-MM-DD")
+        if channel not in data.channels:
+            raise ValueError(
+                f"--breaks: {item!r}: {channel!r} is not a spend column "
+                f"(channels are {list(data.channels)})"
+            )
+        if channel in out:
+            raise ValueError(f"--breaks: {item!r}: {channel!r} is given twice (one break each)")
+        when = pd.to_datetime(day, errors="coerce", format="ISO8601")
+        if pd.isna(when):
+            raise ValueError(f"--breaks: {item!r}: {day!r} is not a date (YYYY-MM-DD)")
+        if not first < when <= last:
+            raise ValueError(
+                f"--breaks: {item!r}: {when.date()} is not after the data's first date "
+                f"{first.date()} and on or before its last {last.date()}"
+            )
+        out[channel] = GivenBreak(channel, when.date())
+    return out
+
+
+def with_breaks(priors: Priors | None, given: dict[str, GivenBreak]) -> Priors | None:
+    """The priors whose effect segments split at the given breaks (``priors`` unchanged
+    when there are none)."""
+    if not given:
+        return priors
+    return replace(
+        priors or Priors(), breaks=tuple((c, str(b.day)) for c, b in sorted(given.items()))
+    )
 
 
 @dataclass
@@ -42,6 +107,7 @@ class MMMResult:
     curves: pd.DataFrame
     verdicts: list[ExperimentVerdict] = field(default_factory=list)
     plan: pd.DataFrame | None = None
+    breaks: dict[str, GivenBreak] = field(default_factory=dict)
 
     @property
     def converged(self) -> bool:
@@ -142,13 +208,23 @@ def load_csv(
 
 
 def summarise(
-    fit: MMMFit, verdicts=(), budget: float | None = None, periods: int | None = None
+    fit: MMMFit,
+    verdicts=(),
+    budget: float | None = None,
+    periods: int | None = None,
+    breaks: dict[str, GivenBreak] | None = None,
 ) -> MMMResult:
     plan = None
     if budget is not None:
         plan = budget_plan(fit, budget, periods or (4 if fit.data.freq == "W" else 28))
     return MMMResult(
-        fit, channel_summary(fit), counterfactuals(fit), response_curves(fit), list(verdicts), plan
+        fit,
+        channel_summary(fit),
+        counterfactuals(fit),
+        response_curves(fit),
+        list(verdicts),
+        plan,
+        dict(breaks or {}),
     )
 
 
@@ -163,14 +239,22 @@ def fit_csv(
     sampler: SamplerSettings | None = None,
     priors: Priors | None = None,
     budget: float | None = None,
+    breaks: str = "",
 ) -> MMMResult:
-    """Fit the model on a CSV (with the experiments file's accepted tests) and summarise it."""
+    """Fit the model on a CSV (with the experiments file's accepted tests) and summarise it.
+    ``breaks`` (``"tv=2024-06-03,..."``, see :func:`parse_breaks`): known changes in a
+    channel's response; each starts an effect segment of the model, as a detected break
+    does on the warehouse path (the experiments are checked against the breaks too)."""
     data = load_csv(path, kpi, spend, freq, controls, geo)
+    given = parse_breaks(breaks, data)
+    priors = with_breaks(priors, given)
     if experiments:
-        fit, verdicts = calibrated_fit(data, read_experiments(experiments), priors, sampler)
+        fit, verdicts = calibrated_fit(
+            data, read_experiments(experiments), priors, sampler, breaks=given
+        )
     else:
         fit, verdicts = fit_mmm(data, priors, sampler), []
-    return summarise(fit, verdicts, budget)
+    return summarise(fit, verdicts, budget, breaks=given)
 
 
 def _money(v: float) -> str:
@@ -241,6 +325,24 @@ def display_tables(result: MMMResult) -> list[DisplayTable]:
         ],
     )
     out = [summary, diagnostics, counterfactual]
+    if result.breaks:
+        data, segment = result.fit.data, result.fit.inputs.segment
+        rows = []
+        for b in result.breaks.values():
+            # the segment holding the break's first period starts at the break, or at the
+            # boundary next to it when the break is too near one to split its segment
+            k = int(np.searchsorted(data.dates, pd.Timestamp(b.day)))
+            first = int(np.flatnonzero(segment == segment[k])[0])
+            rows.append(
+                [b.channel, str(b.day), str(pd.Timestamp(data.dates[first]).date()), b.detail]
+            )
+        out.append(
+            DisplayTable(
+                "Breaks (a channel effect fitted afresh from the day on)",
+                ["channel", "break", "effect segment from", "source"],
+                rows,
+            )
+        )
     if result.verdicts:
         out.append(
             DisplayTable(
@@ -300,6 +402,7 @@ def mmm_fit_command(
     experiments: str = "",
     budget: float | None = None,
     html: str = "mmm_report",
+    breaks: str = "",
     draws: int = 500,
     warmup: int = 500,
     chains: int = 2,
@@ -323,6 +426,7 @@ def mmm_fit_command(
         experiments or None,
         SamplerSettings(warmup=warmup, draws=draws, chains=chains, seed=seed),
         budget=budget,
+        breaks=breaks,
     )
     for table in display_tables(result):
         console.print(_rich(table))
