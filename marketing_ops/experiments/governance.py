@@ -26,6 +26,7 @@ import json
 import math
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from marketing_ops.decisioning import DECISION_COLUMNS, PolicySet, status_for
@@ -41,14 +42,17 @@ from marketing_ops.experiments.designs import (
     spend_pulse,
     spend_up_pulse,
 )
+from marketing_ops.experiments.power import power
 from marketing_ops.experiments.readout import ReadoutRules
 from marketing_ops.experiments.value import (
     InformationValue,
+    lift_draws,
     profit_draws,
     reference_spend,
     value_of_test,
 )
-from marketing_ops.forecasting.mmm import MMMFit
+from marketing_ops.forecasting.mmm import MMMFit, QualityRules
+from marketing_ops.forecasting.mmm.calibration import prior_fit
 
 __all__ = [
     "ACTION_TYPE",
@@ -138,26 +142,51 @@ def at_stake(p: Proposal) -> float:
 
 
 def _poor_match(d: Design) -> str:
-    """Why the read-out would reject ``d`` for its markets ('' when it would not): matched
+    """Why the read-out would reject ``d`` ('' when it would not): for its markets, matched
     markets that did not move together before the test (``ReadoutRules.min_pre_correlation``)
     or too short a pre-period (``min_pre_periods``), on the pre-period the read-out will use
-    (before any earlier test in these geos, ``designs.pre_period_end``); the design knows it
-    when it is made, and an answer that cannot be used is worth nothing."""
-    if d.kind != "geo":
-        return ""
-    rules, why = ReadoutRules(), []
-    since = d.notes.get("pre_end")
-    before = f" (history before {pd.Timestamp(since).date()})" if since is not None else ""
-    n_pre = d.notes.get("pre_periods")
-    if n_pre is not None and n_pre < rules.min_pre_periods:
-        why.append(f"pre-period too short: {n_pre} periods < {rules.min_pre_periods}{before}")
-    corr = d.notes.get("pre_correlation")
-    if corr is not None and not corr >= rules.min_pre_correlation:
+    (before any earlier test in these geos, ``designs.pre_period_end``); for the model's
+    calibration check (``check_experiments``), power under ``QualityRules.min_power`` at the
+    *prior's* median lift (``notes["calibration_power"]``, set by :func:`propose_tests`),
+    where the design's own power is at the posterior's expected lift. The design knows all
+    of it when it is made, and an answer that cannot be used is worth nothing."""
+    why = []
+    if d.kind == "geo":
+        rules = ReadoutRules()
+        since = d.notes.get("pre_end")
+        before = f" (history before {pd.Timestamp(since).date()})" if since is not None else ""
+        n_pre = d.notes.get("pre_periods")
+        if n_pre is not None and n_pre < rules.min_pre_periods:
+            why.append(f"pre-period too short: {n_pre} periods < {rules.min_pre_periods}{before}")
+        corr = d.notes.get("pre_correlation")
+        if corr is not None and not corr >= rules.min_pre_correlation:
+            why.append(
+                f"poor market match: pre-period correlation {corr:.2f} < "
+                f"{rules.min_pre_correlation}{before}"
+            )
+    calibration = d.notes.get("calibration_power")
+    least = QualityRules().min_power
+    if calibration is not None and calibration < least:
         why.append(
-            f"poor market match: pre-period correlation {corr:.2f} < "
-            f"{rules.min_pre_correlation}{before}"
+            f"underpowered for the model's calibration check: power {calibration:.2f} < "
+            f"{least} at the prior's median lift {d.notes['prior_lift_median']:,.0f} "
+            f"(SE {d.standard_error:,.0f})"
         )
     return "; ".join(why) + ": its read-out would be rejected" if why else ""
+
+
+def calibration_power(prior: MMMFit, d: Design, n_draws: int = 400) -> Design:
+    """``d`` with ``notes["prior_lift_median"]`` (the lift the model's priors expect of it,
+    ``prior`` from :func:`~marketing_ops.forecasting.mmm.calibration.prior_fit`) and
+    ``notes["calibration_power"]`` (the power at that lift with the design's standard error,
+    as ``check_experiments`` computes it from the read-out's)."""
+    median = float(np.median(lift_draws(prior, d, n_draws)))
+    notes = {
+        **d.notes,
+        "prior_lift_median": median,
+        "calibration_power": power(abs(median), d.standard_error),
+    }
+    return replace(d, notes=notes)
 
 
 def _not_worth_learning(p: Proposal, policy: TestingPolicy) -> str:
@@ -246,11 +275,13 @@ def propose_tests(
         return [], {c: "testing.enabled is false" for c in fit.data.channels}
     best, skipped = [], {}
     earlier = [p.design for p in running] if earlier is None else list(earlier)
+    prior = prior_fit(fit, n_draws)
     for channel in policy.channels or fit.data.channels:
         options = []
         profit = profit_draws(fit, channel, horizon, n_draws=n_draws, kpi_value=kpi_value)
         level = (planned or {}).get(channel)
         for d in _candidates(fit, frame, channel, start, policy, level, earlier):
+            d = calibration_power(prior, d, n_draws)
             v = value_of_test(
                 fit,
                 d,
@@ -318,7 +349,13 @@ def _summary(p: Proposal, horizon: int) -> str:
         f"{v.lift_sd:,.0f}{units}); knowing it is worth {v.evsi:,.0f} EUR over the next {horizon} "
         f"periods (perfect knowledge: {v.evpi:,.0f}). It costs {v.cost:,.0f} EUR of profit "
         f"forgone ({change}){priced}. Net {v.net:,.0f} EUR; power "
-        f"{d.power:.0%} at the expected lift (detects {d.minimum_detectable():,.0f} at 80 %)."
+        f"{d.power:.0%} at the expected lift (detects {d.minimum_detectable():,.0f} at 80 %)"
+        + (
+            f", {d.notes['calibration_power']:.0%} at the prior's median lift (the model's "
+            f"calibration check asks {QualityRules().min_power:.0%})."
+            if "calibration_power" in d.notes
+            else "."
+        )
     )
 
 

@@ -173,6 +173,48 @@ def test_an_earlier_test_ends_the_pre_period_of_the_design_and_its_read_out_alik
     assert _why_not(Proposal(replace(d0, power=0.9), passing), policy, 0.0, []) == ""
 
 
+def test_a_design_the_models_calibration_check_would_refuse_is_refused_up_front(geo_test, fit):
+    """Benchmark world 2: a display spend-up passed its design (power 0.56 at the posterior's
+    expected lift) and its read-out was rejected by the model's calibration check
+    ("underpowered: power 0.13 < 0.2 at the prior's median lift"). The design now computes
+    that power from the model's priors (``prior_fit``: the same lift the check computes on the
+    read-out's row, within 25 %) and is refused when it is under ``QualityRules.min_power``."""
+    from marketing_ops.experiments import geo_readout
+    from marketing_ops.experiments.governance import _why_not, calibration_power
+    from marketing_ops.experiments.readout import to_experiment
+    from marketing_ops.forecasting.mmm import check_experiments, mmm_data
+    from marketing_ops.forecasting.mmm.calibration import prior_fit
+
+    from .world import national
+
+    prior = prior_fit(fit, 400)
+    assert set(prior.samples) == set(fit.samples) and len(prior.samples["roi"]) == 400
+    assert prior.samples["roi"].std() > 0  # draws of the priors, not the fit's four
+    d = calibration_power(prior, geo_test.design)
+    world, observed = geo_test.after, geo_test.observed
+    data = mmm_data(
+        national(observed, world.spend_columns), "revenue", world.spend_columns, "W",
+        ["price", "promo"],
+    )  # fmt: skip
+    row = to_experiment(geo_readout(observed, d, "revenue"), d, (), data)
+    check = check_experiments([row], data)[0]
+    assert check.accepted, check.reason
+    assert d.notes["prior_lift_median"] == pytest.approx(check.prior_lift_median, rel=0.25)
+    policy = TestingPolicy(enabled=True, budget_eur=1e12, min_power=0.5)
+    value = InformationValue(d.channel, 1e6, 0.5 * d.spend_removed, 0.0, 1.0, 1.0)
+    good = Proposal(replace(d, power=0.9), value)
+    assert d.notes["calibration_power"] > 0.9 and _why_not(good, policy, 0.0, []) == ""
+    # the same test read 8x less precisely: the check refuses its row, and now its design
+    wide = calibration_power(prior, replace(d, standard_error=8 * d.standard_error, power=0.9))
+    refused = check_experiments([replace(row, standard_error=8 * row.standard_error)], data)[0]
+    assert not refused.accepted and refused.reason.startswith("underpowered")
+    assert wide.notes["calibration_power"] < 0.2
+    why = _why_not(Proposal(wide, value), policy, 0.0, [])
+    assert why.startswith("underpowered for the model's calibration check: power 0.1")
+    assert why.endswith("its read-out would be rejected")
+    assert best_design([Proposal(wide, value), good], policy) is good
+
+
 def test_a_holdouts_cost_priced_at_an_upper_quantile_can_make_the_spend_up_the_better_test(
     geo_test,
 ):

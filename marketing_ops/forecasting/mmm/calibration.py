@@ -23,8 +23,9 @@ today's response back to what it was (docs/decisions.md, 2026-12-06).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jax
 import numpy as np
@@ -36,6 +37,9 @@ from marketing_ops.forecasting.mmm.data import PERIOD_DAYS, MMMData
 from marketing_ops.forecasting.mmm.model import ExperimentArrays, Priors, mmm_model, model_inputs
 from marketing_ops.forecasting.mmm.transforms import lagged
 
+if TYPE_CHECKING:
+    from marketing_ops.forecasting.mmm.fit import MMMFit
+
 __all__ = [
     "EXPERIMENT_COLUMNS",
     "Experiment",
@@ -44,6 +48,7 @@ __all__ = [
     "calibrated_fit",
     "check_experiments",
     "experiment_arrays",
+    "prior_fit",
     "read_experiments",
 ]
 
@@ -355,6 +360,17 @@ def _prior_lift(
     x = model_inputs(data, priors, experiment_arrays(experiments, data, scale))
     pred = Predictive(mmm_model, num_samples=draws, return_sites=["lift"])
     return np.asarray(pred(jax.random.PRNGKey(seed), x, priors, observe=False)["lift"])  # (S, E)
+
+
+def prior_fit(fit: MMMFit, draws: int = 400, seed: int = 0) -> MMMFit:
+    """``fit`` with its samples replaced by draws of the model's priors (on the same inputs):
+    the model before it saw the data. What :func:`check_experiments` judges a test's power
+    against, so a test can be sized at design time to pass that check at read-out (the
+    posterior functions of :mod:`.posterior` and :mod:`.budget` take it as they take a fit)."""
+    pred = Predictive(mmm_model, num_samples=draws)
+    raw = pred(jax.random.PRNGKey(seed), fit.inputs, fit.priors, observe=False)
+    samples = {k: np.asarray(v) for k, v in raw.items() if k in fit.samples}
+    return replace(fit, samples=samples)
 
 
 def _evidence_problem(
