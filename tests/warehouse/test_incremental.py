@@ -100,45 +100,68 @@ def test_day_by_day_build_equals_full_build(built_warehouse, tmp_path) -> None:
     _assert_same_marts(snapshot(built_warehouse.db), snapshot(db))
 
 
-def test_a_purchase_repeated_on_later_days_counts_once_day_by_day(tmp_path) -> None:
+@pytest.fixture(scope="module")
+def restated(tmp_path_factory):
+    """One world holding both restatements (a purchase's hits repeated on later days, DEAL1
+    closed again on day 3), built in one full build and one day at a time: the marts after
+    day 3's build (``by_day``), and after day 2 is built once more, as a person heals the
+    daily aggregates a later restatement left stale (``healed``). One build serves both tests
+    below (they had a build each: 70 s apiece). Together the restatements also found a
+    difference the separate worlds could not: u1's day-2 visit was linked to its person by
+    DEAL1's GCLID on day 2, and a full build dated that link by DEAL1's re-delivery on day 3."""
+    tmp_path = tmp_path_factory.mktemp("restated")
+    seen: dict[str, list[date]] = {}
+
+    def deal_on_day2(day: date, db: Path) -> None:
+        if day == DAY2:  # before the re-delivery: DEAL1's journey is on day 2
+            journeys = snapshot(db)["marts.fct_journeys"]
+            deal = journeys[journeys["journey_id"] == "deal:DEAL1"]
+            seen["day2"] = [pd.Timestamp(d).date() for d in deal["date_day"]]
+
+    rows = [*RAW_ROWS, *REPEATED_PURCHASE_HITS, *RECLOSED_DEAL]
+    full_db, daily_db = _full_and_day_by_day(tmp_path, rows, after_day=deal_on_day2)
+    by_day = snapshot(daily_db)
+    dbt_build(
+        daily_db, tmp_path / "daily", {"start_date": DAY2.isoformat(), "end_date": DAY2.isoformat()}
+    )
+    return snapshot(full_db), by_day, snapshot(daily_db), seen
+
+
+def test_a_purchase_repeated_on_later_days_counts_once_day_by_day(restated) -> None:
     """With T1 and T2 sent again on the following days, building one day at a time (each
     day loaded, then built as its own window) gives the marts of one full build, where each
     purchase is one conversion on the day of its first hit. A run that deduplicated only
-    the window's hits would count T1 on day 2 and T2 on day 3 instead."""
-    rows = [*RAW_ROWS, *REPEATED_PURCHASE_HITS]
-    full_db, daily_db = _full_and_day_by_day(tmp_path, rows)
-    full, by_day = snapshot(full_db), snapshot(daily_db)
-    conversions = full["marts.fct_conversions"]
-    purchases = conversions[conversions["conversion_id"].isin(["purchase:T1", "purchase:T2"])]
-    found = purchases[["conversion_id", "date_day", "revenue"]].itertuples(index=False)
-    assert [(c, pd.Timestamp(d).date(), r) for c, d, r in found] == [
-        ("purchase:T1", DAY1, 100.0),
-        ("purchase:T2", DAY2, 50.0),
-    ]
-    _assert_same_marts(full, by_day)
+    the window's hits would count T1 on day 2 and T2 on day 3 instead. (The world also
+    restates DEAL1 on day 3, whose day-2 aggregates heal when day 2 is built again: every
+    mart is compared after that.)"""
+    full, by_day, healed, _ = restated
+    for marts in (full, by_day):
+        conversions = marts["marts.fct_conversions"]
+        purchases = conversions[conversions["conversion_id"].isin(["purchase:T1", "purchase:T2"])]
+        found = purchases[["conversion_id", "date_day", "revenue"]].itertuples(index=False)
+        assert [(c, pd.Timestamp(d).date(), r) for c, d, r in found] == [
+            ("purchase:T1", DAY1, 100.0),
+            ("purchase:T2", DAY2, 50.0),
+        ]
+    _assert_same_marts(full, healed)
 
 
-def test_a_deal_closed_again_later_moves_with_its_journey_day_by_day(tmp_path) -> None:
+def test_a_deal_closed_again_later_moves_with_its_journey_day_by_day(restated) -> None:
     """DEAL1 is built as a conversion of day 2, then re-delivered closed on day 3 and day 3
     is built alone: the conversion and its journey (every touch of it) leave day 2 for day 3,
     and the row-level marts equal one full build's. The journey models append after clearing
     the window and the restated conversions' journeys (`restated_from`), without looking every
     journey up by key: this is the case that look-up was for. (The daily aggregates of day 2,
     fct_channel_kpis_daily and fct_attribution_daily, keep counting DEAL1 until day 2 is built
-    again: a window run rebuilds its own days only, as before.)"""
-    rows = [*RAW_ROWS, *RECLOSED_DEAL]
-
-    def deal_on_day2(day: date, db: Path) -> None:
-        if day == DAY2:  # before the re-delivery: DEAL1's journey is on day 2
-            journeys = snapshot(db)["marts.fct_journeys"]
-            deal = journeys[journeys["journey_id"] == "deal:DEAL1"]
-            assert [pd.Timestamp(d).date() for d in deal["date_day"]] == [DAY2]
-
-    full_db, daily_db = _full_and_day_by_day(tmp_path, rows, after_day=deal_on_day2)
+    again: a window run rebuilds its own days only, as before.) u1's lapsed journey of day 3
+    keeps the person DEAL1's first version linked its browser to on day 2, in both builds."""
+    full, by_day, _, seen = restated
+    assert seen["day2"] == [DAY2]
+    lapsed = full["marts.fct_journeys"]
+    lapsed = lapsed[lapsed["journey_id"].str.startswith("lapsed:u1:")]
+    assert len(lapsed) and not lapsed["person_id"].str.startswith("anon:").any()
     rows_marts = ("marts.fct_journeys", "marts.fct_touchpoints", "marts.fct_conversions")
-    full, by_day = (
-        {t: f for t, f in snapshot(db).items() if t in rows_marts} for db in (full_db, daily_db)
-    )
+    full, by_day = ({t: f for t, f in m.items() if t in rows_marts} for m in (full, by_day))
     for table in rows_marts:
         frame = by_day[table]
         key = "journey_id" if "journey_id" in frame else "conversion_id"

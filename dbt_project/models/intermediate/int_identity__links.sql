@@ -7,8 +7,6 @@
     )
 }}
 
--- depends_on: {{ ref('stg_crm__deals') }} (the window's GCLIDs, read in an incremental run)
-
 -- Identity stitching: which person a browser (GA4 user_pseudo_id) belongs to, and since when.
 -- Two kinds of evidence link a browser to a CRM contact (keyed email, never the address):
 --   login  the browser sent a GA4 user_id, which is the CRM contact id (int_identity__logins);
@@ -21,12 +19,16 @@
 -- delivered in it; a deal delivered in it, or a session in it, with a GCLID) against the
 -- browsers' links so far, and keeps the earliest. Each piece of evidence is weighed by the run
 -- of the day its second half arrives, so the result equals a rebuild over all history.
+-- Every delivered version of a deal is evidence, not only its latest: a deal re-delivered
+-- closed on a later day does not move a link a day's run already made from its earlier
+-- version (a rebuild from the latest versions alone dated it by the re-delivery).
 with contacts as (
     select * from {{ ref('int_contacts__latest') }}
 ),
 
 deals as (
-    select * from {{ ref('int_deals__latest') }}
+    select gclid, contact_key, closed_at, created_at, partition_date
+    from {{ ref('stg_crm__deals') }}
     where gclid is not null and contact_key is not null
 ),
 
@@ -73,8 +75,8 @@ click_pairs as (
     select sessions.user_pseudo_id, sessions.session_started_at, deals.contact_key, deals.closed_at, deals.created_at
     from deals
     inner join (
-        -- the sessions of the GCLIDs on deal rows delivered in the window, looked up from
-        -- staging: through int_deals__latest's ranking DuckDB scans every session instead
+        -- the sessions of the GCLIDs on deal rows delivered in the window, looked up first:
+        -- joined to every deal version DuckDB would scan every session
         select * from {{ ref('int_sessions__tagged') }}
         where gclid in (
             select gclid from {{ ref('stg_crm__deals') }}
