@@ -4,7 +4,7 @@
 
 Prints contributions, ROAS and marginal ROAS with 80 % intervals, diagnostics, the accepted and
 rejected experiments and (with ``--budget``) a plan; writes an HTML page with its charts.
-``--breaks tv=2024-06-03`` names a known change in a channel's response (the warehouse path finds
+``--breaks tv_S=2018-08-20`` names a known change in a channel's response (the warehouse path finds
 them from the per-channel conversions; a CSV of total KPI and spend cannot).
 A CSV the model cannot read is refused in one line (exit 2).
 """
