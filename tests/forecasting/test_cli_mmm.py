@@ -160,7 +160,7 @@ def test_given_breaks_split_the_channels_effect_segment() -> None:
     """`--breaks tv_S=2018-08-15` (a Wednesday: the week from 2018-08-20 is the first after it,
     mid-way through a half-year segment) starts a new tv effect segment there, as a detected
     break does on the warehouse path; without it the weeks either side share one."""
-    from marketing_ops.forecasting.mmm.byod import load_csv, parse_breaks, with_breaks
+    from marketing_ops.forecasting.mmm.byod import load_csv, parse_breaks
     from marketing_ops.forecasting.mmm.model import Priors, model_inputs
 
     data = load_csv(ROBYN, "revenue", ["tv_S", "search_S"], "W")
@@ -168,6 +168,6 @@ def test_given_breaks_split_the_channels_effect_segment() -> None:
     assert list(given) == ["tv_S"] and str(given["tv_S"].day) == "2018-08-15"
     k = int(np.searchsorted(data.dates, np.datetime64("2018-08-20")))
     plain = model_inputs(data, Priors()).segment
-    split = model_inputs(data, with_breaks(None, given)).segment
+    split = model_inputs(data, Priors().split_at(given)).segment
     assert plain[k - 1] == plain[k] and split[k - 1] != split[k]
-    assert with_breaks(None, {}) is None
+    assert Priors().split_at({}) == Priors()

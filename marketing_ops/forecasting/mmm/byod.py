@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -38,7 +38,6 @@ __all__ = [
     "mmm_fit_command",
     "parse_breaks",
     "summarise",
-    "with_breaks",
 ]
 
 DATE_NAMES = ("date", "time", "week", "day", "ds")
@@ -87,16 +86,6 @@ def parse_breaks(text: str, data: MMMData) -> dict[str, GivenBreak]:
             )
         out[channel] = GivenBreak(channel, when.date())
     return out
-
-
-def with_breaks(priors: Priors | None, given: dict[str, GivenBreak]) -> Priors | None:
-    """The priors whose effect segments split at the given breaks (``priors`` unchanged
-    when there are none)."""
-    if not given:
-        return priors
-    return replace(
-        priors or Priors(), breaks=tuple((c, str(b.day)) for c, b in sorted(given.items()))
-    )
 
 
 @dataclass
@@ -247,7 +236,7 @@ def fit_csv(
     does on the warehouse path (the experiments are checked against the breaks too)."""
     data = load_csv(path, kpi, spend, freq, controls, geo)
     given = parse_breaks(breaks, data)
-    priors = with_breaks(priors, given)
+    priors = (priors or Priors()).split_at(given)
     if experiments:
         fit, verdicts = calibrated_fit(
             data, read_experiments(experiments), priors, sampler, breaks=given

@@ -161,7 +161,7 @@ def fit_channel_kpis(
 
     first, last = frame["date"].iloc[0].date(), frame["date"].iloc[-1].date()
     breaks = response_breaks(kpis, last, since=first)
-    priors = Priors(breaks=tuple((c, str(b.day)) for c, b in sorted(breaks.items())))
+    priors = Priors().split_at(breaks)
     if experiments:
         fit, verdicts = calibrated_fit(data, experiments, priors, sampler, breaks=breaks)
     else:

@@ -25,7 +25,7 @@ own periods.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax.numpy as jnp
 import numpy as np
@@ -72,6 +72,12 @@ class Priors:
     # channel's step at that new boundary has the scale break_sigma
     breaks: tuple[tuple[str, str], ...] = ()
     break_sigma: float = 1.0
+
+    def split_at(self, breaks: dict) -> Priors:
+        """These priors with ``breaks`` (channel -> its break, anything with ``.day``: a
+        detected :class:`~marketing_ops.measurement.drift.ResponseBreak` or a user's
+        ``byod.GivenBreak``) as :attr:`breaks`; none: the priors unchanged."""
+        return replace(self, breaks=tuple((c, str(b.day)) for c, b in sorted(breaks.items())))
 
 
 @dataclass(frozen=True)
