@@ -141,7 +141,7 @@ def at_stake(p: Proposal) -> float:
     return max(p.value.cost, 0.0)
 
 
-def _poor_match(d: Design) -> str:
+def _read_out_rejected(d: Design) -> str:
     """Why the read-out would reject ``d`` ('' when it would not): for its markets, matched
     markets that did not move together before the test (``ReadoutRules.min_pre_correlation``)
     or too short a pre-period (``min_pre_periods``), on the pre-period the read-out will use
@@ -191,11 +191,12 @@ def calibration_power(prior: MMMFit, d: Design, n_draws: int = 400) -> Design:
 
 def _not_worth_learning(p: Proposal, policy: TestingPolicy) -> str:
     """Why ``p``'s answer is not worth a test ('' when it is): its read-out would be rejected
-    for its markets, or the model expects (next to) nothing from it — whatever it is priced
-    at, such a test is a budget move (the budget policy's job, under its total)."""
-    poor = _poor_match(p.design)
-    if poor:
-        return poor
+    (for its markets, or by the model's calibration check), or the model expects (next to)
+    nothing from it — whatever it is priced at, such a test is a budget move (the budget
+    policy's job, under its total)."""
+    rejected = _read_out_rejected(p.design)
+    if rejected:
+        return rejected
     if p.value.evsi <= policy.min_value_of_information_eur:
         return (
             f"worth nothing to learn: value of information {p.value.evsi:,.0f} EUR <= "
