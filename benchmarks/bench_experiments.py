@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_experiments.py [--seeds 0,1,2] [--history 60]
         [--warmup 60] [--draws 60] [--chains 1] [--replan-weeks 4] [--cost-quantile 0.9]
-        [--out rows.csv]
+        [--tail-weeks 4] [--strategies none,voi,fixed] [--out rows.csv]
     .venv/bin/python benchmarks/bench_experiments.py --summarise rows0.csv rows1.csv ...
 
 (one process per seed can run side by side, each with its ``--out``; ``--summarise`` prints
@@ -28,7 +28,10 @@ mix model refitted at each decision with every accepted read-out as calibration
   ends: with decisions every 4 weeks an 8-week test started in week 0 steers weeks 8-26,
   one started in week 20 nothing), read
   out by difference in differences when they end, fed back through
-  :func:`experiments.calibration_input`;
+  :func:`experiments.calibration_input`; with ``--tail-weeks N`` (``testing.tail_weeks``)
+  each is read again N weeks after its end, its carry-over alone as a second row
+  (:func:`experiments.geo_tail_readout`), and its geos stay reserved until then (the
+  strategy is then named ``voi-tailN``);
 - (c) a fixed schedule: a 6-week geo holdout on every channel in turn (weeks 0, 6, 12, 18).
 
 Scored on the ground truth: profit over the 26 weeks (true incremental revenue of all channels
@@ -167,14 +170,18 @@ def observed(world, run: Run, cutoff) -> pd.DataFrame:
 def read_out(world, run: Run, cutoff) -> None:
     """Read every test that has ended before ``cutoff`` and not been read yet, on the
     pre-period its design was made on (before any earlier test in its geos,
-    :func:`experiments.designs.pre_period_end`)."""
-    from marketing_ops.experiments import geo_readout
+    :func:`experiments.designs.pre_period_end`); and the tail of every test whose
+    ``readout_end`` has passed."""
+    from marketing_ops.experiments import geo_readout, geo_tail_readout
 
     seen = observed(world, run, cutoff)
-    done = {r.design for r in run.readouts}
+    done = {(r.design, r.tail) for r in run.readouts}
     for design, _ in run.designs:
-        if design.name not in done and design.end < cutoff:
+        if (design.name, False) not in done and design.end < cutoff:
             run.readouts.append(geo_readout(seen, design, "revenue"))
+        tail = design.readout_end is not None and design.readout_end < cutoff
+        if tail and (design.name, True) not in done:
+            run.readouts.append(geo_tail_readout(seen, design, "revenue"))
 
 
 def calibration(world, run: Run, cutoff, channels):
@@ -206,7 +213,7 @@ def voi_tests(model, run, world, t0, week, dates, geos, policy, multiples, decid
     if horizon == 0:
         return {"*": f"no decision after a test started in week {week} ends: worth nothing"}
     frame = realised(world, run).frame
-    running = [p for d, p in run.designs if d.end >= dates[t0] and p is not None]
+    running = [p for d, p in run.designs if d.read_until >= dates[t0] and p is not None]
     window = slice(t0, t0 + policy.max_weeks)
     planned = {c: float(v[:, window].sum(axis=0).mean()) for c, v in run.planned.items()}
     kept, why = propose_tests(
@@ -310,7 +317,13 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
     base = {c: world.frame[c].to_numpy(float).reshape(6, -1) for c in channels}
     sampler = SamplerSettings(warmup=args.warmup, draws=args.draws, chains=args.chains, seed=seed)
     policy = TestingPolicy(
-        enabled=True, budget_eur=1e12, min_power=0.5, min_weeks=4, max_weeks=8, max_concurrent=1
+        enabled=True,
+        budget_eur=1e12,
+        min_power=0.5,
+        min_weeks=4,
+        max_weeks=8,
+        max_concurrent=1,
+        tail_weeks=args.tail_weeks,
     )
     if args.cost_quantile is not None:
         policy = policy.model_copy(update={"cost_quantile": args.cost_quantile})
@@ -320,8 +333,12 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
         model_data(world.frame[world.frame["date"] < dates[history]], channels), [], sampler
     )
     runs = {
-        n: Run(n, {c: v.copy() for c, v in base.items()}, {c: v.copy() for c, v in base.items()})
-        for n in ("none", "voi", "fixed")
+        n: Run(
+            f"voi-tail{args.tail_weeks}" if n == "voi" and args.tail_weeks else n,
+            {c: v.copy() for c, v in base.items()},
+            {c: v.copy() for c, v in base.items()},
+        )
+        for n in args.strategies.split(",")
     }
     notes = {}
     decided = epochs(args.replan_weeks)
@@ -335,7 +352,7 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
             model = first if e == 0 else fit(data, accepted, sampler)
             multiples = best_multiples(model, HORIZON - week, planned_levels(base, t0))
             apply_plan(run, base, t0, t1, multiples, dates, geos)
-            if run.name == "voi":
+            if run.name.startswith("voi"):
                 notes[week] = voi_tests(
                     model, run, world, t0, week, dates, geos, policy, multiples, decided
                 )
@@ -370,6 +387,7 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
                 "oracle_profit": best,
                 "tests": len(run.designs),
                 "accepted": sum(v.accepted for v in run.verdicts),
+                "tails_accepted": sum(v.accepted and v.experiment.tail_only for v in run.verdicts),
                 "roas_error": roas_error(final, world, run),
                 "roas_error_uncalibrated": np.nan
                 if before is None
@@ -377,7 +395,11 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
                 "first_fit_roas_error": roas_error(first, world, keep),
                 "max_rhat": final.diagnostics.max_rhat,
                 "tested": ",".join(d.channel + ("+" if d.spend_up else "") for d, _ in run.designs),
-                "verdicts": "; ".join(f"{v.experiment.channel}: {v.reason}" for v in run.verdicts),
+                "verdicts": "; ".join(
+                    f"{v.experiment.channel}{' (tail)' if v.experiment.tail_only else ''}: "
+                    f"{v.reason}"
+                    for v in run.verdicts
+                ),
             }
         )
     print(f"world {seed}: {time.perf_counter() - started:.0f} s; voi not proposed: {notes}")
@@ -392,6 +414,7 @@ COLUMNS = [
     "share_of_oracle_uplift",
     "tests",
     "accepted",
+    "tails_accepted",
     "profit_weeks_0_12",
     "profit_weeks_13_25",
     "roas_error",
@@ -408,7 +431,7 @@ def summarise(table: pd.DataFrame) -> None:
         table["oracle_profit"] - table["keep_profit"]
     )
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(table[COLUMNS].round(3).to_string(index=False))
+        print(table.reindex(columns=COLUMNS).round(3).to_string(index=False))
         means = [
             "profit",
             "uplift_vs_keep",
@@ -455,6 +478,18 @@ def main() -> None:
         default=None,
         help="testing.cost_quantile for (b) (default: the policy's, "
         f"{TestingPolicy().cost_quantile}); 0.5 prices a test's cost at the median",
+    )
+    parser.add_argument(
+        "--tail-weeks",
+        type=int,
+        default=0,
+        help="testing.tail_weeks for (b): read each geo test again this many weeks after its "
+        "end (its carry-over, a second calibration row); its geos stay reserved until then",
+    )
+    parser.add_argument(
+        "--strategies",
+        default="none,voi,fixed",
+        help="which of (a) none, (b) voi, (c) fixed to run (comma-separated)",
     )
     parser.add_argument("--out", default="")
     parser.add_argument("--summarise", nargs="*", default=None)

@@ -264,6 +264,10 @@ class TestingPolicy(_Strict):
     min_weeks: int = _expect("a whole number of weeks between 1 and 26", default=2, ge=1, le=26)
     max_weeks: int = _expect("a whole number of weeks between 1 and 26", default=8, ge=1, le=26)
     max_concurrent: int = _expect("a whole number of tests >= 0", default=2, ge=0)
+    # a geo test is read on for this many weeks after it ends: the carry-over its spend change
+    # left, a calibration row of its own that pins the channel's decay (budget.carryover_days
+    # counts on a measured decay); its geos stay reserved until then. 0: its own weeks only
+    tail_weeks: int = _expect("a whole number of weeks between 0 and 26", default=0, ge=0, le=26)
     channels: list[str] = Field(default_factory=list)  # empty: every channel of the model
     locked_geos: list[str] = Field(default_factory=list)  # never held out
 

@@ -34,6 +34,7 @@ from marketing_ops.experiments.readout import (
     calibration_input,
     experiment_rows,
     geo_readout,
+    geo_tail_readout,
     pulse_readout,
     to_experiment,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "experiment_rows",
     "geo_holdout",
     "geo_readout",
+    "geo_tail_readout",
     "geo_spend_up",
     "holdout_lift_draws",
     "lift_draws",

@@ -59,6 +59,7 @@ def _proposal(row: dict) -> Proposal:
         spend_added=float(t.get("spend_added", 0.0)),
         base_spend=float(t.get("base_spend") if t.get("base_spend") is not None else "nan"),
         notes={} if t.get("pre_end") is None else {"pre_end": pd.Timestamp(t["pre_end"])},
+        readout_end=None if t.get("readout_end") is None else pd.Timestamp(t["readout_end"]),
     )
     value = InformationValue(
         channel=design.channel,
@@ -73,7 +74,8 @@ def _proposal(row: dict) -> Proposal:
 
 def running_tests(decisions: pd.DataFrame, day) -> list[Proposal]:
     """Tests in ``agent.decisions`` still open or running on ``day`` (one per design: the
-    latest row of each), rebuilt from their rationale."""
+    latest row of each), rebuilt from their rationale. A test whose tail is read after it
+    (``readout_end``) runs until then."""
     if decisions is None or decisions.empty:
         return []
     rows = decisions[decisions["action_type"] == ACTION_TYPE]
@@ -86,7 +88,7 @@ def running_tests(decisions: pd.DataFrame, day) -> list[Proposal]:
     out = []
     for row in latest.values():
         p = _proposal(row)
-        if row["status"] in OPEN_STATUSES and p.design.end >= pd.Timestamp(day):
+        if row["status"] in OPEN_STATUSES and p.design.read_until >= pd.Timestamp(day):
             out.append(p)
     return out
 

@@ -26,7 +26,9 @@ baseline. The design records it (``notes["pre_end"]``) and the read-out uses it,
 market-match statistic a design is refused on is the one its read-out would compute.
 
 Contamination: two tests running in the same window contaminate each other when they share a
-geo, an audience member, or the channel (a pulse is national, so it shares every geo).
+geo, an audience member, or the channel (a pulse is national, so it shares every geo). A test
+whose tail is read after it (``readout_end``, the carry-over of its spend change) runs until
+then: a test started in its geos before that would land in its tail.
 """
 
 from __future__ import annotations
@@ -87,10 +89,18 @@ class Design:
     # the channel's national spend per period the test runs against (the plan's level);
     # nan: the history's level
     base_spend: float = float("nan")
+    # last day the test is read: after ``end`` its carry-over (the tail, a calibration row of
+    # its own) until then; its units stay reserved until then. None: ``end``
+    readout_end: pd.Timestamp | None = None
 
     @property
     def spend_up(self) -> bool:
         return self.direction == SPEND_UP
+
+    @property
+    def read_until(self) -> pd.Timestamp:
+        """Last day the test is read (and its geos, audience and channel reserved)."""
+        return self.end if self.readout_end is None else self.readout_end
 
     def geos(self) -> set[str]:
         return set(self.treated) | set(self.control)
@@ -395,9 +405,10 @@ def audience_holdout(
 def contamination(design: Design, running: list[Design]) -> str:
     """Why ``design`` would be contaminated by a running test ('' when it is clean)."""
     for other in running:
-        if other.end < design.start or design.end < other.start:
+        if other.read_until < design.start or design.read_until < other.start:
             continue
-        when = f"{other.name} ({other.start.date()} to {other.end.date()})"
+        read = "" if other.readout_end is None else f", read to {other.read_until.date()}"
+        when = f"{other.name} ({other.start.date()} to {other.end.date()}{read})"
         if other.channel == design.channel:
             return f"overlaps {when}: same channel {design.channel} in the same window"
         national = NATIONAL in design.geos() | other.geos()

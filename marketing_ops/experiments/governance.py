@@ -123,9 +123,11 @@ def _candidates(
             for w in weeks
             if w * per_week >= 2 * flight
         ]
+    # a geo test's tail (its carry-over after the end) is read for testing.tail_weeks
+    tail = pd.Timedelta(weeks=policy.tail_weeks)
     # a design whose spend change is zero tests nothing (no spend in the history either)
     return [
-        replace(d, base_spend=base)
+        replace(d, base_spend=base, readout_end=d.end + tail if tail and d.kind == "geo" else None)
         for d in designs
         if (d.spend_added if d.spend_up else d.spend_removed) > 0
     ]
@@ -345,7 +347,13 @@ def _summary(p: Proposal, horizon: int) -> str:
         else ""
     )
     return (
-        f"Test {d.channel}: {where}, {d.periods} periods from {d.start.date()}. The model is "
+        f"Test {d.channel}: {where}, {d.periods} periods from {d.start.date()}"
+        + (
+            ""
+            if d.readout_end is None
+            else f", read on to {d.readout_end.date()} for the carry-over it leaves"
+        )
+        + ". The model is "
         f"unsure what {d.channel} returns (the test's lift: {v.expected_lift:,.0f} +/- "
         f"{v.lift_sd:,.0f}{units}); knowing it is worth {v.evsi:,.0f} EUR over the next {horizon} "
         f"periods (perfect knowledge: {v.evpi:,.0f}). It costs {v.cost:,.0f} EUR of profit "
@@ -380,6 +388,7 @@ def _test_detail(d: Design) -> dict:
         "pre_end": None
         if d.notes.get("pre_end") is None
         else pd.Timestamp(d.notes["pre_end"]).date().isoformat(),
+        "readout_end": None if d.readout_end is None else d.readout_end.date().isoformat(),
     }
 
 

@@ -2,7 +2,9 @@
 
 - geo holdout: difference in differences of the treated geos' KPI against their matched
   controls (each control scaled to its pair's pre-period level); the holdout's lift is minus
-  the treated geos' change over the window, a geo spend-up's the change itself;
+  the treated geos' change over the window, a geo spend-up's the change itself; a design with
+  a ``readout_end`` (``testing.tail_weeks``) is read again after it: the same difference over
+  the days after the end, the carry-over alone, as a second row (:func:`geo_tail_readout`);
 - spend pulse: the KPI over the window regressed on a trend and the on-flight indicator; the
   lift is the on-minus-off effect times the off periods (a spend-up pulse: times the raised
   on periods; carry-over into off flights biases it
@@ -51,6 +53,7 @@ __all__ = [
     "calibration_input",
     "experiment_rows",
     "geo_readout",
+    "geo_tail_readout",
     "pulse_readout",
     "to_experiment",
 ]
@@ -74,6 +77,13 @@ class Readout:
     standard_error: float
     problems: tuple[str, ...] = ()
     details: dict = field(default_factory=dict)
+    # a tail read-out (:func:`geo_tail_readout`): the days it read, after the test's end
+    read_from: pd.Timestamp | None = None
+    read_until: pd.Timestamp | None = None
+
+    @property
+    def tail(self) -> bool:
+        return self.read_from is not None
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -110,6 +120,30 @@ def geo_readout(
     spend change would otherwise leak into the baseline; the test's start for a design
     without it), or to ``pre_end`` when that is earlier. So the market match checked here is
     the one the design was proposed on."""
+    return _did(frame, design, kpi, rules, geo_col, date_col, pre_end, tail=False)
+
+
+def geo_tail_readout(
+    frame: pd.DataFrame,
+    design: Design,
+    kpi: str,
+    rules: ReadoutRules | None = None,
+    geo_col: str = "geo",
+    date_col: str = "date",
+    pre_end: pd.Timestamp | None = None,
+) -> Readout:
+    """The tail of a geo test (``design.readout_end`` set): the same difference in differences
+    over the days after its end up to ``readout_end``, when both arms spend the plan again and
+    what is left is the carry-over of the test's spend change. It becomes a calibration row of
+    its own beside the in-test row (``lift_start`` after the end), the shape over time that
+    pins the channel's decay. A tail near zero is an answer (the decay is short), so it is not
+    refused as inconclusive; the market match is the in-test row's."""
+    if design.readout_end is None or design.readout_end <= design.end:
+        raise ValueError(f"{design.name}: no tail to read (readout_end not after the end)")
+    return _did(frame, design, kpi, rules, geo_col, date_col, pre_end, tail=True)
+
+
+def _did(frame, design, kpi, rules, geo_col, date_col, pre_end, tail: bool) -> Readout:
     rules = rules or ReadoutRules()
     table = frame.pivot_table(index=date_col, columns=geo_col, values=kpi, aggfunc="sum")
     table.index = pd.to_datetime(table.index)
@@ -117,7 +151,15 @@ def geo_readout(
     control = table[list(design.control)].sum(axis=1)
     ends = [design.start, design.notes.get("pre_end"), pre_end]
     pre = table.index < min(pd.Timestamp(e) for e in ends if e is not None)
-    post = (table.index >= design.start) & (table.index <= design.end)
+    first, last = (
+        (design.end + pd.Timedelta(days=1), design.read_until)
+        if tail
+        else (
+            design.start,
+            design.end,
+        )
+    )
+    post = (table.index >= first) & (table.index <= last)
     scale = treated[pre].mean() / control[pre].mean()
     diff = treated - scale * control
     n_pre, n_post = int(pre.sum()), int(post.sum())
@@ -131,15 +173,22 @@ def geo_readout(
         extra.append(
             f"poor market match: pre-period correlation {corr:.2f} < {rules.min_pre_correlation}"
         )
+    if tail and n_post == 0:
+        extra.append(f"no period read between {first.date()} and {last.date()}")
     lift = effect * n_post if design.spend_up else -effect * n_post
+    problems = _quality(lift, se, rules, extra)
+    if tail:  # a small tail is a finding, not an inconclusive test
+        problems = tuple(p for p in problems if not p.startswith("inconclusive"))
     return Readout(
         design.name,
         design.channel,
         "geo",
         float(lift),
         float(se),
-        _quality(lift, se, rules, extra),
+        problems,
         {"pre_periods": n_pre, "test_periods": n_post, "pre_correlation": corr},
+        read_from=first if tail else None,
+        read_until=last if tail else None,
     )
 
 
@@ -214,8 +263,9 @@ def _window_spend(data: MMMData, design: Design, geo: str) -> float:
 def to_experiment(
     readout: Readout, design: Design, geos: tuple[str, ...] = (), data: MMMData | None = None
 ) -> Experiment:
-    """The calibration row. A holdout: the data hold the test's lower spend, so the high arm
-    adds it back (``spend_delta``). A spend-up: the data hold the higher spend, so the low arm
+    """The calibration row (a tail read-out's reads only the days after the test,
+    ``lift_start``..``readout_end``; its arms are the test's). A holdout: the data hold the
+    test's lower spend, so the high arm adds it back (``spend_delta``). A spend-up: the data hold the higher spend, so the low arm
     removes the added share of the window's observed spend (``holdout_share``; needs ``data``).
 
     A geo model (``geos`` with more than one) takes a one-geo test in that geo; a test over
@@ -243,7 +293,9 @@ def to_experiment(
         lift=readout.lift,
         standard_error=readout.standard_error,
         geo=geo,
-        name=design.name,
+        name=design.name + ("-tail" if readout.tail else ""),
+        readout_end=readout.read_until,
+        lift_start=readout.read_from,
         **arms,
     )
 
@@ -290,6 +342,8 @@ def experiment_rows(experiments: list[Experiment]) -> pd.DataFrame:
                 "holdout_share": e.holdout_share or "",
                 "geo": e.geo,
                 "name": e.name,
+                "readout_end": "" if e.readout_end is None else e.readout_end.date().isoformat(),
+                "lift_start": "" if e.lift_start is None else e.lift_start.date().isoformat(),
             }
             for e in experiments
         ]

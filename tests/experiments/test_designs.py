@@ -51,6 +51,21 @@ def test_same_channel_national_pulse_and_shared_audience_overlap():
     assert 900 < len(a.holdout) < 1100  # the salted hash keeps the planned share
 
 
+def test_a_test_whose_tail_is_read_reserves_its_geos_until_then():
+    tv = design("geo-tv", "tv", treated=("g1",), control=("g2",))
+    read_on = replace(tv, readout_end=tv.end + pd.Timedelta(weeks=4))
+    after = design("geo-search", "search", tv.end + pd.Timedelta(days=1), treated=("g2",))
+    assert contamination(after, [tv]) == ""  # no tail read: its geos are free at its end
+    assert contamination(after, [read_on]) == (
+        "overlaps geo-tv (2026-01-05 to 2026-02-01, read to 2026-03-01): geos g2 in the same window"
+    )
+    later = replace(after, start=read_on.readout_end + pd.Timedelta(days=1))
+    assert contamination(later, [read_on]) == ""
+    # a new test whose own tail would run into a later test is refused the same way
+    assert contamination(tv, [replace(after, readout_end=None)]) == ""
+    assert "overlaps geo-search" in contamination(read_on, [after])
+
+
 def test_kept_designs_guard_each_other_too():
     first = design("a", "tv", treated=("g1",))
     second = design("b", "search", treated=("g1",))

@@ -2,19 +2,24 @@
 
 from dataclasses import replace
 
+import pandas as pd
+
 from marketing_ops.experiments import (
     ReadoutRules,
     calibration_input,
     experiment_rows,
     geo_readout,
+    geo_tail_readout,
 )
 from marketing_ops.forecasting.mmm import mmm_data, read_experiments
+from marketing_ops.simulator.mmm_worlds import true_incremental
 
+from .conftest import TEST_START
 from .world import national
 
 
-def model_data(geo_test):
-    frame = national(geo_test.observed, geo_test.before.spend_columns)
+def model_data(geo_test, frame=None):
+    frame = national(geo_test.observed if frame is None else frame, geo_test.before.spend_columns)
     return mmm_data(frame, "revenue", geo_test.before.spend_columns, "W", ["price", "promo"])
 
 
@@ -54,3 +59,43 @@ def test_low_quality_readouts_are_rejected_from_calibration_with_the_reason(geo_
     assert not verdicts[0].accepted and verdicts[0].reason.startswith("inconclusive: SE")
     assert not verdicts[1].accepted
     assert "disagrees with the prior predictive" in verdicts[1].reason
+
+
+def test_a_tests_tail_is_read_after_its_end_as_a_calibration_row_of_its_own(geo_test, tmp_path):
+    """``testing.tail_weeks``: the same difference in differences over the weeks after the
+    test, when both arms spend the plan again, is the carry-over the held-out spend would have
+    left: a second row (read from the day after the end) beside the in-test one."""
+    design = replace(geo_test.design, readout_end=geo_test.design.end + pd.Timedelta(weeks=4))
+    frame = geo_test.after.frame  # the history now runs past the tail
+    ch = geo_test.before.channels[geo_test.before.spend_columns.index(design.channel)]
+    spend = [
+        w.frame[design.channel].to_numpy(float).reshape(6, -1)
+        for w in (geo_test.before, geo_test.after)
+    ]
+    gone = true_incremental(ch, spend[0], "W") - true_incremental(ch, spend[1], "W")
+    true_tail = float(gone[:, TEST_START + design.periods :].sum())
+    assert true_tail > 0  # the channel's adstock carries the held-out spend past the end
+
+    in_test = geo_readout(frame, design, "revenue")
+    tail = geo_tail_readout(frame, design, "revenue")
+    # the in-test row does not move for being read later
+    assert in_test.lift == geo_readout(geo_test.observed, geo_test.design, "revenue").lift
+    assert (tail.read_from, tail.read_until) == (
+        design.end + pd.Timedelta(days=1),
+        design.readout_end,
+    )
+    assert tail.details["test_periods"] == 4
+    assert abs(tail.lift - true_tail) < 3 * tail.standard_error
+    # search's decay is short: its tail is smaller than its noise, and that is the finding,
+    # not an inconclusive test (the in-test rule would refuse it)
+    assert abs(tail.lift) < tail.standard_error and tail.problems == ()
+
+    accepted, verdicts = calibration_input([in_test, tail], [design], model_data(geo_test, frame))
+    assert [v.accepted for v in verdicts] == [True, True], [v.reason for v in verdicts]
+    row, tail_row = accepted
+    assert tail_row.tail_only and tail_row.same_test(row) and tail_row.name == design.name + "-tail"
+    assert (tail_row.read_from, tail_row.read_until) == (tail.read_from, design.readout_end)
+    assert tail_row.spend_delta == row.spend_delta == design.spend_removed  # the test's arms
+    path = tmp_path / "experiments.csv"
+    experiment_rows(accepted).to_csv(path, index=False)
+    assert read_experiments(path) == accepted
