@@ -104,6 +104,29 @@ class StoreResource(dg.ConfigurableResource):
         return pii_key(demo=self.demo_mode())
 
 
+EXPERIMENTS_FILE = "experiments.csv"  # in <data home>/settings: lift tests the MMM calibrates on
+
+
+def calibration_experiments(store: StoreResource, kpis, settings) -> tuple[list, tuple]:
+    """What the media mix model calibrates on: the lift tests of ``settings/experiments.csv``
+    (docs/contracts.md) and the agent's own executed tests that have ended, read out on the
+    KPIs the model is fitted on (:func:`marketing_ops.experiments.batch.own_readouts`); and
+    the verdicts of the own tests that could not be used (they go on the ledger with the fit).
+    The forecasts asset and the decision asset both call this, so they fit on the same rows."""
+    from marketing_ops.experiments.batch import own_readouts
+    from marketing_ops.forecasting.mmm import read_experiments
+    from marketing_ops.forecasting.mmm.kpis import kpi_frame
+    from marketing_ops.warehouse import read_table
+
+    path = store.home().settings / EXPERIMENTS_FILE
+    given = read_experiments(path) if path.exists() else []
+    with store.warehouse() as con:
+        decisions = read_table(con, "agent.decisions")
+    frame, channels = kpi_frame(kpis, settings)
+    own, rejected = own_readouts(decisions, frame, channels)
+    return [*given, *own], tuple(rejected)
+
+
 WEBHOOK_URL_ENV = "MARKETING_OPS_WEBHOOK_URL"
 WEBHOOK_SECRET_ENV = "MARKETING_OPS_WEBHOOK_SECRET"
 

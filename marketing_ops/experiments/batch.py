@@ -10,11 +10,18 @@ read back from ``agent.decisions`` by :func:`running_tests`) count against the t
 The posterior is not one of the decision's recorded input frames, so the test rows are
 recorded with the batch as rows decided upstream (``record_batch(..., carried=tests)``): a
 replay decides the rest again from the inputs and carries these as recorded.
+
+When an executed test has ended, :func:`own_readouts` reads it on the KPIs the model is
+fitted on (a spend pulse: :func:`experiments.readout.pulse_readout` on the national daily
+KPI) and returns its calibration row: the forecasts asset and the decision asset fit the
+model on it together with ``settings/experiments.csv``, and the model's own checks decide
+(every verdict on the decision ledger with the fit).
 """
 
 from __future__ import annotations
 
 import json
+import math
 
 import pandas as pd
 
@@ -27,10 +34,18 @@ from marketing_ops.experiments.governance import (
     periods_per_week,
     propose_tests,
 )
+from marketing_ops.experiments.readout import pulse_readout, readout_rows
 from marketing_ops.experiments.value import InformationValue
-from marketing_ops.forecasting.mmm import MMMFit
+from marketing_ops.forecasting.mmm import Experiment, ExperimentVerdict, MMMFit, mmm_data
 
-__all__ = ["OPEN_STATUSES", "STEER_WEEKS", "batch_tests", "running_tests"]
+__all__ = [
+    "OPEN_STATUSES",
+    "STEER_WEEKS",
+    "batch_tests",
+    "finished_tests",
+    "own_readouts",
+    "running_tests",
+]
 
 # How long a test's answer steers spend: a quarter (the value of information is counted over it)
 STEER_WEEKS = 13
@@ -76,21 +91,68 @@ def running_tests(decisions: pd.DataFrame, day) -> list[Proposal]:
     """Tests in ``agent.decisions`` still open or running on ``day`` (one per design: the
     latest row of each), rebuilt from their rationale. A test whose tail is read after it
     (``readout_end``) runs until then."""
-    if decisions is None or decisions.empty:
-        return []
-    rows = decisions[decisions["action_type"] == ACTION_TYPE]
-    if rows.empty:
-        return []
-    rows = rows.sort_values("created_at", kind="stable")
-    latest: dict[str, dict] = {}
-    for row in rows.to_dict("records"):
-        latest[json.loads(row["rationale"])["test"]["design"]] = row
     out = []
-    for row in latest.values():
+    for row in _latest(decisions):
         p = _proposal(row)
         if row["status"] in OPEN_STATUSES and p.design.read_until >= pd.Timestamp(day):
             out.append(p)
     return out
+
+
+def _latest(decisions: pd.DataFrame | None) -> list[dict]:
+    """The latest row of each test in ``agent.decisions`` (one per design)."""
+    if decisions is None or decisions.empty:
+        return []
+    rows = decisions[decisions["action_type"] == ACTION_TYPE]
+    latest: dict[str, dict] = {}
+    for row in rows.sort_values("created_at", kind="stable").to_dict("records"):
+        latest[json.loads(row["rationale"])["test"]["design"]] = row
+    return list(latest.values())
+
+
+def finished_tests(decisions: pd.DataFrame | None, last_day) -> list[Design]:
+    """Tests that ran (``executed``: every payload delivered) and ended by ``last_day``, the
+    last day of the KPIs: what can be read out."""
+    designs = [_proposal(r).design for r in _latest(decisions) if r["status"] == "executed"]
+    return [d for d in designs if d.end <= pd.Timestamp(last_day)]
+
+
+def own_readouts(
+    decisions: pd.DataFrame | None, frame: pd.DataFrame, channels: list[str]
+) -> tuple[list[Experiment], list[ExperimentVerdict]]:
+    """The agent's own executed, ended tests read out on ``frame`` (``date``, the KPI
+    ``conversions`` and spend per channel: the frame the model is fitted on,
+    :func:`forecasting.mmm.kpis.kpi_frame`): the calibration rows for the model's own checks,
+    and a rejected verdict, with the reason, for each test that could not be read or whose
+    read-out failed its own checks.
+
+    A spend pulse is read on the national KPI. The warehouse's KPIs are national, so a geo
+    test (geo-level KPIs needed) or an audience holdout (per-contact outcomes) cannot be read
+    from them: rejected, saying so."""
+    if frame.empty or not channels:
+        return [], []
+    kpi = frame.set_index("date")["conversions"]
+    readouts, designs, rejected = [], [], []
+    for d in finished_tests(decisions, frame["date"].max()):
+        if d.kind == "pulse" and d.channel in channels:
+            readouts.append(pulse_readout(kpi, d))
+            designs.append(d)
+            continue
+        why = (
+            f"channel {d.channel} is not in the model (no spend in its history)"
+            if d.channel not in channels
+            else f"a {d.kind} test cannot be read from the warehouse's national KPIs "
+            "(geo-level KPIs or per-contact outcomes needed)"
+        )
+        kind = {"geo": "geo", "pulse": "lift"}.get(d.kind, "holdout")
+        row = Experiment(d.channel, d.start, d.end, kind, math.nan, math.nan, name=d.name)
+        rejected.append(ExperimentVerdict(row, False, why))
+    if not readouts:
+        return [], rejected
+    data = mmm_data(frame, "conversions", channels, "D")
+    rows = readout_rows(readouts, designs, data)
+    rejected += [ExperimentVerdict(e, False, why) for e, why in rows if why]
+    return [e for e, why in rows if not why], rejected
 
 
 def _unfunded(batch: pd.DataFrame, channels: list[str]) -> list[str]:

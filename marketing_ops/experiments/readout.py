@@ -55,6 +55,7 @@ __all__ = [
     "geo_readout",
     "geo_tail_readout",
     "pulse_readout",
+    "readout_rows",
     "to_experiment",
 ]
 
@@ -300,6 +301,18 @@ def to_experiment(
     )
 
 
+def readout_rows(
+    readouts: list[Readout], designs: list[Design], data: MMMData
+) -> list[tuple[Experiment, str]]:
+    """Each read-out's calibration row and, when it failed its own quality checks, why ('':
+    it goes on to the model's :func:`check_experiments`)."""
+    by_name = {d.name: d for d in designs}
+    return [
+        (to_experiment(r, by_name[r.design], data.geos, data), "; ".join(r.problems))
+        for r in readouts
+    ]
+
+
 def calibration_input(
     readouts: list[Readout],
     designs: list[Design],
@@ -311,19 +324,12 @@ def calibration_input(
 
     A read-out that fails its own quality checks is rejected with those reasons; the rest go
     through the model's :func:`check_experiments`."""
-    by_name = {d.name: d for d in designs}
-    experiments = [to_experiment(r, by_name[r.design], data.geos, data) for r in readouts]
-    rejected = {
-        i: ExperimentVerdict(e, False, "; ".join(r.problems))
-        for i, (r, e) in enumerate(zip(readouts, experiments, strict=True))
-        if r.problems
-    }
-    clean = [i for i in range(len(readouts)) if i not in rejected]
-    checked = (
-        check_experiments([experiments[i] for i in clean], data, priors, rules) if clean else []
-    )
+    rows = readout_rows(readouts, designs, data)
+    rejected = {i: ExperimentVerdict(e, False, why) for i, (e, why) in enumerate(rows) if why}
+    clean = [i for i in range(len(rows)) if i not in rejected]
+    checked = check_experiments([rows[i][0] for i in clean], data, priors, rules) if clean else []
     verdicts = {**rejected, **dict(zip(clean, checked, strict=True))}
-    ordered = [verdicts[i] for i in range(len(readouts))]
+    ordered = [verdicts[i] for i in range(len(rows))]
     return [v.experiment for v in ordered if v.accepted], ordered
 
 

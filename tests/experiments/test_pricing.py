@@ -264,3 +264,23 @@ def test_a_holdouts_cost_priced_at_an_upper_quantile_can_make_the_spend_up_the_b
     assert chosen[0.9].design.spend_up
     with pytest.raises(ValueError):
         TestingPolicy(cost_quantile=0.3)
+
+
+def test_tail_weeks_reads_each_geo_design_on_after_its_end_and_the_summary_says_so(fit, geo_test):
+    from marketing_ops.experiments.governance import _candidates, _summary
+
+    d0 = geo_test.design
+    pre = geo_test.before.frame
+    pre = pre[pd.to_datetime(pre["date"]) < d0.start]
+    policy = TestingPolicy(enabled=True, budget_eur=1e12, min_weeks=4, max_weeks=8)
+    plain = _candidates(fit, pre, d0.channel, d0.start, policy)
+    assert plain and all(d.readout_end is None and d.read_until == d.end for d in plain)
+    read_on = _candidates(
+        fit, pre, d0.channel, d0.start, policy.model_copy(update={"tail_weeks": 4})
+    )
+    assert [replace(d, readout_end=None) for d in read_on] == plain  # the same tests, read longer
+    assert all(d.read_until == d.end + pd.Timedelta(weeks=4) for d in read_on)
+    value = InformationValue(d0.channel, 1.0, 1.0, 1.0, 1.0, 1.0)
+    summary = _summary(Proposal(read_on[0], value), 13)
+    assert f"read on to {read_on[0].read_until.date()} for the carry-over it leaves" in summary
+    assert "read on" not in _summary(Proposal(plain[0], value), 13)

@@ -3,7 +3,8 @@
 
 Only with ``testing.enabled`` and ``response_model: mmm`` (forecasting.yaml). The posterior is
 the product's own fit (:func:`forecasting.mmm.kpis.fit_channel_kpis`, the settings and seed
-the response curves use, calibrated on ``settings/experiments.csv``), recorded on the decision
+the response curves use, calibrated on ``settings/experiments.csv`` and the agent's own
+ended tests, :func:`defs._shared.calibration_experiments`), recorded on the decision
 ledger once per fit version so ``explain`` shows its diagnostics. A fit that did not converge
 proposes nothing (the same rule as the curves' blocking check). When read-outs calibrate the
 fit, the same data is fitted once more without them, and the report shows ROAS per channel
@@ -18,11 +19,9 @@ from datetime import date
 import pandas as pd
 
 from marketing_ops.decisioning import DECISION_COLUMNS, AutonomyState, PolicySet
-from marketing_ops.defs._shared import StoreResource
+from marketing_ops.defs._shared import StoreResource, calibration_experiments
 
-__all__ = ["EXPERIMENTS_FILE", "TestingOutcome", "proposed_tests"]
-
-EXPERIMENTS_FILE = "experiments.csv"  # the same file the response curves calibrate on
+__all__ = ["TestingOutcome", "proposed_tests"]
 ALL = "*"
 
 
@@ -77,7 +76,6 @@ def proposed_tests(
     # jax/numpyro load only when tests are on (every Dagster process imports this module)
     from marketing_ops.decisioning import record_model_fit
     from marketing_ops.experiments.batch import batch_tests
-    from marketing_ops.forecasting.mmm import read_experiments
     from marketing_ops.forecasting.mmm.kpis import (
         FIT_TAG,
         fit_channel_kpis,
@@ -86,8 +84,8 @@ def proposed_tests(
         verdict_records,
     )
 
-    path = home.settings / EXPERIMENTS_FILE
-    result = fit_channel_kpis(kpis, settings, read_experiments(path) if path.exists() else [])
+    experiments, unread = calibration_experiments(store, kpis, settings)
+    result = fit_channel_kpis(kpis, settings, experiments, unread)
     if result is None:
         return TestingOutcome(empty, {ALL: "not enough KPI history for the media mix model"})
     version = mmm_model_version(settings)

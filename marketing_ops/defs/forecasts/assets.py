@@ -6,7 +6,13 @@ from datetime import timedelta
 import dagster as dg
 import pandas as pd
 
-from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily
+from marketing_ops.defs._shared import (
+    STORE_POOL,
+    StoreResource,
+    as_of,
+    calibration_experiments,
+    daily,
+)
 from marketing_ops.forecasting import (
     RESPONSE_COLUMNS,
     backtest_baselines,
@@ -153,17 +159,6 @@ def _stored_mmm(store: StoreResource, day, settings, version: str):
     return pick(curves), pick(summary)
 
 
-EXPERIMENTS_FILE = "experiments.csv"  # in <data home>/settings: lift tests the MMM calibrates on
-
-
-def _experiments(store: StoreResource):
-    """The lift tests, holdouts and geo tests to calibrate on (docs/contracts.md), if any."""
-    from marketing_ops.forecasting.mmm import read_experiments
-
-    path = store.home().settings / EXPERIMENTS_FILE
-    return read_experiments(path) if path.exists() else []
-
-
 def _kpi_data_version(context) -> dict:
     """The data version of the KPI partition the fit read, as Dagster recorded it."""
     records = context.instance.fetch_materializations(
@@ -201,7 +196,8 @@ def _mmm_curves(context, store: StoreResource, day, settings, kpis):
     if not summary.empty:
         context.log.info(f"MMM fit of {summary['fitted_on'].iloc[0]} reused (refit_days)")
         return curves, summary
-    result = fit_channel_kpis(kpis, settings, _experiments(store))
+    experiments, unread = calibration_experiments(store, kpis, settings)
+    result = fit_channel_kpis(kpis, settings, experiments, unread)
     if result is None:  # typed empty frames: they clear the day's rows of existing tables
         return pd.DataFrame(columns=RESPONSE_COLUMNS), pd.DataFrame(columns=SUMMARY_COLUMNS)
     fit, vpc = result.fit, result.value_per_conversion

@@ -38,6 +38,7 @@ __all__ = [
     "fit_channel_kpis",
     "fit_of_model_version",
     "fit_record",
+    "kpi_frame",
     "mmm_model_version",
     "summary_frame",
     "verdict_records",
@@ -87,6 +88,17 @@ def _daily_frame(kpis: pd.DataFrame, channels: list[str], history_days: int) -> 
     return frame.tail(history_days).rename_axis("date").reset_index()
 
 
+def kpi_frame(kpis: pd.DataFrame, settings: ForecastSettings) -> tuple[pd.DataFrame, list[str]]:
+    """The national daily frame the model is fitted on (``date``, total ``conversions`` and
+    ``revenue``, spend per paid channel; the last ``history_days``) and its paid channels
+    (those with spend). Read-outs of the agent's own tests read the same frame."""
+    if kpis.empty:
+        return pd.DataFrame(columns=["date", "conversions", "revenue"]), []
+    channels = [c for c in settings.response.channels if c in set(kpis["channel"])]
+    frame = _daily_frame(kpis, channels, settings.history_days)
+    return frame, [c for c in channels if c in frame and frame[c].sum() > 0]
+
+
 @dataclass(frozen=True)
 class KPIFit:
     """A fit of the warehouse's KPIs, what it was fitted on and the experiments' verdicts."""
@@ -134,11 +146,16 @@ def _fit_version(
 
 
 def fit_channel_kpis(
-    kpis: pd.DataFrame, settings: ForecastSettings, experiments: list[Experiment] | None = None
+    kpis: pd.DataFrame,
+    settings: ForecastSettings,
+    experiments: list[Experiment] | None = None,
+    rejected: tuple[ExperimentVerdict, ...] = (),
 ) -> KPIFit | None:
     """The national daily fit (calibrated by ``experiments``, each checked first) and the
     history's revenue per conversion; None without data. No control columns: the warehouse's
     channel KPIs carry none (the base's trend, seasonality and holidays stand in).
+    ``rejected``: experiments refused before the model saw them (a read-out that failed its
+    own checks); their verdicts go with the fit's onto the ledger.
 
     Each paid channel's response break, when its measured conversions show one
     (:func:`marketing_ops.measurement.drift.response_breaks`, over the fitted history), starts
@@ -147,9 +164,7 @@ def fit_channel_kpis(
     (the break too near a boundary to split it) is refused, the break in the reason."""
     if kpis.empty:
         return None
-    channels = [c for c in settings.response.channels if c in set(kpis["channel"])]
-    frame = _daily_frame(kpis, channels, settings.history_days)
-    channels = [c for c in channels if c in frame and frame[c].sum() > 0]
+    frame, channels = kpi_frame(kpis, settings)
     if not channels or len(frame) < settings.response.min_history_days:
         return None
     data = mmm_data(frame, "conversions", channels, "D")
@@ -170,7 +185,7 @@ def fit_channel_kpis(
     version = _fit_version(
         data_version, fit, sampler, mmm_model_version(settings), experiments, breaks
     )
-    return KPIFit(fit, vpc, version, data_version, sampler, tuple(verdicts))
+    return KPIFit(fit, vpc, version, data_version, sampler, (*rejected, *verdicts))
 
 
 def fit_of_model_version(model_version: str) -> str | None:
@@ -199,6 +214,10 @@ def fit_record(result: KPIFit, as_of, model_version: str, data_versions: dict) -
     }
 
 
+def _number(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
 def verdict_records(result: KPIFit) -> list[dict]:
     """One ledger record per experiment: accepted or rejected, and why."""
     return [
@@ -211,8 +230,9 @@ def verdict_records(result: KPIFit) -> list[dict]:
             "end": str(v.experiment.end.date()),
             "lift_start": str(v.experiment.read_from.date()),
             "readout_end": str(v.experiment.read_until.date()),
-            "lift": float(v.experiment.lift),
-            "standard_error": float(v.experiment.standard_error),
+            # a test that could not be read has no lift
+            "lift": _number(v.experiment.lift),
+            "standard_error": _number(v.experiment.standard_error),
             "accepted": bool(v.accepted),
             "reason": v.reason,
             "prior_lift_median": None if np.isnan(v.prior_lift_median) else v.prior_lift_median,
