@@ -112,7 +112,9 @@ def _candidates(
     else:
         kpi = pd.Series(fit.data.kpi.sum(axis=0), index=fit.data.dates)
         spend = pd.Series(fit.data.spend[:, :, fit.data.channels.index(channel)].sum(axis=0))
-        # flights of two weeks on a weekly model, one week on a daily one
+        # flights of two weeks on a weekly model, one week on a daily one; two off and two on
+        # flights at least: with one of each the on-minus-off effect leans on the trend, and
+        # placebo pulses on daily worlds read 1.5x their own standard error
         flight = 2 if per_week == 1 else per_week
         make = [(spend_up_pulse, up)] + (
             [(spend_pulse, {"planned_multiple": multiple})] * (multiple > 0)
@@ -121,7 +123,7 @@ def _candidates(
             f(kpi, spend, channel, start, w * per_week, flight, freq, **kw)
             for f, kw in make
             for w in weeks
-            if w * per_week >= 2 * flight
+            if w * per_week >= 4 * flight
         ]
     # a geo test's tail (its carry-over after the end) is read for testing.tail_weeks
     tail = pd.Timedelta(weeks=policy.tail_weeks)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from marketing_ops.experiments import (
     audience_holdout,
@@ -28,6 +29,29 @@ def test_a_pulse_reads_the_on_flight_effect_through_a_trend():
     assert r.problems == ()
     assert abs(r.lift - 80 * 6) < 3 * r.standard_error  # 6 off weeks lose 80 each
     assert r.standard_error < 0.3 * 80 * 6
+
+
+def test_a_pulse_is_sized_on_the_error_its_read_out_will_have():
+    """The design's standard error is the read-out regression's (constant, trend, on flights):
+    over many noise draws with no effect, the read-out's lifts spread as the design said, for
+    one off and one on flight (where the trend and the flights are nearly collinear: the
+    two-sample formula said 2.1x too little) as for four of each."""
+    rng = np.random.default_rng(7)
+    history = pd.Series(
+        500 + rng.normal(0, 10, 200), index=pd.date_range(end=START, periods=200, freq="D")
+    )
+    for days in (14, 56):
+        design = spend_pulse(history, pd.Series(np.full(200, 50.0)), "tv", START, days, 7, "D")
+        dates = pd.date_range(START, periods=days, freq="D")
+        lifts = [
+            pulse_readout(pd.Series(500 + rng.normal(0, 10, days), index=dates), design).lift
+            for _ in range(1500)
+        ]
+        # at the true noise (the design estimates it from the history: 9.0 here)
+        priced = design.standard_error * 10 / design.notes["noise_sd"]
+        assert np.std(lifts) == pytest.approx(priced, rel=0.06), days
+        naive = 10 * np.sqrt(2 / (days / 2)) * (days / 2)
+        assert (priced > 1.8 * naive) == (days == 14)
 
 
 def test_a_spend_up_pulse_reads_what_its_raised_flights_gained():
