@@ -249,7 +249,13 @@ def fixed_tests(run, world, t0, t1, dates, geos, channels, history):
             seen = frame[frame["date"] < dates[start]]
             earlier = [d for d, _ in run.designs]
             d = geo_holdout(
-                seen, channels[k], "revenue", dates[start], FIXED_WEEKS, earlier=earlier
+                seen,
+                channels[k],
+                "revenue",
+                dates[start],
+                FIXED_WEEKS,
+                earlier=earlier,
+                adjust_for=tuple(channels),
             )
             start_test(run, d, None, dates, geos)
 

@@ -25,6 +25,16 @@ first earlier test in any of its geos, whose spend change would otherwise sit in
 baseline. The design records it (``notes["pre_end"]``) and the read-out uses it, so the
 market-match statistic a design is refused on is the one its read-out would compute.
 
+Spend covariates (``adjust_for``: the model's channels): the treated geos' KPI minus the
+scaled controls' still moves with every channel's spend, because media effects saturate and so
+are not proportional to a geo's size. The difference is regressed on each channel's spend
+difference (treated minus scaled controls, this period and :data:`COVARIATE_LAGS` before) over
+the pre-period, and the test's effect is what the regression leaves in the window, the test's
+own channel taken at what the plan would have spent there. The design prices the standard
+error from the same regression's residuals. Measured on 88 simulated holdouts
+(docs/decisions.md, 2026-12-06): the 80 % interval covered the true lift in 59 % of tests
+without it, 76 % with it, and the error fell by a third.
+
 Contamination: two tests running in the same window contaminate each other when they share a
 geo, an audience member, or the channel (a pulse is national, so it shares every geo). A test
 whose tail is read after it (``readout_end``, the carry-over of its spend change) runs until
@@ -33,6 +43,7 @@ then: a test started in its geos before that would land in its tail.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -47,7 +58,10 @@ from marketing_ops.experiments.power import (
 from marketing_ops.measurement.experiments import assign_arms
 
 __all__ = [
+    "COVARIATE_LAGS",
     "NATIONAL",
+    "Adjustment",
+    "control_ratio",
     "Design",
     "audience_holdout",
     "contamination",
@@ -142,6 +156,87 @@ def _pair_sigma(kpi_by_geo: pd.DataFrame, pairs: list[tuple[str, str]]) -> float
     return float(diff.std(ddof=1))
 
 
+COVARIATE_LAGS = 2  # a channel's spend this period and the two before (its carry-over)
+MIN_RESIDUAL_DOF = 10  # fewer pre-periods than this beyond the regressors: no adjustment
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """The pre-period regression of a geo test's KPI difference on spend covariates."""
+
+    beta: np.ndarray  # constant, then the covariates
+    sigma: float  # residual sd
+    xtx_inv: np.ndarray
+    own_effect: float = 0.0  # the test channel's coefficients summed over its lags
+    planned_miss: float = 0.0  # sd of a holdout's planned-spend estimate per period
+
+    def design(self, x: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.ones(len(x)), x])
+
+    def effect(self, diff: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+        """Mean of what the regression leaves over these periods, and its SE (per period)."""
+        xs = self.design(x)
+        xbar = xs.mean(axis=0)
+        se = self.sigma * math.sqrt(xbar @ self.xtx_inv @ xbar + 1 / max(len(diff), 1))
+        return float((diff - xs @ self.beta).mean()), se
+
+
+def spend_covariates(
+    frame: pd.DataFrame,
+    treated,
+    control,
+    scale: float,
+    channels,
+    index: pd.DatetimeIndex,
+    geo_col: str = "geo",
+    date_col: str = "date",
+    counterfactual: tuple[str, pd.Series] | None = None,
+) -> np.ndarray:
+    """Per channel of ``channels`` that ``frame`` has, the treated geos' spend minus ``scale``
+    x the controls', on ``index``, this period and :data:`COVARIATE_LAGS` before (periods x
+    covariates). ``counterfactual``: (channel, treated spend per period) replacing that
+    channel's treated spend where given (a test's own channel in its window)."""
+    cols = []
+    for c in channels:
+        if c not in frame.columns:
+            continue
+        spend = frame.pivot_table(index=date_col, columns=geo_col, values=c, aggfunc="sum")
+        spend.index = pd.to_datetime(spend.index)
+        spend = spend.reindex(index).fillna(0.0)
+        treated_spend = spend[list(treated)].sum(axis=1)
+        if counterfactual is not None and counterfactual[0] == c:
+            treated_spend = counterfactual[1].reindex(index).combine_first(treated_spend)
+        x = (treated_spend - scale * spend[list(control)].sum(axis=1)).to_numpy(float)
+        for lag in range(COVARIATE_LAGS + 1):
+            cols.append(np.concatenate([np.zeros(lag), x[: len(x) - lag]]))
+    return np.column_stack(cols) if cols else np.zeros((len(index), 0))
+
+
+def fit_adjustment(diff: np.ndarray, x: np.ndarray, pre: np.ndarray) -> Adjustment | None:
+    """OLS of ``diff`` on a constant and ``x`` over the ``pre`` periods (the first
+    :data:`COVARIATE_LAGS`, whose lags are unknown, left out); None without covariates or
+    with too few periods for them."""
+    rows = np.asarray(pre) & (np.arange(len(diff)) >= COVARIATE_LAGS)
+    k = x.shape[1] + 1
+    if x.shape[1] == 0 or rows.sum() - k < MIN_RESIDUAL_DOF:
+        return None
+    xs = np.column_stack([np.ones(int(rows.sum())), x[rows]])
+    xtx_inv = np.linalg.pinv(xs.T @ xs)
+    beta = xtx_inv @ xs.T @ diff[rows]
+    resid = diff[rows] - xs @ beta
+    return Adjustment(beta, float(np.sqrt(resid @ resid / (rows.sum() - k))), xtx_inv)
+
+
+def control_ratio(treated: pd.Series, control: pd.Series) -> tuple[float, float]:
+    """The treated geos' spend as a multiple of the controls' (over these periods) and the sd
+    of that estimate's per-period misses: what a holdout's read-out takes for the treated
+    geos' planned spend, and how wrong it can be."""
+    total = float(control.sum())
+    ratio = float(treated.sum()) / total if total > 0 else 0.0
+    miss = float((treated - ratio * control).std(ddof=1)) if len(treated) > 1 else 0.0
+    return ratio, miss if math.isfinite(miss) else 0.0
+
+
 def pre_period_end(start: pd.Timestamp, geos, earlier=()) -> pd.Timestamp:
     """Where the pre-period of a geo test starting at ``start`` in ``geos`` (treated and
     control) ends — the one rule its design and its read-out share: the start of the first
@@ -155,10 +250,12 @@ def pre_period_end(start: pd.Timestamp, geos, earlier=()) -> pd.Timestamp:
     return min([pd.Timestamp(start), *starts])
 
 
-def _matched(frame, channel, kpi, start, salt, geo_col, date_col, earlier=()):
+def _matched(frame, channel, kpi, start, salt, geo_col, date_col, earlier=(), adjust_for=()):
     """(pre-period, KPI table, pairs, pair sigma, pre-period end) of a matched-market design:
     the pairs from the whole history before ``start``, the statistics the read-out will check
-    (market match, pair noise, periods) from the history before :func:`pre_period_end`."""
+    (market match, pair noise, periods) from the history before :func:`pre_period_end`. With
+    ``adjust_for`` the noise is the residual sd of the spend-covariate regression the read-out
+    will run (the pair difference's sd when there are too few periods for it)."""
     pre = frame[pd.to_datetime(frame[date_col]) < start]
     table = pre.pivot_table(index=date_col, columns=geo_col, values=kpi, aggfunc="sum")
     table.index = pd.to_datetime(table.index)
@@ -167,7 +264,29 @@ def _matched(frame, channel, kpi, start, salt, geo_col, date_col, earlier=()):
         raise ValueError("a geo test needs at least two geos")
     end = pre_period_end(start, [g for pair in pairs for g in pair], earlier)
     table = table[table.index < end]
-    return pre, table, pairs, _pair_sigma(table, pairs), end
+    sigma = _pair_sigma(table, pairs)
+    adjust = [c for c in adjust_for if c in pre.columns]
+    if not adjust:
+        return pre, table, pairs, sigma, end, None
+    treated, control = [t for t, _ in pairs], [c for _, c in pairs]
+    scale = table[treated].sum(axis=1).mean() / table[control].sum(axis=1).mean()
+    diff = (table[treated].sum(axis=1) - scale * table[control].sum(axis=1)).to_numpy()
+    x = spend_covariates(pre, treated, control, scale, adjust, table.index, geo_col, date_col)
+    fit = fit_adjustment(diff, x, np.ones(len(diff), dtype=bool))
+    if fit is None:
+        return pre, table, pairs, sigma, end, None
+    if channel in adjust:
+        # a holdout's read-out estimates the treated geos' planned spend from the controls'
+        # (:func:`control_ratio`): that estimate's error reaches the lift through the
+        # channel's coefficients
+        own = 1 + adjust.index(channel) * (COVARIATE_LAGS + 1)
+        spend = pre.pivot_table(index=date_col, columns=geo_col, values=channel, aggfunc="sum")
+        spend.index = pd.to_datetime(spend.index)
+        spend = spend.reindex(table.index).fillna(0.0)
+        _, miss = control_ratio(spend[treated].sum(axis=1), spend[control].sum(axis=1))
+        own_effect = float(fit.beta[own : own + COVARIATE_LAGS + 1].sum())
+        fit = replace(fit, own_effect=own_effect, planned_miss=miss)
+    return pre, table, pairs, fit.sigma, end, fit
 
 
 def _recent_level(spend: pd.Series | pd.DataFrame, periods: int, reference: int):
@@ -202,19 +321,24 @@ def geo_holdout(
     date_col: str = "date",
     planned_multiple: float = 1.0,
     earlier=(),
+    adjust_for=(),
 ) -> Design:
     """Matched-market holdout of ``channel`` starting at ``start``, fitted on the history before
     it; the treated geos stop what the plan (``planned_multiple`` x recent spend) spends there.
     ``earlier``: the designs of tests run or running (they end the pre-period,
-    :func:`pre_period_end`)."""
-    pre, table, pairs, sigma, pre_end = _matched(
-        frame, channel, kpi, start, salt, geo_col, date_col, earlier
+    :func:`pre_period_end`); ``adjust_for``: the spend columns (channels) the read-out adjusts
+    the difference for (see the module's docstring)."""
+    pre, table, pairs, sigma, pre_end, fit = _matched(
+        frame, channel, kpi, start, salt, geo_col, date_col, earlier, adjust_for
     )
     treated = tuple(t for t, _ in pairs)
     step = pd.Timedelta(days=7 if freq == "W" else 1)
     by_geo = pre[pre[geo_col].isin(treated)].pivot_table(
         index=date_col, columns=geo_col, values=channel, aggfunc="sum"
     )
+    se = did_standard_error(sigma, len(table), periods)
+    if fit is not None:  # the planned-spend estimate's error, as the read-out adds it
+        se = math.hypot(se, fit.planned_miss * fit.own_effect * math.sqrt(periods))
     # what each treated geo stops
     removed = (by_geo.tail(periods).mean() * periods * planned_multiple).to_dict()
     return Design(
@@ -227,7 +351,7 @@ def geo_holdout(
         treated=treated,
         control=tuple(c for _, c in pairs),
         spend_removed=float(sum(removed.values())),
-        standard_error=did_standard_error(sigma, len(table), periods),
+        standard_error=se,
         notes={
             "pairs": pairs,
             "pre_periods": len(table),
@@ -235,6 +359,7 @@ def geo_holdout(
             "removed_by_geo": {g: float(v) for g, v in removed.items()},
             "pre_correlation": _pre_correlation(table, pairs),
             "pre_end": pre_end,
+            "adjust_for": tuple(adjust_for),
             "treated_share": _treated_share(pre, treated, channel, periods, geo_col, date_col),
         },
     )
@@ -254,14 +379,15 @@ def geo_spend_up(
     raise_share: float = 0.3,
     reference_periods: int = 52,
     earlier=(),
+    adjust_for=(),
 ) -> Design:
     """Matched-market spend-up of ``channel``: the treated geos spend ``raise_share`` more
     than the plan (``planned_multiple`` x their recent spend), or their recent level when the
     plan spends nothing (a channel cut to zero). The same pairs and DiD as a holdout, so the
-    same standard error; the lift is the KPI the added spend buys. ``earlier``: as for
-    :func:`geo_holdout`."""
-    pre, table, pairs, sigma, pre_end = _matched(
-        frame, channel, kpi, start, salt, geo_col, date_col, earlier
+    same standard error; the lift is the KPI the added spend buys. ``earlier`` and
+    ``adjust_for``: as for :func:`geo_holdout`."""
+    pre, table, pairs, sigma, pre_end, _ = _matched(
+        frame, channel, kpi, start, salt, geo_col, date_col, earlier, adjust_for
     )
     treated = tuple(t for t, _ in pairs)
     step = pd.Timedelta(days=7 if freq == "W" else 1)
@@ -290,6 +416,7 @@ def geo_spend_up(
             "raise_share": raise_share,
             "pre_correlation": _pre_correlation(table, pairs),
             "pre_end": pre_end,
+            "adjust_for": tuple(adjust_for),
             "treated_share": _treated_share(
                 pre, treated, channel, periods, geo_col, date_col, reference_periods
             ),

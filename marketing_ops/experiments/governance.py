@@ -101,8 +101,10 @@ def _candidates(
     up = {"planned_multiple": multiple, "raise_share": policy.spend_up_share}
     if "geo" in frame.columns and frame["geo"].nunique() > 1:
         open_geos = frame[~frame["geo"].isin(policy.locked_geos)]
-        make = [(geo_spend_up, {**up, "earlier": earlier})] + (
-            [(geo_holdout, {"planned_multiple": multiple, "earlier": earlier})] * (multiple > 0)
+        # the read-out adjusts for every channel's spend (designs: spend covariates)
+        geo = {"earlier": earlier, "adjust_for": tuple(fit.data.channels)}
+        make = [(geo_spend_up, {**up, **geo})] + (
+            [(geo_holdout, {"planned_multiple": multiple, **geo})] * (multiple > 0)
         )
         designs = [
             f(open_geos, channel, fit.data.kpi_name, start, w * per_week, freq, **kw)

@@ -34,7 +34,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from marketing_ops.experiments.designs import Design
+from marketing_ops.experiments.designs import (
+    COVARIATE_LAGS,
+    Design,
+    control_ratio,
+    fit_adjustment,
+    spend_covariates,
+)
 from marketing_ops.forecasting.mmm import (
     Experiment,
     ExperimentVerdict,
@@ -166,6 +172,10 @@ def _did(frame, design, kpi, rules, geo_col, date_col, pre_end, tail: bool) -> R
     n_pre, n_post = int(pre.sum()), int(post.sum())
     effect = diff[post].mean() - diff[pre].mean()
     se = diff[pre].std(ddof=1) * math.sqrt(1 / max(n_pre, 1) + 1 / max(n_post, 1)) * n_post
+    adjust = tuple(c for c in design.notes.get("adjust_for") or () if c in frame.columns)
+    adjusted = _adjusted(frame, design, diff, scale, adjust, pre, post, geo_col, date_col)
+    if adjusted is not None:  # what the spend covariates leave in the window
+        effect, se = adjusted
     corr = float(np.corrcoef(treated[pre], control[pre])[0, 1]) if n_pre > 2 else math.nan
     extra = []
     if n_pre < rules.min_pre_periods:
@@ -187,10 +197,78 @@ def _did(frame, design, kpi, rules, geo_col, date_col, pre_end, tail: bool) -> R
         float(lift),
         float(se),
         problems,
-        {"pre_periods": n_pre, "test_periods": n_post, "pre_correlation": corr},
+        {
+            "pre_periods": n_pre,
+            "test_periods": n_post,
+            "pre_correlation": corr,
+            "adjusted_for": list(adjust) if adjusted is not None else [],
+        },
         read_from=first if tail else None,
         read_until=last if tail else None,
     )
+
+
+def _adjusted(frame, design, diff, scale, adjust, pre, post, geo_col, date_col):
+    """(effect per period, SE of the window's total) of the difference adjusted for spend
+    covariates (:func:`experiments.designs.fit_adjustment`); None without covariates or with
+    too few pre-periods for them. A holdout's own channel in its window is only estimated
+    (:func:`_planned`); that estimate's error, through the regression's coefficients on the
+    channel, is added to the SE."""
+    if not adjust or not post.any():
+        return None
+    index = diff.index
+    window = (index >= design.start) & (index <= design.end)
+    planned, planned_sd = _planned(frame, design, index, window, geo_col, date_col)
+    x = spend_covariates(
+        frame,
+        design.treated,
+        design.control,
+        scale,
+        adjust,
+        index,
+        geo_col,
+        date_col,
+        counterfactual=(design.channel, planned),
+    )
+    fit = fit_adjustment(diff.to_numpy(), x, pre)
+    if fit is None:
+        return None
+    effect, per_period = fit.effect(diff[post].to_numpy(), x[post])
+    n_post = int(post.sum())
+    var = (per_period * n_post) ** 2
+    if planned_sd > 0 and design.channel in adjust:
+        own = 1 + adjust.index(design.channel) * (COVARIATE_LAGS + 1)
+        beta = fit.beta[own : own + COVARIATE_LAGS + 1]
+        rows = np.flatnonzero(post)
+        # each estimated period t' reaches the read-out's rows t' + lag with weight beta[lag]
+        weight = [
+            sum(b for lag, b in enumerate(beta) if t + lag in set(rows))
+            for t in np.flatnonzero(window)
+        ]
+        var += planned_sd**2 * float(np.sum(np.square(weight)))
+    return effect, math.sqrt(var)
+
+
+def _planned(frame, design: Design, index, window, geo_col, date_col) -> tuple[pd.Series, float]:
+    """The test's channel as the plan would have spent it in the treated geos over the test's
+    window (the counterfactual of its spend covariate), and that estimate's error sd per
+    period: a spend-up's observed spend minus what it added (exact); a holdout's (nothing
+    observed) the controls' spend at the treated geos' pre-period ratio to them, which follows
+    the plan's flights week by week, its error the pre-period's sd of that ratio's misses."""
+    if design.channel not in frame.columns or not window.any():
+        return pd.Series(dtype=float), 0.0
+    spend = frame.pivot_table(index=date_col, columns=geo_col, values=design.channel, aggfunc="sum")
+    spend.index = pd.to_datetime(spend.index)
+    spend = spend.reindex(index).fillna(0.0)
+    treated = spend[list(design.treated)].sum(axis=1)
+    if design.spend_up:
+        added = design.notes.get("added_by_geo") or {}
+        per_period = sum(added.get(g, 0.0) for g in design.treated) / max(design.periods, 1)
+        return treated[window] - per_period, 0.0
+    control = spend[list(design.control)].sum(axis=1)
+    before = index < design.start
+    ratio, miss = control_ratio(treated[before], control[before])
+    return control[window] * ratio, miss
 
 
 def pulse_readout(kpi: pd.Series, design: Design, rules: ReadoutRules | None = None) -> Readout:
