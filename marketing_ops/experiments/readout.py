@@ -2,7 +2,10 @@
 
 - geo holdout: difference in differences of the treated geos' KPI against their matched
   controls (each control scaled to its pair's pre-period level); the holdout's lift is minus
-  the treated geos' change over the window, a geo spend-up's the change itself; a design with
+  the treated geos' change over the window, a geo spend-up's the change itself. With the
+  design's ``notes["adjust_for"]`` (the model's channels) the difference is first adjusted
+  for every channel's spend (:func:`experiments.designs.spend_covariates`; the module's
+  docstring there gives why and what it measured); a design with
   a ``readout_end`` (``testing.tail_weeks``) is read again after it: the same difference over
   the days after the end, the carry-over alone, as a second row (:func:`geo_tail_readout`);
 - spend pulse: the KPI over the window regressed on a trend and the on-flight indicator; the
