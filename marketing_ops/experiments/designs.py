@@ -173,12 +173,9 @@ class Adjustment:
     own_effect: float = 0.0  # the test channel's coefficients summed over its lags
     planned_miss: float = 0.0  # sd of a holdout's planned-spend estimate per period
 
-    def design(self, x: np.ndarray) -> np.ndarray:
-        return np.column_stack([np.ones(len(x)), x])
-
     def effect(self, diff: np.ndarray, x: np.ndarray) -> tuple[float, float]:
         """Mean of what the regression leaves over these periods, and its SE (per period)."""
-        xs = self.design(x)
+        xs = np.column_stack([np.ones(len(x)), x])
         xbar = xs.mean(axis=0)
         se = self.sigma * math.sqrt(xbar @ self.xtx_inv @ xbar + 1 / max(len(diff), 1))
         return float((diff - xs @ self.beta).mean()), se

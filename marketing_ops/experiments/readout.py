@@ -161,14 +161,9 @@ def _did(frame, design, kpi, rules, geo_col, date_col, pre_end, tail: bool) -> R
     control = table[list(design.control)].sum(axis=1)
     ends = [design.start, design.notes.get("pre_end"), pre_end]
     pre = table.index < min(pd.Timestamp(e) for e in ends if e is not None)
-    first, last = (
-        (design.end + pd.Timedelta(days=1), design.read_until)
-        if tail
-        else (
-            design.start,
-            design.end,
-        )
-    )
+    first, last = design.start, design.end
+    if tail:  # the weeks after the test, both arms back on the plan
+        first, last = design.end + pd.Timedelta(days=1), design.read_until
     post = (table.index >= first) & (table.index <= last)
     scale = treated[pre].mean() / control[pre].mean()
     diff = treated - scale * control
@@ -221,7 +216,7 @@ def _adjusted(frame, design, diff, scale, adjust, pre, post, geo_col, date_col):
         return None
     index = diff.index
     window = (index >= design.start) & (index <= design.end)
-    planned, planned_sd = _planned(frame, design, index, window, geo_col, date_col)
+    planned, planned_sd = _planned(frame, design, index, window, pre, geo_col, date_col)
     x = spend_covariates(
         frame,
         design.treated,
@@ -242,22 +237,22 @@ def _adjusted(frame, design, diff, scale, adjust, pre, post, geo_col, date_col):
     if planned_sd > 0 and design.channel in adjust:
         own = 1 + adjust.index(design.channel) * (COVARIATE_LAGS + 1)
         beta = fit.beta[own : own + COVARIATE_LAGS + 1]
-        rows = np.flatnonzero(post)
-        # each estimated period t' reaches the read-out's rows t' + lag with weight beta[lag]
+        # each estimated period t reaches the read-out's rows t + lag with weight beta[lag]
         weight = [
-            sum(b for lag, b in enumerate(beta) if t + lag in set(rows))
+            sum(b for lag, b in enumerate(beta) if t + lag < len(post) and post[t + lag])
             for t in np.flatnonzero(window)
         ]
         var += planned_sd**2 * float(np.sum(np.square(weight)))
     return effect, math.sqrt(var)
 
 
-def _planned(frame, design: Design, index, window, geo_col, date_col) -> tuple[pd.Series, float]:
+def _planned(frame, design: Design, index, window, pre, geo_col, date_col):
     """The test's channel as the plan would have spent it in the treated geos over the test's
     window (the counterfactual of its spend covariate), and that estimate's error sd per
     period: a spend-up's observed spend minus what it added (exact); a holdout's (nothing
-    observed) the controls' spend at the treated geos' pre-period ratio to them, which follows
-    the plan's flights week by week, its error the pre-period's sd of that ratio's misses."""
+    observed) the controls' spend at the treated geos' ratio to them over the pre-period
+    (``pre``, as the design computed it), which follows the plan's flights week by week, its
+    error the pre-period's sd of that ratio's misses."""
     if design.channel not in frame.columns or not window.any():
         return pd.Series(dtype=float), 0.0
     spend = frame.pivot_table(index=date_col, columns=geo_col, values=design.channel, aggfunc="sum")
@@ -269,8 +264,7 @@ def _planned(frame, design: Design, index, window, geo_col, date_col) -> tuple[p
         per_period = sum(added.get(g, 0.0) for g in design.treated) / max(design.periods, 1)
         return treated[window] - per_period, 0.0
     control = spend[list(design.control)].sum(axis=1)
-    before = index < design.start
-    ratio, miss = control_ratio(treated[before], control[before])
+    ratio, miss = control_ratio(treated[pre], control[pre])
     return control[window] * ratio, miss
 
 
