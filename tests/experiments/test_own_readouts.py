@@ -12,17 +12,24 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from marketing_ops.cli import app
 from marketing_ops.decisioning import load_policies
+from marketing_ops.decisioning.ledger.decisions import append_entry
+from marketing_ops.decisioning.ledger.models import VERDICT
 from marketing_ops.defs._shared import StoreResource, calibration_experiments
 from marketing_ops.experiments import spend_pulse
 from marketing_ops.experiments.batch import finished_tests, own_readouts
 from marketing_ops.experiments.governance import Proposal, experiment_actions
 from marketing_ops.experiments.value import InformationValue
-from marketing_ops.forecasting.mmm.kpis import kpi_frame, verdict_records
+from marketing_ops.forecasting.mmm import ExperimentVerdict
+from marketing_ops.forecasting.mmm.kpis import KPIFit, kpi_frame, verdict_records
 from marketing_ops.warehouse import connect, replace_partition
 
 CHANNEL, WEEKS = "paid_search", 4
+runner = CliRunner()
+WIDE = {"COLUMNS": "250"}
 DECIDED = date(2026, 10, 10)  # the day the test was proposed
 
 
@@ -93,6 +100,21 @@ def test_an_executed_pulse_that_ended_is_read_and_joins_the_given_experiments(ho
     assert abs(own.lift - true_lift) < 3 * own.standard_error  # the pulse's lift recovered
     assert own.lift > 2 * own.standard_error
 
+    # the fit's verdict on the ledger is the test's answer in `explain`
+    decision_id = rows["decision_id"].iloc[0]
+    out = runner.invoke(app, ["explain", decision_id, "--home", str(home.root)], env=WIDE)
+    assert "**Read-out** none yet" in out.output, out.output
+    fit = KPIFit(None, 1.0, "fit-with-the-pulse", "d", None, (ExperimentVerdict(own, True, ""),))
+    for record in verdict_records(fit):
+        append_entry(home, VERDICT, record)
+    out = runner.invoke(app, ["explain", decision_id, "--home", str(home.root)], env=WIDE)
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert (
+        f"{design.name}: lift {own.lift:,.1f} (SE {own.standard_error:,.1f}), accepted as "
+        "calibration · fit `fit-with-the" in text
+    )
+
 
 def test_a_test_the_warehouse_cannot_read_is_rejected_with_the_reason(home, world):
     settings, kpis, design, _ = world
@@ -107,8 +129,6 @@ def test_a_test_the_warehouse_cannot_read_is_rejected_with_the_reason(home, worl
         verdict.reason
     )
     # unread, it has no lift: the ledger record says so instead of writing NaN
-    from marketing_ops.forecasting.mmm.kpis import KPIFit
-
     fit = KPIFit(None, 1.0, "v", "d", None, (verdict,))
     (record,) = verdict_records(fit)
     assert record["lift"] is None and record["standard_error"] is None

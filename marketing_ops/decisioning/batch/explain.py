@@ -150,6 +150,7 @@ def rationale_markdown(
     for note in rationale.get("notes") or []:
         lines += ["", f"> {note}"]
     lines += _model_lines(rationale.get("response_model"), models)
+    lines += _readout_lines(rationale.get("test"), models)
     mine = [e for e in (ledger or []) if e.get("decision_id") == row["decision_id"]]
     if mine:
         lines += ["", "**Approval ledger**"]
@@ -160,6 +161,35 @@ def rationale_markdown(
             for e in mine
         ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _readout_lines(test: dict | None, entries: list[dict] | None) -> list[str]:
+    """An incrementality test's answer: the latest verdict on the ledger of each of its rows
+    (the in-test read-out, and its tail when it has one), as the model's checks left it."""
+    if not test or not test.get("design") or entries is None:
+        return []
+    names = (test["design"], f"{test['design']}-tail")
+    latest = {
+        e["experiment"]: e
+        for e in entries
+        if e.get("kind") == "experiment_verdict" and e.get("experiment") in names
+    }
+    if not latest:
+        return ["", "**Read-out** none yet: a test is read when it has run and ended"]
+    lines = ["", "**Read-out**"]
+    for name, e in latest.items():
+        verdict = "accepted as calibration" if e.get("accepted") else "rejected"
+        measured = (
+            "not read"
+            if e.get("lift") is None
+            else f"lift {_number(e.get('lift'))} (SE {_number(e.get('standard_error'))})"
+        )
+        lines.append(
+            f"- {_cell(name)}: {measured}, {verdict}"
+            + (f" ({_cell(e['reason'])})" if e.get("reason") and not e.get("accepted") else "")
+            + f" · fit `{str(e.get('fit_version', ''))[:12]}`"
+        )
+    return lines
 
 
 def _model_lines(model: dict | None, entries: list[dict] | None) -> list[str]:
