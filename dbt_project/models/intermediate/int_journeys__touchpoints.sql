@@ -149,7 +149,10 @@ person_touches as (
         ) as next_touched_at
     from touches
     left join claimed on claimed.touch_id = touches.touch_id
+    {%- if is_incremental() %}
+    -- (a full build's window holds everyone: the filter would only cost a semi-join)
     where touches.person_id in (select person_id from lapsing_people)
+    {%- endif %}
 ),
 
 journey_ends as (
