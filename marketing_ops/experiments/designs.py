@@ -65,6 +65,7 @@ __all__ = [
     "NATIONAL",
     "Adjustment",
     "control_ratio",
+    "geo_table",
     "Design",
     "audience_holdout",
     "contamination",
@@ -181,6 +182,17 @@ class Adjustment:
         return float((diff - xs @ self.beta).mean()), se
 
 
+def geo_table(
+    frame: pd.DataFrame, column: str, index: pd.DatetimeIndex, geo_col: str, date_col: str
+) -> pd.DataFrame:
+    """``column`` per period of ``index`` (rows; 0 where a period has none) and geo (columns):
+    the spend the spend covariates and a design's and a read-out's planned-spend estimate
+    sum over a test's arms."""
+    by_geo = frame.pivot_table(index=date_col, columns=geo_col, values=column, aggfunc="sum")
+    by_geo.index = pd.to_datetime(by_geo.index)
+    return by_geo.reindex(index).fillna(0.0)
+
+
 def spend_covariates(
     frame: pd.DataFrame,
     treated,
@@ -200,9 +212,7 @@ def spend_covariates(
     for c in channels:
         if c not in frame.columns:
             continue
-        spend = frame.pivot_table(index=date_col, columns=geo_col, values=c, aggfunc="sum")
-        spend.index = pd.to_datetime(spend.index)
-        spend = spend.reindex(index).fillna(0.0)
+        spend = geo_table(frame, c, index, geo_col, date_col)
         treated_spend = spend[list(treated)].sum(axis=1)
         if counterfactual is not None and counterfactual[0] == c:
             treated_spend = counterfactual[1].reindex(index).combine_first(treated_spend)
@@ -280,9 +290,7 @@ def _matched(frame, channel, kpi, start, salt, geo_col, date_col, earlier=(), ad
         # (:func:`control_ratio`): that estimate's error reaches the lift through the
         # channel's coefficients
         own = 1 + adjust.index(channel) * (COVARIATE_LAGS + 1)
-        spend = pre.pivot_table(index=date_col, columns=geo_col, values=channel, aggfunc="sum")
-        spend.index = pd.to_datetime(spend.index)
-        spend = spend.reindex(table.index).fillna(0.0)
+        spend = geo_table(pre, channel, table.index, geo_col, date_col)
         _, miss = control_ratio(spend[treated].sum(axis=1), spend[control].sum(axis=1))
         own_effect = float(fit.beta[own : own + COVARIATE_LAGS + 1].sum())
         fit = replace(fit, own_effect=own_effect, planned_miss=miss)

@@ -42,6 +42,7 @@ from marketing_ops.experiments.designs import (
     Design,
     control_ratio,
     fit_adjustment,
+    geo_table,
     spend_covariates,
 )
 from marketing_ops.forecasting.mmm import (
@@ -255,9 +256,7 @@ def _planned(frame, design: Design, index, window, pre, geo_col, date_col):
     error the pre-period's sd of that ratio's misses."""
     if design.channel not in frame.columns or not window.any():
         return pd.Series(dtype=float), 0.0
-    spend = frame.pivot_table(index=date_col, columns=geo_col, values=design.channel, aggfunc="sum")
-    spend.index = pd.to_datetime(spend.index)
-    spend = spend.reindex(index).fillna(0.0)
+    spend = geo_table(frame, design.channel, index, geo_col, date_col)
     treated = spend[list(design.treated)].sum(axis=1)
     if design.spend_up:
         added = design.notes.get("added_by_geo") or {}
