@@ -5,6 +5,7 @@ mart with logic of its own."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,13 @@ def test_every_mart_with_logic_has_a_unit_test(manifest) -> None:
     assert PASS_THROUGH_MARTS <= marts
     assert sorted(marts - PASS_THROUGH_MARTS - tested) == []
     assert "int_journeys__path_counts" in tested
+
+
+def test_every_unit_test_runs_and_passes_in_the_shared_build(built_warehouse, manifest) -> None:
+    """The product's runs leave dbt's unit tests out (defs._shared.dbt_build_args); the shared
+    build runs every one of them, and each passed."""
+    log = re.sub(r"\x1b\[[0-9;]*m", "", built_warehouse.log)  # dbt's colours
+    ran = re.findall(r" of \d+ PASS (\S+)", log)
+    unit_tests = {t["name"] for t in manifest["unit_tests"].values()}
+    assert len(unit_tests) >= 14
+    assert unit_tests <= {name.rsplit("::", 1)[-1] for name in ran}

@@ -185,19 +185,28 @@ ATTRIBUTION_MART = "fct_attribution_daily"
 
 
 def dbt_build(
-    db: Path, work: Path, dbt_vars: dict[str, str] | None = None, *extra: str
+    db: Path,
+    work: Path,
+    dbt_vars: dict[str, str] | None = None,
+    *extra: str,
+    unit_tests: bool = False,
 ) -> subprocess.CompletedProcess:
     """A real `dbt build` of the project against ``db`` in the order Dagster runs it:
     everything but the attribution mart, then the data-driven weights (Python), then the
-    attribution mart. With ``extra`` arguments (a selection), one plain `dbt build`.
-    Raises with dbt's log on failure."""
+    attribution mart. With ``extra`` arguments (a selection), one plain `dbt build`. Like
+    the product's runs (defs._shared.dbt_build_args) it leaves dbt's unit tests out, unless
+    ``unit_tests`` (the shared build runs them). Raises with dbt's log on failure; returns the
+    invocations' output together."""
     dbt_vars = {**WORLD_VARS, **(dbt_vars or {})}
+    skip = () if unit_tests else ("--exclude-resource-type", "unit_test")
     if extra:
-        return dbt_run(db, work, "build", dbt_vars, *extra)
-    done = dbt_run(db, work, "build", dbt_vars, "--exclude", ATTRIBUTION_MART)
+        return dbt_run(db, work, "build", dbt_vars, *extra, *skip)
+    done = dbt_run(db, work, "build", dbt_vars, "--exclude", ATTRIBUTION_MART, *skip)
     write_weights(db, dbt_vars.get("start_date"), dbt_vars.get("end_date"))
-    dbt_run(db, work, "build", dbt_vars, "--select", ATTRIBUTION_MART)
-    return done
+    mart = dbt_run(db, work, "build", dbt_vars, "--select", ATTRIBUTION_MART, *skip)
+    return subprocess.CompletedProcess(
+        done.args, 0, done.stdout + mart.stdout, done.stderr + mart.stderr
+    )
 
 
 def write_weights(db: Path, start: str | None, end: str | None) -> None:
