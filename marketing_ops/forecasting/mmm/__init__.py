@@ -21,6 +21,7 @@ from marketing_ops.forecasting.mmm.calibration import (
     experiment_arrays,
     read_experiments,
 )
+from marketing_ops.forecasting.mmm.compile_cache import use_compile_cache
 from marketing_ops.forecasting.mmm.data import MMMData, mmm_data
 from marketing_ops.forecasting.mmm.diagnostics import FitDiagnostics, Thresholds
 from marketing_ops.forecasting.mmm.fit import MMMFit, SamplerSettings, fit_mmm
@@ -32,6 +33,8 @@ from marketing_ops.forecasting.mmm.posterior import (
     counterfactuals,
     response_curves,
 )
+
+use_compile_cache()  # before anything compiles: JAX decides at the process's first compile
 
 __all__ = [
     "Experiment",

@@ -1,0 +1,50 @@
+"""JAX's compiled programs kept on disk between processes.
+
+A fit's first seconds in a fresh process go to compiling: numpyro runs the model once eagerly
+to find its sites and a valid starting point, and JAX compiles each of those few hundred small
+operations. Measured on a 50-week, 3-channel fit (300 + 300 draws x 2 chains): 485 compiles,
+21 s of a 30 s fit; a second fit in the same process took 3 s. JAX's persistent cache keeps the
+compiled programs on disk, so the same shapes in a later process (the next `mmm fit` of a file,
+a re-run of a day, another test worker) load them instead of compiling. JAX caches only compiles
+that took over a second by default, which leaves every one of these out: the thresholds are 0.
+
+Where: ``JAX_COMPILATION_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/marketing_ops/jax``
+(``~/.cache/marketing_ops/jax``); ``MARKETING_OPS_JAX_CACHE=off`` turns it off. JAX bounds it
+to ``MAX_BYTES``, evicting the least recently used programs. JAX decides whether to use a cache
+at the process's first compile, so this runs when the model's package is imported.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MAX_BYTES = 512 * 2**20
+
+
+def cache_dir() -> Path | None:
+    """The folder compiled programs go to (None: the cache is off)."""
+    if os.environ.get("MARKETING_OPS_JAX_CACHE", "").lower() in {"off", "0", "false", "no"}:
+        return None
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return Path(os.environ["JAX_COMPILATION_CACHE_DIR"])
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "marketing_ops" / "jax"
+
+
+def use_compile_cache() -> Path | None:
+    """Point JAX at the cache folder (before any compile in this process); returns it."""
+    import jax
+
+    path = cache_dir()
+    if path is None:
+        return None
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only home: fits still run, they compile as before
+        return None
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+    return path
