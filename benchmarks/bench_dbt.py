@@ -284,11 +284,15 @@ def bare_scan(db: Path, day: date | None) -> float:
 
 def dbt(db: Path, work: Path, dbt_vars: dict, *args: str) -> float:
     from marketing_ops.config import DBT_PROJECT_DIR
+    from marketing_ops.defs._shared import dbt_build_args
 
     exe = Path(sys.executable).parent / "dbt"
-    command = [str(exe), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+    # the product's command for the window and settings (dbt's unit tests left out)
+    settings = {k: v for k, v in dbt_vars.items() if k not in ("start_date", "end_date")}
+    build = dbt_build_args(dbt_vars.get("start_date"), dbt_vars.get("end_date"), settings)
+    command = [str(exe), *build, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
                str(DBT_PROJECT_DIR), "--target-path", str(work / "target"), "--log-path",
-               str(work / "logs"), "--vars", json.dumps(dbt_vars), *args]  # fmt: skip
+               str(work / "logs"), *args]  # fmt: skip
     env = {
         **os.environ,
         "MARKETING_OPS_WAREHOUSE": str(db),
