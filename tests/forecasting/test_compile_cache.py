@@ -3,6 +3,7 @@ turned off, and that importing the model's package points JAX at it before anyth
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jax
@@ -31,4 +32,17 @@ def test_importing_the_model_points_jax_at_the_cache() -> None:
     assert Path(jax.config.jax_compilation_cache_dir) == expected
     assert jax.config.jax_persistent_cache_min_compile_time_secs == 0.0
     assert jax.config.jax_persistent_cache_min_entry_size_bytes == 0
-    assert jax.config.jax_compilation_cache_max_size == compile_cache.MAX_BYTES
+    # JAX's own bound re-reads the folder on every write: ours prunes once per process
+    assert jax.config.jax_compilation_cache_max_size == -1
+
+
+def test_prune_keeps_the_folder_under_its_bound_newest_first(tmp_path) -> None:
+    for i in range(10):
+        f = tmp_path / f"program-{i}-cache"
+        f.write_bytes(b"x" * 100)
+        os.utime(f, (1_000 + i, 1_000 + i))
+    assert compile_cache.prune(tmp_path, max_bytes=2_000) == 0  # under the bound: untouched
+    assert compile_cache.prune(tmp_path, max_bytes=800) == 4  # down to 3/4 of it
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"program-{i}-cache" for i in range(4, 10)
+    ]
