@@ -44,8 +44,9 @@ HERE = Path(__file__).resolve().parent
 ANCHOR_VENV = HERE / ".anchor-venv"
 ANCHOR_PIN = "pymc-marketing==0.19.2"
 STUDY_SAMPLER = 250  # warmup and draws per chain in the coverage study
+# ../shared beside the repository, as in README (parents[3] pointed at /shared)
 MERIDIAN = (
-    Path(__file__).resolve().parents[3] / "shared/fixtures/public/meridian/national_media.csv"
+    Path(__file__).resolve().parents[2] / "shared/fixtures/public/meridian/national_media.csv"
 )
 
 
