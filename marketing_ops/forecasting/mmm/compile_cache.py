@@ -13,8 +13,8 @@ Where: ``JAX_COMPILATION_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/marketing_
 whether to use a cache at the process's first compile, so this runs when the model's package
 is imported. The folder is kept under ``MAX_BYTES`` here, oldest programs first, once per
 process. JAX's own bound (``jax_compilation_cache_max_size``) is left off: it lists and reads
-the whole folder on every write, so with a few thousand programs a cold fit's 450 writes took
-longer than the compiles they saved (measured: two MMM tests 1.7-1.9x slower).
+the whole folder on every write, so beside a few thousand programs a cold fit's 450 writes
+cost more than the compiles (measured: 59.6 s against 30.1 s beside 2,300 programs).
 """
 
 from __future__ import annotations
