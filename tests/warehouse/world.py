@@ -31,6 +31,7 @@ import duckdb
 import pandas as pd
 
 from marketing_ops.config import DBT_PROJECT_DIR
+from marketing_ops.defs._shared import SKIP_UNIT_TESTS
 from marketing_ops.measurement.attribution import data_driven_weights
 from marketing_ops.signals import RAW_TABLE_NAMES, RAW_TABLES, ensure_raw_schema
 from marketing_ops.warehouse import read_table, replace_handoff
@@ -198,7 +199,7 @@ def dbt_build(
     ``unit_tests`` (the shared build runs them). Raises with dbt's log on failure; returns the
     invocations' output together."""
     dbt_vars = {**WORLD_VARS, **(dbt_vars or {})}
-    skip = () if unit_tests else ("--exclude-resource-type", "unit_test")
+    skip = () if unit_tests else SKIP_UNIT_TESTS
     if extra:
         return dbt_run(db, work, "build", dbt_vars, *extra, *skip)
     done = dbt_run(db, work, "build", dbt_vars, "--exclude", ATTRIBUTION_MART, *skip)
