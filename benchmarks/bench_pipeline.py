@@ -23,11 +23,8 @@ os.environ.setdefault("MARKETING_OPS_DEMO", "1")
 STEP_GROUPS = {
     "raw": "signals",
     "warehouse_staging": "warehouse",
-    "warehouse_models_inputs": "warehouse",
     "warehouse_models": "warehouse",
-    "warehouse_models_after": "warehouse",
     "warehouse_publish": "warehouse",
-    "warehouse_publish_current": "warehouse",
     "config": "warehouse",
     "attribution": "warehouse",
     "graph": "knowledge_graph",

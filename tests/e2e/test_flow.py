@@ -76,6 +76,24 @@ def test_every_group_is_materialised(flow_world, group) -> None:
         assert event is not None, f"{key} was never materialised"
 
 
+def test_daily_facts_say_which_days_the_run_built(flow_world) -> None:
+    """One dbt step builds daily facts and whole-rebuilt models together: the daily facts'
+    events carry the run's window, the others' none (they hold no days of their own)."""
+    from marketing_ops.defs.warehouse.assets import DAILY_MODELS
+
+    instance = prepare_instance(flow_world.home)
+    daily = instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_touchpoints"]))
+    whole = instance.get_latest_materialization_event(dg.AssetKey(["marts", "dim_channel"]))
+    assert {"fct_touchpoints", "fct_conversions"} <= DAILY_MODELS
+    assert "dim_channel" not in DAILY_MODELS
+    meta = daily.asset_materialization.metadata
+    assert (meta["window_start"].value, meta["window_end"].value) == (
+        flow_world.start.isoformat(),
+        flow_world.end.isoformat(),
+    )
+    assert "window_start" not in whole.asset_materialization.metadata
+
+
 def test_marts_cover_every_channel_and_day(flow_world) -> None:
     """KPIs are zero-filled per channel and day over the whole simulated window."""
     with connect(flow_world.home.warehouse, read_only=True) as con:

@@ -84,7 +84,7 @@ def test_three_dbt_steps_with_gates_between(dbt_manifest) -> None:
     assert {"intermediate/int_conversions__deduplicated", "marts/fct_touchpoints"} <= asset_keys(
         assets.warehouse_models
     )
-    assert asset_keys(assets.warehouse_publish) | asset_keys(assets.warehouse_publish_current) == {
+    assert asset_keys(assets.warehouse_publish) == {
         "marts/fct_conversions",
         "marts/fct_channel_kpis_daily",
         "marts/fct_email_engagement",
@@ -94,11 +94,11 @@ def test_three_dbt_steps_with_gates_between(dbt_manifest) -> None:
     # no dbt step is partitioned (one event per model per run); the days live on one asset
     assert all(
         s.partitions_def is None
-        for s in (assets.warehouse_staging, assets.warehouse_models_inputs, assets.warehouse_models)
+        for s in (assets.warehouse_staging, assets.warehouse_models, assets.warehouse_publish)
     )
     assert assets.days_published.partitions_def is not None
     assert set(assets.warehouse_publish.keys) <= assets.days_published.asset_deps[assets.DAYS_KEY]
-    assert "marts/dim_channel" in asset_keys(assets.warehouse_models_inputs)
+    assert "marts/dim_channel" in asset_keys(assets.warehouse_models)
     assert ("marts/fct_ad_spend_daily", "assert_spend_reconciles_with_raw") in check_keys(
         assets.warehouse_models
     )
@@ -126,18 +126,12 @@ def test_three_dbt_steps_with_gates_between(dbt_manifest) -> None:
 
 def test_each_dbt_step_is_one_dbt_invocation_per_run(dbt_manifest) -> None:
     """No dbt step is both upstream and downstream of another: Dagster would otherwise split
-    the steps into subsets, each a dbt invocation of its own (13 instead of 6, measured)."""
+    the steps into subsets, each a dbt invocation of its own (13 instead of 6, measured when
+    the layers were steps of their own)."""
     from marketing_ops.defs.warehouse import assets
     from marketing_ops.runner import load_definitions
 
-    steps = [
-        assets.warehouse_staging,
-        assets.warehouse_models_inputs,
-        assets.warehouse_models,
-        assets.warehouse_models_after,
-        assets.warehouse_publish,
-        assets.warehouse_publish_current,
-    ]
+    steps = [assets.warehouse_staging, assets.warehouse_models, assets.warehouse_publish]
     job = load_definitions().resolve_job_def("ingest_and_model")
     # warehouse_<step> are the dbt steps; warehouse__days_published is the day marker
     dbt_nodes = {n for n in job.graph.node_dict if n.startswith("warehouse_") and "__" not in n}

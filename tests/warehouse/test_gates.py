@@ -38,12 +38,9 @@ def _warehouse_defs():
     return [
         assets.channel_grouping_overrides,
         assets.warehouse_staging,
-        assets.warehouse_models_inputs,
         assets.warehouse_models,
-        assets.warehouse_models_after,
         assets.data_driven_attribution_weights,
         assets.warehouse_publish,
-        assets.warehouse_publish_current,
         assets.days_published,
         *gates,
     ]

@@ -14,14 +14,15 @@ them and rows that fail a gate never reach a mart decisions read (write-audit-pu
 No dbt node is partitioned. A ranged run logged one materialisation per asset and day: with
 the daily facts partitioned the demo's two years wrote ~18,000 events (about 12 ms each on
 SQLite), with every node partitioned ~24,000 before any work was done. So the dbt steps record
-one event per model per run, carrying the run's window (``window_start``, ``window_end``), and
-the per-day status lives on one partitioned asset, ``warehouse/days_published``: a day is
+one event per model per run, the daily facts' carrying the run's window (``window_start``,
+``window_end``), and the per-day status lives on one partitioned asset, ``warehouse/days_published``: a day is
 materialised there once a run built and published that day's facts (it runs after the publish
 step and is skipped when any step before it fails). Backfills select it (and the raw sources)
-by day, the UI shows its partitions. The steps are still split by what they rebuild:
-``warehouse_staging``, ``warehouse_models_inputs`` and ``warehouse_models_after``,
-``warehouse_publish_current`` whole; ``warehouse_models`` and ``warehouse_publish`` the run's
-days (incremental delete+insert over the window).
+by day, the UI shows its partitions. Within a step, the daily facts build the run's days
+(incremental delete+insert over the window) and the rest (views, identity links, dimensions,
+current-state marts) is rebuilt whole. A step is one dbt invocation, so it must never be both
+upstream and downstream of another step (Dagster would split it); ``dbt_layers`` keeps the
+layers that guarantee it (docs/decisions.md, 2026-12-07).
 
 Two small Python assets sit in between: the channel grouping overrides of the data home's
 ``measurement.yaml`` (before staging) and the Markov/Shapley attribution weights (before
@@ -61,12 +62,14 @@ project = dbt_project()
 # the test set-up call ensure_dbt_manifest); loading only reads it.
 
 # dbt selections of the three steps (dbt_project.yml sets indirect selection to `buildable`,
-# so a test runs in the step that builds the last relation it reads).
+# so a test runs in the step that builds the last relation it reads). dbt_layers splits the
+# models by what they rebuild; a step builds its layers in one dbt invocation.
 STAGING_SELECT = "resource_type:seed path:models/staging"
-PUBLISH_SELECT = "tag:publish"
-
-
 LAYERS = dbt_layers(read_dbt_manifest(project))
+MODELS_SELECT = " ".join(LAYERS[k] for k in ("models_inputs", "models", "models_after"))
+PUBLISH_SELECT = " ".join(LAYERS[k] for k in ("publish", "publish_current"))
+# the daily facts (incremental over the run's window): their events carry the window
+DAILY_MODELS = frozenset(LAYERS["models"].split()) | frozenset(LAYERS["publish"].split())
 
 OVERRIDES_KEY = dg.AssetKey(["config", "channel_grouping_overrides"])
 WEIGHTS_KEY = dg.AssetKey(["attribution", "data_driven_weights"])
@@ -90,10 +93,9 @@ def _build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     store: StoreResource,
-    windowed: bool = False,
 ):
-    """One dbt build; ``windowed`` steps build the run's days (its partition or range, read
-    from the run's tags) and say which on every model's event.
+    """One dbt build of the run's window (its partition or range, read from the run's tags);
+    each daily fact's event says which days it built.
 
     Every step of a run gets the run's window as vars, the steps rebuilt whole too: their
     models are views and tables (``in_window`` is true outside an incremental run) and their
@@ -110,15 +112,19 @@ def _build(
         args = dbt_build_args(window[0].isoformat(), window[1].isoformat(), settings)
     invocation = dbt.cli(args, context=context)
     for event in invocation.stream():
-        yield _with_window(event, window) if windowed else event
+        yield _with_window(event, window)
     target = Path(invocation.target_path)
     _share_parse(target)
     _prune_targets(target)
 
 
 def _with_window(event, window):
-    """A model's event with the days the run built (all of them when the run had none)."""
+    """A daily fact's event with the days the run built (all of them when the run had
+    none); any other event as it is."""
     if not isinstance(event, dg.Output):
+        return event
+    unique_id = event.metadata.get("unique_id")
+    if getattr(unique_id, "value", unique_id).rsplit(".", 1)[-1] not in DAILY_MODELS:
         return event
     start, end = (d.isoformat() for d in window) if window else ("all", "all")
     return event.with_metadata({**event.metadata, "window_start": start, "window_end": end})
@@ -179,44 +185,19 @@ def warehouse_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, st
     yield from _build(context, dbt, store)
 
 
-@dbt_assets(select=LAYERS["models_inputs"], name="warehouse_models_inputs", **_dbt_step)
-def warehouse_models_inputs(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource
-):
-    """Intermediate views, identity links and dimensions that read no daily fact, rebuilt
-    whole; gated by the staging views' suites."""
-    yield from _build(context, dbt, store)
-
-
-@dbt_assets(select=LAYERS["models"], name="warehouse_models", **_dbt_step)
+@dbt_assets(select=MODELS_SELECT, name="warehouse_models", **_dbt_step)
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
-    """Daily facts of the run's days (incremental delete+insert), among them the audit tables
-    and the marts that read no audited rows; gated by the staging views' suites."""
-    yield from _build(context, dbt, store, windowed=True)
-
-
-@dbt_assets(select=LAYERS["models_after"], name="warehouse_models_after", **_dbt_step)
-def warehouse_models_after(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource
-):
-    """Views and current-state marts over the daily facts (journey path counts, send hours),
-    rebuilt whole after them."""
+    """Intermediate models and the marts that read no audited rows, gated by the staging
+    views' suites: the daily facts for the run's days (incremental delete+insert), among them
+    the audit tables; the rest (identity links, dimensions, journey path counts) whole."""
     yield from _build(context, dbt, store)
 
 
-@dbt_assets(select=LAYERS["publish"], name="warehouse_publish", **_dbt_step)
+@dbt_assets(select=PUBLISH_SELECT, name="warehouse_publish", **_dbt_step)
 def warehouse_publish(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource):
-    """The daily marts decisions read from audited rows, and the attribution mart: published
-    for the run's days only after the `marts.*` suites passed on the audit tables."""
-    yield from _build(context, dbt, store, windowed=True)
-
-
-@dbt_assets(select=LAYERS["publish_current"], name="warehouse_publish_current", **_dbt_step)
-def warehouse_publish_current(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, store: StoreResource
-):
-    """Current-state marts read from audited rows (engagement per audience and asset),
-    rebuilt whole after the same gates as the daily ones."""
+    """The marts decisions read from audited rows and the attribution mart, published only
+    after the `marts.*` suites passed on the audit tables: the daily ones for the run's days,
+    the current-state ones (engagement per audience and asset) whole."""
     yield from _build(context, dbt, store)
 
 
@@ -302,7 +283,7 @@ def data_driven_attribution_weights(context: dg.AssetExecutionContext, store: St
 @dg.asset(
     key=DAYS_KEY,
     group_name="warehouse",
-    deps=[*warehouse_publish.keys, *warehouse_publish_current.keys],
+    deps=warehouse_publish.keys,
     **_daily,
     kinds={"dbt"},
 )
@@ -318,12 +299,9 @@ defs = dg.Definitions(
     assets=[
         channel_grouping_overrides,
         warehouse_staging,
-        warehouse_models_inputs,
         warehouse_models,
-        warehouse_models_after,
         data_driven_attribution_weights,
         warehouse_publish,
-        warehouse_publish_current,
         days_published,
     ]
 )
