@@ -1,15 +1,21 @@
-{#- The incremental window: dbt vars `start_date` / `end_date`, inclusive ISO dates.
-
-    Dagster passes a partition window; a run without vars rebuilds every day. The vars are
-    checked to be plain dates before they reach SQL, so nothing else can be injected. -#}
+{#- The incremental window: inclusive ISO dates, from the dbt vars `start_date` / `end_date`
+    or, when a var is not set, the environment variables MARKETING_OPS_WINDOW_START_DATE /
+    MARKETING_OPS_WINDOW_END_DATE. Dagster's runs use the environment: vars are part of dbt's
+    parse state, so a new window as vars re-parsed the whole project (about 4 s) in every
+    daily run; the environment is read at execution only (`execute`), never while parsing, so
+    a new window costs no parse. Neither set: the run rebuilds every day. The window is
+    checked to be plain dates before it reaches SQL, so nothing else can be injected. -#}
 
 {% macro window_date(name) -%}
     {%- set value = var(name, none) -%}
+    {%- if (value is none or value == '') and execute -%}
+        {%- set value = env_var('MARKETING_OPS_WINDOW_' ~ (name | upper), '') -%}
+    {%- endif -%}
     {%- if value is none or value == '' -%}
         {{ return(none) }}
     {%- endif -%}
     {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', value | string) -%}
-        {{ exceptions.raise_compiler_error("dbt var " ~ name ~ " must be an ISO date (YYYY-MM-DD), got " ~ value) }}
+        {{ exceptions.raise_compiler_error("dbt window " ~ name ~ " must be an ISO date (YYYY-MM-DD), got " ~ value) }}
     {%- endif -%}
     {{ return(value | string) }}
 {%- endmacro %}

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
 
 from marketing_ops.defs._shared import (
     PREPARE_COMMAND,
+    WINDOW_ENV,
     WarehouseTranslator,
     dbt_build_args,
+    dbt_environment,
+    dbt_window_env,
     read_dbt_manifest,
 )
 
@@ -25,17 +31,40 @@ def test_missing_manifest_names_the_command_that_prepares_it(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "settings", "expected_vars"),
-    [
-        (None, None, None, {}),
-        ("2026-01-05", "2026-01-07", None, {"start_date": "2026-01-05", "end_date": "2026-01-07"}),
-        (None, None, {"warehouse_path": "/h/w.duckdb"}, {"warehouse_path": "/h/w.duckdb"}),
-    ],
+    ("settings", "expected_vars"),
+    [(None, {}), ({"warehouse_path": "/h/w.duckdb"}, {"warehouse_path": "/h/w.duckdb"})],
 )
-def test_dbt_build_args(start, end, settings, expected_vars) -> None:
-    args = dbt_build_args(start, end, settings)
+def test_dbt_build_args(settings, expected_vars) -> None:
+    args = dbt_build_args(settings)
     assert args[:2] == ["build", "--vars"]
     assert json.loads(args[2]) == expected_vars
+    assert args[3:] == ["--exclude-resource-type", "unit_test"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("2026-01-05", "2026-01-07", ("2026-01-05", "2026-01-07")),
+        (None, None, ("", "")),  # set empty: an inherited window cannot stand in
+    ],
+)
+def test_dbt_window_env(start, end, expected, monkeypatch) -> None:
+    """The window as environment variables, both always set; a dbt command started inside
+    dbt_environment sees them, and the process's environment is restored after it."""
+    monkeypatch.setenv(WINDOW_ENV[0], "1999-01-01")
+    monkeypatch.delenv(WINDOW_ENV[1], raising=False)
+    env = dbt_window_env(start, end)
+    assert (env[WINDOW_ENV[0]], env[WINDOW_ENV[1]]) == expected
+    with dbt_environment(env):
+        seen = subprocess.run(
+            [sys.executable, "-c", f"import os; print(os.environ['{WINDOW_ENV[0]}'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    assert seen == expected[0]
+    assert os.environ[WINDOW_ENV[0]] == "1999-01-01"
+    assert WINDOW_ENV[1] not in os.environ
 
 
 @pytest.mark.parametrize(

@@ -118,4 +118,4 @@ def test_reporting_currency_var_comes_from_reporting_yaml(tmp_path, dbt_manifest
     (home.reference / "reporting.yaml").write_text("currency: usd\n")
     dbt_vars = warehouse_vars(home)
     assert dbt_vars["reporting_currency"] == "USD"
-    assert '"reporting_currency": "USD"' in dbt_build_args("2026-01-05", "2026-01-05", dbt_vars)[2]
+    assert '"reporting_currency": "USD"' in dbt_build_args(dbt_vars)[2]

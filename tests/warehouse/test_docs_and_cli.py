@@ -114,13 +114,9 @@ def test_three_dbt_steps_with_gates_between(dbt_manifest) -> None:
         "attribution/data_driven_weights",
         "intermediate/int_channel_kpis__daily",
     } <= publish_deps
-    args = dbt_build_args("2026-01-05", "2026-01-07", {"attribution_lookback_days": 14})
+    args = dbt_build_args({"attribution_lookback_days": 14})
     assert args[:2] == ["build", "--vars"]
-    assert json.loads(args[2]) == {
-        "attribution_lookback_days": 14,
-        "end_date": "2026-01-07",
-        "start_date": "2026-01-05",
-    }
+    assert json.loads(args[2]) == {"attribution_lookback_days": 14}
     assert isinstance(assets.channel_grouping_overrides, dg.AssetsDefinition)
 
 
@@ -147,18 +143,21 @@ WINDOWED_STAGING = {
 }
 
 
-def test_window_vars_change_no_sql_of_the_steps_rebuilt_whole(
+def test_the_window_changes_no_sql_of_the_steps_rebuilt_whole_nor_the_parse(
     built_warehouse, tmp_path, dbt_manifest
 ) -> None:
-    """Every dbt step of a run gets the run's window as vars so that all of them reuse one
-    parse (defs/warehouse/assets.py, _build). That is only right while the window changes
+    """Every dbt step of a run gets the run's window so that all of them build the same
+    days (defs/warehouse/assets.py, _build). That is only right while the window changes
     nothing the steps rebuilt whole run: each step's models and tests (its selection, with
     the project's `buildable` tests) compile to the same SQL with and without it, except the
     tests of the daily sources' staging views, which read the run's days on purpose. A model
-    of those steps that starts reading the window vars, or another test of theirs that gets
-    windowed, fails here."""
+    of those steps that starts reading the window, or another test of theirs that gets
+    windowed, fails here. The window reaches the runs in the environment: it compiles to the
+    same SQL as the window given as vars, and parsing never reads it (so a new day's window
+    costs no parse: vars and env vars read while parsing are dbt's parse state)."""
     from dbt.cli.main import dbtRunner
 
+    from marketing_ops.defs._shared import WINDOW_ENV, dbt_environment, dbt_window_env
     from marketing_ops.defs.warehouse import assets
 
     project = str(assets.project.project_dir)
@@ -166,9 +165,13 @@ def test_window_vars_change_no_sql_of_the_steps_rebuilt_whole(
     shutil.copyfile(built_warehouse.db, warehouse)
     base = {"warehouse_path": str(warehouse)}
     window = {"start_date": "2026-01-05", "end_date": "2026-01-06"}
+    in_env = dbt_window_env(window["start_date"], window["end_date"])
+    no_env = dbt_window_env(None, None)
     common = ["--quiet", "--project-dir", project, "--profiles-dir", project]
-    parsed = dbtRunner().invoke(["parse", *common, "--vars", json.dumps(base)])
+    with dbt_environment(in_env):
+        parsed = dbtRunner().invoke(["parse", *common, "--vars", json.dumps(base)])
     assert parsed.success, parsed.exception
+    assert not set(WINDOW_ENV) & set(parsed.result.env_vars)
     runner = dbtRunner(manifest=parsed.result)  # one parse for all the compiles below
     control = "not_null_fct_ad_spend_daily_date_day"  # a daily mart's test: windowed
     steps = {
@@ -179,17 +182,22 @@ def test_window_vars_change_no_sql_of_the_steps_rebuilt_whole(
     changed: dict[str, list[str]] = {}
     for step, selection in steps.items():
         compiled = {}
-        for name, dbt_vars in (("whole", base), ("windowed", {**base, **window})):
+        for name, dbt_vars, env in (
+            ("whole", base, no_env),
+            ("windowed", {**base, **window}, no_env),
+            ("env", base, in_env),
+        ):
             target = tmp_path / step / name
-            result = runner.invoke(
-                [
-                    "compile", *common,
-                    "--target-path", str(target),
-                    "--indirect-selection", "buildable",
-                    "--select", *selection.split(),
-                    "--vars", json.dumps(dbt_vars),
-                ]
-            )  # fmt: skip
+            with dbt_environment(env):
+                result = runner.invoke(
+                    [
+                        "compile", *common,
+                        "--target-path", str(target),
+                        "--indirect-selection", "buildable",
+                        "--select", *selection.split(),
+                        "--vars", json.dumps(dbt_vars),
+                    ]
+                )  # fmt: skip
             assert result.success, (step, result.exception)
             compiled[name] = {
                 p.relative_to(target).as_posix(): p.read_text()
@@ -197,6 +205,7 @@ def test_window_vars_change_no_sql_of_the_steps_rebuilt_whole(
             }
         assert compiled["whole"], step
         assert compiled["whole"].keys() == compiled["windowed"].keys(), step
+        assert compiled["env"] == compiled["windowed"], step  # the runs' path: the same SQL
         changed[step] = [
             Path(k).stem for k, sql in compiled["whole"].items() if sql != compiled["windowed"][k]
         ]

@@ -172,12 +172,19 @@ def test_a_deal_closed_again_later_moves_with_its_journey_day_by_day(restated) -
 
 
 def test_window_vars_must_be_dates(built_warehouse, tmp_path) -> None:
-    """A var that is not an ISO date stops the build before any SQL runs (nothing injected)."""
+    """A window that is not an ISO date stops the build before any SQL runs (nothing
+    injected), given as vars or in the environment (what the runs pass)."""
+    from marketing_ops.defs._shared import dbt_window_env
+
     db = tmp_path / "warehouse.duckdb"
     shutil.copyfile(built_warehouse.db, db)
+    bad = "2026-01-06' or 1=1 --"
     with pytest.raises(AssertionError, match="must be an ISO date"):
-        dbt_build(db, tmp_path, {"start_date": "2026-01-06' or 1=1 --", "end_date": "2026-01-06"},
+        dbt_build(db, tmp_path, {"start_date": bad, "end_date": "2026-01-06"},
                   "--select", "fct_channel_kpis_daily")  # fmt: skip
+    with pytest.raises(AssertionError, match="must be an ISO date"):
+        dbt_run(db, tmp_path, "build", {}, "--select", "fct_channel_kpis_daily",
+                target_env=dbt_window_env(bad, "2026-01-06"))  # fmt: skip
 
 
 def test_tests_of_a_windowed_run_read_the_window(built_warehouse, tmp_path) -> None:

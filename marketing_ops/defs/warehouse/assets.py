@@ -45,8 +45,10 @@ from marketing_ops.defs._shared import (
     StoreResource,
     daily,
     dbt_build_args,
+    dbt_environment,
     dbt_layers,
     dbt_project,
+    dbt_window_env,
     partition_window,
     read_dbt_manifest,
     run_window,
@@ -97,20 +99,19 @@ def _build(
     """One dbt build of the run's window (its partition or range, read from the run's tags);
     each daily fact's event says which days it built.
 
-    Every step of a run gets the run's window as vars, the steps rebuilt whole too: their
-    models are views and tables (``in_window`` is true outside an incremental run) and their
-    tests read whole relations (the window applies to tests of daily models only), so the
-    vars change none of their SQL (checked by compiling each whole step with and without
-    them) — but equal vars let every step reuse the run's first parse (see _share_parse)."""
-    # The warehouse path travels as a dbt var (profiles.yml reads it), not through this
-    # process's environment, which concurrent steps and runs share.
+    Every step of a run gets the run's window, the steps rebuilt whole too: their models are
+    views and tables (``in_window`` is true outside an incremental run) and their tests read
+    whole relations (the window applies to tests of daily models and of the daily sources'
+    staging views only), so the window changes none of their SQL (checked by compiling each
+    whole step with and without it). The window reaches dbt in the environment, not as vars:
+    vars are part of dbt's parse state, and the steps share one parse (see _share_parse)."""
+    # The warehouse path travels as a dbt var (profiles.yml reads it) and is the same for
+    # every run of a data home, so it never invalidates the shared parse.
     settings = {**warehouse_vars(store.home()), "warehouse_path": str(store.home().warehouse)}
     window = run_window(context)
-    if window is None:
-        args = dbt_build_args(None, None, settings)
-    else:
-        args = dbt_build_args(window[0].isoformat(), window[1].isoformat(), settings)
-    invocation = dbt.cli(args, context=context)
+    days = (window[0].isoformat(), window[1].isoformat()) if window else (None, None)
+    with dbt_environment(dbt_window_env(*days)):
+        invocation = dbt.cli(dbt_build_args(settings), context=context)
     for event in invocation.stream():
         yield _with_window(event, window)
     target = Path(invocation.target_path)
@@ -134,11 +135,11 @@ def _share_parse(target_path: Path) -> None:
     """Leave this invocation's parse where dagster-dbt looks for one to reuse.
 
     dagster-dbt gives each dbt call its own target folder, seeded with the project's
-    `partial_parse.msgpack`. That one comes from `dbt parse` without the run's vars and
-    warehouse path, so dbt re-parsed the whole project (about 4-8 s) in each of a run's
-    steps. The run's first step leaves its parse for the next ones, which share its vars
-    and profile (_build gives every step the run's window); dbt checks both before reusing
-    it, so a stale file only costs a full parse.
+    `partial_parse.msgpack`. That one comes from `dbt parse` without the data home's vars
+    and warehouse path, so dbt re-parsed the whole project (about 4-8 s) in each of a run's
+    steps. Each step leaves its parse for the next ones and the next runs, which share its
+    vars and profile (the same data home; the window is not a var, see _build); dbt checks
+    both before reusing it, so a stale file only costs a full parse.
     """
     produced = target_path / "partial_parse.msgpack"
     if not produced.is_file():
