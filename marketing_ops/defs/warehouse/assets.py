@@ -14,15 +14,16 @@ them and rows that fail a gate never reach a mart decisions read (write-audit-pu
 No dbt node is partitioned. A ranged run logged one materialisation per asset and day: with
 the daily facts partitioned the demo's two years wrote ~18,000 events (about 12 ms each on
 SQLite), with every node partitioned ~24,000 before any work was done. So the dbt steps record
-one event per model per run, the daily facts' carrying the run's window (``window_start``,
-``window_end``), and the per-day status lives on one partitioned asset, ``warehouse/days_published``: a day is
-materialised there once a run built and published that day's facts (it runs after the publish
-step and is skipped when any step before it fails). Backfills select it (and the raw sources)
-by day, the UI shows its partitions. Within a step, the daily facts build the run's days
-(incremental delete+insert over the window) and the rest (views, identity links, dimensions,
-current-state marts) is rebuilt whole. A step is one dbt invocation, so it must never be both
-upstream and downstream of another step (Dagster would split it); ``dbt_layers`` keeps the
-layers that guarantee it (docs/decisions.md, 2026-12-07).
+one event per model per run (a daily fact's carries the run's window: ``window_start``,
+``window_end``), and the per-day status lives on one partitioned asset,
+``warehouse/days_published``: a day is materialised there once a run built and published that
+day's facts (it runs after the publish step and is skipped when any step before it fails).
+Backfills select it (and the raw sources) by day, the UI shows its partitions. Within a
+step, the daily facts build the run's days (incremental delete+insert over the window) and
+the rest (views, identity links, dimensions, current-state marts) is rebuilt whole. A step is
+one dbt invocation, so it must never be both upstream and downstream of another step
+(Dagster would split it); ``dbt_layers`` keeps the layers that guarantee it
+(docs/decisions.md, 2026-12-07).
 
 Two small Python assets sit in between: the channel grouping overrides of the data home's
 ``measurement.yaml`` (before staging) and the Markov/Shapley attribution weights (before
