@@ -76,7 +76,7 @@ def _full_and_day_by_day(
 
 
 def test_rerunning_a_day_window_is_idempotent(built_warehouse, tmp_path) -> None:
-    """`dbt build --vars {start_date, end_date}` over day 2 again leaves every mart row as it was."""
+    """A build over day 2 again leaves every mart row as it was."""
     db = tmp_path / "warehouse.duckdb"
     shutil.copyfile(built_warehouse.db, db)
     before = snapshot(db)
@@ -173,18 +173,15 @@ def test_a_deal_closed_again_later_moves_with_its_journey_day_by_day(restated) -
 
 def test_window_vars_must_be_dates(built_warehouse, tmp_path) -> None:
     """A window that is not an ISO date stops the build before any SQL runs (nothing
-    injected), given as vars or in the environment (what the runs pass)."""
-    from marketing_ops.defs._shared import dbt_window_env
-
+    injected), given as vars (a person's `dbt build --vars`) or in the environment (what
+    the runs pass)."""
     db = tmp_path / "warehouse.duckdb"
     shutil.copyfile(built_warehouse.db, db)
-    bad = "2026-01-06' or 1=1 --"
-    with pytest.raises(AssertionError, match="must be an ISO date"):
-        dbt_build(db, tmp_path, {"start_date": bad, "end_date": "2026-01-06"},
-                  "--select", "fct_channel_kpis_daily")  # fmt: skip
-    with pytest.raises(AssertionError, match="must be an ISO date"):
-        dbt_run(db, tmp_path, "build", {}, "--select", "fct_channel_kpis_daily",
-                target_env=dbt_window_env(bad, "2026-01-06"))  # fmt: skip
+    bad = {"start_date": "2026-01-06' or 1=1 --", "end_date": "2026-01-06"}
+    for in_vars in (True, False):
+        with pytest.raises(AssertionError, match="must be an ISO date"):
+            dbt_run(db, tmp_path, "build", bad, "--select", "fct_channel_kpis_daily",
+                    window_in_vars=in_vars)  # fmt: skip
 
 
 def test_tests_of_a_windowed_run_read_the_window(built_warehouse, tmp_path) -> None:
