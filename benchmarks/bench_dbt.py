@@ -284,12 +284,12 @@ def bare_scan(db: Path, day: date | None) -> float:
 
 def dbt(db: Path, work: Path, dbt_vars: dict, *args: str) -> float:
     from marketing_ops.config import DBT_PROJECT_DIR
-    from marketing_ops.defs._shared import dbt_build_args, dbt_window_env
+    from marketing_ops.defs._shared import dbt_build_args, split_window_vars
 
     exe = Path(sys.executable).parent / "dbt"
     # the product's command for the settings (dbt's unit tests left out), its window in the
     # environment
-    settings = {k: v for k, v in dbt_vars.items() if k not in ("start_date", "end_date")}
+    settings, window = split_window_vars(dbt_vars)
     build = dbt_build_args(settings)
     command = [str(exe), *build, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
                str(DBT_PROJECT_DIR), "--target-path", str(work / "target"), "--log-path",
@@ -298,7 +298,7 @@ def dbt(db: Path, work: Path, dbt_vars: dict, *args: str) -> float:
         **os.environ,
         "MARKETING_OPS_WAREHOUSE": str(db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        **dbt_window_env(dbt_vars.get("start_date"), dbt_vars.get("end_date")),
+        **window,
     }
     t0 = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=work)

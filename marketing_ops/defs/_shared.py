@@ -408,6 +408,14 @@ def dbt_window_env(start: str | None, end: str | None) -> dict[str, str]:
     return {WINDOW_ENV[0]: start or "", WINDOW_ENV[1]: end or ""}
 
 
+def split_window_vars(dbt_vars: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """dbt vars as a person writes them (``start_date`` / ``end_date`` among the settings)
+    split the way the runs pass them: the other vars, and the window as environment
+    (:func:`dbt_window_env`). For the callers that take vars: benchmarks and test builds."""
+    settings = {k: v for k, v in dbt_vars.items() if k not in ("start_date", "end_date")}
+    return settings, dbt_window_env(dbt_vars.get("start_date"), dbt_vars.get("end_date"))
+
+
 @contextmanager
 def dbt_environment(env: Mapping[str, str]) -> Iterator[None]:
     """``env`` in this process's environment while a dbt command starts (dagster-dbt hands

@@ -18,6 +18,7 @@ from marketing_ops.defs._shared import (
     dbt_environment,
     dbt_window_env,
     read_dbt_manifest,
+    split_window_vars,
 )
 
 
@@ -65,6 +66,15 @@ def test_dbt_window_env(start, end, expected, monkeypatch) -> None:
     assert seen == expected[0]
     assert os.environ[WINDOW_ENV[0]] == "1999-01-01"
     assert WINDOW_ENV[1] not in os.environ
+
+
+def test_split_window_vars_moves_the_window_to_the_environment() -> None:
+    settings, env = split_window_vars(
+        {"start_date": "2026-01-05", "end_date": "2026-01-07", "attribution_lookback_days": 14}
+    )
+    assert settings == {"attribution_lookback_days": 14}
+    assert env == dbt_window_env("2026-01-05", "2026-01-07")
+    assert split_window_vars({"x": 1}) == ({"x": 1}, dbt_window_env(None, None))
 
 
 @pytest.mark.parametrize(

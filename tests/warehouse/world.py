@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 
 from marketing_ops.config import DBT_PROJECT_DIR
-from marketing_ops.defs._shared import SKIP_UNIT_TESTS, dbt_window_env
+from marketing_ops.defs._shared import SKIP_UNIT_TESTS, split_window_vars
 from marketing_ops.measurement.attribution import data_driven_weights
 from marketing_ops.signals import RAW_TABLE_NAMES, RAW_TABLES, ensure_raw_schema
 from marketing_ops.warehouse import read_table, replace_handoff
@@ -234,12 +234,11 @@ def dbt_run(
     ``extra`` names (``--target postgres``) with its connection in ``target_env``.
 
     A window in ``dbt_vars`` (``start_date`` / ``end_date``) reaches dbt as the product's
-    runs pass it, in the environment (defs._shared.dbt_window_env), so that the commands of
+    runs pass it, in the environment (defs._shared.split_window_vars), so that the commands of
     one ``work`` folder share one parse whatever their windows; ``window_in_vars`` passes it
     as vars instead (what a person typing `dbt build --vars` does)."""
     if not window_in_vars:
-        window = dbt_window_env(dbt_vars.get("start_date"), dbt_vars.get("end_date"))
-        dbt_vars = {k: v for k, v in dbt_vars.items() if k not in ("start_date", "end_date")}
+        dbt_vars, window = split_window_vars(dbt_vars)
         target_env = {**window, **(target_env or {})}
     dbt = Path(sys.executable).parent / "dbt"
     args = [str(dbt), command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
