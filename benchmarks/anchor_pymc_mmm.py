@@ -3,7 +3,9 @@
 Not imported by marketing_ops (PyMC-Marketing needs its own environment): bench_mmm.py runs
 ``benchmarks/.anchor-venv/bin/python benchmarks/anchor_pymc_mmm.py <json args>`` and reads one
 JSON line from stdout: per channel ROAS and 0.5x / 1.5x counterfactual contribution, each as
-mean and 80 % interval, plus wall time, CPU time and peak memory of the process.
+mean and 80 % interval, plus wall time, CPU time and peak memory of the process. ``lift_tests``
+(rows of channel, x, delta_x, delta_y, sigma) calibrate the fit through
+``MMM.add_lift_test_measurements``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ def main(args: dict) -> dict:
         yearly_seasonality=2,
     )
     started, cpu = time.perf_counter(), time.process_time()
+    if args.get("lift_tests"):  # PyMC-Marketing's calibration: built first, then the tests
+        mmm.build_model(X, y)
+        mmm.add_lift_test_measurements(pd.DataFrame(args["lift_tests"]))
     mmm.fit(
         X,
         y,

@@ -1,7 +1,8 @@
 """Media mix model benchmark: recovery, interval coverage, time and memory, against the anchor.
 
-    .venv/bin/python benchmarks/bench_mmm.py [--worlds 6] [--anchor] [--meridian] [--daily]
-        [--demo] [--study] [--jobs 1] [--draws 500] [--warmup 500] [--periods 156]
+    .venv/bin/python benchmarks/bench_mmm.py [--worlds 6] [--anchor] [--meridian]
+        [--lift-tests market|audience] [--daily] [--demo] [--study] [--jobs 1]
+        [--draws 500] [--warmup 500] [--periods 156]
 
 Worlds are seeded aggregate worlds (marketing_ops.simulator.mmm_worlds): weekly national KPI
 with 4-6 channels whose ad platforms over-claim; every third world has a mid-history shock on
@@ -17,6 +18,14 @@ newest release for Python 3.11). ``--daily`` times one two-year daily fit of six
 4 paid channels) through the forecasts asset's own ``fit_channel_kpis`` with the shipped
 settings (forecasting.yaml's sampler, or ``--warmup``/``--draws`` when given) and reports
 whether it converged, its worst sites and its seconds.
+
+``--lift-tests market|audience`` runs one 4-week test per channel in each world, its true lift
+read out with a 20 % relative error (:func:`observed_world`): ``market`` holds back half the
+channel's spend in the whole market (the lift is the response at the margin), ``audience`` is a
+platform's randomised audience holdout (the lift is the channel's whole effect). Both models
+fit the world the tests leave behind, each calibrated on them: ours through the product's own
+``calibrated_fit`` (each test quality-checked first), the anchor through
+``add_lift_test_measurements``.
 
 ``--study`` is the coverage study (``--worlds 40 --study``): a cheaper sampler (250 warmup +
 250 draws x 2 chains, unless ``--warmup``/``--draws`` are given) and two worlds at a time
@@ -44,6 +53,8 @@ HERE = Path(__file__).resolve().parent
 ANCHOR_VENV = HERE / ".anchor-venv"
 ANCHOR_PIN = "pymc-marketing==0.19.2"
 STUDY_SAMPLER = 250  # warmup and draws per chain in the coverage study
+# --lift-tests: one holdout per channel (weeks, share of spend held back, relative error)
+HOLDOUT_WEEKS, HOLDOUT_SHARE, HOLDOUT_SE = 4, 0.5, 0.2
 # ../shared beside the repository, as in README (parents[3] pointed at /shared)
 MERIDIAN = (
     Path(__file__).resolve().parents[2] / "shared/fixtures/public/meridian/national_media.csv"
@@ -62,6 +73,101 @@ def world_config(seed: int, periods: int, freq: str = "W", channels: int | None 
     )
 
 
+def observed_world(cfg, design: str | None):
+    """The seeded world and, with a test ``design``, the tests run in it: one per channel,
+    ``HOLDOUT_WEEKS`` long, in turn over the last year with two weeks between tests and the
+    last eight weeks left clear; each reads out its true lift with a relative standard error
+    of ``HOLDOUT_SE``.
+
+    - ``market``: half of the channel's spend held back in the whole market (a matched-market
+      test summed up: ``HOLDOUT_SHARE``). The world's data hold the cut, so its spend and KPI
+      are lower in the window and its truth is that world's. The lift is the change the cut
+      made: the response at the margin of the spend.
+    - ``audience``: a platform's randomised audience holdout (a conversion-lift study): the
+      channel's spend goes on unchanged, and the lift is what the ads earned the exposed
+      audience, scaled to the market: the whole incremental KPI of the channel's spend in
+      the window. The world is not changed.
+
+    Returns ``(world, tests)``: the world as observed and the tests' rows (the
+    docs/contracts.md fields, plus the test's first week and the spend the test removed).
+    Both models fit that world; only the tests differ."""
+    from marketing_ops.simulator.mmm_worlds import lift_tests as lift_row
+    from marketing_ops.simulator.mmm_worlds import make_mmm_world, with_spend
+
+    world = make_mmm_world(cfg)
+    if design is None:
+        return world, []
+    share = HOLDOUT_SHARE if design == "market" else 1.0
+    tests, held = [], {}
+    names = world.spend_columns
+    for i, name in enumerate(names):
+        spend = world.frame[name].to_numpy(float).reshape(cfg.geos, -1).copy()
+        start = _on_air(
+            spend.sum(axis=0), cfg.periods - 8 - (HOLDOUT_WEEKS + 2) * (len(names) - i) + 2
+        )
+        window = slice(start, start + HOLDOUT_WEEKS)
+        row = lift_row(world, name, start, HOLDOUT_WEEKS, share, HOLDOUT_SE, seed=cfg.seed * 10 + i)
+        tests.append(row | {"first": start, "spend_removed": share * spend[:, window].sum()})
+        spend[:, window] *= 1 - share
+        held[name] = spend
+    return (with_spend(world, held) if design == "market" else world), tests
+
+
+def _on_air(spend, slot: int) -> int:
+    """The test's first week: its slot, or the latest earlier start (within a year) whose
+    weeks all have spend; a team does not hold out a channel that is off the air (the flighted
+    channels are off for weeks at a time)."""
+    for start in range(slot, max(slot - 52, 0), -1):
+        if (spend[start : start + HOLDOUT_WEEKS] > 0).all():
+            return start
+    return slot
+
+
+def _experiment(row: dict, design: str):
+    """A test's calibration row (docs/contracts.md). ``market``: as the product writes its own
+    holdouts (experiments.readout.to_experiment): the data hold the test's lower spend, so the
+    high arm adds back the spend held out (``spend_delta``). ``audience``: the data hold the
+    whole spend, and the low arm removes all of it (``holdout_share`` 1)."""
+    from marketing_ops.forecasting.mmm.calibration import Experiment
+
+    arms = (
+        {"spend_delta": row["spend_removed"]}
+        if design == "market"
+        else {"holdout_share": row["holdout_share"]}
+    )
+    return Experiment(
+        row["channel"],
+        pd.Timestamp(row["start"]),
+        pd.Timestamp(row["end"]),
+        "holdout",
+        row["lift"],
+        row["standard_error"],
+        name=f"holdout-{row['channel']}",
+        **arms,
+    )
+
+
+def _anchor_lift_tests(world, tests: list[dict]) -> list[dict]:
+    """The tests in PyMC-Marketing's lift-test format: per test, the weekly spend without the
+    test (``x``), the change the test made (``delta_x``), the weekly change in the KPI
+    (``delta_y``) and its standard error (``sigma``). Its calibration reads a test on the
+    saturation curve without carry-over (its documented simplification)."""
+    out = []
+    for t in tests:
+        weeks = world.frame[t["channel"]].iloc[t["first"] : t["first"] + HOLDOUT_WEEKS]
+        x = float(weeks.mean()) + t["spend_removed"] / HOLDOUT_WEEKS  # before the test
+        out.append(
+            {
+                "channel": t["channel"],
+                "x": x,
+                "delta_x": -x * t["holdout_share"],  # the share of the spend the test took
+                "delta_y": -t["lift"] / HOLDOUT_WEEKS,
+                "sigma": t["standard_error"] / HOLDOUT_WEEKS,
+            }
+        )
+    return out
+
+
 def _fit_world(args: dict) -> dict:
     """Worker: fit one world, return the scores (runs in its own process)."""
     from marketing_ops.forecasting.mmm import (
@@ -72,19 +178,22 @@ def _fit_world(args: dict) -> dict:
         fit_mmm,
         mmm_data,
     )
-    from marketing_ops.simulator.mmm_worlds import make_mmm_world
+    from marketing_ops.forecasting.mmm.calibration import calibrated_fit
 
     cfg = world_config(args["seed"], args["periods"], args["freq"], args.get("channels"))
-    world = make_mmm_world(cfg)
+    design = args.get("lift_tests")
+    world, tests = observed_world(cfg, design)
     data = mmm_data(
         world.frame, "revenue", world.spend_columns, cfg.freq, controls=["price", "promo"]
     )
+    priors = Priors(time_varying=cfg.shock)
+    sampler = SamplerSettings(warmup=args["warmup"], draws=args["draws"])
     started, cpu = time.perf_counter(), time.process_time()
-    fit = fit_mmm(
-        data,
-        Priors(time_varying=cfg.shock),
-        SamplerSettings(warmup=args["warmup"], draws=args["draws"]),
-    )
+    if tests:  # the product's path: each test quality-checked, the accepted ones in the fit
+        rows = [_experiment(t, design) for t in tests]
+        fit, verdicts = calibrated_fit(data, rows, priors, sampler)
+    else:
+        fit, verdicts = fit_mmm(data, priors, sampler), []
     summary, cf = channel_summary(fit).set_index("channel"), counterfactuals(fit)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     roas = {
@@ -104,6 +213,7 @@ def _fit_world(args: dict) -> dict:
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "converged": fit.diagnostics.ok,
         "reasons": fit.diagnostics.reasons,
+        "tests": [v.reason for v in verdicts],
         "truth_roas": world.roas,
         "platform_roas": world.platform_roas(),
         "truth_cf": {
@@ -184,10 +294,8 @@ def ensure_anchor_venv() -> Path:
 
 
 def _anchor_world(python: Path, seed: int, args) -> dict:
-    from marketing_ops.simulator.mmm_worlds import make_mmm_world
-
     cfg = world_config(seed, args.periods)
-    world = make_mmm_world(cfg)
+    world, tests = observed_world(cfg, args.lift_tests)
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "world.csv"
         world.frame.to_csv(csv, index=False)
@@ -201,6 +309,7 @@ def _anchor_world(python: Path, seed: int, args) -> dict:
             "draws": args.draws,
             "tune": args.warmup,
             "seed": 0,
+            "lift_tests": _anchor_lift_tests(world, tests),
         }
         return _run([str(python), str(HERE / "anchor_pymc_mmm.py")], payload)
 
@@ -267,6 +376,7 @@ def _world_payload(seed: int, args) -> dict:
         "freq": "W",
         "draws": args.draws,
         "warmup": args.warmup,
+        "lift_tests": args.lift_tests,
     }
 
 
@@ -292,10 +402,15 @@ def bench_worlds(args) -> None:
         perr = [abs(res["platform_roas"][c] / res["truth_roas"][c] - 1) for c in res["truth_roas"]]
         platform_errs += perr
         shock = " shock" if seed % 3 == 2 else ""
+        tests = res.get("tests", [])
+        taken = f"  tests accepted {tests.count('accepted')}/{len(tests)}" if tests else ""
         print(
-            f"world {seed:3d}{shock:6s} ours   {_fmt(s)}  | platform err {np.median(perr):6.1%}",
+            f"world {seed:3d}{shock:6s} ours   {_fmt(s)}  | platform err {np.median(perr):6.1%}"
+            f"{taken}",
             flush=True,
         )
+        for reason in (r for r in tests if r != "accepted"):
+            print(f"          refused: {reason}", flush=True)
         if python:
             a = score(_anchor_world(python, seed, args), res["truth_roas"], res["truth_cf"])
             anchor_rows.append(a)
@@ -423,6 +538,14 @@ def main() -> None:
     p.add_argument("--demo", action="store_true", help="also fit the demo-shape daily world")
     p.add_argument("--study", action="store_true", help="coverage study: cheaper sampler, 2 jobs")
     p.add_argument("--jobs", type=int, default=None, help="worlds fitted at a time")
+    p.add_argument(
+        "--lift-tests",
+        choices=("market", "audience"),
+        default=None,
+        help="run one test per channel in each world (market: half the spend held back in the "
+        "whole market; audience: a platform's randomised audience holdout); both models "
+        "calibrate on them",
+    )
     args = p.parse_args()
     if args.study:
         given = set(sys.argv)

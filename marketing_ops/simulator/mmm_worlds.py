@@ -237,20 +237,24 @@ def _assemble(config, dates, chans, spend, incr, kpi, price, promo, base, rng) -
     )
     world = MMMWorld(config, frame, chans, contrib.reset_index(drop=True))
     world.roas = {ch.name: float(incr[i].sum() / spend[i].sum()) for i, ch in enumerate(chans)}
-    world.counterfactual = {
-        ch.name: {
-            m: float(true_incremental(ch, spend[i] * m, config.freq).sum()) for m in (0.5, 1.0, 1.5)
-        }
+    world.counterfactual = _counterfactual(chans, spend, config.freq)
+    return world
+
+
+def _counterfactual(chans: list[ChannelTruth], spend: np.ndarray, freq: str) -> dict:
+    """Channel -> multiplier -> the true incremental KPI had all its spend been scaled."""
+    return {
+        ch.name: {m: float(true_incremental(ch, spend[i] * m, freq).sum()) for m in (0.5, 1.0, 1.5)}
         for i, ch in enumerate(chans)
     }
-    return world
 
 
 def with_spend(world: MMMWorld, spend: dict[str, np.ndarray]) -> MMMWorld:
     """The same world had ``spend`` (channel -> ``(G, T)``) been spent instead.
 
     The KPI, the platforms' claims and the ground truth move by the true response to the
-    change; base, controls and noise stay as drawn (a test or a plan run in this world)."""
+    change; base, controls and noise stay as drawn (a test or a plan run in this world). Its
+    ROAS and 0.5x/1.5x counterfactuals are those of the new spend."""
     frame, contrib = world.frame.copy(), world.contributions.copy()
     g, freq = world.config.geos, world.config.freq
     for name, new in spend.items():
@@ -267,7 +271,8 @@ def with_spend(world: MMMWorld, spend: dict[str, np.ndarray]) -> MMMWorld:
     out = MMMWorld(world.config, frame, world.channels, contrib, dict(world.roas))
     sums = contrib.groupby("channel")[["incremental_revenue", "spend"]].sum()
     out.roas = (sums["incremental_revenue"] / sums["spend"]).to_dict()
-    out.counterfactual = world.counterfactual
+    spent = np.stack([frame[c.name].to_numpy(float).reshape(g, -1) for c in world.channels])
+    out.counterfactual = _counterfactual(world.channels, spent, freq)
     return out
 
 
