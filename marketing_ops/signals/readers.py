@@ -223,7 +223,9 @@ def csv_record(
 ) -> tuple[int, dict[str, Any], str | None] | None:
     """One parsed CSV record: None for blank and report-summary rows (not data), else
     ``(line, values by canonical column, problem)``."""
-    if not cells or all(not c.strip() for c in cells):
+    # A blank row has only blank cells; the first cell settles it for almost every data row
+    # (checking it before the scan over all cells gives the same answer).
+    if not cells or (not cells[0].strip() and all(not c.strip() for c in cells)):
         return None
     if _TOTAL_ROW.match(cells[0]):
         return None  # report summary rows (Google Ads UI): derived, not data

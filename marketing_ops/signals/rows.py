@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,6 +42,10 @@ _NULLS = {"", "--", "null", "none", "nan", "n/a"}
 _TRUE = {"true", "t", "1", "yes", "y"}
 _FALSE = {"false", "f", "0", "no", "n"}
 _EPOCH = datetime(1970, 1, 1)
+_GA4_DATE = re.compile(r"\d{8}")  # GA4 event_date "YYYYMMDD"
+_THOUSANDS = re.compile(r"-?\d{1,3}(,\d{3})+")  # "1,234,567": commas group thousands
+# Column types whose converter returns a date or datetime (the future-date check applies).
+_DATED_TYPES = frozenset({"date", "timestamp", "local_timestamp", "timestamp_micros"})
 _RAW_VALUE_LIMIT = 200
 
 
@@ -90,7 +95,7 @@ def parse_number(value: Any) -> float:
         else:
             text = text.replace(",", "")
     elif "," in text:
-        if re.fullmatch(r"-?\d{1,3}(,\d{3})+", text):
+        if _THOUSANDS.fullmatch(text):
             text = text.replace(",", "")
         else:
             text = text.replace(",", ".")
@@ -102,7 +107,7 @@ def parse_number(value: Any) -> float:
 
 def _date(value: Any) -> date:
     text = str(value).strip()
-    if re.fullmatch(r"\d{8}", text):  # GA4 event_date "YYYYMMDD"
+    if _GA4_DATE.fullmatch(text):
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     if len(text) == 10:
         return date.fromisoformat(text)
@@ -178,6 +183,36 @@ def _check_order(out: dict[str, Any], values: dict[str, Any], smaller: str, larg
     raise RowProblem(smaller, f"{smaller} > {larger}", f"{a} > {b}")
 
 
+# What build() needs of one column, taken from its rule once per builder rather than per row:
+# (column, converter, type, pii, reject_empty, default, required, min, dated).
+_ColumnPlan = tuple[str, Callable[[Any], Any], str, bool, bool, Any, bool, float | None, bool]
+
+
+def _column_plan(column: str, convert: Callable[[Any], Any], rule: ColumnRule) -> _ColumnPlan:
+    """The column's rule as build() reads it. ``dated``: the converter returns a date or a
+    datetime (date and timestamp types; no other converter does), so the future-date check
+    applies to every value it converts."""
+    return (
+        column,
+        convert,
+        rule.type,
+        rule.type in ("email_key", "phone_key"),
+        rule.empty_cell == "reject",
+        rule.default,
+        rule.required,
+        rule.min,
+        rule.type in _DATED_TYPES,
+    )
+
+
+def _row_getter(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function from a dict holding every column to the tuple of its values in ``columns``
+    order (itemgetter; of a single key it would return the bare value, not a 1-tuple)."""
+    if len(columns) < 2:
+        return lambda out: tuple(out[c] for c in columns)
+    return itemgetter(*columns)
+
+
 @dataclass
 class RowBuilder:
     """Turns one source's raw values into rows in raw-table column order.
@@ -211,6 +246,11 @@ class RowBuilder:
             for c in self.columns
             if c in self.spec.columns
         ]
+        self._plan = tuple(
+            _column_plan(c, convert, self.spec.columns[c]) for c, convert in self._converters
+        )
+        self._blank = dict.fromkeys(self.columns)  # every raw-table column, None until set
+        self._row = _row_getter(self.columns)
         self._checks = list(self.spec.checks)
 
     @property
@@ -242,8 +282,9 @@ class RowBuilder:
 
     def _converter(self, column: str, rule: ColumnRule) -> Callable[[Any], Any]:
         kind = rule.type
-        lookup = {k.strip().lower(): v for k, v in rule.values.items()}
         if kind == "text":
+            lookup = {k.strip().lower(): v for k, v in rule.values.items()}
+            compact = rule.compact
 
             def text(v: Any) -> Any:
                 s = str(v).strip()
@@ -251,10 +292,13 @@ class RowBuilder:
                     # An email typed into a free-text field (a UTM tag, a campaign name) is
                     # still an email: it is keyed like the email columns, never stored raw.
                     s = _EMAIL.sub(lambda m: self._keyed_email_text(m.group(0)), s)
-                mapped = lookup.get(s.lower())
+                if not lookup and not compact:
+                    return s  # no synonyms to map, nothing to compact (most text columns)
+                lowered = s.lower()
+                mapped = lookup.get(lowered)
                 if mapped is not None:
                     return mapped
-                return s.lower().replace(" ", "") if rule.compact else s
+                return lowered.replace(" ", "") if compact else s
 
             return text
         if kind == "int":
@@ -318,32 +362,29 @@ class RowBuilder:
 
     def build(self, values: dict[str, Any]) -> tuple[tuple[Any, ...], date]:
         """Typed row in raw-table order and its partition date, or RowProblem."""
-        out: dict[str, Any] = {}
-        rules = self.spec.columns
-        for column, convert in self._converters:
-            rule = rules[column]
+        out = self._blank.copy()  # a column left as None is a NULL in the row
+        latest = self._latest
+        for column, convert, kind, pii, reject_empty, default, required, least, dated in self._plan:
             raw = values.get(column)
             if _is_null(raw):
-                if rule.empty_cell == "reject" and column in values:
+                if reject_empty and column in values:
                     raise RowProblem(column, f"{column} missing (empty cell, no default for it)")
-                if rule.default is not None:
-                    raw = rule.default
-                elif rule.required:
+                if default is not None:
+                    raw = default
+                elif required:
                     raise RowProblem(column, "required value missing", raw)
                 else:
-                    out[column] = None
                     continue
-            pii = rule.type in ("email_key", "phone_key")
             try:
                 value = convert(raw)
             except (ValueError, TypeError, OverflowError, json.JSONDecodeError) as exc:
-                raise RowProblem(column, scrub(f"{rule.type}: {exc}"), raw, pii=pii) from None
-            if rule.min is not None and isinstance(value, int | float) and value < rule.min:
-                word = "negative" if rule.min == 0 else f"below {rule.min:g}"
+                raise RowProblem(column, scrub(f"{kind}: {exc}"), raw, pii=pii) from None
+            if least is not None and isinstance(value, int | float) and value < least:
+                word = "negative" if least == 0 else f"below {least:g}"
                 raise RowProblem(column, f"{word} value", raw)
-            if isinstance(value, date):
+            if dated:
                 day = value.date() if isinstance(value, datetime) else value
-                if day > self._latest:
+                if day > latest:
                     raise RowProblem(column, "date in the future", raw)
             out[column] = value
         for smaller, larger in self._checks:
@@ -356,8 +397,7 @@ class RowBuilder:
                 )
             except ValueError as exc:
                 raise RowProblem("currency", str(exc), out.get("currency")) from None
-        row = tuple(out.get(c) for c in self.columns)
-        return row, day
+        return self._row(out), day
 
     def _partition_day(self, out: dict[str, Any], values: dict[str, Any]) -> date:
         column = self.spec.partition

@@ -72,31 +72,41 @@ def _event_params(event: dict[str, Any]) -> dict[str, Any]:
     """GA4 ``event_params`` as ``{key: first non-null typed value}``."""
     params: dict[str, Any] = {}
     listed = event.get("event_params")
-    for p in listed if isinstance(listed, list) else ():
+    if not isinstance(listed, list):
+        return params
+    for p in listed:
         if isinstance(p, dict) and "key" in p:
             v = p.get("value")
-            v = v if isinstance(v, dict) else {}
-            params[p["key"]] = next((v[k] for k in _PARAM_KINDS if v.get(k) is not None), None)
+            first = None
+            if isinstance(v, dict):  # anything else holds no typed value
+                for kind in _PARAM_KINDS:
+                    first = v.get(kind)
+                    if first is not None:
+                        break
+            params[p["key"]] = first
     return params
 
 
 def ga4_values(event: dict[str, Any], paths: JsonPaths) -> dict[str, Any]:
-    """Flatten one GA4 event: for each column, the first path whose parent object exists."""
-    params: dict[str, Any] | None = None
+    """Flatten one GA4 event: for each column, the first path whose parent object exists
+    (an ``event_params`` path: whose key is among the event's parameters)."""
+    get = event.get
+    params: dict[str, Any] | None = None  # parsed once, when a column first needs it
     out: dict[str, Any] = {}
     for column, candidates in paths.items():
         value = None
         for head, leaf in candidates:
             if leaf is None:
-                value = event.get(head)
+                value = get(head)
                 break
             if head == "event_params":
-                params = _event_params(event) if params is None else params
+                if params is None:
+                    params = _event_params(event)
                 if leaf in params:
                     value = params[leaf]
                     break
                 continue
-            parent = event.get(head)
+            parent = get(head)
             if isinstance(parent, dict):
                 value = parent.get(leaf)
                 break
