@@ -20,7 +20,8 @@ settings (forecasting.yaml's sampler, or ``--warmup``/``--draws`` when given) an
 whether it converged, its worst sites and its seconds.
 
 ``--lift-tests market|audience`` runs one 4-week test per channel in each world, its true lift
-read out with a 20 % relative error (:func:`observed_world`): ``market`` holds back half the
+(over the test and the 8 weeks after it) read out with a 20 % relative error
+(:func:`observed_world`): ``market`` holds back half the
 channel's spend in the whole market (the lift is the response at the margin), ``audience`` is a
 platform's randomised audience holdout (the lift is the channel's whole effect). Both models
 fit the world the tests leave behind, each calibrated on them: ours through the product's own
@@ -55,6 +56,7 @@ ANCHOR_PIN = "pymc-marketing==0.19.2"
 STUDY_SAMPLER = 250  # warmup and draws per chain in the coverage study
 # --lift-tests: one holdout per channel (weeks, share of spend held back, relative error)
 HOLDOUT_WEEKS, HOLDOUT_SHARE, HOLDOUT_SE = 4, 0.5, 0.2
+READOUT_WEEKS = 8  # read out past the test's end: its carry-over (decay <= 0.55: < 1 % left)
 # ../shared beside the repository, as in README (parents[3] pointed at /shared)
 MERIDIAN = (
     Path(__file__).resolve().parents[2] / "shared/fixtures/public/meridian/national_media.csv"
@@ -76,8 +78,9 @@ def world_config(seed: int, periods: int, freq: str = "W", channels: int | None 
 def observed_world(cfg, design: str | None):
     """The seeded world and, with a test ``design``, the tests run in it: one per channel,
     ``HOLDOUT_WEEKS`` long, in turn over the last year with two weeks between tests and the
-    last eight weeks left clear; each reads out its true lift with a relative standard error
-    of ``HOLDOUT_SE``.
+    last eight weeks left clear; each reads out its true lift, over the test and the
+    ``READOUT_WEEKS`` after it (the carry-over of what it held out), with a relative standard
+    error of ``HOLDOUT_SE``.
 
     - ``market``: half of the channel's spend held back in the whole market (a matched-market
       test summed up: ``HOLDOUT_SHARE``). The world's data hold the cut, so its spend and KPI
@@ -106,7 +109,16 @@ def observed_world(cfg, design: str | None):
             spend.sum(axis=0), cfg.periods - 8 - (HOLDOUT_WEEKS + 2) * (len(names) - i) + 2
         )
         window = slice(start, start + HOLDOUT_WEEKS)
-        row = lift_row(world, name, start, HOLDOUT_WEEKS, share, HOLDOUT_SE, seed=cfg.seed * 10 + i)
+        row = lift_row(
+            world,
+            name,
+            start,
+            HOLDOUT_WEEKS,
+            share,
+            HOLDOUT_SE,
+            seed=cfg.seed * 10 + i,
+            readout=READOUT_WEEKS,
+        )
         tests.append(row | {"first": start, "spend_removed": share * spend[:, window].sum()})
         spend[:, window] *= 1 - share
         held[name] = spend
@@ -143,6 +155,7 @@ def _experiment(row: dict, design: str):
         row["lift"],
         row["standard_error"],
         name=f"holdout-{row['channel']}",
+        readout_end=pd.Timestamp(row["readout_end"]),
         **arms,
     )
 
@@ -151,7 +164,9 @@ def _anchor_lift_tests(world, tests: list[dict]) -> list[dict]:
     """The tests in PyMC-Marketing's lift-test format: per test, the weekly spend without the
     test (``x``), the change the test made (``delta_x``), the weekly change in the KPI
     (``delta_y``) and its standard error (``sigma``). Its calibration reads a test on the
-    saturation curve without carry-over (its documented simplification)."""
+    saturation curve without carry-over (its documented simplification): a week of the
+    change in steady state, which the lift read out with its carry-over, per week of the
+    test, approximates."""
     out = []
     for t in tests:
         weeks = world.frame[t["channel"]].iloc[t["first"] : t["first"] + HOLDOUT_WEEKS]

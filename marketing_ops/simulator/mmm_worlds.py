@@ -285,16 +285,19 @@ def lift_tests(
     rel_se: float = 0.15,
     seed: int = 0,
     bias: float = 1.0,
+    readout: int = 0,
 ) -> dict:
     """One holdout test's row (the docs/contracts.md format): the true lift plus noise of ``rel_se``.
 
-    ``bias`` multiplies the reported lift (a contaminated or mis-measured test)."""
+    ``bias`` multiplies the reported lift (a contaminated or mis-measured test). ``readout``
+    periods after the test are read out too (``readout_end``): the lift then holds the
+    carry-over of the spend held out."""
     i = [c.name for c in world.channels].index(channel)
     ch, freq = world.channels[i], world.config.freq
     spend = world.frame[channel].to_numpy().reshape(world.config.geos, -1)
     low = spend.copy()
     low[:, start : start + periods] *= 1 - holdout_share
-    window = slice(start, start + periods)
+    window = slice(start, start + periods + readout)
     truth = (
         true_incremental(ch, spend, freq)[:, window] - true_incremental(ch, low, freq)[:, window]
     ).sum()
@@ -303,7 +306,9 @@ def lift_tests(
     dates = pd.date_range(
         world.config.start, periods=world.config.periods, freq="D" if freq == "D" else "W-MON"
     )
-    end = dates[start + periods - 1] + pd.Timedelta(days=PERIOD_DAYS[freq] - 1)
+    last = pd.Timedelta(days=PERIOD_DAYS[freq] - 1)
+    end = dates[start + periods - 1] + last
+    read_until = dates[start + periods + readout - 1] + last
     return {
         "channel": channel,
         "start": dates[start].date().isoformat(),
@@ -314,6 +319,7 @@ def lift_tests(
         "lift": float(lift),
         "standard_error": float(se),
         "geo": "",
+        "readout_end": read_until.date().isoformat() if readout else "",
         "true_lift": float(truth),
     }
 

@@ -1,5 +1,6 @@
 """The aggregate MMM worlds: a world re-run with other spend has that spend's ground truth."""
 
+import pandas as pd
 import pytest
 
 from marketing_ops.simulator.mmm_worlds import (
@@ -31,3 +32,26 @@ def test_a_world_with_other_spend_has_that_spends_roas_and_counterfactuals():
     assert world.frame["revenue"].sum() - after.frame["revenue"].sum() == pytest.approx(lost)
     assert lost > 0
     assert after.counterfactual["tv"] == pytest.approx(world.counterfactual["tv"])
+
+
+def test_a_lift_read_out_past_the_test_holds_its_carry_over():
+    """tv carries over (decay 0.55 a week): read out eight weeks past a four-week holdout,
+    the true lift is the whole response the held-out spend bought, more than the test's
+    weeks alone hold, and the row says until when it was read."""
+    from marketing_ops.simulator.mmm_worlds import lift_tests
+
+    world = make_mmm_world(MMMWorldConfig(seed=3, freq="W", periods=80, channels=4))
+    tv = world.channels[world.spend_columns.index("tv")]
+    spend = world.frame["tv"].to_numpy(float).reshape(1, -1)
+    start = next(t for t in range(40, 70) if (spend[0, t : t + 4] > 0).all())
+    inside = lift_tests(world, "tv", start, 4, rel_se=0.1)
+    whole = lift_tests(world, "tv", start, 4, rel_se=0.1, readout=8)
+    low = spend.copy()
+    low[:, start : start + 4] = 0.0
+    gone = true_incremental(tv, spend, "W") - true_incremental(tv, low, "W")
+    assert whole["true_lift"] == pytest.approx(gone[:, start : start + 12].sum())
+    assert inside["true_lift"] == pytest.approx(gone[:, start : start + 4].sum())
+    assert whole["true_lift"] > 1.2 * inside["true_lift"]
+    assert inside["readout_end"] == ""
+    ends = pd.Timestamp(whole["readout_end"]) - pd.Timestamp(whole["end"])
+    assert ends == pd.Timedelta(weeks=8)
