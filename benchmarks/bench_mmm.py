@@ -1,8 +1,8 @@
 """Media mix model benchmark: recovery, interval coverage, time and memory, against the anchor.
 
     .venv/bin/python benchmarks/bench_mmm.py [--worlds 6] [--anchor] [--meridian]
-        [--lift-tests market|audience] [--daily] [--demo] [--study] [--jobs 1]
-        [--draws 500] [--warmup 500] [--periods 156]
+        [--lift-tests market|audience] [--prior FIELD=VALUE] [--daily] [--demo] [--study]
+        [--jobs 1] [--draws 500] [--warmup 500] [--periods 156]
 
 Worlds are seeded aggregate worlds (marketing_ops.simulator.mmm_worlds): weekly national KPI
 with 4-6 channels whose ad platforms over-claim; every third world has a mid-history shock on
@@ -92,7 +92,7 @@ def observed_world(cfg, design: str | None):
       the window. The world is not changed.
 
     Returns ``(world, tests)``: the world as observed and the tests' rows (the
-    docs/contracts.md fields, plus the test's first week and the spend the test removed).
+    docs/contracts.md fields, plus the weekly spend without the test and the spend it removed).
     Both models fit that world; only the tests differ."""
     from marketing_ops.simulator.mmm_worlds import lift_tests as lift_row
     from marketing_ops.simulator.mmm_worlds import make_mmm_world, with_spend
@@ -119,7 +119,10 @@ def observed_world(cfg, design: str | None):
             seed=cfg.seed * 10 + i,
             readout=READOUT_WEEKS,
         )
-        tests.append(row | {"first": start, "spend_removed": share * spend[:, window].sum()})
+        weekly = spend[:, window].sum() / HOLDOUT_WEEKS  # without the test
+        tests.append(
+            row | {"weekly_spend": weekly, "spend_removed": share * weekly * HOLDOUT_WEEKS}
+        )
         spend[:, window] *= 1 - share
         held[name] = spend
     return (with_spend(world, held) if design == "market" else world), tests
@@ -160,7 +163,7 @@ def _experiment(row: dict, design: str):
     )
 
 
-def _anchor_lift_tests(world, tests: list[dict]) -> list[dict]:
+def _anchor_lift_tests(tests: list[dict]) -> list[dict]:
     """The tests in PyMC-Marketing's lift-test format: per test, the weekly spend without the
     test (``x``), the change the test made (``delta_x``), the weekly change in the KPI
     (``delta_y``) and its standard error (``sigma``). Its calibration reads a test on the
@@ -169,8 +172,7 @@ def _anchor_lift_tests(world, tests: list[dict]) -> list[dict]:
     test, approximates."""
     out = []
     for t in tests:
-        weeks = world.frame[t["channel"]].iloc[t["first"] : t["first"] + HOLDOUT_WEEKS]
-        x = float(weeks.mean()) + t["spend_removed"] / HOLDOUT_WEEKS  # before the test
+        x = float(t["weekly_spend"])
         out.append(
             {
                 "channel": t["channel"],
@@ -201,7 +203,7 @@ def _fit_world(args: dict) -> dict:
     data = mmm_data(
         world.frame, "revenue", world.spend_columns, cfg.freq, controls=["price", "promo"]
     )
-    priors = Priors(time_varying=cfg.shock)
+    priors = Priors(time_varying=cfg.shock, **args.get("priors", {}))
     sampler = SamplerSettings(warmup=args["warmup"], draws=args["draws"])
     started, cpu = time.perf_counter(), time.process_time()
     if tests:  # the product's path: each test quality-checked, the accepted ones in the fit
@@ -324,7 +326,7 @@ def _anchor_world(python: Path, seed: int, args) -> dict:
             "draws": args.draws,
             "tune": args.warmup,
             "seed": 0,
-            "lift_tests": _anchor_lift_tests(world, tests),
+            "lift_tests": _anchor_lift_tests(tests),
         }
         return _run([str(python), str(HERE / "anchor_pymc_mmm.py")], payload)
 
@@ -392,7 +394,20 @@ def _world_payload(seed: int, args) -> dict:
         "draws": args.draws,
         "warmup": args.warmup,
         "lift_tests": args.lift_tests,
+        "priors": dict(_prior(p) for p in args.prior),
     }
+
+
+def _prior(setting: str) -> tuple[str, float]:
+    """``--prior half_saturation_sigma=1.0``: a field of ``Priors`` and its number."""
+    from dataclasses import fields
+
+    from marketing_ops.forecasting.mmm import Priors
+
+    name, _, value = setting.partition("=")
+    if name not in {f.name for f in fields(Priors)}:
+        raise SystemExit(f"--prior {setting}: {name!r} is not a field of Priors")
+    return name, float(value)
 
 
 def _ours(seeds, args):
@@ -553,6 +568,14 @@ def main() -> None:
     p.add_argument("--demo", action="store_true", help="also fit the demo-shape daily world")
     p.add_argument("--study", action="store_true", help="coverage study: cheaper sampler, 2 jobs")
     p.add_argument("--jobs", type=int, default=None, help="worlds fitted at a time")
+    p.add_argument(
+        "--prior",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="set a numeric field of our model's Priors for the worlds (repeatable), e.g. "
+        "half_saturation_sigma=1.0",
+    )
     p.add_argument(
         "--lift-tests",
         choices=("market", "audience"),
