@@ -1,8 +1,8 @@
 """Media mix model benchmark: recovery, interval coverage, time and memory, against the anchor.
 
     .venv/bin/python benchmarks/bench_mmm.py [--worlds 6] [--anchor] [--meridian]
-        [--lift-tests market|audience] [--prior FIELD=VALUE] [--daily] [--demo] [--study]
-        [--jobs 1] [--draws 500] [--warmup 500] [--periods 156]
+        [--lift-tests market|audience] [--prior FIELD=VALUE] [--sampler FIELD=VALUE] [--daily]
+        [--demo] [--study] [--jobs 1] [--draws 500] [--warmup 500] [--periods 156]
 
 Worlds are seeded aggregate worlds (marketing_ops.simulator.mmm_worlds): weekly national KPI
 with 4-6 channels whose ad platforms over-claim; every third world has a mid-history shock on
@@ -204,7 +204,7 @@ def _fit_world(args: dict) -> dict:
         world.frame, "revenue", world.spend_columns, cfg.freq, controls=["price", "promo"]
     )
     priors = Priors(time_varying=cfg.shock, **args.get("priors", {}))
-    sampler = SamplerSettings(warmup=args["warmup"], draws=args["draws"])
+    sampler = SamplerSettings(warmup=args["warmup"], draws=args["draws"], **args.get("sampler", {}))
     started, cpu = time.perf_counter(), time.process_time()
     if tests:  # the product's path: each test quality-checked, the accepted ones in the fit
         rows = [_experiment(t, design) for t in tests]
@@ -394,20 +394,28 @@ def _world_payload(seed: int, args) -> dict:
         "draws": args.draws,
         "warmup": args.warmup,
         "lift_tests": args.lift_tests,
-        "priors": dict(_prior(p) for p in args.prior),
+        "priors": dict(_setting("Priors", p) for p in args.prior),
+        "sampler": dict(_setting("SamplerSettings", p) for p in args.sampler),
     }
 
 
-def _prior(setting: str) -> tuple[str, float]:
-    """``--prior half_saturation_sigma=1.0``: a field of ``Priors`` and its number."""
+def _setting(kind: str, setting: str) -> tuple[str, float | str]:
+    """``half_saturation_sigma=1.0`` (``--prior``), ``max_tree_depth=8`` or ``init=svi``
+    (``--sampler``): a field of ``Priors`` / ``SamplerSettings`` and its value (a number
+    when it reads as one; a whole number stays an int)."""
     from dataclasses import fields
 
-    from marketing_ops.forecasting.mmm import Priors
+    from marketing_ops.forecasting import mmm
 
     name, _, value = setting.partition("=")
-    if name not in {f.name for f in fields(Priors)}:
-        raise SystemExit(f"--prior {setting}: {name!r} is not a field of Priors")
-    return name, float(value)
+    if name not in {f.name for f in fields(getattr(mmm, kind))}:
+        raise SystemExit(f"{setting}: {name!r} is not a field of {kind}")
+    for number in (int, float):
+        try:
+            return name, number(value)
+        except ValueError:
+            continue
+    return name, value
 
 
 def _ours(seeds, args):
@@ -575,6 +583,14 @@ def main() -> None:
         metavar="FIELD=VALUE",
         help="set a numeric field of our model's Priors for the worlds (repeatable), e.g. "
         "half_saturation_sigma=1.0",
+    )
+    p.add_argument(
+        "--sampler",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="set a field of our SamplerSettings for the worlds (repeatable), e.g. "
+        "max_tree_depth=8 or init=svi",
     )
     p.add_argument(
         "--lift-tests",
