@@ -21,12 +21,12 @@ whether it converged, its worst sites and its seconds.
 
 ``--lift-tests market|audience`` runs one 4-week test per channel in each world, its true lift
 (over the test and the 8 weeks after it) read out with a 20 % relative error
-(:func:`observed_world`): ``market`` holds back half the
-channel's spend in the whole market (the lift is the response at the margin), ``audience`` is a
-platform's randomised audience holdout (the lift is the channel's whole effect). Both models
-fit the world the tests leave behind, each calibrated on them: ours through the product's own
-``calibrated_fit`` (each test quality-checked first), the anchor through
-``add_lift_test_measurements``.
+(:func:`observed_world`): ``market`` holds back half the channel's spend in the whole market
+(the lift is the response at the margin), ``audience`` is a platform's randomised audience
+holdout (the lift is the channel's whole effect). Both models fit the world the tests leave
+behind, each calibrated on them: ours through the product's own ``calibrated_fit`` (each test
+quality-checked first), the anchor through ``add_lift_test_measurements``. ``--prior`` and
+``--sampler`` set fields of our model's ``Priors`` and ``SamplerSettings`` (studies).
 
 ``--study`` is the coverage study (``--worlds 40 --study``): a cheaper sampler (250 warmup +
 250 draws x 2 chains, unless ``--warmup``/``--draws`` are given) and two worlds at a time
