@@ -9,7 +9,8 @@ with 4-6 channels whose ad platforms over-claim; every third world has a mid-his
 one channel (fitted with the time-varying effect). Per world: median absolute ROAS error over
 channels (the model's and the platform-reported ROAS's), share of channels whose 80 % ROAS
 interval covers the truth, share of 0.5x / 1.5x counterfactual intervals covering the truth,
-fit wall and CPU seconds, peak memory (each fit runs in its own process), converged or not.
+our marginal ROAS's (the next 1 % of spend) absolute error and coverage, fit wall and CPU
+seconds, peak memory (each fit runs in its own process), converged or not.
 
 ``--anchor`` fits PyMC-Marketing's MMM on the same worlds (and the Meridian national file with
 ``--meridian``) in benchmarks/.anchor-venv, created on first use (pymc-marketing 0.19.2, the
@@ -185,6 +186,21 @@ def _anchor_lift_tests(tests: list[dict]) -> list[dict]:
     return out
 
 
+def true_mroas(world) -> dict[str, float]:
+    """Per channel, the true return on 1 % more spend in every period of the history, per unit
+    of that spend (channel_summary's marginal ROAS, on the ground truth)."""
+    from marketing_ops.simulator.mmm_worlds import true_incremental
+
+    out = {}
+    for ch in world.channels:
+        spend = world.frame[ch.name].to_numpy(float).reshape(world.config.geos, -1)
+        more = true_incremental(ch, spend * 1.01, world.config.freq).sum()
+        out[ch.name] = float(
+            (more - true_incremental(ch, spend, world.config.freq).sum()) / (0.01 * spend.sum())
+        )
+    return out
+
+
 def _fit_world(args: dict) -> dict:
     """Worker: fit one world, return the scores (runs in its own process)."""
     from marketing_ops.forecasting.mmm import (
@@ -216,6 +232,9 @@ def _fit_world(args: dict) -> dict:
     roas = {
         c: [summary.roas[c], summary.roas_lo[c], summary.roas_hi[c]] for c in world.spend_columns
     }
+    mroas = {
+        c: [summary.mroas[c], summary.mroas_lo[c], summary.mroas_hi[c]] for c in world.spend_columns
+    }
     cfs = {
         str(m): {
             r.channel: [r.incremental, r.lo, r.hi] for r in cf[cf.multiplier == m].itertuples()
@@ -224,6 +243,8 @@ def _fit_world(args: dict) -> dict:
     }
     return {
         "roas": roas,
+        "mroas": mroas,
+        "truth_mroas": true_mroas(world),
         "counterfactual": cfs,
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
@@ -356,6 +377,21 @@ def score(result: dict, truth_roas: dict, truth_cf: dict) -> dict:
         "peak_mb": result["peak_mb"],
         "converged": result.get("converged", True),
         "reasons": result.get("reasons", []),
+        **_marginal(result),
+    }
+
+
+def _marginal(result: dict) -> dict:
+    """Absolute error of the marginal ROAS (KPI per unit of the next 1 % of spend; relative
+    errors blow up where a saturated channel's margin is near 0) and its 80 % coverage, for
+    the fits that report it (ours)."""
+    truth = result.get("truth_mroas")
+    if not truth or "mroas" not in result:
+        return {}
+    got = result["mroas"]
+    return {
+        "mroas_errs": [abs(got[c][0] - truth[c]) for c in truth],
+        "hits_mroas": sum(got[c][1] <= truth[c] <= got[c][2] for c in truth),
     }
 
 
@@ -363,9 +399,14 @@ def _fmt(s: dict) -> str:
     if "error" in s:
         return f"error: {s['error'][:60]}"
     conv = "" if s["converged"] else " NOT-CONVERGED (" + "; ".join(s["reasons"]) + ")"
+    marginal = (
+        f"mroas |err| {np.median(s['mroas_errs']):5.2f} cov {s['hits_mroas']}/{s['n_roas']}  "
+        if "mroas_errs" in s
+        else ""
+    )
     return (
         f"err {s['roas_err']:6.1%}  roas-cov {s['hits_roas']}/{s['n_roas']}  cf-cov {s['hits_cf']}/{s['n_cf']}  "
-        f"{s['seconds']:6.0f}s wall {s['cpu_seconds']:6.0f}s cpu {s['peak_mb']:5.0f} MB{conv}"
+        f"{marginal}{s['seconds']:6.0f}s wall {s['cpu_seconds']:6.0f}s cpu {s['peak_mb']:5.0f} MB{conv}"
     )
 
 
@@ -383,6 +424,14 @@ def _totals(label: str, rows: list[dict]) -> None:
         f"{np.median([r['cpu_seconds'] for r in ok]):.0f}s cpu  peak {max(r['peak_mb'] for r in ok):.0f} MB  "
         f"converged {sum(r['converged'] for r in ok)}/{len(ok)}"
     )
+    marginal = [r for r in ok if "mroas_errs" in r]
+    if marginal:
+        merrs = [e for r in marginal for e in r["mroas_errs"]]
+        mcov = sum(r["hits_mroas"] for r in marginal) / sum(r["n_roas"] for r in marginal)
+        print(
+            f"{'':8s} marginal ROAS (next 1 % of spend): median |err| {np.median(merrs):.3f}  "
+            f"80% coverage {mcov:5.1%}"
+        )
 
 
 def _world_payload(seed: int, args) -> dict:
