@@ -1,7 +1,7 @@
 """Media mix model benchmark: recovery, interval coverage, time and memory, against the anchor.
 
     .venv/bin/python benchmarks/bench_mmm.py [--worlds 6] [--anchor] [--meridian]
-        [--lift-tests market|audience] [--prior FIELD=VALUE] [--sampler FIELD=VALUE] [--daily]
+        [--lift-tests market|pair|audience] [--prior FIELD=VALUE] [--sampler FIELD=VALUE] [--daily]
         [--demo] [--study] [--jobs 1] [--draws 500] [--warmup 500] [--periods 156]
 
 Worlds are seeded aggregate worlds (marketing_ops.simulator.mmm_worlds): weekly national KPI
@@ -20,11 +20,12 @@ newest release for Python 3.11). ``--daily`` times one two-year daily fit of six
 settings (forecasting.yaml's sampler, or ``--warmup``/``--draws`` when given) and reports
 whether it converged, its worst sites and its seconds.
 
-``--lift-tests market|audience`` runs one 4-week test per channel in each world, its true lift
+``--lift-tests market|pair|audience`` runs 4-week tests in each world, each one's true lift
 (over the test and the 8 weeks after it) read out with a 20 % relative error
-(:func:`observed_world`): ``market`` holds back half the channel's spend in the whole market
-(the lift is the response at the margin), ``audience`` is a platform's randomised audience
-holdout (the lift is the channel's whole effect). Both models fit the world the tests leave
+(:func:`observed_world`): ``market`` holds back half of each channel's spend in the whole
+market (the lift is the response at the margin), ``pair`` adds a spend-up of the same half per
+channel (the agent's two designs: the curve below and above today's spend), ``audience`` is a
+platform's randomised audience holdout per channel (the lift is the channel's whole effect). Both models fit the world the tests leave
 behind, each calibrated on them: ours through the product's own ``calibrated_fit`` (each test
 quality-checked first), the anchor through ``add_lift_test_measurements``. ``--prior`` and
 ``--sampler`` set fields of our model's ``Priors`` and ``SamplerSettings`` (studies).
@@ -80,53 +81,80 @@ def observed_world(cfg, design: str | None):
     """The seeded world and, with a test ``design``, the tests run in it: one per channel,
     ``HOLDOUT_WEEKS`` long, in turn over the last year with two weeks between tests and the
     last eight weeks left clear; each reads out its true lift, over the test and the
-    ``READOUT_WEEKS`` after it (the carry-over of what it held out), with a relative standard
+    ``READOUT_WEEKS`` after it (the carry-over of what it changed), with a relative standard
     error of ``HOLDOUT_SE``.
 
     - ``market``: half of the channel's spend held back in the whole market (a matched-market
       test summed up: ``HOLDOUT_SHARE``). The world's data hold the cut, so its spend and KPI
       are lower in the window and its truth is that world's. The lift is the change the cut
       made: the response at the margin of the spend.
+    - ``pair``: the agent's two designs for each channel (experiments.designs): the half-spend
+      holdout of ``market``, and later (after every channel's holdout, so the two never share
+      a read-out) a spend-up that raises the channel's spend by the same half. The data hold
+      the raise, and its row is written as the product writes a spend-up's
+      (experiments.readout.to_experiment): a ``holdout_share`` of the window's observed spend,
+      the share the test added. The holdout reads the curve below today's spend, the spend-up
+      above it: the bend between them.
     - ``audience``: a platform's randomised audience holdout (a conversion-lift study): the
       channel's spend goes on unchanged, and the lift is what the ads earned the exposed
       audience, scaled to the market: the whole incremental KPI of the channel's spend in
       the window. The world is not changed.
 
     Returns ``(world, tests)``: the world as observed and the tests' rows (the
-    docs/contracts.md fields, plus the weekly spend without the test and the spend it removed).
-    Both models fit that world; only the tests differ."""
-    from marketing_ops.simulator.mmm_worlds import lift_tests as lift_row
+    docs/contracts.md fields, plus the weekly spend without the test, ``change`` (the share of
+    it the test took away, negative, or added) and the calibration row's arm: ``spend_delta``
+    or ``holdout_share``). Both models fit that world; only the tests differ."""
     from marketing_ops.simulator.mmm_worlds import make_mmm_world, with_spend
 
     world = make_mmm_world(cfg)
     if design is None:
         return world, []
-    share = HOLDOUT_SHARE if design == "market" else 1.0
-    tests, held = [], {}
     names = world.spend_columns
-    for i, name in enumerate(names):
-        spend = world.frame[name].to_numpy(float).reshape(cfg.geos, -1).copy()
+    changes = {"market": [-HOLDOUT_SHARE], "pair": [-HOLDOUT_SHARE, HOLDOUT_SHARE]}.get(
+        design, [-1.0]
+    )
+    slots = [(change, name) for change in changes for name in names]
+    tests, observed = [], {}
+    for k, (change, name) in enumerate(slots):
+        spend = world.frame[name].to_numpy(float).reshape(cfg.geos, -1)
         start = _on_air(
-            spend.sum(axis=0), cfg.periods - 8 - (HOLDOUT_WEEKS + 2) * (len(names) - i) + 2
+            spend.sum(axis=0), cfg.periods - 8 - (HOLDOUT_WEEKS + 2) * (len(slots) - k) + 2
         )
         window = slice(start, start + HOLDOUT_WEEKS)
-        row = lift_row(
-            world,
-            name,
-            start,
-            HOLDOUT_WEEKS,
-            share,
-            HOLDOUT_SE,
-            seed=cfg.seed * 10 + i,
-            readout=READOUT_WEEKS,
-        )
         weekly = spend[:, window].sum() / HOLDOUT_WEEKS  # without the test
-        tests.append(
-            row | {"weekly_spend": weekly, "spend_removed": share * weekly * HOLDOUT_WEEKS}
-        )
-        spend[:, window] *= 1 - share
-        held[name] = spend
-    return (with_spend(world, held) if design == "market" else world), tests
+        row = _test_row(world, name, start, change, cfg.seed * 10 + k)
+        tests.append(row | {"weekly_spend": weekly, "change": change})
+        if design != "audience":  # the market's data hold the test's spend
+            changed = observed.get(name, spend).copy()
+            changed[:, window] = spend[:, window] * (1 + change)
+            observed[name] = changed
+    return (with_spend(world, observed) if observed else world), tests
+
+
+def _test_row(world, name: str, start: int, change: float, seed: int) -> dict:
+    """One test's row with its true lift (the high arm's KPI minus the low arm's) read out
+    with noise, and its calibration arm. A cut (``change`` < 0) is read on the world as it
+    was: the low arm holds ``-change`` of the spend back; the data hold the low arm, so the
+    row adds the spend back (``spend_delta``), except a whole holdout (``change`` -1, an
+    audience holdout: the data hold the spend, the low arm none of it). A raise is read on
+    the world with the raise: the low arm removes the share it added of the observed spend."""
+    from marketing_ops.simulator.mmm_worlds import lift_tests as lift_row
+    from marketing_ops.simulator.mmm_worlds import with_spend
+
+    cfg = world.config
+    if change > 0:
+        raised = world.frame[name].to_numpy(float).reshape(cfg.geos, -1).copy()
+        raised[:, start : start + HOLDOUT_WEEKS] *= 1 + change
+        world, share = with_spend(world, {name: raised}), change / (1 + change)
+    else:
+        share = -change
+    row = lift_row(
+        world, name, start, HOLDOUT_WEEKS, share, HOLDOUT_SE, seed=seed, readout=READOUT_WEEKS
+    )
+    spend = world.frame[name].to_numpy(float).reshape(cfg.geos, -1)
+    held = share * spend[:, start : start + HOLDOUT_WEEKS].sum()
+    arm = {"spend_delta": held} if 0 < -change < 1 else {"holdout_share": share}
+    return row | {"arm": arm}
 
 
 def _on_air(spend, slot: int) -> int:
@@ -139,18 +167,11 @@ def _on_air(spend, slot: int) -> int:
     return slot
 
 
-def _experiment(row: dict, design: str):
-    """A test's calibration row (docs/contracts.md). ``market``: as the product writes its own
-    holdouts (experiments.readout.to_experiment): the data hold the test's lower spend, so the
-    high arm adds back the spend held out (``spend_delta``). ``audience``: the data hold the
-    whole spend, and the low arm removes all of it (``holdout_share`` 1)."""
+def _experiment(row: dict):
+    """A test's calibration row (docs/contracts.md), as the product writes its own
+    (experiments.readout.to_experiment): the arm :func:`_test_row` gave it."""
     from marketing_ops.forecasting.mmm.calibration import Experiment
 
-    arms = (
-        {"spend_delta": row["spend_removed"]}
-        if design == "market"
-        else {"holdout_share": row["holdout_share"]}
-    )
     return Experiment(
         row["channel"],
         pd.Timestamp(row["start"]),
@@ -158,9 +179,9 @@ def _experiment(row: dict, design: str):
         "holdout",
         row["lift"],
         row["standard_error"],
-        name=f"holdout-{row['channel']}",
+        name=f"{'spend-up' if row['change'] > 0 else 'holdout'}-{row['channel']}",
         readout_end=pd.Timestamp(row["readout_end"]),
-        **arms,
+        **row["arm"],
     )
 
 
@@ -173,13 +194,13 @@ def _anchor_lift_tests(tests: list[dict]) -> list[dict]:
     test, approximates."""
     out = []
     for t in tests:
-        x = float(t["weekly_spend"])
+        x, sign = float(t["weekly_spend"]), np.sign(t["change"])
         out.append(
             {
                 "channel": t["channel"],
                 "x": x,
-                "delta_x": -x * t["holdout_share"],  # the share of the spend the test took
-                "delta_y": -t["lift"] / HOLDOUT_WEEKS,
+                "delta_x": x * t["change"],  # the share of the spend the test took or added
+                "delta_y": sign * t["lift"] / HOLDOUT_WEEKS,
                 "sigma": t["standard_error"] / HOLDOUT_WEEKS,
             }
         )
@@ -223,7 +244,7 @@ def _fit_world(args: dict) -> dict:
     sampler = SamplerSettings(warmup=args["warmup"], draws=args["draws"], **args.get("sampler", {}))
     started, cpu = time.perf_counter(), time.process_time()
     if tests:  # the product's path: each test quality-checked, the accepted ones in the fit
-        rows = [_experiment(t, design) for t in tests]
+        rows = [_experiment(t) for t in tests]
         fit, verdicts = calibrated_fit(data, rows, priors, sampler)
     else:
         fit, verdicts = fit_mmm(data, priors, sampler), []
@@ -251,6 +272,8 @@ def _fit_world(args: dict) -> dict:
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "converged": fit.diagnostics.ok,
         "reasons": fit.diagnostics.reasons,
+        # the gate's reasons at the capped depth, when the fit was sampled again deeper
+        "first_attempt": list(fit.diagnostics.first_attempt),
         "tests": [v.reason for v in verdicts],
         "truth_roas": world.roas,
         "platform_roas": world.platform_roas(),
@@ -377,6 +400,7 @@ def score(result: dict, truth_roas: dict, truth_cf: dict) -> dict:
         "peak_mb": result["peak_mb"],
         "converged": result.get("converged", True),
         "reasons": result.get("reasons", []),
+        "first_attempt": result.get("first_attempt", []),
         **_marginal(result),
     }
 
@@ -399,6 +423,8 @@ def _fmt(s: dict) -> str:
     if "error" in s:
         return f"error: {s['error'][:60]}"
     conv = "" if s["converged"] else " NOT-CONVERGED (" + "; ".join(s["reasons"]) + ")"
+    if s.get("first_attempt"):  # failed the gate at the capped depth, sampled again deeper
+        conv += " retried (" + "; ".join(s["first_attempt"]) + ")"
     marginal = (
         f"mroas |err| {np.median(s['mroas_errs']):5.2f} cov {s['hits_mroas']}/{s['n_roas']}  "
         if "mroas_errs" in s
@@ -423,6 +449,7 @@ def _totals(label: str, rows: list[dict]) -> None:
         f"0.5x/1.5x coverage {cf_cov:5.1%}  median fit {np.median([r['seconds'] for r in ok]):.0f}s wall / "
         f"{np.median([r['cpu_seconds'] for r in ok]):.0f}s cpu  peak {max(r['peak_mb'] for r in ok):.0f} MB  "
         f"converged {sum(r['converged'] for r in ok)}/{len(ok)}"
+        f" ({sum(r['converged'] and not r.get('first_attempt') for r in ok)} at the first depth)"
     )
     marginal = [r for r in ok if "mroas_errs" in r]
     if marginal:
@@ -643,10 +670,11 @@ def main() -> None:
     )
     p.add_argument(
         "--lift-tests",
-        choices=("market", "audience"),
+        choices=("market", "pair", "audience"),
         default=None,
-        help="run one test per channel in each world (market: half the spend held back in the "
-        "whole market; audience: a platform's randomised audience holdout); both models "
+        help="run tests in each world (market: half of each channel's spend held back in the "
+        "whole market; pair: that holdout and a spend-up of the same half per channel; "
+        "audience: a platform's randomised audience holdout per channel); both models "
         "calibrate on them",
     )
     args = p.parse_args()

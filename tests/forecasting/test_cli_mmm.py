@@ -43,6 +43,7 @@ def test_fit_prints_tables_and_writes_the_page(tmp_path) -> None:
     assert result.exit_code in (0, 1), result.output  # 1 = ran but did not converge (short chain)
     for title in ("Media mix model of revenue", "Diagnostics", "Breaks", "given with --breaks"):
         assert title in _text(result)
+    assert "tree depth" in _text(result)  # one chain: never sampled again (no R-hat to mend)
     for channel in ("tv_S", "search_S", "facebook_S"):
         assert channel in result.output
     assert {"index.html", "contributions.png", "curves.png", "waterfall.png"} <= {

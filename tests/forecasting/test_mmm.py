@@ -94,10 +94,25 @@ def test_budget_on_posterior_beats_platform_shares(world, fitted):
 
 
 def test_non_converged_fit_is_flagged(data):
-    """Five draws cannot converge: the verdict says so, with its reasons, so a decision can block."""
+    """Five draws cannot converge: the verdict says so, with its reasons, so a decision can
+    block. The fit that failed at the capped tree depth was sampled once more at the retry
+    depth, and its diagnostics say so; without a retry depth it is not."""
     fit = fit_mmm(data, PRIORS, SamplerSettings(warmup=5, draws=5, chains=2))
-    assert not fit.diagnostics.ok
-    assert any("R-hat" in r or "effective sample size" in r for r in fit.diagnostics.reasons)
+    d = fit.diagnostics
+    assert not d.ok
+    assert any("R-hat" in r or "effective sample size" in r for r in d.reasons)
+    assert d.tree_depth == 8 and d.first_attempt
+    assert any("R-hat" in r or "effective sample size" in r for r in d.first_attempt)
+    assert d.as_dict()["first_attempt"] == list(d.first_attempt)
+    once = fit_mmm(data, PRIORS, SamplerSettings(warmup=5, draws=5, chains=2, retry_tree_depth=0))
+    assert once.diagnostics.tree_depth == 6 and once.diagnostics.first_attempt == ()
+    assert not once.diagnostics.ok
+
+
+def test_a_converged_fit_is_not_sampled_again(fitted):
+    """A fit that passed the gate at the capped depth keeps those draws: no retry."""
+    assert fitted.diagnostics.ok
+    assert fitted.diagnostics.tree_depth == 6 and fitted.diagnostics.first_attempt == ()
 
 
 def _experiment(world, channel, start, periods, lift_scale=1.0, rel_se=0.1, name="t") -> Experiment:
@@ -244,7 +259,8 @@ def test_weekly_csv_end_to_end(world, tmp_path):
         freq="W",
         controls=["price"],
         experiments=tmp_path / "tests.csv",
-        sampler=SamplerSettings(warmup=100, draws=100),
+        # short chains, not sampled again when they miss the gate: the CSV path is tested here
+        sampler=SamplerSettings(warmup=100, draws=100, retry_tree_depth=0),
         priors=Priors(),
         budget=50_000.0,
     )
@@ -416,7 +432,7 @@ def test_geo_data_fits_a_pooled_model(tmp_path):
     csv = tmp_path / "geo.csv"
     world.frame.to_csv(csv, index=False)
     data = load_csv(csv, "revenue", world.spend_columns, "W", geo="geo")
-    fit = fit_mmm(data, PRIORS, SamplerSettings(warmup=60, draws=60))
+    fit = fit_mmm(data, PRIORS, SamplerSettings(warmup=60, draws=60, retry_tree_depth=0))
     assert data.kpi.shape == (3, 80) and fit.samples["geo_z"].shape[1:] == (3, 2)
     summary = channel_summary(fit, n_draws=50)
     assert (summary.roas > 0).all() and summary.spend.sum() == pytest.approx(

@@ -289,7 +289,7 @@ def display_tables(result: MMMResult) -> list[DisplayTable]:
     d = result.fit.diagnostics
     diagnostics = DisplayTable(
         "Diagnostics",
-        ["converged", "max R-hat", "min ESS", "divergences", "reasons"],
+        ["converged", "max R-hat", "min ESS", "divergences", "reasons", "tree depth"],
         [
             [
                 "yes" if d.ok else "NO",
@@ -297,6 +297,9 @@ def display_tables(result: MMMResult) -> list[DisplayTable]:
                 f"{d.min_ess:.0f}",
                 f"{d.divergences}/{d.draws}",
                 "; ".join(d.reasons) or "-",
+                # a fit that failed the gate was sampled again deeper: why the first failed
+                f"{d.tree_depth}"
+                + (f" (sampled again: {'; '.join(d.first_attempt)})" if d.first_attempt else ""),
             ]
         ],
     )

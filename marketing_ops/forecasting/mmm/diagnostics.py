@@ -26,6 +26,9 @@ class FitDiagnostics:
     chains: int
     thresholds: Thresholds = field(default_factory=Thresholds)
     worst: dict = field(default_factory=dict)  # parameter -> (rhat, ess) of the worst ones
+    tree_depth: int | None = None  # NUTS's tree depth of these draws
+    # why the first fit failed the gate, when this one is its retry at a deeper tree
+    first_attempt: tuple[str, ...] = ()
 
     @property
     def reasons(self) -> list[str]:
@@ -54,6 +57,8 @@ class FitDiagnostics:
             "divergences": self.divergences,
             "draws": self.draws,
             "chains": self.chains,
+            "tree_depth": self.tree_depth,
+            "first_attempt": list(self.first_attempt),
         }
 
 
