@@ -51,7 +51,9 @@ Scoring, on the simulator's truth for the week after the decision (true curves, 
 seasonality and the response shock, no noise), measured in the same run (with
 ``--carryover-days N`` the week's split is valued over the week and N more days with the
 split's daily spend going on (the following weeks held at the plan), scaled to one week, by
-the plan (the budget policy's ``carryover_days``) and by the score alike):
+the plan (the budget policy's ``carryover_days``) and by the score alike; ``auto``, the
+policy's default: the days the plan chose, 28 when the fit's accepted tests include a tail row
+for every paid channel, else 0, each row scored with its own):
 
 * baseline: keeping last week's split of the same total;
 * oracle: the split of the same total that maximises TRUE revenue within the same max shift;
@@ -255,6 +257,7 @@ def mmm_curves(
         curve_rows,
         fit_channel_kpis,
         mmm_model_version,
+        verdict_records,
     )
 
     t0 = time.perf_counter()
@@ -275,6 +278,8 @@ def mmm_curves(
             f"{v.experiment.channel} {'accepted' if v.accepted else 'REJECTED: ' + v.reason}"
             for v in result.verdicts
         ),
+        # as the decision asset reads them from the ledger (budget.carryover_days: auto)
+        "verdicts": verdict_records(result),
     }
     if rows.empty:  # blocked: what the same posterior would have planned
         tagged = f"{version}{FIT_TAG}{result.version}"
@@ -310,7 +315,9 @@ def seasonal_rows(kpis: pd.DataFrame, as_of: date, settings) -> pd.DataFrame:
 # ---------------------------------------------------------------- one decision, scored
 
 
-def decide_batch(world: World, as_of: date, curves, forecasts, policies) -> pd.DataFrame:
+def decide_batch(
+    world: World, as_of: date, curves, forecasts, policies, verdicts=()
+) -> pd.DataFrame:
     from marketing_ops.decisioning import AutonomyState, decide
     from marketing_ops.decisioning.decide import DecisionInputs
 
@@ -320,7 +327,14 @@ def decide_batch(world: World, as_of: date, curves, forecasts, policies) -> pd.D
     window = lambda f: f[(f["date_day"] > start) & (f["date_day"] <= as_of.isoformat())]  # noqa: E731
     empty = pd.DataFrame()
     inputs = DecisionInputs(
-        kpis, curves, forecasts, empty, empty, window(world.ad_spend), window(world.conversions)
+        kpis,
+        curves,
+        forecasts,
+        empty,
+        empty,
+        window(world.ad_spend),
+        window(world.conversions),
+        pd.DataFrame(list(verdicts)),
     )
     return decide(as_of, inputs, policies, AutonomyState(), SIGNALS).batch
 
@@ -379,7 +393,7 @@ def score(world: World, as_of: date, budget: pd.DataFrame, shift: float, tail: i
     }
 
 
-def policies_for(home_dir: Path, shift: float, level: str, tail: int = 0):
+def policies_for(home_dir: Path, shift: float, level: str, tail: int | str = 0):
     from marketing_ops.decisioning import ensure_default_policies, load_policies
 
     ensure_default_policies(home_dir)
@@ -427,13 +441,17 @@ def run_world(
     policy_dir: Path,
     cache: Path | None = None,
     tests: dict | None = None,
-    tail: int = 0,
+    tail: int | str = 0,
 ) -> list[dict]:
     """``tests``: the ``lift_tests`` arguments (share, days, rel_se) for ``mmm+tests``;
-    ``tail``: days of carry-over after the week the plan and the score count."""
+    ``tail``: days of carry-over after the week the plan and the score count (``auto``: the
+    plan's own choice, :func:`decisioning.decide.carryover_of`, scored with the same days;
+    the "before shock" day then leaves room for the longest, ``AUTO_CARRYOVER_DAYS``)."""
+    from marketing_ops.decisioning.decide import AUTO_CARRYOVER_DAYS
+
     out = []
     m = settings.mmm
-    for when, as_of in decision_days(world, tail):
+    for when, as_of in decision_days(world, AUTO_CARRYOVER_DAYS if tail == "auto" else tail):
         kpis = world.kpis[world.kpis["date_day"] <= pd.Timestamp(as_of)]
         forecasts = seasonal_rows(kpis, as_of, settings)
         for model in models:
@@ -454,9 +472,12 @@ def run_world(
             for shift in shifts:
                 for level in ("channel", "campaign"):
                     policies = policies_for(policy_dir, shift, level, tail)
-                    batch = decide_batch(world, as_of, curves, forecasts, policies)
+                    batch = decide_batch(
+                        world, as_of, curves, forecasts, policies, info.get("verdicts", ())
+                    )
                     budget = batch[batch["action_type"] == "budget_allocation"]
-                    row = score(world, as_of, budget, shift, tail)
+                    days = json.loads(budget["rationale"].iloc[0])["carryover"]["days"]
+                    row = score(world, as_of, budget, shift, days)
                     out.append(
                         {
                             "world": world.name,
@@ -465,9 +486,10 @@ def run_world(
                             "shift": f"{shift:g}%",
                             "level": level,
                             **row,
+                            "carryover": days,
                             "gate": "ok" if info["converged"] else "BLOCKED",
                             "decay": decay,
-                            **{k: v for k, v in info.items() if k != "converged"},
+                            **{k: v for k, v in info.items() if k not in ("converged", "verdicts")},
                         }
                     )
                     print(_line(out[-1]), flush=True)
@@ -478,7 +500,7 @@ def _line(r: dict) -> str:
     g = "held" if not r["guardrails"] else "BROKEN: " + "; ".join(r["guardrails"])
     return (
         f"{r['world']:<24} {r['when']:<17} {r['model']:<10} {r['shift']:>4} {r['level']:<8} "
-        f"capture {r['capture']:7.1%}  uplift {r['oracle uplift']:>8,.0f}  plan-keep "
+        f"tail {r['carryover']:>2}d  capture {r['capture']:7.1%}  uplift {r['oracle uplift']:>8,.0f}  plan-keep "
         f"{r['plan - keep']:>+8,.0f}  never-worse {'yes' if r['never worse'] else 'NO '}  "
         f"guardrails {g}  gate {r['gate']}"
         + (f" (R-hat {r['max_rhat']:.2f}, ESS {r['min_ess']:.0f})" if "max_rhat" in r else "")
@@ -551,10 +573,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--carryover-days",
-        type=int,
+        type=lambda v: v if v == "auto" else int(v),
         default=0,
         help="days after the week that the plan (budget policy carryover_days) and the score "
-        "count, the split's daily spend going on over them; 0: the week alone",
+        "count, the split's daily spend going on over them; 0: the week alone; auto: the "
+        "policy's default, 28 when the fit's accepted tests measured every channel's decay "
+        "(tail rows), else 0",
     )
     parser.add_argument("--out", default=None, help="write the rows as CSV here")
     parser.add_argument(

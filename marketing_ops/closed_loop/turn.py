@@ -118,7 +118,8 @@ def _arm_policies(policies):
 
 
 def _inputs(home: DataHome, kpis, forecasts: Forecasts, candidates, as_of: date, policies):
-    from marketing_ops.decisioning import DecisionInputs
+    from marketing_ops.decisioning import DecisionInputs, verdict_frame
+    from marketing_ops.decisioning.decide import response_model_of
 
     campaign_level = policies.budget.plan_level == "campaign"
 
@@ -135,6 +136,7 @@ def _inputs(home: DataHome, kpis, forecasts: Forecasts, candidates, as_of: date,
         candidates,
         history("marts.fct_ad_spend_daily"),
         history("marts.fct_conversions"),
+        verdict_frame(home, response_model_of(forecasts.curve_rows).get("mmm_fit")),
     )
 
 

@@ -77,7 +77,12 @@ from marketing_ops.decisioning.ledger.autonomy import (
 )
 from marketing_ops.decisioning.ledger.chain import LedgerTampered
 from marketing_ops.decisioning.ledger.decisions import read_entries
-from marketing_ops.decisioning.ledger.models import fit_entry, record_model_fit, verdict_entries
+from marketing_ops.decisioning.ledger.models import (
+    fit_entry,
+    record_model_fit,
+    verdict_entries,
+    verdict_frame,
+)
 from marketing_ops.decisioning.policy import (
     AUTONOMY_LEVELS,
     ApprovalPolicy,
@@ -99,6 +104,7 @@ __all__ = [
     "read_entries",
     "record_model_fit",
     "verdict_entries",
+    "verdict_frame",
     "AUTONOMY_LEVELS",
     "DECISION_COLUMNS",
     "Alternative",

@@ -84,8 +84,12 @@ class BudgetPolicy(_Strict):
     )
     period_days: int = _expect("a whole number of days between 1 and 31", default=7, ge=1, le=31)
     # days after the period that count, the plan's daily spend going on over them (the
-    # following weeks held at the plan); the value is scaled to one period (budget/optimiser.py)
-    carryover_days: int = _expect("a whole number of days between 0 and 90", default=0, ge=0, le=90)
+    # following weeks held at the plan); the value is scaled to one period (budget/optimiser.py).
+    # auto: AUTO_CARRYOVER_DAYS when experiments accepted by the fit behind the curves measured
+    # every planned channel's carry-over (a tail row), else 0 (decisioning.decide.carryover_of)
+    carryover_days: Annotated[int, Field(ge=0, le=90)] | Literal["auto"] = _expect(
+        "a whole number of days between 0 and 90, or auto", default="auto"
+    )
     total_budget: float | Literal["keep_last_period"] = _expect(
         "an amount in EUR for the period, or keep_last_period", default="keep_last_period"
     )
@@ -113,6 +117,12 @@ class BudgetPolicy(_Strict):
     )
     channels: dict[str, ChannelBounds] = Field(default_factory=dict)
     campaigns: dict[str, ChannelBounds] = Field(default_factory=dict)
+
+    @property
+    def tail_days(self) -> int:
+        """The days after the period the optimiser values: ``auto`` not yet resolved against
+        the fit's experiments (:func:`marketing_ops.decisioning.decide.carryover_of`) is 0."""
+        return 0 if self.carryover_days == "auto" else int(self.carryover_days)
 
     @field_validator("total_budget")
     @classmethod

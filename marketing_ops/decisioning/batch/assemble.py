@@ -179,11 +179,11 @@ def _budget_rows(as_of: date, plan: BudgetPlan, policies: PolicySet) -> list[dic
                         for d, a in enumerate(line.daily)
                     ],
                     "notes": list(plan.notes),
-                    **(
-                        {"response_model": plan.extra["response_model"]}
-                        if plan.extra.get("response_model")
-                        else {}
-                    ),
+                    **{
+                        k: plan.extra[k]
+                        for k in ("response_model", "carryover")
+                        if plan.extra.get(k)
+                    },
                 },
                 "_summary": _budget_summary(line, start, plan.period_days),
             }

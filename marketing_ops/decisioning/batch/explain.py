@@ -145,6 +145,8 @@ def rationale_markdown(
             "**Phasing** "
             + ", ".join(f"{p['date']} {p['amount']:,.0f}" for p in rationale["phasing"]),
         ]
+    if rationale.get("carryover"):
+        lines += ["", _carryover_line(rationale["carryover"])]
     if rationale.get("applies_to"):
         lines += ["", f"**Times** {rationale['applies_to']}"]
     for note in rationale.get("notes") or []:
@@ -190,6 +192,19 @@ def _readout_lines(test: dict | None, entries: list[dict] | None) -> list[str]:
             + f" · fit `{str(e.get('fit_version', ''))[:12]}`"
         )
     return lines
+
+
+def _carryover_line(carryover: dict) -> str:
+    """How many days after the period the plan valued, and why (budget.carryover_days)."""
+    days = int(carryover.get("days") or 0)
+    head = f"**Carry-over valued after the period** {days} days"
+    if carryover.get("setting") != "auto":
+        return f"{head} (budget.carryover_days)"
+    if days:
+        measured = ", ".join(carryover.get("decay_measured") or [])
+        return f"{head} (auto: accepted tail read-outs measured the decay of {measured})"
+    missing = ", ".join(carryover.get("decay_not_measured") or []) or "the planned channels"
+    return f"{head} (auto: no accepted tail read-out for {missing}, so the period alone)"
 
 
 def _model_lines(model: dict | None, entries: list[dict] | None) -> list[str]:

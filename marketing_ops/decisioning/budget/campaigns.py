@@ -261,7 +261,7 @@ def split_by_campaign(
                     c_index,
                     c_carry * sh.spend_share,
                     policy.period_days,
-                    policy.carryover_days,
+                    policy.tail_days,
                 )
                 lines.append(_fixed_line(line, sh, base[sh.campaign_id], conv, rev))
                 continue

@@ -21,8 +21,11 @@ channel along its saturation curve), and ROAS and CPA targets are judged on what
 buys, not on last week's money.
 
 Carry-over *after* the period counts with ``carryover_days`` = T of the budget policy
-(0, the default, is myopic and under-values high-decay channels: a decay of 0.9 returns ~1/5
-of its steady marginal ROAS within a week, docs/decisions.md, 2026-12-05). The following
+(``BudgetPolicy.tail_days``; ``auto``, the default, is resolved before the plan by
+:func:`marketing_ops.decisioning.decide.carryover_of`: T = 28 when tests measured every
+planned channel's decay, else 0). T = 0 is myopic and under-values high-decay channels: a
+decay of 0.9 returns ~1/5 of its steady marginal ROAS within a week (docs/decisions.md,
+2026-12-05); valued on an unmeasured decay the tail misleads (2026-12-06). The following
 weeks are held at the plan: over the T days after the period each line keeps spending the
 period's own daily amounts (and the seasonal index repeats the period's), and a plan is
 valued by the revenue of that whole horizon, over what the carried-in adstock sells alone,
@@ -589,7 +592,7 @@ def plan_budget(
         policy.period_days,
         bounds.scale,
         samples if expectation else None,
-        policy.carryover_days,
+        policy.tail_days,
     )
     x_opt, message = _solve(model, bounds, policy)
     if x_opt is None:

@@ -10,10 +10,20 @@ version in its budget rationales, and :func:`fit_entry` finds the fit for ``expl
 
 from __future__ import annotations
 
+import pandas as pd
+
 from marketing_ops.config import DataHome
 from marketing_ops.decisioning.ledger.decisions import append_entry, read_entries
 
-__all__ = ["MODEL_FIT", "VERDICT", "fit_entry", "record_model_fit", "verdict_entries"]
+__all__ = [
+    "MODEL_FIT",
+    "VERDICT",
+    "VERDICT_COLUMNS",
+    "fit_entry",
+    "record_model_fit",
+    "verdict_entries",
+    "verdict_frame",
+]
 
 MODEL_FIT = "model_fit"
 VERDICT = "experiment_verdict"
@@ -43,3 +53,26 @@ def fit_entry(entries: list[dict], fit_version: str) -> dict | None:
 def verdict_entries(entries: list[dict], fit_version: str) -> list[dict]:
     """The experiment verdicts recorded with a fit version."""
     return [e for e in entries if e.get("kind") == VERDICT and e.get("fit_version") == fit_version]
+
+
+# what a decision reads of a fit's verdicts (forecasting.mmm.kpis.verdict_records' fields)
+VERDICT_COLUMNS = [
+    "fit_version",
+    "experiment",
+    "channel",
+    "start",
+    "end",
+    "lift_start",
+    "readout_end",
+    "accepted",
+    "reason",
+]
+
+
+def verdict_frame(home: DataHome, fit_version: str | None) -> pd.DataFrame:
+    """The experiment verdicts recorded with a fit version, one row each (empty, with the
+    columns, for none or no fit: attributed curves)."""
+    found = verdict_entries(read_entries(home), fit_version) if fit_version else []
+    return pd.DataFrame(
+        [{c: e.get(c) for c in VERDICT_COLUMNS} for e in found], columns=VERDICT_COLUMNS
+    )

@@ -13,8 +13,9 @@ from marketing_ops.decisioning import (
     list_batches,
     load_policies,
     read_approvals,
+    verdict_frame,
 )
-from marketing_ops.decisioning.decide import DecisionInputs
+from marketing_ops.decisioning.decide import DecisionInputs, response_model_of
 from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily, input_versions
 from marketing_ops.defs.decisions.approvals import defs as approval_defs
 from marketing_ops.defs.decisions.recording import record_decisions
@@ -90,8 +91,17 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
     keys = [KPIS, BASELINES, CURVES, GRAPH, SEND_HOURS] + (
         [AD_SPEND, CONVERSIONS] if campaign_level else []
     )
+    # the verdicts of the fit behind the curves: which channels' decay tests measured
+    fit = response_model_of(curve_rows).get("mmm_fit")
     inputs = DecisionInputs(
-        kpis, curve_rows, forecasts, send_hours, candidates, ad_spend, conversions
+        kpis,
+        curve_rows,
+        forecasts,
+        send_hours,
+        candidates,
+        ad_spend,
+        conversions,
+        verdict_frame(home, fit),
     )
     autonomy = autonomy_state(home)
     signals = input_versions(context.instance, keys)

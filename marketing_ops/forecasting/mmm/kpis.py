@@ -225,7 +225,8 @@ def verdict_records(result: KPIFit) -> list[dict]:
             "fit_version": result.version,
             "experiment": v.experiment.name or f"{v.experiment.channel} {v.experiment.kind}",
             "channel": v.experiment.channel,
-            "kind": v.experiment.kind,
+            # not "kind": the ledger entry's own kind (experiment_verdict) would replace it
+            "experiment_kind": v.experiment.kind,
             "start": str(v.experiment.start.date()),
             "end": str(v.experiment.end.date()),
             "lift_start": str(v.experiment.read_from.date()),
