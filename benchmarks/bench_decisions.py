@@ -2,7 +2,7 @@
 possible uplift the agent captures, deciding on the media mix model or on attributed curves.
 
     .venv/bin/python benchmarks/bench_decisions.py [--worlds NAME ...] [--days 730]
-        [--models mmm attributed] [--warmup 300 --draws 300 --chains 2] [--shifts 30 100]
+        [--models mmm attributed] [--warmup 300 --draws 300 --chains 2 --seed 0] [--shifts 30 100]
         [--lift-tests --holdout-share 0.3 --test-days 28 --lift-se 0.15 --readout-days 0
          --tail-rows --tail-se own]
 
@@ -538,6 +538,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=None)
     parser.add_argument("--chains", type=int, default=None)
     parser.add_argument(
+        "--seed", type=int, default=None, help="MMM sampler seed (forecasting.yaml)"
+    )
+    parser.add_argument(
         "--lift-tests",
         action="store_true",
         help="also decide on the MMM calibrated by one holdout test per paid channel (mmm+tests)",
@@ -592,13 +595,19 @@ def main() -> None:
     settings = load_forecast_settings()
     sampler = {
         k: v
-        for k, v in (("warmup", args.warmup), ("draws", args.draws), ("chains", args.chains))
+        for k, v in (
+            ("warmup", args.warmup),
+            ("draws", args.draws),
+            ("chains", args.chains),
+            ("seed", args.seed),
+        )
         if v is not None
     }
     settings = settings.model_copy(update={"mmm": settings.mmm.model_copy(update=sampler)})
     m = settings.mmm
     print(
-        f"MMM sampler: warmup {m.warmup}, draws {m.draws}, chains {m.chains}, curve draws "
+        f"MMM sampler: warmup {m.warmup}, draws {m.draws}, chains {m.chains}, seed {m.seed}, "
+        "curve draws "
         f"{m.curve_draws}; {args.days} days of history; worlds {', '.join(args.worlds)}\n"
     )
     presets = hostile_worlds(days=args.days)
