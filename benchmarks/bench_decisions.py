@@ -198,49 +198,24 @@ def lift_tests(
     tail_se: str = "own",
 ) -> list:
     """Lift tests of every paid channel before ``as_of``, each read out ``readout`` days past
-    its end, as one row or (``tail_rows``) as its in-test and its tail rows (see the module's
-    docstring)."""
-    from marketing_ops.forecasting.mmm.calibration import Experiment
+    its end, as one row or (``tail_rows``) as its in-test and its tail rows: the simulator's
+    :func:`marketing_ops.simulator.lift_studies` (see the module's docstring)."""
+    from marketing_ops.simulator import lift_studies
 
-    rng = np.random.default_rng([world.config.seed, as_of.toordinal()])
-    kinds = ["holdout", "pulse"] if design == "both" else [design]
-    plan = [(channel, kind) for kind in kinds for channel in PAID]
-    out = []
-    for i, (channel, kind) in enumerate(plan):
-        end = as_of - timedelta(days=14 + readout + days * (len(plan) - 1 - i))
-        start = end - timedelta(days=days - 1)
-        until = end + timedelta(days=readout) if readout else None
-        high, low = (1.0, 1.0 - share) if kind == "holdout" else (1.0 + share, 1.0)
-        # (lift_start, readout_end, name suffix) of each row the test reports
-        rows = [(None, until, "")]
-        if tail_rows and readout:
-            rows = [(None, None, ""), (end + timedelta(days=1), until, "-tail")]
-        spend = world.truth.daily
-        spend = spend[
-            (spend["channel"] == channel)
-            & spend["date"].between(start.isoformat(), end.isoformat())
-        ]["spend"].sum()
-        se = 0.0
-        for first, last, suffix in rows:
-            truth = world.truth.spend_lift(channel, start, end, high, low, last, first)
-            # the tail row after the in-test row: its own share, or the in-test row's noise
-            se = se if suffix and tail_se == "test" else rel_se * abs(truth)
-            out.append(
-                Experiment(
-                    channel=channel,
-                    start=pd.Timestamp(start),
-                    end=pd.Timestamp(end),
-                    kind="holdout" if kind == "holdout" else "lift",  # a pulse: spend_delta > 0
-                    lift=float(truth + rng.normal(0.0, se)),
-                    standard_error=float(se),
-                    spend_delta=float(share * spend) if kind == "pulse" else 0.0,
-                    holdout_share=share if kind == "holdout" else 0.0,
-                    name=f"bench-{kind}-{channel}-{start}{suffix}",
-                    readout_end=pd.Timestamp(last) if last else None,
-                    lift_start=pd.Timestamp(first) if first else None,
-                )
-            )
-    return out
+    return lift_studies(
+        world.truth,
+        as_of,
+        world.config.seed,
+        share,
+        days,
+        rel_se,
+        design,
+        readout,
+        tail_rows,
+        tail_se,
+        PAID,
+        prefix="bench",
+    )
 
 
 # ---------------------------------------------------------------- curves, as the assets make them

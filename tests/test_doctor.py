@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 from typer.testing import CliRunner
@@ -186,3 +187,15 @@ def test_demo_decides_on_the_mmm_when_its_history_allows_and_never_overrides_set
     path.write_text("forecasting:\n  response_model: attributed\n")
     assert _demo_response_model(own_home, 730) == "attributed"
     assert path.read_text() == "forecasting:\n  response_model: attributed\n"
+
+
+def test_the_demo_never_replaces_experiments_a_person_wrote(own_home) -> None:
+    """The demo writes the simulated market's past lift studies only into a home without
+    `settings/experiments.csv`."""
+    from marketing_ops.cli.main import _demo_lift_studies
+
+    path = own_home.settings / "experiments.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("channel,start,end,kind,lift,standard_error\n")
+    assert _demo_lift_studies(own_home, date(2026, 12, 6), 7) is None
+    assert path.read_text() == "channel,start,end,kind,lift,standard_error\n"

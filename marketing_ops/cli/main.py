@@ -138,14 +138,44 @@ _MODEL_SOURCES = {
 }
 
 
-def _demo_response_model(h: DataHome, days: int) -> str:
+def _demo_response_model(h: DataHome, days: int, end: date | None = None, seed: int = 7) -> str:
+    """The response model the demo decides on; with ``end`` (the simulated market's last day)
+    the media mix model also gets the market's past lift studies (:func:`_demo_lift_studies`)."""
     from marketing_ops.forecasting import load_forecast_settings
 
     path = h.settings / "forecasting.yaml"
     if not path.exists() and days >= DEMO_MMM_MIN_DAYS:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_DEMO_SETTINGS)
+        if end is not None:
+            _demo_lift_studies(h, end, seed)
     return load_forecast_settings(path).response_model
+
+
+def _demo_lift_studies(h: DataHome, end: date, seed: int) -> Path | None:
+    """Write the simulated market's past lift studies as ``settings/experiments.csv`` (none
+    when the file exists): per paid channel a 4-week conversion-lift study holding out 30 % of
+    its audience, read 4 weeks past its end, its tail a row of its own; each lift the
+    simulator's true one plus noise of 15 % (:func:`marketing_ops.simulator.lift_studies`).
+    The media mix model calibrates on them, each checked first, and with every channel's tail
+    accepted the plan counts the carry-over (``budget.carryover_days: auto``)."""
+    from marketing_ops.defs._shared import EXPERIMENTS_FILE
+    from marketing_ops.experiments.readout import experiment_rows
+    from marketing_ops.simulator import lift_studies, load_ground_truth
+
+    path = h.settings / EXPERIMENTS_FILE
+    if path.exists():
+        return None
+    studies = lift_studies(
+        load_ground_truth(h), end, seed, readout=28, tail_rows=True, tail_se="test", prefix="demo"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    experiment_rows(studies).to_csv(path, index=False)
+    console.print(
+        f"Past lift studies of the simulated market (a 30 % audience holdout per paid channel, "
+        f"its tail read 4 weeks on): {path}; the media mix model calibrates on them."
+    )
+    return path
 
 
 @app.command()
@@ -181,7 +211,7 @@ def demo(
         with spinner(f"Simulating {days} days of market signals (seed {seed})..."):
             summary = generate_history(h, WorldConfig(seed=seed, start=start, days=days))
         console.print(f"Simulated market written to {h.inbox}: {summary}")
-    model = _demo_response_model(h, (end - start).days + 1)
+    model = _demo_response_model(h, (end - start).days + 1, end, seed)
     console.print(
         f"Budget decisions rest on the {model} response curves ({_MODEL_SOURCES[model]})."
     )
@@ -314,13 +344,20 @@ def _number(value: float) -> str:
     return "-" if missing(value) else f"{value:.3f}"
 
 
-def _print_mmm(summary) -> None:
-    """The media mix model's channel table (response_model: mmm), 80 % intervals."""
+def _print_mmm(summary, verdicts=None) -> None:
+    """The media mix model's channel table (response_model: mmm), 80 % intervals, and the lift
+    tests it was calibrated on (``verdicts``: the fit's, from the decision ledger)."""
     first = summary.iloc[0]
     verdict = "converged" if bool(first["converged"]) else "NOT converged: no decision uses it"
     t = Table(
         title=f"Media mix model fitted {first['fitted_on']} ({verdict}), 80 % intervals",
     )
+    if verdicts is not None and len(verdicts):
+        accepted = int(verdicts["accepted"].astype(bool).sum())
+        t.caption = (
+            f"calibrated by lift tests: {accepted} of {len(verdicts)} rows accepted "
+            "(`marketing-ops explain` on a budget decision lists each verdict)"
+        )
     for c in ("channel", "spend", "contribution", "ROAS", "marginal ROAS"):
         t.add_column(c, justify="left" if c == "channel" else "right")
     for r in summary.sort_values("channel").itertuples():
@@ -332,6 +369,29 @@ def _print_mmm(summary) -> None:
             f"{r.mroas:.2f} [{r.mroas_lo:.2f}, {r.mroas_hi:.2f}]",
         )
     console.print(t)
+
+
+def _fit_verdicts(h: DataHome, summary):
+    """The lift-test verdicts the ledger holds for the fit behind ``summary`` (None: no fit)."""
+    from marketing_ops.decisioning import verdict_frame
+
+    if summary.empty or "fit_version" not in summary:
+        return None
+    return verdict_frame(h, str(summary["fit_version"].iloc[0]))
+
+
+def _print_carryover(batch) -> None:
+    """The days after the week the budget plan valued, and why (budget.carryover_days)."""
+    import json
+
+    from marketing_ops.decisioning.batch.explain import carryover_line
+
+    budget = batch[batch["action_type"] == "budget_allocation"]
+    if budget.empty:
+        return
+    carryover = json.loads(budget["rationale"].iloc[0]).get("carryover")
+    if carryover:
+        console.print(carryover_line(carryover).replace("**", ""))
 
 
 def _print_summary(h, as_of: date) -> None:
@@ -351,7 +411,8 @@ def _print_summary(h, as_of: date) -> None:
     if not kpis.empty:
         _print_kpis(kpis, as_of)
     if not mmm.empty:
-        _print_mmm(mmm[mmm["as_of"] == mmm["as_of"].max()])
+        latest_fit = mmm[mmm["as_of"] == mmm["as_of"].max()]
+        _print_mmm(latest_fit, _fit_verdicts(h, latest_fit))
     if not backtests.empty:
         latest = backtests[backtests["as_of"] == backtests["as_of"].max()]
         if "audience_id" in latest:  # channels' conversions here; the rest is in reports/
@@ -370,6 +431,7 @@ def _print_summary(h, as_of: date) -> None:
     if not batch.empty:
         latest = batch[batch["batch_id"] == batch.sort_values("created_at")["batch_id"].iloc[-1]]
         print_decisions(latest, limit=8)
+        _print_carryover(latest)
     console.print(
         "\nNext: `make ui` to explore the asset graph in Dagster, "
         "`marketing-ops decisions --format json` to export the batch, "

@@ -4,6 +4,7 @@ The product never reads the ground truth; tests and benchmarks score decisions a
 """
 
 from marketing_ops.simulator.hostile import HOSTILE_WORLDS, hostile_world, hostile_worlds
+from marketing_ops.simulator.lift_studies import PAID_CHANNELS, lift_studies
 from marketing_ops.simulator.market import (
     GroundTruth,
     SimulationSummary,
@@ -17,6 +18,7 @@ from marketing_ops.simulator.world import SEGMENTS, Hostility, ResponseShock, Sh
 
 __all__ = [
     "HOSTILE_WORLDS",
+    "PAID_CHANNELS",
     "SEGMENTS",
     "GroundTruth",
     "Hostility",
@@ -28,6 +30,7 @@ __all__ = [
     "generate_history",
     "hostile_world",
     "hostile_worlds",
+    "lift_studies",
     "load_ground_truth",
     "response_truth",
     "simulate_outcomes",

@@ -413,3 +413,34 @@ def test_oracle_and_optimiser_value_a_plan_alike_with_the_following_weeks_held(w
     oracle = truth.oracle_allocation(total, 7, first, bounds, 28)
     for c in channels:
         assert plan.amounts[c] == pytest.approx(oracle[c], abs=0.01 * total)
+
+
+def test_lift_studies_report_the_true_lift_with_the_noise_their_error_states(world) -> None:
+    """``lift_studies`` (what bench_decisions calibrates on and the demo writes as the market's
+    past tests): one test per paid channel, one after the other, the last read-out ending two
+    weeks before the day; with tail rows each test is two rows, its own days and the days
+    after its end (the in-test row's error); each lift is the true one plus seeded noise."""
+    from marketing_ops.simulator import PAID_CHANNELS, lift_studies, load_ground_truth
+
+    truth = load_ground_truth(world("long_carry_over"))
+    as_of = START + timedelta(days=DAYS - 1)
+    study = partial(lift_studies, truth, as_of, days=7, readout=7, tail_rows=True, tail_se="test")
+    rows = study(seed=3)
+    assert [r.channel for r in rows] == [c for c in PAID_CHANNELS for _ in range(2)]
+    assert rows[-1].read_until == pd.Timestamp(as_of - timedelta(days=14))
+    z = []
+    for test, tail in zip(rows[::2], rows[1::2], strict=True):
+        assert test.read_from == test.start and test.read_until == test.end
+        assert tail.read_from == test.end + pd.Timedelta(days=1)
+        assert tail.read_until == test.end + pd.Timedelta(days=7)
+        assert test.holdout_share == 0.3 and tail.standard_error == test.standard_error
+        first, last = test.start.date(), test.end.date()
+        own = truth.spend_lift(test.channel, first, last, 1.0, 0.7)
+        after = truth.spend_lift(
+            test.channel, first, last, 1.0, 0.7, last + timedelta(7), last + timedelta(1)
+        )
+        assert test.standard_error == pytest.approx(0.15 * own)
+        z += [(test.lift - own) / test.standard_error, (tail.lift - after) / tail.standard_error]
+    assert 0 < float(np.std(z)) < 3 and max(abs(v) for v in z) < 4
+    assert [r.lift for r in study(seed=3)] == [r.lift for r in rows]  # seeded
+    assert [r.lift for r in study(seed=4)] != [r.lift for r in rows]

@@ -13,7 +13,7 @@ import math
 
 import pandas as pd
 
-__all__ = ["batch_markdown", "rationale_markdown"]
+__all__ = ["batch_markdown", "carryover_line", "rationale_markdown"]
 
 
 def _money(v: object) -> str:
@@ -146,7 +146,7 @@ def rationale_markdown(
             + ", ".join(f"{p['date']} {p['amount']:,.0f}" for p in rationale["phasing"]),
         ]
     if rationale.get("carryover"):
-        lines += ["", _carryover_line(rationale["carryover"])]
+        lines += ["", carryover_line(rationale["carryover"])]
     if rationale.get("applies_to"):
         lines += ["", f"**Times** {rationale['applies_to']}"]
     for note in rationale.get("notes") or []:
@@ -194,7 +194,7 @@ def _readout_lines(test: dict | None, entries: list[dict] | None) -> list[str]:
     return lines
 
 
-def _carryover_line(carryover: dict) -> str:
+def carryover_line(carryover: dict) -> str:
     """How many days after the period the plan valued, and why (budget.carryover_days)."""
     days = int(carryover.get("days") or 0)
     head = f"**Carry-over valued after the period** {days} days"
