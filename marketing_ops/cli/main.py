@@ -154,8 +154,9 @@ def _demo_response_model(h: DataHome, days: int, end: date | None = None, seed: 
 
 def _demo_lift_studies(h: DataHome, end: date, seed: int) -> Path | None:
     """Write the simulated market's past lift studies as ``settings/experiments.csv`` (none
-    when the file exists): per paid channel a 4-week conversion-lift study holding out 30 % of
-    its audience, read 4 weeks past its end, its tail a row of its own; each lift the
+    when the file exists): per paid channel a 4-week conversion-lift study (a randomised
+    audience holdout, the lift scaled to the whole audience: ``holdout_share`` 1, the channel's
+    whole effect), read 4 weeks past its end, its tail a row of its own; each lift the
     simulator's true one plus noise of 15 % (:func:`marketing_ops.simulator.lift_studies`).
     The media mix model calibrates on them, each checked first, and with every channel's tail
     accepted the plan counts the carry-over (``budget.carryover_days: auto``)."""
@@ -167,12 +168,19 @@ def _demo_lift_studies(h: DataHome, end: date, seed: int) -> Path | None:
     if path.exists():
         return None
     studies = lift_studies(
-        load_ground_truth(h), end, seed, readout=28, tail_rows=True, tail_se="test", prefix="demo"
+        load_ground_truth(h),
+        end,
+        seed,
+        share=1.0,
+        readout=28,
+        tail_rows=True,
+        tail_se="test",
+        prefix="demo",
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     experiment_rows(studies).to_csv(path, index=False)
     console.print(
-        f"Past lift studies of the simulated market (a 30 % audience holdout per paid channel, "
+        f"Past lift studies of the simulated market (a conversion-lift study per paid channel, "
         f"its tail read 4 weeks on): {path}; the media mix model calibrates on them."
     )
     return path
