@@ -160,8 +160,8 @@ def _demo_lift_studies(h: DataHome, end: date, seed: int) -> Path | None:
     simulator's true one plus noise of 15 % (:func:`marketing_ops.simulator.lift_studies`).
     The media mix model calibrates on them, each checked first, and with every channel's tail
     accepted the plan counts the carry-over (``budget.carryover_days: auto``)."""
-    from marketing_ops.defs._shared import EXPERIMENTS_FILE
     from marketing_ops.experiments.readout import experiment_rows
+    from marketing_ops.forecasting.settings import EXPERIMENTS_FILE
     from marketing_ops.simulator import lift_studies, load_ground_truth
 
     path = h.settings / EXPERIMENTS_FILE

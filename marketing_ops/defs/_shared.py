@@ -35,6 +35,7 @@ from dagster_dbt import (
 from dagster_shared.utils import environ
 
 from marketing_ops.config import DBT_PROJECT_DIR, HISTORY_START, DataHome, data_home
+from marketing_ops.forecasting.settings import EXPERIMENTS_FILE
 from marketing_ops.warehouse import connect
 
 # --------------------------------------------------------------------------- partitions
@@ -104,9 +105,6 @@ class StoreResource(dg.ConfigurableResource):
         from marketing_ops.signals.privacy import pii_key
 
         return pii_key(demo=self.demo_mode())
-
-
-EXPERIMENTS_FILE = "experiments.csv"  # in <data home>/settings: lift tests the MMM calibrates on
 
 
 def calibration_experiments(store: StoreResource, kpis, settings) -> tuple[list, tuple]:

@@ -19,7 +19,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+# in <data home>/settings: the lift tests the media mix model calibrates on (docs/contracts.md)
+EXPERIMENTS_FILE = "experiments.csv"
+
 __all__ = [
+    "EXPERIMENTS_FILE",
     "AudienceSettings",
     "BacktestSettings",
     "ForecastSettings",
