@@ -4,7 +4,7 @@ The product never reads the ground truth; tests and benchmarks score decisions a
 """
 
 from marketing_ops.simulator.hostile import HOSTILE_WORLDS, hostile_world, hostile_worlds
-from marketing_ops.simulator.lift_studies import PAID_CHANNELS, lift_studies
+from marketing_ops.simulator.lift_studies import lift_studies
 from marketing_ops.simulator.market import (
     GroundTruth,
     SimulationSummary,
@@ -18,7 +18,6 @@ from marketing_ops.simulator.world import SEGMENTS, Hostility, ResponseShock, Sh
 
 __all__ = [
     "HOSTILE_WORLDS",
-    "PAID_CHANNELS",
     "SEGMENTS",
     "GroundTruth",
     "Hostility",

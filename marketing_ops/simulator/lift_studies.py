@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 
 from marketing_ops.simulator.market import GroundTruth
+from marketing_ops.simulator.world import PAID_CHANNELS
 
-__all__ = ["PAID_CHANNELS", "lift_studies"]
+__all__ = ["AD_CHANNELS", "lift_studies"]
 
-PAID_CHANNELS = ("paid_search", "display", "paid_social")
+# the world's paid channels whose spend a budget plans (email's cost follows its sends)
+AD_CHANNELS = tuple(c for c in PAID_CHANNELS if c != "email")
 
 
 def lift_studies(
@@ -33,7 +35,7 @@ def lift_studies(
     readout: int = 0,
     tail_rows: bool = False,
     tail_se: str = "own",
-    channels: tuple[str, ...] = PAID_CHANNELS,
+    channels: tuple[str, ...] = AD_CHANNELS,
     prefix: str = "study",
 ) -> list:
     """One test per channel (``design`` ``both``: a holdout and a pulse per channel), ``days``

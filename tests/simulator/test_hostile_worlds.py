@@ -420,13 +420,14 @@ def test_lift_studies_report_the_true_lift_with_the_noise_their_error_states(wor
     past tests): one test per paid channel, one after the other, the last read-out ending two
     weeks before the day; with tail rows each test is two rows, its own days and the days
     after its end (the in-test row's error); each lift is the true one plus seeded noise."""
-    from marketing_ops.simulator import PAID_CHANNELS, lift_studies, load_ground_truth
+    from marketing_ops.simulator import lift_studies, load_ground_truth
+    from marketing_ops.simulator.lift_studies import AD_CHANNELS
 
     truth = load_ground_truth(world("long_carry_over"))
     as_of = START + timedelta(days=DAYS - 1)
     study = partial(lift_studies, truth, as_of, days=7, readout=7, tail_rows=True, tail_se="test")
     rows = study(seed=3)
-    assert [r.channel for r in rows] == [c for c in PAID_CHANNELS for _ in range(2)]
+    assert [r.channel for r in rows] == [c for c in AD_CHANNELS for _ in range(2)]
     assert rows[-1].read_until == pd.Timestamp(as_of - timedelta(days=14))
     z = []
     for test, tail in zip(rows[::2], rows[1::2], strict=True):
