@@ -131,14 +131,16 @@ def _on_fit(home, verdicts: list, fit: str = FIT):
     return replace(frames, curve_rows=tagged, verdicts=verdict_frame(home, fit))
 
 
-def _budget(frames, policies, carryover="auto") -> tuple[dict, dict]:
+def _budget(frames, policies, carryover="auto") -> tuple[dict, dict, dict]:
+    """(amount per channel, the first budget row's rationale, that row) of the day's batch."""
     policies = policies.model_copy(
         update={"budget": policies.budget.model_copy(update={"carryover_days": carryover})}
     )
     batch = decide(AS_OF, frames, policies, AutonomyState(), SIGNALS).batch
     budget = batch[batch["action_type"] == "budget_allocation"]
     amounts = dict(zip(budget["channel"], budget["amount"], strict=True))
-    return amounts, json.loads(budget["rationale"].iloc[0])
+    row = budget.iloc[0].to_dict()
+    return amounts, json.loads(row["rationale"]), row
 
 
 def test_auto_carryover_counts_the_tail_once_tests_measured_every_decay(home, policies) -> None:
@@ -148,7 +150,7 @@ def test_auto_carryover_counts_the_tail_once_tests_measured_every_decay(home, po
     assert policies.budget.carryover_days == "auto"
     frames = _on_fit(home, VERDICTS + tail_verdicts(PAID))
     assert set(frames.verdicts["channel"].dropna()) == set(PAID)
-    amounts, rationale = _budget(frames, policies)
+    amounts, rationale, row = _budget(frames, policies)
     assert rationale["carryover"] == {
         "days": AUTO_CARRYOVER_DAYS,
         "setting": "auto",
@@ -158,16 +160,11 @@ def test_auto_carryover_counts_the_tail_once_tests_measured_every_decay(home, po
     week_alone = _budget(frames, policies, 0)[0]
     # paid_social's decay 0.5 against search's 0.3: counting the tail moves money to social
     assert amounts["paid_social"] > week_alone["paid_social"] + 10.0
-    text = " ".join(rationale_markdown(_row(frames, policies), models=read_entries(home)).split())
+    text = " ".join(rationale_markdown(row, models=read_entries(home)).split())
     assert (
         "**Carry-over valued after the period** 28 days (auto: accepted tail read-outs "
         "measured the decay of display, paid_search, paid_social)" in text
     )
-
-
-def _row(frames, policies) -> dict:
-    batch = decide(AS_OF, frames, policies, AutonomyState(), SIGNALS).batch
-    return batch[batch["action_type"] == "budget_allocation"].iloc[0].to_dict()
 
 
 @pytest.mark.parametrize(
@@ -186,17 +183,17 @@ def test_auto_carryover_keeps_the_week_alone_without_a_measured_decay(
 ) -> None:
     record_model_fit(home, fit_record("cd" * 32), tail_verdicts(PAID, fit="cd" * 32))
     frames = _on_fit(home, verdicts)
-    amounts, rationale = _budget(frames, policies)
+    amounts, rationale, row = _budget(frames, policies)
     assert rationale["carryover"]["days"] == 0
     assert rationale["carryover"]["decay_not_measured"] == missing
     assert amounts == pytest.approx(_budget(frames, policies, 0)[0])
-    text = " ".join(rationale_markdown(_row(frames, policies), models=[]).split())
+    text = " ".join(rationale_markdown(row, models=[]).split())
     assert f"0 days (auto: no accepted tail read-out for {', '.join(missing)}" in text
 
 
 def test_a_fixed_carryover_is_used_as_written(home, policies) -> None:
     frames = _on_fit(home, tail_verdicts(PAID))
-    _, rationale = _budget(frames, policies, 14)
+    _, rationale, _ = _budget(frames, policies, 14)
     assert rationale["carryover"] == {"days": 14, "setting": "fixed"}
 
 
