@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/bench_mmm.py [--worlds 6] [--anchor] [--meridian]
         [--lift-tests market|pair|audience] [--prior FIELD=VALUE] [--sampler FIELD=VALUE] [--daily]
-        [--demo] [--study] [--jobs 1] [--draws 500] [--warmup 500] [--periods 156]
+        [--demo] [--market N [--market-world NAME]] [--study] [--jobs 1] [--draws 500]
+        [--warmup 500] [--periods 156]
 
 Worlds are seeded aggregate worlds (marketing_ops.simulator.mmm_worlds): weekly national KPI
 with 4-6 channels whose ad platforms over-claim; every third world has a mid-history shock on
@@ -19,6 +20,16 @@ newest release for Python 3.11). ``--daily`` times one two-year daily fit of six
 4 paid channels) through the forecasts asset's own ``fit_channel_kpis`` with the shipped
 settings (forecasting.yaml's sampler, or ``--warmup``/``--draws`` when given) and reports
 whether it converged, its worst sites and its seconds.
+
+``--market N`` (with ``--worlds 0`` to skip the weekly worlds) fits N seeds of the product's
+own market simulator (seed 7 is the demo's market; ``--market-world`` a hostile preset), two
+years daily, through the same ``fit_channel_kpis`` and shipped settings the forecasts asset
+uses, and scores them on the simulator's truth in conversions per EUR (seasonality and
+shocks included): per world and channel ROAS and marginal ROAS with their 80 % intervals
+against the truth, email (whose cost is nominal: scored apart) and the base's share of the
+KPI; then the totals and each channel's median signed errors. With ``--lift-tests audience``
+the fit calibrates on the market's past studies exactly as ``marketing-ops demo`` writes them
+(``simulator.lift_studies.PAST_STUDIES``).
 
 ``--lift-tests market|pair|audience`` runs 4-week tests in each world, each one's true lift
 (over the test and the 8 weeks after it) read out with a 20 % relative error
@@ -47,6 +58,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +72,9 @@ STUDY_SAMPLER = 250  # warmup and draws per chain in the coverage study
 HOLDOUT_WEEKS, HOLDOUT_SHARE, HOLDOUT_SE = 4, 0.5, 0.2
 READOUT_WEEKS = 8  # read out past the test's end: its carry-over (decay <= 0.55: < 1 % left)
 # ../shared beside the repository, as in README (parents[3] pointed at /shared)
+MARKET_SEED = 7  # --market's first seed: the demo's market
+MARKET_START = date(2024, 12, 7)  # --market's two years: the demo's, as of 2026-12-06
+PER = 1000.0  # --market's ROAS and marginal ROAS: conversions per 1,000 EUR
 MERIDIAN = (
     Path(__file__).resolve().parents[2] / "shared/fixtures/public/meridian/national_media.csv"
 )
@@ -314,6 +329,95 @@ def _fit_demo_worker(args: dict) -> dict:
     }
 
 
+def market_truth(world, spend: dict, dates) -> dict:
+    """Per channel of the product's market world, over ``dates`` (the fitted history) with
+    ``spend`` per channel and day: true conversions at 1x, 1.01x, 0.5x and 1.5x the spend
+    (incremental, seasonality, cost and response shocks included, carry-over from day 0 of the
+    world, which starts the fitted history): channel_summary's and counterfactuals' definitions
+    of ROAS, marginal ROAS and counterfactuals, on the truth."""
+    days = [d.date() for d in dates]
+    index = np.array([world.index(d) for d in days])
+    out = {}
+    for channel, x in spend.items():
+        curve = world.curves[channel]
+        cost = np.array([world.cost_multiplier(channel, d) for d in days])
+        shock = np.array([world.response_factor(channel, d) for d in days])
+        out[channel] = {
+            m: float((curve.conversions(m * x / cost, index) * shock).sum())
+            for m in (1.0, 1.01, 0.5, 1.5)
+        }
+    return out
+
+
+def _fit_market_worker(args: dict) -> dict:
+    """Worker: one two-year world of the product's own market simulator (the demo's, seeded;
+    a hostile preset with ``world``) through the forecasts asset's ``fit_channel_kpis`` and
+    the shipped settings, calibrated with ``--lift-tests audience`` on the market's past
+    studies exactly as ``marketing-ops demo`` writes them; scored in conversions per EUR."""
+    from marketing_ops.forecasting import load_forecast_settings
+    from marketing_ops.forecasting.mmm import Priors, channel_summary, counterfactuals
+    from marketing_ops.forecasting.mmm.kpis import fit_channel_kpis
+    from marketing_ops.simulator import WorldConfig, hostile_world, lift_studies
+    from marketing_ops.simulator.daily import simulate_daily
+    from marketing_ops.simulator.lift_studies import AD_CHANNELS, PAST_STUDIES
+
+    seed, days = args["seed"], 730
+    name = args.get("world") or "default"
+    cfg = (
+        WorldConfig(seed=seed, start=MARKET_START, days=days)
+        if name == "default"
+        else hostile_world(name, seed=seed, start=MARKET_START, days=days)
+    )
+    world = simulate_daily(cfg)
+    end = cfg.start + timedelta(days=days - 1)
+    studies = (
+        lift_studies(world.ground_truth(), end, seed, prefix="bench", **PAST_STUDIES)
+        if args.get("lift_tests") == "audience"
+        else None
+    )
+    settings = load_forecast_settings()
+    given = {k: args[k] for k in ("warmup", "draws") if args.get(k)}
+    settings = settings.model_copy(
+        update={"history_days": days, "mmm": settings.mmm.model_copy(update=given)}
+    )
+    started, cpu = time.perf_counter(), time.process_time()
+    result = fit_channel_kpis(world.kpis, settings, studies, priors=Priors(**args["priors"]))
+    fit = result.fit
+    summary, cf = channel_summary(fit).set_index("channel"), counterfactuals(fit)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    channels = list(fit.data.channels)
+    spend = {c: fit.data.spend[0, :, i] for i, c in enumerate(channels)}
+    truth = market_truth(world.world, spend, fit.data.dates)
+    scored = [c for c in channels if c in AD_CHANNELS]  # email's cost is nominal: apart
+    total = {c: float(spend[c].sum()) / PER for c in channels}  # thousands of EUR
+    per = summary[["roas", "roas_lo", "roas_hi", "mroas", "mroas_lo", "mroas_hi"]] * PER
+    return {
+        "roas": {c: [per.roas[c], per.roas_lo[c], per.roas_hi[c]] for c in channels},
+        "mroas": {c: [per.mroas[c], per.mroas_lo[c], per.mroas_hi[c]] for c in scored},
+        "truth_roas": {c: truth[c][1.0] / total[c] for c in scored},
+        "truth_mroas": {c: (truth[c][1.01] - truth[c][1.0]) / (0.01 * total[c]) for c in scored},
+        "counterfactual": {
+            str(m): {
+                r.channel: [r.incremental, r.lo, r.hi] for r in cf[cf.multiplier == m].itertuples()
+            }
+            for m in (0.5, 1.5)
+        },
+        "truth_cf": {str(m): {c: truth[c][m] for c in scored} for m in (0.5, 1.5)},
+        "email": [per.roas["email"], truth["email"][1.0] / total["email"]]
+        if "email" in channels
+        else None,
+        "base_share": 1.0 - float(summary.share_of_kpi.sum()),
+        "true_base_share": 1.0 - sum(truth[c][1.0] for c in channels) / float(fit.data.kpi.sum()),
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "converged": fit.diagnostics.ok,
+        "reasons": fit.diagnostics.reasons,
+        "first_attempt": list(fit.diagnostics.first_attempt),
+        "tests": [v.reason for v in result.verdicts],
+    }
+
+
 def _fit_csv_worker(args: dict) -> dict:
     """Worker: fit a user CSV (the Meridian national file) and return ROAS with intervals."""
     from marketing_ops.forecasting.mmm import SamplerSettings, channel_summary, fit_mmm, load_csv
@@ -536,6 +640,61 @@ def bench_worlds(args) -> None:
     print(f"platform-reported ROAS: median |err| {np.median(platform_errs):6.1%}")
 
 
+def bench_market(args) -> None:
+    """``--market N``: N seeds of the product's own market world (the demo's), each through
+    the forecasts asset's fit; per channel the signed error of ROAS and marginal ROAS."""
+    me = [sys.executable, str(Path(__file__).resolve()), "--worker"]
+    payloads = {
+        seed: {
+            "kind": "market",
+            "seed": seed,
+            "world": args.market_world,
+            "lift_tests": args.lift_tests,
+            "priors": dict(_setting("Priors", p) for p in args.prior),
+            "warmup": args.warmup if "--warmup" in sys.argv else None,
+            "draws": args.draws if "--draws" in sys.argv else None,
+        }
+        for seed in range(MARKET_SEED, MARKET_SEED + args.market)
+    }
+    rows, signed = [], {}
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(_run, me, p): seed for seed, p in payloads.items()}
+        for future in as_completed(futures):
+            seed, res = futures[future], future.result()
+            if "error" in res:
+                print(f"market {seed:3d} error: {res['error']}", flush=True)
+                rows.append(res)
+                continue
+            s = score(res, res["truth_roas"], res["truth_cf"])
+            rows.append(s)
+            tests = res.get("tests", [])
+            taken = f"  tests accepted {tests.count('accepted')}/{len(tests)}" if tests else ""
+            print(f"market {seed:3d} {_fmt(s)}{taken}", flush=True)
+            parts = []
+            for c, truth in res["truth_roas"].items():
+                got, lo, hi = res["roas"][c]
+                m, mlo, mhi = res["mroas"][c]
+                mt = res["truth_mroas"][c]
+                signed.setdefault(c, []).append((got / truth - 1, m / mt - 1))
+                parts.append(
+                    f"{c} ROAS {got:.1f} [{lo:.1f}, {hi:.1f}] vs {truth:.1f}, "
+                    f"margin {m:.1f} [{mlo:.1f}, {mhi:.1f}] vs {mt:.1f}"
+                )
+            email = res.get("email")
+            if email:
+                parts.append(f"email ROAS {email[0]:.1f} vs {email[1]:.0f}")
+            parts.append(f"base {res['base_share']:.0%} vs {res['true_base_share']:.0%}")
+            print("           " + "; ".join(parts) + " (conversions per 1,000 EUR)", flush=True)
+    print()
+    _totals("market", rows)
+    for c, errs in signed.items():
+        roas, margin = zip(*errs, strict=True)
+        print(
+            f"{'':8s} {c}: median signed error ROAS {np.median(roas):+.0%}, "
+            f"marginal ROAS {np.median(margin):+.0%} over {len(errs)} worlds"
+        )
+
+
 def bench_meridian(args) -> None:
     channels = [f"Channel{i}_spend" for i in range(4)]
     controls = ["competitor_activity_score_control", "sentiment_score_control"]
@@ -632,9 +791,12 @@ def bench_demo(args) -> None:
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--worker":
         payload = json.loads(sys.argv[2])
-        worker = {"world": _fit_world, "demo": _fit_demo_worker, "csv": _fit_csv_worker}[
-            payload["kind"]
-        ]
+        worker = {
+            "world": _fit_world,
+            "demo": _fit_demo_worker,
+            "csv": _fit_csv_worker,
+            "market": _fit_market_worker,
+        }[payload["kind"]]
         print(json.dumps(worker(payload), default=float))
         return
     p = argparse.ArgumentParser(
@@ -650,6 +812,19 @@ def main() -> None:
         "--daily", action="store_true", help="also time a two-year daily fit of 6 channels"
     )
     p.add_argument("--demo", action="store_true", help="also fit the demo-shape daily world")
+    p.add_argument(
+        "--market",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also fit N seeds (7, 8, ...) of the product's own two-year market world through "
+        "the forecasts asset's fit (with --lift-tests audience: the demo's past studies)",
+    )
+    p.add_argument(
+        "--market-world",
+        default=None,
+        help="a hostile preset for --market (simulator.HOSTILE_WORLDS); default the demo's",
+    )
     p.add_argument("--study", action="store_true", help="coverage study: cheaper sampler, 2 jobs")
     p.add_argument("--jobs", type=int, default=None, help="worlds fitted at a time")
     p.add_argument(
@@ -678,6 +853,8 @@ def main() -> None:
         "calibrate on them",
     )
     args = p.parse_args()
+    if args.market and args.lift_tests not in (None, "audience"):
+        p.error("--market takes --lift-tests audience (the market's past studies) or none")
     if args.study:
         given = set(sys.argv)
         args.warmup = args.warmup if "--warmup" in given else STUDY_SAMPLER
@@ -691,6 +868,8 @@ def main() -> None:
         bench_daily(args)
     if args.demo:
         bench_demo(args)
+    if args.market:
+        bench_market(args)
 
 
 if __name__ == "__main__":

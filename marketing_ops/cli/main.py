@@ -163,20 +163,12 @@ def _demo_lift_studies(h: DataHome, end: date, seed: int) -> Path | None:
     from marketing_ops.experiments.readout import experiment_rows
     from marketing_ops.forecasting.settings import EXPERIMENTS_FILE
     from marketing_ops.simulator import lift_studies, load_ground_truth
+    from marketing_ops.simulator.lift_studies import PAST_STUDIES
 
     path = h.settings / EXPERIMENTS_FILE
     if path.exists():
         return None
-    studies = lift_studies(
-        load_ground_truth(h),
-        end,
-        seed,
-        share=1.0,
-        readout=28,
-        tail_rows=True,
-        tail_se="test",
-        prefix="demo",
-    )
+    studies = lift_studies(load_ground_truth(h), end, seed, prefix="demo", **PAST_STUDIES)
     path.parent.mkdir(parents=True, exist_ok=True)
     experiment_rows(studies).to_csv(path, index=False)
     console.print(

@@ -4,8 +4,8 @@
 270 MB for two years. Model tests and benchmarks that need many two-year worlds only need
 what the warehouse ends up measuring per day (spend, business conversions and revenue per
 channel and per audience), so this draws exactly those from the same world: the same true
-curves, historical spend, seasonality, holidays, cost shocks, email schedule and revenue
-distributions as :mod:`marketing_ops.simulator.market`. The draws differ from
+curves, historical spend, seasonality, holidays, cost shocks, response shocks, email schedule
+and revenue distributions as :mod:`marketing_ops.simulator.market`. The draws differ from
 ``generate_history``'s (it spends its random numbers on events), the distributions do not.
 
 Like the rest of the simulator's truth, this is for tests and benchmarks; the product never
@@ -20,7 +20,8 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from marketing_ops.forecasting.curves import ResponseCurve
+from marketing_ops.forecasting.curves import ResponseCurve, adstock
+from marketing_ops.simulator.market import GroundTruth
 from marketing_ops.simulator.world import (
     BASELINE_CHANNELS,
     EMAIL_COST_PER_SEND,
@@ -48,6 +49,39 @@ class DailyWorld:
     @property
     def curves(self) -> dict[str, ResponseCurve]:
         return self.world.curves
+
+    def ground_truth(self) -> GroundTruth:
+        """The same truth ``generate_history`` keeps (:class:`GroundTruth`: each channel's
+        spend, adstock, expected and realised conversions per day), for what scores a fit or
+        a plan on this world, e.g. :func:`marketing_ops.simulator.lift_studies`."""
+        cfg = self.world.config
+        daily = self.kpis.assign(date=self.kpis["date_day"].map(lambda d: d.isoformat()))
+        adstocks = []
+        for channel, rows in daily.groupby("channel", sort=False):
+            if channel not in self.world.curves:  # baseline demand: no spend, no adstock
+                adstocks.append(pd.Series(0.0, index=rows.index))
+                continue
+            cost = np.array(
+                [
+                    self.world.cost_multiplier(channel, cfg.start + timedelta(days=i))
+                    for i in range(len(rows))
+                ]
+            )
+            decay = self.world.curves[channel].decay
+            adstocks.append(
+                pd.Series(adstock(rows["spend"].to_numpy() / cost, decay), index=rows.index)
+            )
+        daily["adstock"] = pd.concat(adstocks)
+        columns = [
+            "date",
+            "channel",
+            "spend",
+            "adstock",
+            "expected_conversions",
+            "conversions",
+            "revenue",
+        ]
+        return GroundTruth(self.world, daily[columns].reset_index(drop=True))
 
     def true_index(self) -> np.ndarray:
         """The true multiplicative seasonality (weekly x yearly x holiday) per history day."""
@@ -103,7 +137,8 @@ def simulate_daily(config: WorldConfig) -> DailyWorld:
     for channel in ("paid_search", "display", "paid_social", "email"):
         curve = world.curves[channel]
         cost = np.array([world.cost_multiplier(channel, d) for d in days])
-        expected = curve.conversions(spend[channel] / cost, index)
+        shock = np.array([world.response_factor(channel, d) for d in days])
+        expected = curve.conversions(spend[channel] / cost, index) * shock
         conv = rng.poisson(expected)
         rev = np.array([_revenue(rng, int(n), curve.value_per_conversion) for n in conv])
         per_day_conversions += conv

@@ -18,10 +18,16 @@ import pandas as pd
 from marketing_ops.simulator.market import GroundTruth
 from marketing_ops.simulator.world import PAID_CHANNELS
 
-__all__ = ["AD_CHANNELS", "lift_studies"]
+__all__ = ["AD_CHANNELS", "PAST_STUDIES", "lift_studies"]
 
 # the world's paid channels whose spend a budget plans (email's cost follows its sends)
 AD_CHANNELS = tuple(c for c in PAID_CHANNELS if c != "email")
+
+# The market's past studies as ``marketing-ops demo`` writes them (``settings/experiments.csv``)
+# and ``bench_mmm.py --market --lift-tests audience`` fits them: per channel a conversion-lift
+# study of its whole effect (``holdout_share`` 1), its tail read 4 weeks on as a row of its own
+# with the in-test row's noise.
+PAST_STUDIES = {"share": 1.0, "readout": 28, "tail_rows": True, "tail_se": "test"}
 
 
 def lift_studies(

@@ -150,12 +150,14 @@ def fit_channel_kpis(
     settings: ForecastSettings,
     experiments: list[Experiment] | None = None,
     rejected: tuple[ExperimentVerdict, ...] = (),
+    priors: Priors | None = None,
 ) -> KPIFit | None:
     """The national daily fit (calibrated by ``experiments``, each checked first) and the
     history's revenue per conversion; None without data. No control columns: the warehouse's
     channel KPIs carry none (the base's trend, seasonality and holidays stand in).
     ``rejected``: experiments refused before the model saw them (a read-out that failed its
-    own checks); their verdicts go with the fit's onto the ledger.
+    own checks); their verdicts go with the fit's onto the ledger. ``priors``: the model's
+    (default ``Priors()``; benchmarks study others).
 
     Each paid channel's response break, when its measured conversions show one
     (:func:`marketing_ops.measurement.drift.response_breaks`, over the fitted history), starts
@@ -176,7 +178,7 @@ def fit_channel_kpis(
 
     first, last = frame["date"].iloc[0].date(), frame["date"].iloc[-1].date()
     breaks = response_breaks(kpis, last, since=first)
-    priors = Priors().split_at(breaks)
+    priors = (priors or Priors()).split_at(breaks)
     if experiments:
         fit, verdicts = calibrated_fit(data, experiments, priors, sampler, breaks=breaks)
     else:

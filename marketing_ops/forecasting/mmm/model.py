@@ -59,6 +59,11 @@ class Priors:
     # Half-saturation, log-normal in units of the channel's mean (positive) spend per period.
     half_saturation_median: float = 1.0
     half_saturation_sigma: float = 0.5
+    # Beta(a, b) prior on each channel's saturation at its mean spend (the share of its
+    # maximum response that its mean spend reaches, steady state), the half-saturation then
+    # following from it and the shape; None: the log-normal half-saturation prior above
+    saturation_a: float | None = None
+    saturation_b: float | None = None
     shape_median: float = 1.5
     shape_sigma: float = 0.35
     geo_sigma: float = 0.3  # half-normal spread of geo ROI around the channel's
@@ -221,16 +226,26 @@ def _media(x: ModelInputs, priors: Priors, n_geo: int, n_ch: int):
     decay = numpyro.sample(
         "decay", dist.Beta(priors.decay_a, priors.decay_b).expand([n_ch]).to_event(1)
     )
-    half = numpyro.sample(
-        "half_saturation",
-        dist.LogNormal(np.log(priors.half_saturation_median), priors.half_saturation_sigma)
-        .expand([n_ch])
-        .to_event(1),
-    )
     shape = numpyro.sample(
         "shape",
         dist.LogNormal(np.log(priors.shape_median), priors.shape_sigma).expand([n_ch]).to_event(1),
     )
+    if priors.saturation_a:
+        # hill(1, h, s) = 1 / (1 + h^s) = saturation: h = ((1 - saturation) / saturation)^(1/s)
+        saturation = numpyro.sample(
+            "saturation",
+            dist.Beta(priors.saturation_a, priors.saturation_b).expand([n_ch]).to_event(1),
+        )
+        half = numpyro.deterministic(
+            "half_saturation", jnp.power((1.0 - saturation) / saturation, 1.0 / shape)
+        )
+    else:
+        half = numpyro.sample(
+            "half_saturation",
+            dist.LogNormal(np.log(priors.half_saturation_median), priors.half_saturation_sigma)
+            .expand([n_ch])
+            .to_event(1),
+        )
     roi = numpyro.sample(
         "roi", dist.LogNormal(np.log(x.roi_median), priors.roi_sigma).expand([n_ch]).to_event(1)
     )
