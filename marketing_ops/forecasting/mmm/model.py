@@ -5,9 +5,11 @@
 
 Each channel's effect is parameterised by its ROI (Meridian style): ``beta`` is set so that the
 channel's modelled contribution over the history, at the current effect level, equals
-``roi * spend``. The ROI prior is log-normal with one median for every channel,
-``media_share * total KPI / total spend``, so a channel's prior contribution is proportional to
-its spend share. Geos pool each channel's ROI toward the national one (log-normal spread).
+``roi * spend``. The ROI prior is log-normal, its median ``media_share * total KPI / total
+spend`` (a channel's prior contribution in proportion to its spend share), raised for a channel
+whose prior contribution would be under ``min_channel_share`` of the KPI (a channel of nominal
+cost, such as email, keeps a prior it can reach). Geos pool each channel's ROI toward the
+national one (log-normal spread).
 ``mult`` is piecewise constant over half-year segments of the history (26 weeks / 182 days,
 counted from the end), a random walk of the log effect pinned to 1 on the last segment: the
 model's current effect is what the newest data says, and a mid-history shock moves the older
@@ -53,6 +55,12 @@ class Priors:
     """Prior settings; every one is a modelling choice recorded in docs/decisions.md."""
 
     media_share: float = 0.3  # prior median share of the KPI driven by media
+    # Floor of each channel's prior median contribution, as a share of the KPI. A channel
+    # whose cost is nominal (email: a fifth of a cent per send) had a prior contribution in
+    # proportion to its spend, near nothing, and the model gave its whole effect to the base
+    # (8 market worlds: email 0.3 % of its true ROAS; at 0.01, 50-75 %; no channel of the
+    # 40 weekly benchmark worlds is under the floor; docs/decisions.md, 2026-12-07)
+    min_channel_share: float = 0.01
     roi_sigma: float = 1.0  # log-normal spread of each channel's ROI
     decay_a: float = 2.0  # Beta(a, b) carry-over per period
     decay_b: float = 3.0
@@ -111,7 +119,7 @@ class ModelInputs:
     holidays: np.ndarray
     controls: np.ndarray  # (G, T, K) standardised
     segment: np.ndarray  # (T,) effect segment of each period
-    roi_median: float
+    roi_median: np.ndarray  # (C,)
     window: int
     experiments: ExperimentArrays | None = None
     step_scale: np.ndarray | None = None  # (segments - 1, C) scale of each step / tv_sigma
@@ -157,6 +165,18 @@ def _break_steps(segment: np.ndarray, starts: list[tuple[int, int]], n_ch: int, 
     return scale
 
 
+def _roi_median(data: MMMData, priors: Priors) -> np.ndarray:
+    """Each channel's ROI prior median ``(C,)``: ``media_share`` of the KPI over all spend
+    (a channel's prior contribution in proportion to its spend), raised so that the prior
+    contribution is at least ``min_channel_share`` of the KPI."""
+    kpi, spend = data.kpi.sum(), data.spend.sum(axis=(0, 1))
+    shared = np.full(len(spend), priors.media_share * kpi / max(spend.sum(), 1e-9))
+    floor = np.divide(
+        priors.min_channel_share * kpi, spend, out=np.zeros_like(shared), where=spend > 0
+    )
+    return np.maximum(shared, floor)
+
+
 def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | None = None):
     spend_pos = np.where(data.spend > 0, data.spend, np.nan)
     scale = np.nan_to_num(np.nanmean(spend_pos.reshape(-1, len(data.channels)), axis=0), nan=1.0)
@@ -187,7 +207,7 @@ def model_inputs(data: MMMData, priors: Priors, experiments: ExperimentArrays | 
         holidays=holidays,
         controls=ctrl,
         segment=segment,
-        roi_median=priors.media_share * data.kpi.sum() / max(data.spend.sum(), 1e-9),
+        roi_median=_roi_median(data, priors),
         window=data.window,
         experiments=experiments,
         step_scale=_break_steps(
