@@ -390,6 +390,25 @@ def test_two_daily_years_have_four_half_year_effect_segments():
     assert x.segment.max() + 1 == 4 and (x.segment == 3).sum() == 182
 
 
+def test_a_channel_of_nominal_cost_keeps_a_prior_it_can_reach():
+    # 100 KPI a day; tv costs 1,000 a day, email a fifth of a cent per send (2 a day)
+    dates = pd.date_range("2024-01-01", periods=56, freq="D")
+    frame = pd.DataFrame({"date": dates, "kpi": 100.0, "tv": 1000.0, "email": 2.0})
+    data = mmm_data(frame, "kpi", ["tv", "email"], "D")
+    kpi = 100.0 * 56
+    # the shared median: media_share of the KPI over all spend, so tv's prior contribution
+    # is its spend share of the media share (0.3 x 1000 / 1002 of the KPI)
+    shared = Priors().media_share * kpi / (1002.0 * 56)
+    roi = model_inputs(data, Priors()).roi_median
+    assert roi[0] == pytest.approx(shared)
+    # email's would be 0.06 % of the KPI; it is raised to min_channel_share (1 %) of it
+    assert roi[1] * 2.0 * 56 == pytest.approx(Priors().min_channel_share * kpi)
+    assert roi[1] / shared == pytest.approx(0.01 / (0.3 * 2.0 / 1002.0))  # 16.7x
+    # without the floor, one median for every channel
+    flat = model_inputs(data, Priors(min_channel_share=0.0)).roi_median
+    assert flat.tolist() == pytest.approx([shared, shared])
+
+
 def test_svi_init_starts_nearer_the_posterior_than_the_prior_median(data):
     """The variational start has a higher log joint than the prior's median per site."""
     from numpyro.infer.util import initialize_model
