@@ -47,9 +47,10 @@ def lift_studies(
     """One test per channel (``design`` ``both``: a holdout and a pulse per channel), ``days``
     long, one after the other, the last read-out ending two weeks before ``as_of``.
 
-    A holdout keeps ``share`` of the audience from the ads while the spend goes on (a
-    conversion-lift study: ``holdout_share``, the data are the high arm); a pulse adds
-    ``share`` more spend (``spend_delta``). Each is read out ``readout`` days past its end
+    A holdout reads what ``share`` of the spend sells: its true lift is the response to the
+    observed spend less the response to ``1 - share`` of it, the data the high arm
+    (``holdout_share``, docs/contracts.md); at 1 it is a platform's conversion-lift study, the
+    channel's whole effect. A pulse adds ``share`` more spend (``spend_delta``). Each is read out ``readout`` days past its end
     (``readout_end``: the change's carry-over after the test counts); with ``tail_rows`` as
     two rows instead, its own days and its tail alone (``lift_start`` the day after its end),
     which pins the channel's decay. ``tail_se``: the tail row's standard error is ``rel_se``
