@@ -24,7 +24,7 @@ whether it converged, its worst sites and its seconds.
 ``--market N`` (with ``--worlds 0`` to skip the weekly worlds) fits N seeds of the product's
 own market simulator (seed 7 is the demo's market; ``--market-world`` a hostile preset), two
 years daily, through the same ``fit_channel_kpis`` and shipped settings the forecasts asset
-uses, and scores them on the simulator's truth in conversions per EUR (seasonality and
+uses, and scores them on the simulator's truth in conversions per 1,000 EUR (seasonality and
 shocks included): per world and channel ROAS and marginal ROAS with their 80 % intervals
 against the truth, email (whose cost is nominal: scored apart) and the base's share of the
 KPI; then the totals and each channel's median signed errors. With ``--lift-tests audience``
@@ -353,7 +353,7 @@ def _fit_market_worker(args: dict) -> dict:
     """Worker: one two-year world of the product's own market simulator (the demo's, seeded;
     a hostile preset with ``world``) through the forecasts asset's ``fit_channel_kpis`` and
     the shipped settings, calibrated with ``--lift-tests audience`` on the market's past
-    studies exactly as ``marketing-ops demo`` writes them; scored in conversions per EUR."""
+    studies exactly as ``marketing-ops demo`` writes them; scored per 1,000 EUR (``PER``)."""
     from marketing_ops.forecasting import load_forecast_settings
     from marketing_ops.forecasting.mmm import Priors, channel_summary, counterfactuals
     from marketing_ops.forecasting.mmm.kpis import fit_channel_kpis
