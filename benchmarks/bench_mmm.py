@@ -237,6 +237,31 @@ def true_mroas(world) -> dict[str, float]:
     return out
 
 
+def _counterfactual_intervals(cf: pd.DataFrame) -> dict:
+    """``counterfactuals``' rows as multiplier -> channel -> [mean, lo, hi]."""
+    return {
+        str(m): {
+            r.channel: [r.incremental, r.lo, r.hi] for r in cf[cf.multiplier == m].itertuples()
+        }
+        for m in (0.5, 1.5)
+    }
+
+
+def _fit_stats(fit, verdicts, started: float, cpu: float) -> dict:
+    """What every worker reports of its fit: wall and CPU seconds since ``started`` / ``cpu``,
+    peak memory, the convergence gate, and each experiment's verdict."""
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "converged": fit.diagnostics.ok,
+        "reasons": fit.diagnostics.reasons,
+        # the gate's reasons at the capped depth, when the fit was sampled again deeper
+        "first_attempt": list(fit.diagnostics.first_attempt),
+        "tests": [v.reason for v in verdicts],
+    }
+
+
 def _fit_world(args: dict) -> dict:
     """Worker: fit one world, return the scores (runs in its own process)."""
     from marketing_ops.forecasting.mmm import (
@@ -264,32 +289,19 @@ def _fit_world(args: dict) -> dict:
     else:
         fit, verdicts = fit_mmm(data, priors, sampler), []
     summary, cf = channel_summary(fit).set_index("channel"), counterfactuals(fit)
-    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    stats = _fit_stats(fit, verdicts, started, cpu)
     roas = {
         c: [summary.roas[c], summary.roas_lo[c], summary.roas_hi[c]] for c in world.spend_columns
     }
     mroas = {
         c: [summary.mroas[c], summary.mroas_lo[c], summary.mroas_hi[c]] for c in world.spend_columns
     }
-    cfs = {
-        str(m): {
-            r.channel: [r.incremental, r.lo, r.hi] for r in cf[cf.multiplier == m].itertuples()
-        }
-        for m in (0.5, 1.5)
-    }
     return {
         "roas": roas,
         "mroas": mroas,
         "truth_mroas": true_mroas(world),
-        "counterfactual": cfs,
-        "seconds": seconds,
-        "cpu_seconds": cpu_seconds,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "converged": fit.diagnostics.ok,
-        "reasons": fit.diagnostics.reasons,
-        # the gate's reasons at the capped depth, when the fit was sampled again deeper
-        "first_attempt": list(fit.diagnostics.first_attempt),
-        "tests": [v.reason for v in verdicts],
+        "counterfactual": _counterfactual_intervals(cf),
+        **stats,
         "truth_roas": world.roas,
         "platform_roas": world.platform_roas(),
         "truth_cf": {
@@ -336,17 +348,13 @@ def market_truth(world, spend: dict, dates) -> dict:
     world, which starts the fitted history): channel_summary's and counterfactuals' definitions
     of ROAS, marginal ROAS and counterfactuals, on the truth."""
     days = [d.date() for d in dates]
-    index = np.array([world.index(d) for d in days])
-    out = {}
-    for channel, x in spend.items():
-        curve = world.curves[channel]
-        cost = np.array([world.cost_multiplier(channel, d) for d in days])
-        shock = np.array([world.response_factor(channel, d) for d in days])
-        out[channel] = {
-            m: float((curve.conversions(m * x / cost, index) * shock).sum())
+    return {
+        channel: {
+            m: float(world.conversions_path(channel, m * x, days).sum())
             for m in (1.0, 1.01, 0.5, 1.5)
         }
-    return out
+        for channel, x in spend.items()
+    }
 
 
 def _fit_market_worker(args: dict) -> dict:
@@ -384,7 +392,7 @@ def _fit_market_worker(args: dict) -> dict:
     result = fit_channel_kpis(world.kpis, settings, studies, priors=Priors(**args["priors"]))
     fit = result.fit
     summary, cf = channel_summary(fit).set_index("channel"), counterfactuals(fit)
-    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    stats = _fit_stats(fit, result.verdicts, started, cpu)
     channels = list(fit.data.channels)
     spend = {c: fit.data.spend[0, :, i] for i, c in enumerate(channels)}
     truth = market_truth(world.world, spend, fit.data.dates)
@@ -396,25 +404,14 @@ def _fit_market_worker(args: dict) -> dict:
         "mroas": {c: [per.mroas[c], per.mroas_lo[c], per.mroas_hi[c]] for c in scored},
         "truth_roas": {c: truth[c][1.0] / total[c] for c in scored},
         "truth_mroas": {c: (truth[c][1.01] - truth[c][1.0]) / (0.01 * total[c]) for c in scored},
-        "counterfactual": {
-            str(m): {
-                r.channel: [r.incremental, r.lo, r.hi] for r in cf[cf.multiplier == m].itertuples()
-            }
-            for m in (0.5, 1.5)
-        },
+        "counterfactual": _counterfactual_intervals(cf),
         "truth_cf": {str(m): {c: truth[c][m] for c in scored} for m in (0.5, 1.5)},
         "email": [per.roas["email"], truth["email"][1.0] / total["email"]]
         if "email" in channels
         else None,
         "base_share": 1.0 - float(summary.share_of_kpi.sum()),
         "true_base_share": 1.0 - sum(truth[c][1.0] for c in channels) / float(fit.data.kpi.sum()),
-        "seconds": seconds,
-        "cpu_seconds": cpu_seconds,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "converged": fit.diagnostics.ok,
-        "reasons": fit.diagnostics.reasons,
-        "first_attempt": list(fit.diagnostics.first_attempt),
-        "tests": [v.reason for v in result.verdicts],
+        **stats,
     }
 
 

@@ -136,9 +136,7 @@ def simulate_daily(config: WorldConfig) -> DailyWorld:
     per_day_revenue = np.zeros(config.days)
     for channel in ("paid_search", "display", "paid_social", "email"):
         curve = world.curves[channel]
-        cost = np.array([world.cost_multiplier(channel, d) for d in days])
-        shock = np.array([world.response_factor(channel, d) for d in days])
-        expected = curve.conversions(spend[channel] / cost, index) * shock
+        expected = world.conversions_path(channel, spend[channel], days)
         conv = rng.poisson(expected)
         rev = np.array([_revenue(rng, int(n), curve.value_per_conversion) for n in conv])
         per_day_conversions += conv

@@ -796,17 +796,12 @@ class GroundTruth:
         total = 0.0
         prior = self.daily[self.daily["date"] < start.isoformat()]
         span = [start + timedelta(days=i) for i in range(days + tail_days)]
-        index = np.array([self.world.index(d) for d in span])
         for channel, amount in allocation.items():
-            curve = self.curves[channel]
             carry = prior.loc[prior["channel"] == channel, "adstock"]
             initial = float(carry.iloc[-1]) if len(carry) else 0.0
-            cost = np.array([self.world.cost_multiplier(channel, d) for d in span])
-            path = np.full(len(span), amount / days) / cost
-            shock = np.array([self.world.response_factor(channel, d) for d in span])
-            total += float(
-                (curve.conversions(path, index, initial) * shock).sum() * curve.value_per_conversion
-            )
+            path = np.full(len(span), amount / days)
+            conversions = self.world.conversions_path(channel, path, span, initial)
+            total += float(conversions.sum() * self.curves[channel].value_per_conversion)
         return total * (days / (days + tail_days)) if tail_days > 0 else total
 
     def spend_lift(
@@ -843,14 +838,12 @@ class GroundTruth:
         initial = float(rows["adstock"].iloc[first - 1]) if first > 0 else 0.0
         window = days[inside]
         spend = rows["spend"].to_numpy(dtype=float)[inside]
-        path = spend / np.array([self.world.cost_multiplier(channel, d) for d in window])
-        index = np.array([self.world.index(d) for d in window])
-        factor = np.array([self.world.response_factor(channel, d) for d in window])
         changed = window <= end
-        curve = self.curves[channel]
 
         def arm(k: float) -> np.ndarray:
-            return curve.conversions(path * np.where(changed, k, 1.0), index, initial) * factor
+            return self.world.conversions_path(
+                channel, spend * np.where(changed, k, 1.0), window, initial
+            )
 
         return float((arm(high) - arm(low))[window >= first_day].sum())
 

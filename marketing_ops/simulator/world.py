@@ -185,6 +185,19 @@ class World:
         )
         return response * self.response_factor(channel, day)
 
+    def conversions_path(
+        self, channel: str, spend, days, initial_adstock: float = 0.0
+    ) -> np.ndarray:
+        """True expected conversions per day of ``channel`` for ``spend`` per day on ``days``:
+        the spend bought at each day's cost, carried over from ``initial_adstock``, scaled by
+        the seasonal index and the response shock (what the market draws from, and what every
+        score of a plan or a fit on its truth reads)."""
+        cost = np.array([self.cost_multiplier(channel, d) for d in days])
+        index = np.array([self.index(d) for d in days])
+        factor = np.array([self.response_factor(channel, d) for d in days])
+        path = np.asarray(spend, dtype=float) / cost
+        return self.curves[channel].conversions(path, index, initial_adstock) * factor
+
     def to_json(self) -> dict:
         cfg = asdict(self.config)
         cfg["start"] = self.config.start.isoformat()
