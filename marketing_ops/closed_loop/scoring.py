@@ -21,16 +21,10 @@ def path_revenue(world, spend: dict[str, np.ndarray], start: date, initial: dict
     adstock from ``initial`` (the simulator's own arithmetic, without the Poisson noise)."""
     out = {}
     for channel, path in spend.items():
-        curve = world.curves[channel]
+        days = [start + timedelta(days=i) for i in range(len(path))]
         carry = float(initial.get(channel, 0.0))
-        revenue = np.zeros(len(path))
-        for i, s in enumerate(path):
-            day = start + timedelta(days=i)
-            carry = s / world.cost_multiplier(channel, day) + curve.decay * carry
-            revenue[i] = (
-                world.expected_conversions(channel, carry, day) * curve.value_per_conversion
-            )
-        out[channel] = revenue
+        conversions = world.conversions_path(channel, path, days, carry)
+        out[channel] = conversions * world.curves[channel].value_per_conversion
     return out
 
 
