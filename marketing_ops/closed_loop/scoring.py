@@ -52,15 +52,6 @@ def _best_split(world, total: float, n: int, day0: date, carry: dict[str, float]
     return best.x
 
 
-def _carry_forward(world, channel: str, daily: float, day0: date, n: int, carry: float) -> float:
-    curve = world.curves[channel]
-    for k in range(n):
-        carry = daily / world.cost_multiplier(channel, day0 + timedelta(days=k)) + (
-            curve.decay * carry
-        )
-    return carry
-
-
 def oracle_path(world, totals: list[float], start: date, initial: dict[str, float], days: int):
     """Period by period, the split of each period's total that maximises true revenue over
     the period, carrying the oracle's own adstock forward."""
@@ -76,7 +67,8 @@ def oracle_path(world, totals: list[float], start: date, initial: dict[str, floa
         for i, c in enumerate(PAID):
             daily = shares[i] * total / n
             paths[c][first : first + n] = daily
-            carry[c] = _carry_forward(world, c, daily, day0, n, float(carry.get(c, 0.0)))
+            days_n = [day0 + timedelta(days=k) for k in range(n)]
+            carry[c] = world.adstock_after(c, np.full(n, daily), days_n, float(carry.get(c, 0.0)))
     return paths
 
 

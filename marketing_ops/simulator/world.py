@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from marketing_ops.forecasting.curves import ResponseCurve, hill
+from marketing_ops.forecasting.curves import ResponseCurve, adstock, hill
 
 PAID_CHANNELS = ("paid_search", "display", "paid_social", "email")
 BASELINE_CHANNELS = {"organic_search": 22.0, "direct": 14.0, "referral": 5.0}
@@ -192,11 +192,24 @@ class World:
         the spend bought at each day's cost, carried over from ``initial_adstock``, scaled by
         the seasonal index and the response shock (what the market draws from, and what every
         score of a plan or a fit on its truth reads)."""
-        cost = np.array([self.cost_multiplier(channel, d) for d in days])
         index = np.array([self.index(d) for d in days])
         factor = np.array([self.response_factor(channel, d) for d in days])
-        path = np.asarray(spend, dtype=float) / cost
+        path = self.bought(channel, spend, days)
         return self.curves[channel].conversions(path, index, initial_adstock) * factor
+
+    def bought(self, channel: str, spend, days) -> np.ndarray:
+        """What ``spend`` per day on ``days`` buys of ``channel`` at each day's cost (the
+        units the curve's carry-over and saturation act on)."""
+        cost = np.array([self.cost_multiplier(channel, d) for d in days])
+        return np.asarray(spend, dtype=float) / cost
+
+    def adstock_after(self, channel: str, spend, days, initial_adstock: float = 0.0) -> float:
+        """The carry-over left at the end of ``days`` by ``spend`` per day, starting from
+        ``initial_adstock``: what the next period starts from."""
+        path = self.bought(channel, spend, days)
+        if path.size == 0:
+            return float(initial_adstock)
+        return float(adstock(path, self.curves[channel].decay, initial_adstock)[-1])
 
     def to_json(self) -> dict:
         cfg = asdict(self.config)
