@@ -109,33 +109,6 @@ def test_non_converged_fit_is_flagged(data):
     assert not once.diagnostics.ok
 
 
-def test_a_fit_short_of_samples_alone_gets_more_chains_not_a_deeper_tree(data):
-    """A fit that fails the gate on effective sample size alone (by at most half) is given as
-    many chains again, the same sampler from another seed, and judged on all of them; the first
-    pair's draws are kept among them and the diagnostics say what happened."""
-    from marketing_ops.forecasting.mmm.diagnostics import FitDiagnostics, Thresholds
-    from marketing_ops.forecasting.mmm.fit import short_of_samples_alone
-
-    gate = Thresholds()
-    assert short_of_samples_alone(FitDiagnostics(1.01, 60.0, 0, 1000, 2, gate))
-    assert not short_of_samples_alone(FitDiagnostics(1.01, 40.0, 0, 1000, 2, gate))  # too far
-    assert not short_of_samples_alone(FitDiagnostics(1.2, 60.0, 0, 1000, 2, gate))  # R-hat
-    assert not short_of_samples_alone(FitDiagnostics(1.01, 60.0, 30, 1000, 2, gate))  # divergent
-
-    loose = {"max_rhat": 100.0, "max_divergent_share": 1.0}
-    sampler = SamplerSettings(warmup=60, draws=40, chains=2)
-    alone = fit_mmm(data, PRIORS, sampler, thresholds=Thresholds(min_ess=0.0, **loose))
-    ess = alone.diagnostics.min_ess
-    wanted = 1.2 * ess  # the same first pair now falls short, on ESS alone
-    fit = fit_mmm(data, PRIORS, sampler, thresholds=Thresholds(min_ess=wanted, **loose))
-    d = fit.diagnostics
-    assert d.first_attempt == (f"effective sample size {ess:.0f} < {wanted:.0f}",)
-    assert d.ok and d.chains == 4 and d.tree_depth == 6, d.as_dict()
-    assert d.min_ess >= wanted
-    assert fit.samples["roi"].shape[0] == 4 * 40
-    np.testing.assert_array_equal(fit.samples["roi"][:80], alone.samples["roi"])
-
-
 def test_a_converged_fit_is_not_sampled_again(fitted):
     """A fit that passed the gate at the capped depth keeps those draws: no retry."""
     assert fitted.diagnostics.ok

@@ -297,9 +297,8 @@ def display_tables(result: MMMResult) -> list[DisplayTable]:
                 f"{d.min_ess:.0f}",
                 f"{d.divergences}/{d.draws}",
                 "; ".join(d.reasons) or "-",
-                # a fit that failed the gate was sampled again (more chains or deeper): why
+                # a fit that failed the gate was sampled again deeper: why the first failed
                 f"{d.tree_depth}"
-                + (f", {d.chains} chains" if d.first_attempt else "")
                 + (f" (sampled again: {'; '.join(d.first_attempt)})" if d.first_attempt else ""),
             ]
         ],

@@ -27,8 +27,7 @@ class FitDiagnostics:
     thresholds: Thresholds = field(default_factory=Thresholds)
     worst: dict = field(default_factory=dict)  # parameter -> (rhat, ess) of the worst ones
     tree_depth: int | None = None  # NUTS's tree depth of these draws
-    # why the first fit failed the gate, when these draws are a retry's (more chains pooled
-    # with the first's, or a deeper tree)
+    # why the first fit failed the gate, when this one is its retry at a deeper tree
     first_attempt: tuple[str, ...] = ()
 
     @property
