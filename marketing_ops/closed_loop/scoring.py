@@ -64,11 +64,11 @@ def oracle_path(world, totals: list[float], start: date, initial: dict[str, floa
             continue
         day0 = start + timedelta(days=first)
         shares = _best_split(world, total, n, day0, carry)
+        period = [day0 + timedelta(days=k) for k in range(n)]
         for i, c in enumerate(PAID):
             daily = shares[i] * total / n
             paths[c][first : first + n] = daily
-            days_n = [day0 + timedelta(days=k) for k in range(n)]
-            carry[c] = world.adstock_after(c, np.full(n, daily), days_n, float(carry.get(c, 0.0)))
+            carry[c] = world.adstock_after(c, np.full(n, daily), period, float(carry.get(c, 0.0)))
     return paths
 
 

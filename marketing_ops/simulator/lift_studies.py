@@ -50,7 +50,8 @@ def lift_studies(
     A holdout reads what ``share`` of the spend sells: its true lift is the response to the
     observed spend less the response to ``1 - share`` of it, the data the high arm
     (``holdout_share``, docs/contracts.md); at 1 it is a platform's conversion-lift study, the
-    channel's whole effect. A pulse adds ``share`` more spend (``spend_delta``). Each is read out ``readout`` days past its end
+    channel's whole effect. A pulse adds ``share`` more spend (``spend_delta``). Each is read
+    out ``readout`` days past its end
     (``readout_end``: the change's carry-over after the test counts); with ``tail_rows`` as
     two rows instead, its own days and its tail alone (``lift_start`` the day after its end),
     which pins the channel's decay. ``tail_se``: the tail row's standard error is ``rel_se``
