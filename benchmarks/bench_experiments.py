@@ -49,7 +49,6 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import jax
 import numpy as np
 import pandas as pd
 
@@ -352,11 +351,6 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
     for e, week in enumerate(decided):
         t0 = history + week
         t1 = history + (decided[e + 1] if e + 1 < len(decided) else HORIZON)
-        # JAX keeps every compiled program of every fit in memory; one process fitting ~25
-        # times reached the kernel's 65,530 memory maps (vm.max_map_count) and LLVM failed
-        # with "Cannot allocate memory", then a segfault (2 chains, world 0). Cleared at each
-        # decision: programs come back from the on-disk compile cache.
-        jax.clear_caches()
         for run in runs.values():
             say(seed, f"week {week}: {run.name}", started)
             read_out(world, run, dates[t0])
@@ -375,7 +369,6 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
     keep = Run("keep", {c: v.copy() for c, v in base.items()})
     best = oracle(world, base, history)
     for run in runs.values():
-        jax.clear_caches()
         say(seed, f"final fit: {run.name}", started)
         read_out(world, run, end)
         accepted, data = calibration(world, run, end, channels)

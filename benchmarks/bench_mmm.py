@@ -258,6 +258,7 @@ def _fit_stats(fit, verdicts, started: float, cpu: float) -> dict:
         "reasons": fit.diagnostics.reasons,
         # the gate's reasons at the capped depth, when the fit was sampled again deeper
         "first_attempt": list(fit.diagnostics.first_attempt),
+        "attempts": fit.diagnostics.attempts,
         "tests": [v.reason for v in verdicts],
     }
 
@@ -502,6 +503,7 @@ def score(result: dict, truth_roas: dict, truth_cf: dict) -> dict:
         "converged": result.get("converged", True),
         "reasons": result.get("reasons", []),
         "first_attempt": result.get("first_attempt", []),
+        "attempts": result.get("attempts", 1),
         **_marginal(result),
     }
 
@@ -525,7 +527,9 @@ def _fmt(s: dict) -> str:
         return f"error: {s['error'][:60]}"
     conv = "" if s["converged"] else " NOT-CONVERGED (" + "; ".join(s["reasons"]) + ")"
     if s.get("first_attempt"):  # failed the gate at the capped depth, sampled again deeper
-        conv += " retried (" + "; ".join(s["first_attempt"]) + ")"
+        conv += (
+            f" attempt {s.get('attempts', 2)} (the first: " + "; ".join(s["first_attempt"]) + ")"
+        )
     marginal = (
         f"mroas |err| {np.median(s['mroas_errs']):5.2f} cov {s['hits_mroas']}/{s['n_roas']}  "
         if "mroas_errs" in s
@@ -550,7 +554,8 @@ def _totals(label: str, rows: list[dict]) -> None:
         f"0.5x/1.5x coverage {cf_cov:5.1%}  median fit {np.median([r['seconds'] for r in ok]):.0f}s wall / "
         f"{np.median([r['cpu_seconds'] for r in ok]):.0f}s cpu  peak {max(r['peak_mb'] for r in ok):.0f} MB  "
         f"converged {sum(r['converged'] for r in ok)}/{len(ok)}"
-        f" ({sum(r['converged'] and not r.get('first_attempt') for r in ok)} at the first depth)"
+        f" ({sum(r['converged'] and not r.get('first_attempt') for r in ok)} at the first depth,"
+        f" {sum(r['converged'] and r.get('attempts', 1) > 2 for r in ok)} from a new seed)"
     )
     marginal = [r for r in ok if "mroas_errs" in r]
     if marginal:

@@ -5,6 +5,7 @@ Fits are short NUTS runs on small seeded weekly worlds, shared per module."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import jax
@@ -96,17 +97,63 @@ def test_budget_on_posterior_beats_platform_shares(world, fitted):
 def test_non_converged_fit_is_flagged(data):
     """Five draws cannot converge: the verdict says so, with its reasons, so a decision can
     block. The fit that failed at the capped tree depth was sampled once more at the retry
-    depth, and its diagnostics say so; without a retry depth it is not."""
+    depth, then from a new seed (``retry_seeds``), and its diagnostics say so; without a
+    retry depth it is not."""
     fit = fit_mmm(data, PRIORS, SamplerSettings(warmup=5, draws=5, chains=2))
     d = fit.diagnostics
     assert not d.ok
     assert any("R-hat" in r or "effective sample size" in r for r in d.reasons)
-    assert d.tree_depth == 8 and d.first_attempt
+    assert d.tree_depth == 8 and d.first_attempt and d.attempts == 3
     assert any("R-hat" in r or "effective sample size" in r for r in d.first_attempt)
     assert d.as_dict()["first_attempt"] == list(d.first_attempt)
+    assert d.as_dict()["attempts"] == 3
+    settings = SamplerSettings(warmup=5, draws=5, chains=2, retry_seeds=0)
+    assert fit_mmm(data, PRIORS, settings).diagnostics.attempts == 2
     once = fit_mmm(data, PRIORS, SamplerSettings(warmup=5, draws=5, chains=2, retry_tree_depth=0))
     assert once.diagnostics.tree_depth == 6 and once.diagnostics.first_attempt == ()
-    assert not once.diagnostics.ok
+    assert not once.diagnostics.ok and once.diagnostics.attempts == 1
+
+
+def test_a_further_attempt_starts_from_a_new_seed(data, monkeypatch):
+    """The attempts after the deeper retry sample from new seeds (the same seed would draw the
+    same chains again), and the first attempt that passes is the one kept."""
+    from marketing_ops.forecasting.mmm import fit as fit_module
+
+    seen, real = [], fit_module._sample
+
+    def sample(inputs, priors, sampler, thresholds):
+        seen.append((sampler.max_tree_depth, sampler.seed))
+        draws, diagnostics = real(inputs, priors, sampler, thresholds)
+        # every sampling fails the gate (all draws divergent) until the fourth passes it
+        if len(seen) < 4:
+            return draws, replace(diagnostics, divergences=diagnostics.draws)
+        return draws, replace(diagnostics, max_rhat=1.0, min_ess=1e3, divergences=0)
+
+    monkeypatch.setattr(fit_module, "_sample", sample)
+    settings = SamplerSettings(warmup=5, draws=5, chains=2, seed=7, retry_seeds=3)
+    d = fit_mmm(data, PRIORS, settings).diagnostics
+    assert seen == [(6, 7), (8, 7), (8, 1007), (8, 2007)]
+    assert d.ok and d.attempts == 4 and d.first_attempt
+
+
+def test_compiled_programs_are_released_near_the_memory_map_limit():
+    """JAX's compiled programs are dropped only when the process holds more than the given
+    share of the kernel's memory-map limit (a process that fits many times would otherwise
+    reach it and crash in LLVM)."""
+    import jax
+    import jax.numpy as jnp
+
+    from marketing_ops.forecasting.mmm.fit import memory_maps_in_use, release_compiled_programs
+
+    used, limit = memory_maps_in_use()
+    assert 0 < used < limit
+    double = jax.jit(lambda v: v * 2)
+    double(jnp.ones(3))
+    assert double._cache_size() == 1
+    assert not release_compiled_programs(share=1.0)  # never above the whole limit
+    assert double._cache_size() == 1
+    assert release_compiled_programs(share=0.0)
+    assert double._cache_size() == 0
 
 
 def test_a_converged_fit_is_not_sampled_again(fitted):

@@ -297,9 +297,14 @@ def display_tables(result: MMMResult) -> list[DisplayTable]:
                 f"{d.min_ess:.0f}",
                 f"{d.divergences}/{d.draws}",
                 "; ".join(d.reasons) or "-",
-                # a fit that failed the gate was sampled again deeper: why the first failed
+                # a fit that failed the gate was sampled again deeper (and from new seeds):
+                # how many samplings, and why the first failed
                 f"{d.tree_depth}"
-                + (f" (sampled again: {'; '.join(d.first_attempt)})" if d.first_attempt else ""),
+                + (
+                    f" (attempt {d.attempts}; the first: {'; '.join(d.first_attempt)})"
+                    if d.first_attempt
+                    else ""
+                ),
             ]
         ],
     )

@@ -29,6 +29,8 @@ class FitDiagnostics:
     tree_depth: int | None = None  # NUTS's tree depth of these draws
     # why the first fit failed the gate, when this one is its retry at a deeper tree
     first_attempt: tuple[str, ...] = ()
+    # samplings behind these draws: 1, 2 with the deeper retry, more with retries from new seeds
+    attempts: int = 1
 
     @property
     def reasons(self) -> list[str]:
@@ -59,6 +61,7 @@ class FitDiagnostics:
             "chains": self.chains,
             "tree_depth": self.tree_depth,
             "first_attempt": list(self.first_attempt),
+            "attempts": self.attempts,
         }
 
 

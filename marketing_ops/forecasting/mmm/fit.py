@@ -21,7 +21,19 @@ from marketing_ops.forecasting.mmm.model import (
     model_inputs,
 )
 
-__all__ = ["MMMFit", "SamplerSettings", "fit_mmm"]
+__all__ = [
+    "MMMFit",
+    "SamplerSettings",
+    "fit_mmm",
+    "memory_maps_in_use",
+    "release_compiled_programs",
+]
+
+# A further attempt's seed: far from the first so that the chains' own keys never coincide.
+RETRY_SEED_STEP = 1000
+# JAX's compiled programs are dropped after a fit once the process holds this share of the
+# kernel's memory-map limit (``release_compiled_programs``).
+MAX_MAP_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,12 @@ class SamplerSettings:
     # channel, 4 fits of 6 converged at depth 6 and 6 at depth 8 (docs/decisions.md,
     # 2026-12-07). A fit that converges at depth 6 costs nothing more.
     retry_tree_depth: int | None = 8
+    # When the deeper retry fails too, this many more attempts at the retry depth, each from a
+    # new seed (seed + 1000 k). Attempts that pass stay what they were (the first two are
+    # unchanged), so a further attempt only ever turns a blocked fit into a passing one. On
+    # the six fits of bench_decisions' three seeds that failed both, the third attempt passed
+    # 3 (docs/decisions.md, 2026-12-07, "a third attempt from a new seed").
+    retry_seeds: int = 1
     # The media parameters are strongly correlated: one dense matrix (True), diagonal (False)
     # or dense blocks, a tuple of tuples of site names.
     dense_mass: bool | tuple = True
@@ -90,7 +108,10 @@ def fit_mmm(
     A fit that fails the convergence gate is sampled once more at
     ``sampler.retry_tree_depth`` (with two chains or more: one chain fails for want of
     R-hat, which no depth mends); the second fit is kept, its diagnostics naming the first's
-    reasons (``first_attempt``), and ``seconds`` counts both."""
+    reasons (``first_attempt``). If the retry fails too, up to ``sampler.retry_seeds`` more
+    attempts at that depth start from new seeds; the first that passes is kept, else the
+    last. ``attempts`` counts the samplings and ``seconds`` all of them. After the fit, JAX's
+    compiled programs are dropped when the process is near its memory-map limit."""
     priors, sampler = priors or Priors(), sampler or SamplerSettings()
     thresholds = thresholds or Thresholds()
     inputs = model_inputs(data, priors, experiments)
@@ -101,9 +122,44 @@ def fit_mmm(
         first = tuple(diagnostics.reasons)
         retry = replace(sampler, max_tree_depth=deeper, retry_tree_depth=None)
         samples, diagnostics = _sample(inputs, priors, retry, thresholds)
-        diagnostics = replace(diagnostics, first_attempt=first)
+        attempts = 2
+        for k in range(1, sampler.retry_seeds + 1):
+            if diagnostics.ok:
+                break
+            again = replace(retry, seed=sampler.seed + RETRY_SEED_STEP * k)
+            samples, diagnostics = _sample(inputs, priors, again, thresholds)
+            attempts += 1
+        diagnostics = replace(diagnostics, first_attempt=first, attempts=attempts)
     seconds = time.perf_counter() - started
+    release_compiled_programs()
     return MMMFit(data, inputs, priors, samples, diagnostics, seconds)
+
+
+def memory_maps_in_use() -> tuple[int, int] | None:
+    """(memory maps of this process, the kernel's limit ``vm.max_map_count``); None where
+    /proc does not tell (not Linux)."""
+    try:
+        with open("/proc/self/maps", "rb") as maps:
+            used = sum(1 for _ in maps)
+        with open("/proc/sys/vm/max_map_count") as limit:
+            return used, int(limit.read())
+    except (OSError, ValueError):
+        return None
+
+
+def release_compiled_programs(share: float = MAX_MAP_SHARE) -> bool:
+    """Drop JAX's in-memory compiled programs when this process holds more than ``share`` of
+    the kernel's memory-map limit; True when it did. Every fit compiles hundreds of small
+    programs, each mapped into memory, and JAX keeps them for the process's life: a process
+    that fitted ~25 times (a closed-loop simulation, a benchmark) reached the default limit
+    of 65,530 maps and LLVM failed with "Cannot allocate memory", then a segfault
+    (docs/decisions.md, 2026-12-07). Dropped programs come back from the on-disk compile
+    cache (``compile_cache``) at the next fit."""
+    usage = memory_maps_in_use()
+    if usage is None or usage[0] <= share * usage[1]:
+        return False
+    jax.clear_caches()
+    return True
 
 
 def _sample(
