@@ -174,19 +174,24 @@ def test_demo_refuses_a_home_holding_data_it_did_not_simulate(own_home) -> None:
 def test_demo_decides_on_the_mmm_when_its_history_allows_and_never_overrides_settings(
     own_home,
 ) -> None:
-    """A demo of a year or more writes `response_model: mmm` into a home without forecasting
-    settings; a shorter one keeps the attributed default and writes nothing; a person's own
-    settings file is kept as written."""
-    from marketing_ops.cli.main import DEMO_MMM_MIN_DAYS, _demo_response_model
+    """With the default `response_model: auto`, a demo of a year or more decides on the media
+    mix model and a shorter one on the attributed curves, writing no settings; a person's own
+    settings file decides and is kept as written."""
+    from marketing_ops.cli.main import _demo_response_model
+    from marketing_ops.forecasting import load_forecast_settings
 
     path = own_home.settings / "forecasting.yaml"
-    assert _demo_response_model(own_home, DEMO_MMM_MIN_DAYS - 1) == "attributed"
+    year = load_forecast_settings().mmm.min_history_days
+    assert year == 365
+    assert _demo_response_model(own_home, year - 1) == "attributed"
+    assert _demo_response_model(own_home, year) == "mmm"
     assert not path.exists()
-    assert _demo_response_model(own_home, 730) == "mmm"
-    assert "response_model: mmm" in path.read_text()
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("forecasting:\n  response_model: attributed\n")
     assert _demo_response_model(own_home, 730) == "attributed"
     assert path.read_text() == "forecasting:\n  response_model: attributed\n"
+    path.write_text("forecasting:\n  mmm:\n    min_history_days: 120\n")
+    assert _demo_response_model(own_home, 120) == "mmm"
 
 
 def test_the_demo_never_replaces_experiments_a_person_wrote(own_home) -> None:

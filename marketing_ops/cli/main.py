@@ -122,16 +122,6 @@ def _holds_data(h: DataHome) -> bool:
     return h.warehouse.exists() or any(p.is_file() for p in h.archive.rglob("*"))
 
 
-# The demo decides on the media mix model of the total KPI when its history is long enough
-# for the model to converge (a year or more; the two-year default converges, docs/decisions.md
-# 2026-12-05); shorter demos keep the attributed curves. It writes this only into a home with
-# no forecasting settings of its own: what a person wrote is never replaced.
-DEMO_MMM_MIN_DAYS = 365
-_DEMO_SETTINGS = """# Written by `marketing-ops demo`: decide on the media mix model of the total KPI.
-# Delete this file for the product's default (response curves on attributed conversions).
-forecasting:
-  response_model: mmm
-"""
 _MODEL_SOURCES = {
     "mmm": "media mix model of total conversions, posterior draws",
     "attributed": "fitted on attributed conversions",
@@ -139,17 +129,18 @@ _MODEL_SOURCES = {
 
 
 def _demo_response_model(h: DataHome, days: int, end: date | None = None, seed: int = 7) -> str:
-    """The response model the demo decides on; with ``end`` (the simulated market's last day)
-    the media mix model also gets the market's past lift studies (:func:`_demo_lift_studies`)."""
+    """The response model the demo decides on: the home's ``response_model`` (default
+    ``auto``: the media mix model of the total KPI from ``mmm.min_history_days`` days of
+    history, a year) resolved on the demo's ``days``. With ``end`` (the simulated market's last
+    day) the media mix model also gets the market's past lift studies
+    (:func:`_demo_lift_studies`, never over a file a person wrote). Nothing is written into
+    the home's settings."""
     from marketing_ops.forecasting import load_forecast_settings
 
-    path = h.settings / "forecasting.yaml"
-    if not path.exists() and days >= DEMO_MMM_MIN_DAYS:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_DEMO_SETTINGS)
-        if end is not None:
-            _demo_lift_studies(h, end, seed)
-    return load_forecast_settings(path).response_model
+    model = load_forecast_settings(h.settings / "forecasting.yaml").curves_model(days)
+    if model == "mmm" and end is not None:
+        _demo_lift_studies(h, end, seed)
+    return model
 
 
 def _demo_lift_studies(h: DataHome, end: date, seed: int) -> Path | None:

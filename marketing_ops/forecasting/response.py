@@ -43,6 +43,7 @@ __all__ = [
     "response_frame",
     "responses_from_frame",
     "response_model_version",
+    "curves_model_of",
 ]
 
 DECAY_STARTS = (0.1, 0.4, 0.7)
@@ -67,6 +68,14 @@ RESPONSE_COLUMNS = [
 
 def response_model_version(settings: ForecastSettings) -> str:
     return f"adstock-hill-scipy{_package_version('scipy')}+{settings.version}"
+
+
+def curves_model_of(settings: ForecastSettings, kpis: pd.DataFrame) -> str:
+    """The model behind the day's response curves, ``attributed`` or ``mmm``:
+    ``response_model`` as written, ``auto`` resolved on the days of KPI history in ``kpis``
+    (:meth:`ForecastSettings.curves_model`)."""
+    days = int(kpis["date_day"].nunique()) if len(kpis) else 0
+    return settings.curves_model(days)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,10 @@ class MMMSettings(_Strict):
     curve_draws: int = Field(100, ge=1, le=1000, description="a whole number of draws, 1-1000")
     # A fit is reused for this many days (same model version) before the model is refitted.
     refit_days: int = Field(7, ge=1, le=90, description="a whole number of days, 1 to 90")
+    # ``response_model: auto`` decides on the media mix model once the KPI history has this
+    # many days (a year: the base's yearly season must be told from the media), else on the
+    # attributed curves.
+    min_history_days: int = Field(365, ge=56, description="a whole number of days >= 56")
 
 
 class ForecastSettings(_Strict):
@@ -109,9 +113,20 @@ class ForecastSettings(_Strict):
     audiences: AudienceSettings = Field(default_factory=AudienceSettings)
     response: ResponseSettings = Field(default_factory=ResponseSettings)
     # Curves behind decisions: per channel on attributed conversions, or the media mix model
-    # of the total KPI (every channel's conversions summed; spend per paid channel).
-    response_model: Literal["attributed", "mmm"] = "attributed"
+    # of the total KPI (every channel's conversions summed; spend per paid channel); ``auto``:
+    # the media mix model once the history has ``mmm.min_history_days`` days (curves_model).
+    response_model: Literal["auto", "attributed", "mmm"] = "auto"
     mmm: MMMSettings = Field(default_factory=MMMSettings)
+
+    def curves_model(self, history_days: int) -> Literal["attributed", "mmm"]:
+        """The model behind the response curves for a KPI history of ``history_days`` days:
+        ``response_model`` as written, ``auto`` resolved (the media mix model from
+        ``mmm.min_history_days`` days on). Attributed conversions over-credit the channels that
+        claim most (ad platforms, last click), so a history long enough for the model of the
+        total KPI decides on that model."""
+        if self.response_model != "auto":
+            return self.response_model
+        return "mmm" if history_days >= self.mmm.min_history_days else "attributed"
 
     @field_validator("country")
     @classmethod

@@ -1,5 +1,7 @@
-"""`response_model: mmm` inside the real flow: the media mix model's fit lands in
-agent.mmm_channel_summary, and its convergence is a BLOCKING check on the response curves.
+"""The media mix model inside the real flow: the default `response_model: auto` picks it
+once the KPI history has `mmm.min_history_days` days (lowered here to the flow world's
+length), its fit lands in agent.mmm_channel_summary, and its convergence is a BLOCKING check
+on the response curves.
 
 Reuses the session's flow world (copied, so its own tests keep the attributed curves) and
 re-runs the decision job as of its last day with a sampler far too short to converge: the
@@ -17,8 +19,7 @@ from marketing_ops.runner import DECIDE_JOB, prepare_instance, run_job
 from marketing_ops.warehouse import connect, read_table
 
 SETTINGS = """forecasting:
-  response_model: mmm
-  mmm: {warmup: 10, draws: 10, chains: 1, curve_draws: 5}
+  mmm: {warmup: 10, draws: 10, chains: 1, curve_draws: 5, min_history_days: 60}
 """
 
 
@@ -54,4 +55,6 @@ def test_unconverged_fit_is_recorded_and_blocks_the_decision(flow_world, mmm_hom
     batch = instance.get_latest_materialization_event(dg.AssetKey(["decisions", "decision_batch"]))
     assert batch is None or batch.run_id != outcome.run_id  # blocked: not decided in this run
     event = instance.get_latest_materialization_event(dg.AssetKey(["forecasts", "response_curves"]))
-    assert "mmm_channels" in event.asset_materialization.metadata
+    metadata = event.asset_materialization.metadata
+    assert "mmm_channels" in metadata
+    assert metadata["response_model"].value == "mmm (response_model: auto)"

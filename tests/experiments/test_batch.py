@@ -148,8 +148,8 @@ def test_a_running_test_holds_its_slot_in_the_next_batch(home, kpi_fit):
 
 
 def test_testing_needs_the_media_mix_model(home):
-    """With the attributed curves (the default) there is no posterior to price a test on:
-    nothing is proposed, and the reason names the setting."""
+    """With the attributed curves (the default `auto` under a year of KPI history) there is no
+    posterior to price a test on: nothing is proposed, and the reason names the setting."""
     (home.policies / "testing.yaml").write_text(TESTING)
     policies = load_policies(home.policies)
     store = StoreResource(home_root=str(home.root))
@@ -158,6 +158,7 @@ def test_testing_needs_the_media_mix_model(home):
         store, AS_OF, pd.DataFrame(), policies, AutonomyState(), batch, None, SIGNALS
     )
     assert out.tests.empty and "response_model: mmm" in out.untested["*"]
+    assert "auto with 0 days of KPI history" in out.untested["*"]
     assert out.posterior == ""
 
 

@@ -28,6 +28,35 @@ def test_own_file_overrides_and_changes_the_version(tmp_path) -> None:
     assert load_forecast_settings(path).version == s.version
 
 
+def test_auto_decides_on_the_media_mix_model_from_a_year_of_history(tmp_path) -> None:
+    """The default `response_model: auto` resolves to the media mix model once the KPI
+    history has `mmm.min_history_days` days (365 by default), else to the attributed curves;
+    a model written explicitly is used whatever the history."""
+    import pandas as pd
+
+    from marketing_ops.forecasting import curves_model_of
+
+    s = load_forecast_settings()
+    assert s.response_model == "auto" and s.mmm.min_history_days == 365
+    assert (s.curves_model(364), s.curves_model(365), s.curves_model(0)) == (
+        "attributed",
+        "mmm",
+        "attributed",
+    )
+    days = pd.date_range("2025-01-01", periods=365).repeat(3)  # three channels a day
+    kpis = pd.DataFrame({"date_day": days, "channel": ["a", "b", "c"] * 365})
+    assert curves_model_of(s, kpis) == "mmm"
+    assert curves_model_of(s, kpis.iloc[3:]) == "attributed"
+    assert curves_model_of(s, kpis.iloc[:0]) == "attributed"
+    path = tmp_path / "forecasting.yaml"
+    for model in ("attributed", "mmm"):
+        path.write_text(f"forecasting:\n  response_model: {model}\n")
+        own = load_forecast_settings(path)
+        assert own.curves_model(10) == own.curves_model(1000) == model
+    path.write_text("forecasting:\n  mmm: {min_history_days: 90}\n")
+    assert load_forecast_settings(path).curves_model(90) == "mmm"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -1,7 +1,8 @@
 """The decision asset's incrementality tests: the media mix model's posterior, then the pure
 :func:`marketing_ops.experiments.batch.batch_tests`.
 
-Only with ``testing.enabled`` and ``response_model: mmm`` (forecasting.yaml). The posterior is
+Only with ``testing.enabled`` and the curves on the media mix model (``response_model: mmm``,
+or ``auto`` on a history of ``mmm.min_history_days`` days, forecasting.yaml). The posterior is
 the product's own fit (:func:`forecasting.mmm.kpis.fit_channel_kpis`, the settings and seed
 the response curves use, calibrated on ``settings/experiments.csv`` and the agent's own
 ended tests, :func:`defs._shared.calibration_experiments`), recorded on the decision
@@ -61,16 +62,22 @@ def proposed_tests(
     empty = pd.DataFrame(columns=DECISION_COLUMNS)
     if not policies.testing.enabled:
         return TestingOutcome(empty, {})
-    from marketing_ops.forecasting import load_forecast_settings
+    from marketing_ops.forecasting import curves_model_of, load_forecast_settings
 
     home = store.home()
     settings = load_forecast_settings(home.settings / "forecasting.yaml")
-    if settings.response_model != "mmm":
+    if curves_model_of(settings, kpis) != "mmm":
+        why = (
+            f"auto with {kpis['date_day'].nunique() if len(kpis) else 0} days of KPI history, "
+            f"under mmm.min_history_days {settings.mmm.min_history_days}"
+            if settings.response_model == "auto"
+            else settings.response_model
+        )
         return TestingOutcome(
             empty,
             {
-                ALL: "tests are priced on the media mix model's posterior: set response_model: "
-                "mmm in forecasting.yaml"
+                ALL: "tests are priced on the media mix model's posterior; the curves are "
+                f"attributed (response_model: {why}): set response_model: mmm in forecasting.yaml"
             },
         )
     # jax/numpyro load only when tests are on (every Dagster process imports this module)

@@ -19,6 +19,7 @@ from marketing_ops.forecasting import (
     backtest_response,
     baseline_model_version,
     curve_summary,
+    curves_model_of,
     demand_index,
     fit_baselines,
     fit_response_curves,
@@ -208,13 +209,13 @@ def _mmm_curves(context, store: StoreResource, day, settings, kpis):
     return rows, summary
 
 
-def _mmm_check(settings, summary: pd.DataFrame) -> dg.AssetCheckResult:
+def _mmm_check(model: str, summary: pd.DataFrame) -> dg.AssetCheckResult:
     """Blocking: a media mix model that did not converge never reaches a decision."""
-    if settings.response_model != "mmm" or summary.empty:
+    if model != "mmm" or summary.empty:
         return dg.AssetCheckResult(
             check_name=MMM_CHECK,
             passed=True,
-            metadata={"model": settings.response_model, "fitted": not summary.empty},
+            metadata={"model": model, "fitted": not summary.empty},
         )
     first = summary.iloc[0]
     diag = {k: float(first[k]) for k in ("max_rhat", "min_ess", "divergences", "fit_seconds")}
@@ -244,7 +245,8 @@ def _attributed_curves(kpis, index, settings, day):
             MMM_CHECK,
             asset=RESPONSE_KEY,
             blocking=True,
-            description="With response_model: mmm, the media mix model converged (R-hat, "
+            description="When the curves come from the media mix model (response_model: mmm, "
+            "or auto on a long enough history), it converged (R-hat, "
             "effective sample size, divergences); a fit that did not never reaches a decision.",
         )
     ],
@@ -256,26 +258,28 @@ def response_curves(
     attributed``: adstock + Hill fitted on each channel's measured conversions on top of the
     demand index, bootstrap draws. ``mmm``: the media mix model of the total KPI (posterior
     draws; its channel contributions, ROAS and marginal ROAS go to agent.mmm_channel_summary);
-    a fit is reused for ``mmm.refit_days``, and one that did not converge writes no curves."""
+    a fit is reused for ``mmm.refit_days``, and one that did not converge writes no curves.
+    ``auto`` (the default): ``mmm`` once the KPI history has ``mmm.min_history_days`` days."""
     day = as_of(context)
     settings = _settings(store)
     kpis, _ = _history(store, day)
     index = demand_index(kpis, day, settings.horizon_days, settings)
+    model = curves_model_of(settings, kpis)
     summary_rows = pd.DataFrame()
-    if settings.response_model == "mmm":
+    if model == "mmm":
         frame, summary_rows = _mmm_curves(context, store, day, settings, kpis)
         fitted = responses_from_frame(frame)
     else:
         frame, fitted = _attributed_curves(kpis, index, settings, day)
     with store.warehouse() as con:
         replace_partition(con, "agent.response_curves", frame, day)
-        if settings.response_model == "mmm":
+        if model == "mmm":
             replace_partition(con, "agent.mmm_channel_summary", summary_rows, day)
     summary = curve_summary(fitted, settings.interval_width)
     images = {}
     if fitted:
         images["curves"] = plot_response_curves(fitted, settings.interval_width)
-        if settings.response_model != "mmm":
+        if model != "mmm":
             images["fit"] = plot_response_fit(kpis, fitted, index)
     tables = {"curves": summary}
     if len(summary_rows):
@@ -286,6 +290,8 @@ def response_curves(
         metadata={
             "as_of": str(day),
             "model_version": version,
+            # the model the curves came from, and the setting that chose it (auto: the history)
+            "response_model": f"{model} (response_model: {settings.response_model})",
             "channels": len(fitted),
             "curves": _md_table(summary),
             **(
@@ -299,7 +305,7 @@ def response_curves(
             },
             "report": dg.MetadataValue.path(str(paths["page"])),
         },
-        check_results=[_mmm_check(settings, summary_rows)],
+        check_results=[_mmm_check(model, summary_rows)],
         data_version=dg.DataVersion(frame_version(frame)),
     )
 
