@@ -56,9 +56,9 @@ class SamplerSettings:
     retry_tree_depth: int | None = 8
     # When the deeper retry fails too, this many more attempts at the retry depth, each from a
     # new seed (seed + 1000 k). Attempts that pass stay what they were (the first two are
-    # unchanged), so a further attempt only ever turns a blocked fit into a passing one. On
-    # the six fits of bench_decisions' three seeds that failed both, the third attempt passed
-    # 3 (docs/decisions.md, 2026-12-07, "a third attempt from a new seed").
+    # unchanged), so a further attempt only ever turns a blocked fit into a passing one. Of
+    # the 8 fits of bench_decisions (three seeds) and bench_mmm (40 worlds) that failed both,
+    # the third attempt passed 3 (docs/decisions.md, 2026-12-07, "A third attempt ...").
     retry_seeds: int = 1
     # The media parameters are strongly correlated: one dense matrix (True), diagonal (False)
     # or dense blocks, a tuple of tuples of site names.
@@ -151,7 +151,7 @@ def release_compiled_programs(share: float = MAX_MAP_SHARE) -> bool:
     """Drop JAX's in-memory compiled programs when this process holds more than ``share`` of
     the kernel's memory-map limit; True when it did. Every fit compiles hundreds of small
     programs, each mapped into memory, and JAX keeps them for the process's life: a process
-    that fitted ~25 times (a closed-loop simulation, a benchmark) reached the default limit
+    that fitted ~25 times (bench_experiments) reached the default limit
     of 65,530 maps and LLVM failed with "Cannot allocate memory", then a segfault
     (docs/decisions.md, 2026-12-07). Dropped programs come back from the on-disk compile
     cache (``compile_cache``) at the next fit."""
