@@ -230,6 +230,11 @@ def _decide(state: LoopState, i: int, day: date, kpis: pd.DataFrame):
             state.home, kpis, as_of, state.forecasts, state.refit_needed, state.cfg.curve_bootstrap
         )
         state.refit_needed = False
+        if not state.forecasts.curves:
+            state.events.append(
+                f"{as_of}: no response curves (a media mix model that failed the convergence "
+                "gate): no decision this period"
+            )
     policies = load_policies(state.home.policies)
     candidates = capped_candidates(state.home, policies, state.sends_by_audience, day)
     signals = [

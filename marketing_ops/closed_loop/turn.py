@@ -52,14 +52,19 @@ def refresh_forecasts(
     home: DataHome, kpis: pd.DataFrame, as_of: date, current: Forecasts, refit: bool, bootstrap: int
 ) -> Forecasts:
     """The demand index ahead of ``as_of`` as ``seasonal_index`` rows, and the response
-    curves re-fitted on it when ``refit`` (or when there are none yet)."""
+    curves re-fitted on it when ``refit`` (or when there are none yet): from the model the
+    product's ``response_curves`` asset would use (``response_model``, ``auto`` resolved on the
+    KPI history). A media mix model that fails the convergence gate gives no curves, and the
+    turn then decides nothing, as the asset's blocking check stops the product's decision."""
     from marketing_ops.forecasting import (
         baseline_model_version,
+        curves_model_of,
         demand_index,
         fit_response_curves,
         load_forecast_settings,
         response_frame,
         response_model_version,
+        responses_from_frame,
         seasonal_index_rows,
     )
 
@@ -70,9 +75,46 @@ def refresh_forecasts(
     )
     if not refit and current.curves:
         return Forecasts(current.curve_rows, seasonal, current.curves)
-    fitted = fit_response_curves(kpis, index, settings, channels=PAID, bootstrap=bootstrap)
-    rows = response_frame(fitted, as_of, response_model_version(settings))
+    if curves_model_of(settings, kpis) == "mmm":
+        rows = mmm_curve_rows(home, kpis, as_of, settings)
+        fitted = responses_from_frame(rows)
+    else:
+        fitted = fit_response_curves(kpis, index, settings, channels=PAID, bootstrap=bootstrap)
+        rows = response_frame(fitted, as_of, response_model_version(settings))
     return Forecasts(rows, seasonal, {c: f.curve for c, f in fitted.items()})
+
+
+def mmm_curve_rows(home: DataHome, kpis: pd.DataFrame, as_of: date, settings) -> pd.DataFrame:
+    """The media mix model's curve rows as the ``response_curves`` asset fits them (the
+    home's lift tests and the agent's own ended tests as calibration, the fit and its
+    experiments' verdicts on the decision ledger); empty when the fit did not converge."""
+    from marketing_ops.decisioning import record_model_fit
+    from marketing_ops.experiments.batch import calibration_experiments
+    from marketing_ops.forecasting import RESPONSE_COLUMNS
+    from marketing_ops.forecasting.mmm.kpis import (
+        curve_rows,
+        fit_channel_kpis,
+        fit_record,
+        mmm_model_version,
+        verdict_records,
+    )
+    from marketing_ops.warehouse import frame_version
+
+    experiments, unread = calibration_experiments(home, kpis, settings)
+    result = fit_channel_kpis(kpis, settings, experiments, unread)
+    if result is None:
+        return pd.DataFrame(columns=RESPONSE_COLUMNS)
+    version = mmm_model_version(settings)
+    kpi_version = {"marts/fct_channel_kpis_daily": frame_version(kpis)}
+    record_model_fit(home, fit_record(result, as_of, version, kpi_version), verdict_records(result))
+    return curve_rows(
+        result.fit,
+        result.value_per_conversion,
+        as_of,
+        version,
+        settings.mmm.curve_draws,
+        result.version,
+    )
 
 
 def capped_candidates(
@@ -174,7 +216,9 @@ def decide_turn(
     )
     arm_of = dict(zip(audiences, arms.tolist(), strict=True))
     batches = []
-    for arm, arm_policies in _arm_policies(policies):
+    # no curves (a media mix model the gate blocked): no decision, as in the product
+    arms_to_decide = _arm_policies(policies) if forecasts.curves else ()
+    for arm, arm_policies in arms_to_decide:
         in_arm = candidates[candidates["audience_id"].map(arm_of) == arm]
         keep_budget = plan_budget and arm == "current"
         if not len(in_arm) and not keep_budget:

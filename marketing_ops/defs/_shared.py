@@ -35,7 +35,6 @@ from dagster_dbt import (
 from dagster_shared.utils import environ
 
 from marketing_ops.config import DBT_PROJECT_DIR, HISTORY_START, DataHome, data_home
-from marketing_ops.forecasting.settings import EXPERIMENTS_FILE
 from marketing_ops.warehouse import connect
 
 # --------------------------------------------------------------------------- partitions
@@ -108,23 +107,11 @@ class StoreResource(dg.ConfigurableResource):
 
 
 def calibration_experiments(store: StoreResource, kpis, settings) -> tuple[list, tuple]:
-    """What the media mix model calibrates on: the lift tests of ``settings/experiments.csv``
-    (docs/contracts.md) and the agent's own executed tests that have ended, read out on the
-    KPIs the model is fitted on (:func:`marketing_ops.experiments.batch.own_readouts`); and
-    the verdicts of the own tests that could not be used (they go on the ledger with the fit).
-    The forecasts asset and the decision asset both call this, so they fit on the same rows."""
-    from marketing_ops.experiments.batch import own_readouts
-    from marketing_ops.forecasting.mmm import read_experiments
-    from marketing_ops.forecasting.mmm.kpis import kpi_frame
-    from marketing_ops.warehouse import read_table
+    """What the media mix model calibrates on
+    (:func:`marketing_ops.experiments.batch.calibration_experiments` in the store's home)."""
+    from marketing_ops.experiments.batch import calibration_experiments as of_home
 
-    path = store.home().settings / EXPERIMENTS_FILE
-    given = read_experiments(path) if path.exists() else []
-    with store.warehouse() as con:
-        decisions = read_table(con, "agent.decisions")
-    frame, channels = kpi_frame(kpis, settings)
-    own, rejected = own_readouts(decisions, frame, channels)
-    return [*given, *own], tuple(rejected)
+    return of_home(store.home(), kpis, settings)
 
 
 WEBHOOK_URL_ENV = "MARKETING_OPS_WEBHOOK_URL"

@@ -42,6 +42,7 @@ __all__ = [
     "OPEN_STATUSES",
     "STEER_WEEKS",
     "batch_tests",
+    "calibration_experiments",
     "finished_tests",
     "own_readouts",
     "running_tests",
@@ -115,6 +116,27 @@ def finished_tests(decisions: pd.DataFrame | None, last_day) -> list[Design]:
     last day of the KPIs: what can be read out."""
     designs = [_proposal(r).design for r in _latest(decisions) if r["status"] == "executed"]
     return [d for d in designs if d.end <= pd.Timestamp(last_day)]
+
+
+def calibration_experiments(home, kpis: pd.DataFrame, settings) -> tuple[list, tuple]:
+    """What the media mix model calibrates on in data home ``home``: the lift tests of
+    ``settings/experiments.csv`` (docs/contracts.md) and the agent's own executed tests that
+    have ended, read out on the KPIs the model is fitted on (:func:`own_readouts`); and the
+    verdicts of the own tests that could not be used (they go on the ledger with the fit).
+    The forecasts asset, the decision asset and the closed loop all call this, so they fit on
+    the same rows."""
+    from marketing_ops.forecasting.mmm import read_experiments
+    from marketing_ops.forecasting.mmm.kpis import kpi_frame
+    from marketing_ops.forecasting.settings import EXPERIMENTS_FILE
+    from marketing_ops.warehouse import connect, read_table
+
+    path = home.settings / EXPERIMENTS_FILE
+    given = read_experiments(path) if path.exists() else []
+    with connect(home.warehouse) as con:  # as every asset opens it (one configuration)
+        decisions = read_table(con, "agent.decisions")
+    frame, channels = kpi_frame(kpis, settings)
+    own, rejected = own_readouts(decisions, frame, channels)
+    return [*given, *own], tuple(rejected)
 
 
 def own_readouts(

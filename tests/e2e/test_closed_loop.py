@@ -138,3 +138,41 @@ def test_the_loop_turn_is_the_agents_decide(flow_world, tmp_path) -> None:
     expected = decide(as_of, inputs, policies, autonomy_state(home), [], 5, moment).batch
     mine = turn.batch[turn.batch["batch_id"] == expected["batch_id"].iloc[0]]
     assert sorted(mine["decision_id"]) == sorted(expected["decision_id"])
+
+
+def test_the_loop_decides_on_the_model_the_product_would_use(flow_world, tmp_path) -> None:
+    """`simulate-loop` refits its curves with the model the `response_curves` asset would use:
+    `auto` on a history long enough (the threshold lowered to the shared world's length)
+    fits the media mix model, records the fit on the decision ledger, and a fit that fails
+    the convergence gate (one chain) gives no curves, so the turn decides nothing, as the
+    asset's blocking check stops the product's decision. `attributed` written in the home's
+    settings fits the attributed curves."""
+    from marketing_ops.closed_loop.turn import Forecasts, decide_turn, refresh_forecasts
+    from marketing_ops.decisioning import read_entries
+    from marketing_ops.warehouse import read_table
+
+    root = tmp_path / "loop"
+    shutil.copytree(flow_world.home.root, root)
+    home = data_home(root)
+    home.settings.mkdir(exist_ok=True)
+    settings = home.settings / "forecasting.yaml"
+    settings.write_text(
+        "forecasting:\n  mmm: {warmup: 10, draws: 10, chains: 1, curve_draws: 5, "
+        "min_history_days: 60}\n"
+    )
+    with connect(home.warehouse, read_only=True) as con:
+        kpis = read_table(con, "marts.fct_channel_kpis_daily", date_column="date_day")
+    as_of = flow_world.end
+    fresh = refresh_forecasts(home, kpis, as_of, Forecasts(), refit=True, bootstrap=2)
+    assert fresh.curves == {} and fresh.curve_rows.empty and "draw" in fresh.curve_rows
+    (fit,) = [e for e in read_entries(home) if e.get("kind") == "model_fit"]
+    assert fit["model_version"].startswith("mmm-") and str(fit["as_of"]) == str(as_of)
+    assert fit["diagnostics"]["ok"] is False
+    candidates = pd.DataFrame(columns=["audience_id"])
+    turn = decide_turn(home, as_of, kpis, fresh, candidates, [], 1, "t", plan_budget=True)
+    assert turn.batch.empty
+
+    settings.write_text("forecasting:\n  response_model: attributed\n")
+    attributed = refresh_forecasts(home, kpis, as_of, Forecasts(), refit=True, bootstrap=2)
+    assert set(attributed.curves) == {"paid_search", "display", "paid_social"}
+    assert attributed.curve_rows["model_version"].str.startswith("adstock-hill").all()
