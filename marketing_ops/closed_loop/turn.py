@@ -88,30 +88,20 @@ def mmm_curve_rows(home: DataHome, kpis: pd.DataFrame, as_of: date, settings) ->
     """The media mix model's curve rows as the ``response_curves`` asset fits them (the
     home's lift tests and the agent's own ended tests as calibration, the fit and its
     experiments' verdicts on the decision ledger); empty when the fit did not converge."""
-    from marketing_ops.decisioning import record_model_fit
-    from marketing_ops.experiments.batch import calibration_experiments
+    from marketing_ops.experiments.batch import calibrated_kpi_fit
     from marketing_ops.forecasting import RESPONSE_COLUMNS
-    from marketing_ops.forecasting.mmm.kpis import (
-        curve_rows,
-        fit_channel_kpis,
-        fit_record,
-        mmm_model_version,
-        verdict_records,
-    )
+    from marketing_ops.forecasting.mmm.kpis import curve_rows, mmm_model_version
     from marketing_ops.warehouse import frame_version
 
-    experiments, unread = calibration_experiments(home, kpis, settings)
-    result = fit_channel_kpis(kpis, settings, experiments, unread)
+    kpi_version = {"marts/fct_channel_kpis_daily": frame_version(kpis)}
+    result, _ = calibrated_kpi_fit(home, kpis, settings, as_of, kpi_version)
     if result is None:
         return pd.DataFrame(columns=RESPONSE_COLUMNS)
-    version = mmm_model_version(settings)
-    kpi_version = {"marts/fct_channel_kpis_daily": frame_version(kpis)}
-    record_model_fit(home, fit_record(result, as_of, version, kpi_version), verdict_records(result))
     return curve_rows(
         result.fit,
         result.value_per_conversion,
         as_of,
-        version,
+        mmm_model_version(settings),
         settings.mmm.curve_draws,
         result.version,
     )

@@ -106,14 +106,6 @@ class StoreResource(dg.ConfigurableResource):
         return pii_key(demo=self.demo_mode())
 
 
-def calibration_experiments(store: StoreResource, kpis, settings) -> tuple[list, tuple]:
-    """What the media mix model calibrates on
-    (:func:`marketing_ops.experiments.batch.calibration_experiments` in the store's home)."""
-    from marketing_ops.experiments.batch import calibration_experiments as of_home
-
-    return of_home(store.home(), kpis, settings)
-
-
 WEBHOOK_URL_ENV = "MARKETING_OPS_WEBHOOK_URL"
 WEBHOOK_SECRET_ENV = "MARKETING_OPS_WEBHOOK_SECRET"
 

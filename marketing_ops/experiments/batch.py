@@ -42,6 +42,7 @@ __all__ = [
     "OPEN_STATUSES",
     "STEER_WEEKS",
     "batch_tests",
+    "calibrated_kpi_fit",
     "calibration_experiments",
     "finished_tests",
     "own_readouts",
@@ -123,8 +124,7 @@ def calibration_experiments(home, kpis: pd.DataFrame, settings) -> tuple[list, t
     ``settings/experiments.csv`` (docs/contracts.md) and the agent's own executed tests that
     have ended, read out on the KPIs the model is fitted on (:func:`own_readouts`); and the
     verdicts of the own tests that could not be used (they go on the ledger with the fit).
-    The forecasts asset, the decision asset and the closed loop all call this, so they fit on
-    the same rows."""
+    Every fit of the product's KPIs calibrates on these rows (:func:`calibrated_kpi_fit`)."""
     from marketing_ops.forecasting.mmm import read_experiments
     from marketing_ops.forecasting.mmm.kpis import kpi_frame
     from marketing_ops.forecasting.settings import EXPERIMENTS_FILE
@@ -137,6 +137,29 @@ def calibration_experiments(home, kpis: pd.DataFrame, settings) -> tuple[list, t
     frame, channels = kpi_frame(kpis, settings)
     own, rejected = own_readouts(decisions, frame, channels)
     return [*given, *own], tuple(rejected)
+
+
+def calibrated_kpi_fit(home, kpis: pd.DataFrame, settings, as_of, data_versions: dict):
+    """The product's media mix model of ``kpis`` (:func:`forecasting.mmm.kpis.fit_channel_kpis`)
+    calibrated on :func:`calibration_experiments`, the fit and its experiments' verdicts
+    recorded on the decision ledger of ``home`` (once per fit version; ``data_versions``: the
+    inputs' versions as the caller knows them). Returns (the fit or None without data, the
+    ledger entries written). The forecasts asset, the decision asset's tests and the closed
+    loop all fit through here."""
+    from marketing_ops.decisioning import record_model_fit
+    from marketing_ops.forecasting.mmm.kpis import (
+        fit_channel_kpis,
+        fit_record,
+        mmm_model_version,
+        verdict_records,
+    )
+
+    experiments, unread = calibration_experiments(home, kpis, settings)
+    result = fit_channel_kpis(kpis, settings, experiments, unread)
+    if result is None:
+        return None, []
+    record = fit_record(result, as_of, mmm_model_version(settings), data_versions)
+    return result, record_model_fit(home, record, verdict_records(result))
 
 
 def own_readouts(

@@ -1,6 +1,7 @@
 """The agent's own tests reach the model: an executed spend pulse that has ended is read out on
 the KPIs the model is fitted on and joins ``settings/experiments.csv`` as calibration, in the
-forecasts asset and the decision asset alike (``defs._shared.calibration_experiments``); one
+forecasts asset, the decision asset and the closed loop alike
+(``experiments.batch.calibration_experiments``); one
 still waiting or still running is not read, and one that cannot be read is rejected with the
 reason, on the ledger with the fit."""
 
@@ -18,9 +19,8 @@ from marketing_ops.cli import app
 from marketing_ops.decisioning import load_policies
 from marketing_ops.decisioning.ledger.decisions import append_entry
 from marketing_ops.decisioning.ledger.models import VERDICT
-from marketing_ops.defs._shared import StoreResource, calibration_experiments
 from marketing_ops.experiments import spend_pulse
-from marketing_ops.experiments.batch import finished_tests, own_readouts
+from marketing_ops.experiments.batch import calibration_experiments, finished_tests, own_readouts
 from marketing_ops.experiments.governance import Proposal, experiment_actions
 from marketing_ops.experiments.value import InformationValue
 from marketing_ops.forecasting.mmm import ExperimentVerdict
@@ -70,7 +70,6 @@ def _rows(home, design, status: str) -> pd.DataFrame:
 
 def test_an_executed_pulse_that_ended_is_read_and_joins_the_given_experiments(home, world):
     settings, kpis, design, true_lift = world
-    store = StoreResource(home_root=str(home.root))
     running = replace(design, name="pulse-still-running", end=design.end + pd.Timedelta(days=60))
     waiting = replace(design, name="pulse-never-approved")
     rows = pd.concat(
@@ -89,7 +88,7 @@ def test_an_executed_pulse_that_ended_is_read_and_joins_the_given_experiments(ho
         "display,2026-08-01,2026-08-28,lift,300,100,5000,given-display-test\n"
     )
 
-    experiments, unread = calibration_experiments(store, kpis, settings)
+    experiments, unread = calibration_experiments(home, kpis, settings)
 
     assert unread == ()
     given, own = experiments

@@ -5,7 +5,7 @@ Only with ``testing.enabled`` and the curves on the media mix model (``response_
 or ``auto`` on a history of ``mmm.min_history_days`` days, forecasting.yaml). The posterior is
 the product's own fit (:func:`forecasting.mmm.kpis.fit_channel_kpis`, the settings and seed
 the response curves use, calibrated on ``settings/experiments.csv`` and the agent's own
-ended tests, :func:`defs._shared.calibration_experiments`), recorded on the decision
+ended tests, :func:`experiments.batch.calibrated_kpi_fit`), recorded on the decision
 ledger once per fit version so ``explain`` shows its diagnostics. A fit that did not converge
 proposes nothing (the same rule as the curves' blocking check). When read-outs calibrate the
 fit, the same data is fitted once more without them, and the report shows ROAS per channel
@@ -20,7 +20,7 @@ from datetime import date
 import pandas as pd
 
 from marketing_ops.decisioning import DECISION_COLUMNS, AutonomyState, PolicySet
-from marketing_ops.defs._shared import StoreResource, calibration_experiments
+from marketing_ops.defs._shared import StoreResource
 
 __all__ = ["TestingOutcome", "proposed_tests"]
 ALL = "*"
@@ -81,23 +81,14 @@ def proposed_tests(
             },
         )
     # jax/numpyro load only when tests are on (every Dagster process imports this module)
-    from marketing_ops.decisioning import record_model_fit
-    from marketing_ops.experiments.batch import batch_tests
-    from marketing_ops.forecasting.mmm.kpis import (
-        FIT_TAG,
-        fit_channel_kpis,
-        fit_record,
-        mmm_model_version,
-        verdict_records,
-    )
+    from marketing_ops.experiments.batch import batch_tests, calibrated_kpi_fit
+    from marketing_ops.forecasting.mmm.kpis import FIT_TAG, mmm_model_version
 
-    experiments, unread = calibration_experiments(store, kpis, settings)
-    result = fit_channel_kpis(kpis, settings, experiments, unread)
+    versions = {s["name"]: s["data_version"] for s in signals}
+    result, _ = calibrated_kpi_fit(home, kpis, settings, day, versions)
     if result is None:
         return TestingOutcome(empty, {ALL: "not enough KPI history for the media mix model"})
     version = mmm_model_version(settings)
-    versions = {s["name"]: s["data_version"] for s in signals}
-    record_model_fit(home, fit_record(result, day, version, versions), verdict_records(result))
     diagnostics = result.fit.diagnostics
     if not diagnostics.ok:
         why = f"the media mix model did not converge ({diagnostics.as_dict()}): no test is priced"

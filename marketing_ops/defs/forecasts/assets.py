@@ -10,7 +10,6 @@ from marketing_ops.defs._shared import (
     STORE_POOL,
     StoreResource,
     as_of,
-    calibration_experiments,
     daily,
 )
 from marketing_ops.forecasting import (
@@ -170,24 +169,13 @@ def _kpi_data_version(context) -> dict:
     return {KPIS.to_user_string(): tags.get("dagster/data_version", "missing")}
 
 
-def _record_fit(context, store: StoreResource, day, version: str, result) -> None:
-    """The fit and its experiments' verdicts on the decision ledger (once per fit version)."""
-    from marketing_ops.decisioning import record_model_fit
-    from marketing_ops.forecasting.mmm.kpis import fit_record, verdict_records
-
-    record = fit_record(result, day, version, _kpi_data_version(context))
-    written = record_model_fit(store.home(), record, verdict_records(result))
-    if written:
-        context.log.info(f"MMM fit {result.version[:16]} recorded on the decision ledger")
-
-
 def _mmm_curves(context, store: StoreResource, day, settings, kpis):
     """(curve rows, summary rows) of the media mix model: a stored recent fit or a new one."""
     # jax/numpyro load only when the model is in use (every Dagster process imports this module)
+    from marketing_ops.experiments.batch import calibrated_kpi_fit
     from marketing_ops.forecasting.mmm.kpis import (
         SUMMARY_COLUMNS,
         curve_rows,
-        fit_channel_kpis,
         mmm_model_version,
         summary_frame,
     )
@@ -197,13 +185,15 @@ def _mmm_curves(context, store: StoreResource, day, settings, kpis):
     if not summary.empty:
         context.log.info(f"MMM fit of {summary['fitted_on'].iloc[0]} reused (refit_days)")
         return curves, summary
-    experiments, unread = calibration_experiments(store, kpis, settings)
-    result = fit_channel_kpis(kpis, settings, experiments, unread)
+    result, written = calibrated_kpi_fit(
+        store.home(), kpis, settings, day, _kpi_data_version(context)
+    )
     if result is None:  # typed empty frames: they clear the day's rows of existing tables
         return pd.DataFrame(columns=RESPONSE_COLUMNS), pd.DataFrame(columns=SUMMARY_COLUMNS)
     fit, vpc = result.fit, result.value_per_conversion
     context.log.info(f"MMM fitted in {fit.seconds:.0f} s: {fit.diagnostics.as_dict()}")
-    _record_fit(context, store, day, version, result)
+    if written:
+        context.log.info(f"MMM fit {result.version[:16]} recorded on the decision ledger")
     summary = summary_frame(fit, day, version, vpc, result.version)
     rows = curve_rows(fit, vpc, day, version, settings.mmm.curve_draws, result.version)
     return rows, summary
