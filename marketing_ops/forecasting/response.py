@@ -44,6 +44,7 @@ __all__ = [
     "responses_from_frame",
     "response_model_version",
     "curves_model_of",
+    "kpi_history_days",
 ]
 
 DECAY_STARTS = (0.1, 0.4, 0.7)
@@ -70,12 +71,16 @@ def response_model_version(settings: ForecastSettings) -> str:
     return f"adstock-hill-scipy{_package_version('scipy')}+{settings.version}"
 
 
+def kpi_history_days(kpis: pd.DataFrame) -> int:
+    """Days of KPI history in ``kpis`` (channel KPI rows, ``date_day``)."""
+    return int(kpis["date_day"].nunique()) if len(kpis) else 0
+
+
 def curves_model_of(settings: ForecastSettings, kpis: pd.DataFrame) -> str:
     """The model behind the day's response curves, ``attributed`` or ``mmm``:
     ``response_model`` as written, ``auto`` resolved on the days of KPI history in ``kpis``
     (:meth:`ForecastSettings.curves_model`)."""
-    days = int(kpis["date_day"].nunique()) if len(kpis) else 0
-    return settings.curves_model(days)
+    return settings.curves_model(kpi_history_days(kpis))
 
 
 @dataclass(frozen=True)

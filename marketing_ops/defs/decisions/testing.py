@@ -62,13 +62,17 @@ def proposed_tests(
     empty = pd.DataFrame(columns=DECISION_COLUMNS)
     if not policies.testing.enabled:
         return TestingOutcome(empty, {})
-    from marketing_ops.forecasting import curves_model_of, load_forecast_settings
+    from marketing_ops.forecasting import (
+        curves_model_of,
+        kpi_history_days,
+        load_forecast_settings,
+    )
 
     home = store.home()
     settings = load_forecast_settings(home.settings / "forecasting.yaml")
     if curves_model_of(settings, kpis) != "mmm":
         why = (
-            f"auto with {kpis['date_day'].nunique() if len(kpis) else 0} days of KPI history, "
+            f"auto with {kpi_history_days(kpis)} days of KPI history, "
             f"under mmm.min_history_days {settings.mmm.min_history_days}"
             if settings.response_model == "auto"
             else settings.response_model
