@@ -3,11 +3,17 @@ oracle over N days of the demo market (seed 7, 730 days of history by default).
 
     .venv/bin/python benchmarks/bench_loop.py [--days 60] [--history 730] [--seed 7]
         [--measure-every 7] [--shock paid_search] [--world all_at_once]
+        [--testing-budget EUR] [--testing-set KEY=VALUE ...]
 
 The baseline runs in the same world and the same process: every campaign kept at its
 last-week spend. All three are scored on the simulator's true expected revenue of paid
 media (no noise), so the comparison is the policies', not the dice's. Also prints the wall
-time of each phase of the loop.
+time of each phase of the loop. ``--testing-budget`` lets the agent run its own
+incrementality tests (spend pulses, ``LoopConfig.testing_budget_eur``): run it beside a run
+without on the same world and seed to see what testing earns, its cost counted (the pulses'
+spend is in the agent's true spend path). ``--testing-set min_power=0`` and the like change
+other testing.yaml thresholds in the loop's world (to force tests the shipped policy
+declines and measure what they cost).
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ def main() -> None:
         "--world", default=None, help="a hostile market: a simulator.hostile_worlds() preset"
     )
     parser.add_argument("--home", default=None)
+    parser.add_argument("--testing-budget", type=float, default=0.0)
+    parser.add_argument("--testing-set", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
 
     from marketing_ops.closed_loop import LoopConfig, run_loop
@@ -46,6 +54,10 @@ def main() -> None:
         measure_every=args.measure_every,
         shock_channel=args.shock,
         world=args.world,
+        testing_budget_eur=args.testing_budget,
+        testing_settings=tuple(
+            (k, float(v)) for k, v in (kv.split("=", 1) for kv in args.testing_set)
+        ),
     )
     t0 = time.perf_counter()
 
@@ -60,6 +72,7 @@ def main() -> None:
         f"\nClosed loop {result.start}..{result.end}: {args.days} days after {args.history} "
         f"days of history, seed {args.seed}{', shock on ' + args.shock if args.shock else ''}"
         f"{', world ' + args.world if args.world else ''}"
+        f"{f', testing budget {args.testing_budget:,.0f} EUR' if args.testing_budget else ''}"
     )
     print(f"{'policy':<30}{'spend':>12}{'revenue':>12}{'profit':>12}{'vs static':>12}{'ratio':>8}")
     base = float(p.loc[p["policy"].str.startswith("static"), "profit"].iloc[0])

@@ -184,6 +184,13 @@ def simulate_loop(
         "--home",
         help="Data home for the simulated world (default: <data home>/loop). Emptied first.",
     ),
+    testing_budget: float = typer.Option(
+        0.0,
+        "--testing-budget",
+        help="EUR held by the agent's incrementality tests at once (testing.yaml, enabled; "
+        "spend pulses priced on the media mix model, approved when their expected cost "
+        "fits); 0: no tests.",
+    ),
 ) -> None:
     """Decide -> execute -> simulator outcome -> measure -> learn, day by day; then the agent's
     cumulative profit against a static campaign-by-campaign baseline and the oracle."""
@@ -192,7 +199,13 @@ def simulate_loop(
     from marketing_ops.closed_loop import LoopConfig, run_loop
 
     root = Path(home) if home else data_home().root / "loop"
-    cfg = LoopConfig(days=days, history_days=history, seed=seed, measure_every=measure_every)
+    cfg = LoopConfig(
+        days=days,
+        history_days=history,
+        seed=seed,
+        measure_every=measure_every,
+        testing_budget_eur=testing_budget,
+    )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -29,6 +29,13 @@ class LoopConfig:
     # a simulator.hostile_worlds() preset (e.g. "all_at_once"): the market breaks attribution
     world: str | None = None
     end: date | None = None  # last loop day (default: yesterday, so every day is a partition)
+    # > 0: the agent proposes incrementality tests (testing.yaml) priced on the media mix
+    # model, this many EUR held by the tests running at once, and runs the ones that fit
+    # (spend pulses: the simulated market is national); 0: testing.yaml as it is (off)
+    testing_budget_eur: float = 0.0
+    # further testing.yaml settings for the loop's world, e.g. (("min_power", 0.0),): a
+    # benchmark forcing tests the shipped thresholds would decline, to measure what they cost
+    testing_settings: tuple[tuple[str, float], ...] = ()
     # False: continue the simulated, already measured world in ``root`` from its next day
     # (tests reuse a world built once); True: simulate a fresh world there first.
     fresh: bool = True

@@ -33,6 +33,7 @@ from marketing_ops.closed_loop.world import (
     rebuild_graph,
     record_outcomes,
     set_autonomy,
+    set_testing,
     timed,
     write,
 )
@@ -65,6 +66,8 @@ class LoopState:
     sends_by_audience: dict[str, list[date]] = field(default_factory=dict)
     forecasts: Forecasts = field(default_factory=Forecasts)
     refit_needed: bool = True
+    # the agent's own tests the model has been fitted with since they ended
+    read_tests: set[str] = field(default_factory=set)
 
 
 def run_loop(root: Path, cfg: LoopConfig, progress: Progress | None = None) -> LoopResult:
@@ -95,6 +98,8 @@ def _open_world(root: Path, cfg: LoopConfig, tick: Progress) -> LoopState:
     from marketing_ops.execution import SandboxConnector
 
     state = _fresh_world(root, cfg, tick) if cfg.fresh else _continued_world(root, cfg)
+    if cfg.testing_budget_eur > 0:
+        set_testing(state.home, cfg.testing_budget_eur, cfg.testing_settings)
     if state.end > date.today():
         raise ValueError(
             f"the loop would run to {state.end}, past today: daily partitions end today"
@@ -225,6 +230,9 @@ def _decide(state: LoopState, i: int, day: date, kpis: pd.DataFrame):
 
     as_of = day - timedelta(days=1)
     period_start = i % PERIOD_DAYS == 0
+    policies = load_policies(state.home.policies)
+    if period_start and policies.testing.enabled and _tests_ended(state, as_of):
+        state.refit_needed = True  # the model calibrates on the ended tests' read-outs
     if period_start:
         state.forecasts = refresh_forecasts(
             state.home, kpis, as_of, state.forecasts, state.refit_needed, state.cfg.curve_bootstrap
@@ -235,13 +243,12 @@ def _decide(state: LoopState, i: int, day: date, kpis: pd.DataFrame):
                 f"{as_of}: no response curves (a media mix model that failed the convergence "
                 "gate): no decision this period"
             )
-    policies = load_policies(state.home.policies)
     candidates = capped_candidates(state.home, policies, state.sends_by_audience, day)
     signals = [
         {"name": "marts/fct_channel_kpis_daily", "data_version": frame_version(kpis)},
         {"name": "graph/knowledge_graph", "data_version": f"as of {state.measured_to}"},
     ]
-    return decide_turn(
+    turn = decide_turn(
         state.home,
         as_of,
         kpis,
@@ -252,6 +259,24 @@ def _decide(state: LoopState, i: int, day: date, kpis: pd.DataFrame):
         experiment_salt=f"loop-{state.cfg.seed}",
         plan_budget=period_start,
     )
+    tests = turn.batch[turn.batch["action_type"] == "incrementality_test"]
+    for r in tests.itertuples():
+        state.events.append(f"{as_of}: test proposed {r.decision_id} ({r.status})")
+    if turn.untested:
+        why = "; ".join(f"{c}: {w}" for c, w in sorted(turn.untested.items()))
+        state.events.append(f"{as_of}: no test for {why}")
+    return turn
+
+
+def _tests_ended(state: LoopState, as_of: date) -> bool:
+    """Whether an executed test of the agent's has ended by ``as_of`` since the model was
+    last fitted (its read-out then calibrates the refit, as in the product's next fit)."""
+    from marketing_ops.experiments.batch import finished_tests
+
+    ended = {d.name for d in finished_tests(read(state.home, "agent.decisions"), as_of)}
+    new = ended - state.read_tests
+    state.read_tests |= ended
+    return bool(new)
 
 
 def _execute(state: LoopState, batch: pd.DataFrame, as_of: date):

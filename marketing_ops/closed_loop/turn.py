@@ -28,7 +28,14 @@ from marketing_ops.closed_loop.config import EXPERIMENT_SHARES, PAID
 from marketing_ops.closed_loop.world import read
 from marketing_ops.config import DataHome
 
-__all__ = ["Forecasts", "TurnResult", "capped_candidates", "decide_turn", "refresh_forecasts"]
+__all__ = [
+    "Forecasts",
+    "TurnResult",
+    "capped_candidates",
+    "decide_turn",
+    "refresh_forecasts",
+    "turn_tests",
+]
 
 
 @dataclass
@@ -39,6 +46,9 @@ class Forecasts:
     curve_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     seasonal_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     curves: dict = field(default_factory=dict)
+    # the media mix model's fit behind the curves (KPIFit; None on attributed curves): the
+    # posterior the turn's incrementality tests are priced on
+    mmm: object | None = None
 
 
 @dataclass
@@ -46,6 +56,7 @@ class TurnResult:
     batch: pd.DataFrame
     audiences: list[str]
     arm_of: dict[str, str]
+    untested: dict[str, str] = field(default_factory=dict)  # channel -> why no test
 
 
 def refresh_forecasts(
@@ -74,20 +85,22 @@ def refresh_forecasts(
         index, kpis["channel"].unique(), as_of, baseline_model_version(settings)
     )
     if not refit and current.curves:
-        return Forecasts(current.curve_rows, seasonal, current.curves)
+        return Forecasts(current.curve_rows, seasonal, current.curves, current.mmm)
+    fit = None
     if curves_model_of(settings, kpis) == "mmm":
-        rows = mmm_curve_rows(home, kpis, as_of, settings)
+        rows, fit = mmm_curve_rows(home, kpis, as_of, settings)
         fitted = responses_from_frame(rows)
     else:
         fitted = fit_response_curves(kpis, index, settings, channels=PAID, bootstrap=bootstrap)
         rows = response_frame(fitted, as_of, response_model_version(settings))
-    return Forecasts(rows, seasonal, {c: f.curve for c, f in fitted.items()})
+    return Forecasts(rows, seasonal, {c: f.curve for c, f in fitted.items()}, fit)
 
 
-def mmm_curve_rows(home: DataHome, kpis: pd.DataFrame, as_of: date, settings) -> pd.DataFrame:
+def mmm_curve_rows(home: DataHome, kpis: pd.DataFrame, as_of: date, settings):
     """The media mix model's curve rows as the ``response_curves`` asset fits them (the
     home's lift tests and the agent's own ended tests as calibration, the fit and its
-    experiments' verdicts on the decision ledger); empty when the fit did not converge."""
+    experiments' verdicts on the decision ledger), and the fit (``KPIFit``, None without
+    data); the rows are empty when the fit did not converge."""
     from marketing_ops.experiments.batch import calibrated_kpi_fit
     from marketing_ops.forecasting import RESPONSE_COLUMNS
     from marketing_ops.forecasting.mmm.kpis import curve_rows, mmm_model_version
@@ -96,8 +109,8 @@ def mmm_curve_rows(home: DataHome, kpis: pd.DataFrame, as_of: date, settings) ->
     kpi_version = {"marts/fct_channel_kpis_daily": frame_version(kpis)}
     result, _ = calibrated_kpi_fit(home, kpis, settings, as_of, kpi_version)
     if result is None:
-        return pd.DataFrame(columns=RESPONSE_COLUMNS)
-    return curve_rows(
+        return pd.DataFrame(columns=RESPONSE_COLUMNS), None
+    rows = curve_rows(
         result.fit,
         result.value_per_conversion,
         as_of,
@@ -105,6 +118,7 @@ def mmm_curve_rows(home: DataHome, kpis: pd.DataFrame, as_of: date, settings) ->
         settings.mmm.curve_draws,
         result.version,
     )
+    return rows, result
 
 
 def capped_candidates(
@@ -224,6 +238,26 @@ def decide_turn(
         if batches
         else assemble_batch(as_of, None, None, policies, signals, autonomy_state(home))
     )
+    untested: dict[str, str] = {}
+    if plan_budget and forecasts.curves and forecasts.mmm is not None and len(batch):
+        tests, untested = turn_tests(home, forecasts.mmm, as_of, policies, batch)
+        batch = pd.concat([batch, tests], ignore_index=True) if len(tests) else batch
     ledger = read_approvals(home)
     batch = apply_scoped_autonomy(apply_approvals(batch, ledger), scoped_autonomy(home), ledger)
-    return TurnResult(batch, audiences, arm_of)
+    return TurnResult(batch, audiences, arm_of, untested)
+
+
+def turn_tests(home: DataHome, fit, as_of: date, policies, batch: pd.DataFrame):
+    """The incrementality tests the decision asset would add to ``batch`` (testing.yaml),
+    priced on the period's media mix model ``fit``, the tests already in ``agent.decisions``
+    holding their channel and budget: (rows, why each channel got none)."""
+    from marketing_ops.decisioning import DECISION_COLUMNS, autonomy_state
+    from marketing_ops.forecasting import load_forecast_settings
+
+    if not policies.testing.enabled:
+        return pd.DataFrame(columns=DECISION_COLUMNS), {}
+    from marketing_ops.experiments.batch import propose_on_fit
+
+    settings = load_forecast_settings(home.settings / "forecasting.yaml")
+    earlier = read(home, "agent.decisions")
+    return propose_on_fit(fit, as_of, policies, batch, earlier, autonomy_state(home), settings)

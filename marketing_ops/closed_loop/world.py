@@ -22,6 +22,7 @@ __all__ = [
     "rebuild_graph",
     "record_outcomes",
     "set_autonomy",
+    "set_testing",
     "timed",
     "write",
 ]
@@ -57,6 +58,30 @@ def set_autonomy(home: DataHome, level: str) -> None:
     path = home.policies / "autonomy.yaml"
     doc = yaml.safe_load(path.read_text())
     doc["autonomy"]["level"] = level
+    path.write_text("# Set by simulate-loop for its own simulated world.\n" + yaml.safe_dump(doc))
+
+
+def set_testing(home: DataHome, budget_eur: float, settings: tuple = ()) -> None:
+    """Let the agent test (testing.yaml) with ``budget_eur`` held by the tests running at
+    once. The simulated world has no approver at the keyboard: a test whose expected cost
+    fits the testing budget is approved at the world's autonomy (``approval_above_eur`` =
+    the budget, ``every_test_waits_for_approval`` off); the testing budget still bounds
+    every proposal, as it does in the product. ``settings``: other testing.yaml keys and
+    values (validated when the policies load)."""
+    import yaml
+
+    from marketing_ops.decisioning import ensure_default_policies
+
+    ensure_default_policies(home.policies)
+    path = home.policies / "testing.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["testing"].update(
+        enabled=True,
+        budget_eur=float(budget_eur),
+        approval_above_eur=float(budget_eur),
+        every_test_waits_for_approval=False,
+    )
+    doc["testing"].update(dict(settings))
     path.write_text("# Set by simulate-loop for its own simulated world.\n" + yaml.safe_dump(doc))
 
 

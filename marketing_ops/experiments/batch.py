@@ -39,6 +39,7 @@ from marketing_ops.experiments.value import InformationValue
 from marketing_ops.forecasting.mmm import Experiment, ExperimentVerdict, MMMFit, mmm_data
 
 __all__ = [
+    "ALL_CHANNELS",
     "OPEN_STATUSES",
     "STEER_WEEKS",
     "batch_tests",
@@ -47,12 +48,15 @@ __all__ = [
     "finished_tests",
     "own_readouts",
     "running_tests",
+    "propose_on_fit",
 ]
 
 # How long a test's answer steers spend: a quarter (the value of information is counted over it)
 STEER_WEEKS = 13
 # A test in one of these states holds its geos, channel and share of the testing budget
 OPEN_STATUSES = ("approved", "executed", "pending_approval", "proposed")
+# The key of a reason that holds for every channel (no test at all)
+ALL_CHANNELS = "*"
 
 
 def _proposal(row: dict) -> Proposal:
@@ -257,3 +261,38 @@ def batch_tests(
         model=model,
     )
     return actions, skipped
+
+
+def propose_on_fit(
+    result,
+    day,
+    policies: PolicySet,
+    batch: pd.DataFrame,
+    earlier: pd.DataFrame | None,
+    autonomy,
+    settings,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """:func:`batch_tests` on the product's fit of the KPIs (``result``: a
+    :class:`~marketing_ops.forecasting.mmm.kpis.KPIFit` from :func:`calibrated_kpi_fit`,
+    ``settings``: the forecast settings it was fitted with): a fit that did not converge
+    prices no test (the rule of the curves' blocking check), else the tests with the model
+    they rest on named as the curves name it. The decision asset and the closed loop both
+    propose through here."""
+    from marketing_ops.forecasting.mmm.kpis import FIT_TAG, mmm_model_version
+
+    diagnostics = result.fit.diagnostics
+    if not diagnostics.ok:
+        why = f"the media mix model did not converge ({diagnostics.as_dict()}): no test is priced"
+        return pd.DataFrame(columns=DECISION_COLUMNS), {ALL_CHANNELS: why}
+    version = mmm_model_version(settings)
+    model = {"model_version": f"{version}{FIT_TAG}{result.version}", "mmm_fit": result.version}
+    return batch_tests(
+        result.fit,
+        day,
+        policies,
+        batch,
+        earlier,
+        autonomy,
+        kpi_value=result.value_per_conversion,
+        model=model,
+    )

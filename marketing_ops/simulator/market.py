@@ -723,11 +723,71 @@ def _load_world(home: DataHome) -> tuple[World, dict]:
     return world, state
 
 
+@dataclass(frozen=True)
+class SpendPulse:
+    """An executed national spend pulse as the ad platform receives it (the connector's
+    payload, :func:`experiments.governance.experiment_payloads`): from ``start``, periods of
+    ``period_days`` on or off; a holdout spends nothing in its off periods, a spend-up adds
+    ``amount`` EUR over its on periods, evenly."""
+
+    channel: str
+    start: date
+    period_days: int
+    schedule: tuple[bool, ...]
+    spend_up: bool
+    amount: float
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> SpendPulse:
+        test = payload["test"]
+        first = date.fromisoformat(str(test["start"])[:10])
+        last = date.fromisoformat(str(test["end"])[:10])
+        schedule = tuple(bool(x) for x in payload["schedule_on"])
+        return cls(
+            channel=str(payload["channel"]),
+            start=first,
+            period_days=max(1, ((last - first).days + 1) // max(1, len(schedule))),
+            schedule=schedule,
+            spend_up=test.get("direction") == "spend_up",
+            amount=abs(float(payload.get("amount_eur") or 0.0)),
+        )
+
+    def spend_on(self, day: date, planned: float) -> float:
+        """The channel's spend on ``day`` given what the plan spends."""
+        period = (day - self.start).days // self.period_days
+        if day < self.start or period >= len(self.schedule):
+            return planned
+        on = self.schedule[period]
+        if not self.spend_up:
+            return planned if on else 0.0
+        on_days = sum(self.schedule) * self.period_days
+        return planned + self.amount / on_days if on and on_days else planned
+
+
+def spend_pulses(executed: pd.DataFrame) -> list[SpendPulse]:
+    """The national spend pulses among executed incrementality tests (geo and audience
+    tests need geos and contacts the market does not split spend by: not applied)."""
+    if not len(executed):
+        return []
+    tests = executed[executed["action_type"] == "incrementality_test"]
+    if tests.empty:
+        return []
+    from marketing_ops.experiments.governance import experiment_payloads
+
+    return [
+        SpendPulse.from_payload(payload)
+        for row in tests.to_dict("records")
+        for payload in experiment_payloads(row)
+        if payload["test"]["kind"] == "pulse"
+    ]
+
+
 def simulate_outcomes(
     home: DataHome, executed: pd.DataFrame, start: date, days: int
 ) -> SimulationSummary:
     """Continue the world after an executed decision batch: budget actions set each paid
     channel's spend over their period (EUR for the period spread evenly over 7 days),
+    executed spend pulses (incrementality tests) take it off or add to it in their flights,
     content actions choose the asset and hour of each segment's email; agent-caused outcomes
     carry the decision id."""
     world, state = _load_world(home)
@@ -737,6 +797,7 @@ def simulate_outcomes(
     content = (
         executed[executed["action_type"] == "content_selection"] if len(executed) else executed
     )
+    pulses = spend_pulses(executed)
     last_spend = dict(state.get("last_spend", {}))
     for i in range(days):
         day = start + timedelta(days=i)
@@ -760,8 +821,11 @@ def simulate_outcomes(
             when = pd.Timestamp(row.scheduled_for)
             if when.date() == day and row.audience_id in SEGMENTS and row.asset_id:
                 email.append((row.audience_id, row.asset_id, int(when.hour), row.decision_id))
+        last_spend = dict(spend)  # the plan carries on; a pulse's flight holds for its day
+        for pulse in pulses:
+            if pulse.channel in spend:
+                spend[pulse.channel] = pulse.spend_on(day, spend[pulse.channel])
         _simulate_day(world, writer, day_index, day, DayPlan(spend, tags, email), state, truth)
-        last_spend = spend
     state["next_day"] = (start + timedelta(days=days)).isoformat()
     state["last_spend"] = last_spend
     _save(home, world, state, truth)
@@ -896,7 +960,9 @@ __all__ = [
     "DayPlan",
     "GroundTruth",
     "SimulationSummary",
+    "SpendPulse",
     "generate_history",
     "load_ground_truth",
     "simulate_outcomes",
+    "spend_pulses",
 ]

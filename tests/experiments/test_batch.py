@@ -20,7 +20,7 @@ from marketing_ops.decisioning import AutonomyState, decide, keep_earlier_batche
 from marketing_ops.decisioning.batch.replay import record_batch, replay_batch
 from marketing_ops.defs._shared import StoreResource
 from marketing_ops.defs.decisions.testing import proposed_tests
-from marketing_ops.experiments.batch import batch_tests, running_tests
+from marketing_ops.experiments.batch import batch_tests, propose_on_fit, running_tests
 from marketing_ops.experiments.governance import ACTION_TYPE
 from marketing_ops.warehouse import connect, read_table, replace_partition
 
@@ -189,3 +189,23 @@ def test_a_channel_the_batch_cuts_to_zero_gets_a_spend_up_not_a_holdout(home, kp
     assert test["base_spend"] == 0.0 and test["spend_removed"] == 0.0
     assert tests["amount"].iloc[0] == pytest.approx(test["spend_added"]) and test["spend_added"] > 0
     assert set(why) == set(cut_channels) - {tests["channel"].iloc[0]}
+
+
+def test_a_fit_the_gate_blocks_prices_no_test_in_the_asset_or_the_loop(home, kpi_fit):
+    """``propose_on_fit``, where the decision asset and ``simulate-loop``'s turn both propose:
+    the short one-chain fit fails the convergence gate, so with testing on nothing is priced
+    (where ``batch_tests`` alone would price a test on it), and the reason names the gate's
+    verdict."""
+    from marketing_ops.forecasting import load_forecast_settings
+
+    (home.policies / "testing.yaml").write_text(TESTING)
+    policies = load_policies(home.policies)
+    batch = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
+    assert not kpi_fit.fit.diagnostics.ok
+    ungated, _ = batch_tests(kpi_fit.fit, AS_OF, policies, batch, None, AutonomyState(), 1.0)
+    assert len(ungated) == 1  # what the gate stops
+    tests, why = propose_on_fit(
+        kpi_fit, AS_OF, policies, batch, None, AutonomyState(), load_forecast_settings()
+    )
+    assert tests.empty and list(why) == ["*"]
+    assert "did not converge" in why["*"] and "one chain" in why["*"]

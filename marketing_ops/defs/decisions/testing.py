@@ -23,6 +23,7 @@ from marketing_ops.decisioning import DECISION_COLUMNS, AutonomyState, PolicySet
 from marketing_ops.defs._shared import StoreResource
 
 __all__ = ["TestingOutcome", "proposed_tests"]
+# experiments.batch.ALL_CHANNELS (not imported here: experiments.batch loads jax and numpyro)
 ALL = "*"
 
 
@@ -85,27 +86,13 @@ def proposed_tests(
             },
         )
     # jax/numpyro load only when tests are on (every Dagster process imports this module)
-    from marketing_ops.experiments.batch import batch_tests, calibrated_kpi_fit
-    from marketing_ops.forecasting.mmm.kpis import FIT_TAG, mmm_model_version
+    from marketing_ops.experiments.batch import calibrated_kpi_fit, propose_on_fit
 
     versions = {s["name"]: s["data_version"] for s in signals}
     result, _ = calibrated_kpi_fit(home, kpis, settings, day, versions)
     if result is None:
         return TestingOutcome(empty, {ALL: "not enough KPI history for the media mix model"})
-    version = mmm_model_version(settings)
-    diagnostics = result.fit.diagnostics
-    if not diagnostics.ok:
-        why = f"the media mix model did not converge ({diagnostics.as_dict()}): no test is priced"
-        return TestingOutcome(empty, {ALL: why})
-    model = {"model_version": f"{version}{FIT_TAG}{result.version}", "mmm_fit": result.version}
-    tests, untested = batch_tests(
-        result.fit,
-        day,
-        policies,
-        batch,
-        earlier,
-        autonomy,
-        kpi_value=result.value_per_conversion,
-        model=model,
-    )
+    tests, untested = propose_on_fit(result, day, policies, batch, earlier, autonomy, settings)
+    if not result.fit.diagnostics.ok:
+        return TestingOutcome(tests, untested)
     return TestingOutcome(tests, untested, calibration_shift(result))
