@@ -423,14 +423,18 @@ def run_world(
     plan's own choice, :func:`decisioning.decide.carryover_of`, scored with the same days;
     the "before shock" day then leaves room for the longest, ``AUTO_CARRYOVER_DAYS``)."""
     from marketing_ops.decisioning.decide import AUTO_CARRYOVER_DAYS
+    from marketing_ops.forecasting.mmm.kpis import model_code_hash
 
     out = []
     m = settings.mmm
+    # the model's code (its sampler's retry rules included): a cache from other code refits
+    code = model_code_hash()[:12]
     for when, as_of in decision_days(world, AUTO_CARRYOVER_DAYS if tail == "auto" else tail):
         kpis = world.kpis[world.kpis["date_day"] <= pd.Timestamp(as_of)]
         forecasts = seasonal_rows(kpis, as_of, settings)
         for model in models:
             key = f"{world.name}-{as_of}-{model}-{m.warmup}-{m.draws}-{m.chains}-{m.seed}"
+            key += "" if model == "attributed" else f"-{code}"
             args = (kpis, as_of, settings)
             if model == "attributed":
                 make = attributed_curves
@@ -560,7 +564,10 @@ def main() -> None:
     )
     parser.add_argument("--out", default=None, help="write the rows as CSV here")
     parser.add_argument(
-        "--cache", default=None, help="keep fitted curves here; a re-run re-plans without refits"
+        "--cache",
+        default=None,
+        help="keep fitted curves here; a re-run re-plans without refits (keyed by world, day, "
+        "sampler settings and the model's code: a change to the model refits)",
     )
     args = parser.parse_args()
 

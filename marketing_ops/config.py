@@ -86,6 +86,11 @@ class DataHome:
         return self.root / "ledger"
 
     @property
+    def models(self) -> Path:
+        """Fitted models kept by version: ``models/mmm/<fit version>.pkl`` (the last few)."""
+        return self.root / "models"
+
+    @property
     def policies(self) -> Path:
         """Policy YAML files people write (copied from defaults on first use)."""
         return self.root / "policies"

@@ -46,6 +46,7 @@ __all__ = [
     "calibrated_kpi_fit",
     "calibration_experiments",
     "finished_tests",
+    "fit_of_curves",
     "own_readouts",
     "running_tests",
     "propose_on_fit",
@@ -149,12 +150,14 @@ def calibrated_kpi_fit(home, kpis: pd.DataFrame, settings, as_of, data_versions:
     recorded on the decision ledger of ``home`` (once per fit version; ``data_versions``: the
     inputs' versions as the caller knows them). Returns (the fit or None without data, the
     ledger entries written). The forecasts asset, the decision asset's tests and the closed
-    loop all fit through here."""
+    loop all fit through here. The fit is kept in the home's ``models/mmm/`` under its version
+    (:func:`forecasting.mmm.kpis.store_fit`): :func:`fit_of_curves` reads it back."""
     from marketing_ops.decisioning import record_model_fit
     from marketing_ops.forecasting.mmm.kpis import (
         fit_channel_kpis,
         fit_record,
         mmm_model_version,
+        store_fit,
         verdict_records,
     )
 
@@ -162,8 +165,18 @@ def calibrated_kpi_fit(home, kpis: pd.DataFrame, settings, as_of, data_versions:
     result = fit_channel_kpis(kpis, settings, experiments, unread)
     if result is None:
         return None, []
+    store_fit(home.models / "mmm", result)
     record = fit_record(result, as_of, mmm_model_version(settings), data_versions)
     return result, record_model_fit(home, record, verdict_records(result))
+
+
+def fit_of_curves(home, fit_version: str | None):
+    """The fit behind the response curves (``fit_version``: the one their rows name,
+    ``decisioning.decide.response_model_of``) as :func:`calibrated_kpi_fit` kept it in
+    ``home``; None when it is not kept (then fit again)."""
+    from marketing_ops.forecasting.mmm.kpis import stored_fit
+
+    return stored_fit(home.models / "mmm", fit_version)
 
 
 def own_readouts(

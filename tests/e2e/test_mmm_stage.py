@@ -58,3 +58,21 @@ def test_unconverged_fit_is_recorded_and_blocks_the_decision(flow_world, mmm_hom
     metadata = event.asset_materialization.metadata
     assert "mmm_channels" in metadata
     assert metadata["response_model"].value == "mmm (response_model: auto)"
+
+
+def test_the_fit_is_kept_in_the_home_by_its_version(flow_world, mmm_home) -> None:
+    """The run's fit is kept under `models/mmm/<fit version>` (what the decision asset prices
+    its tests on), whole: the gate's verdict read back is the summary's."""
+    from marketing_ops.experiments.batch import fit_of_curves
+
+    home, _, _ = mmm_home
+    with connect(home.warehouse, read_only=True) as con:
+        summary = read_table(
+            con, "agent.mmm_channel_summary", date_column="as_of", start=flow_world.end
+        )
+    (version,) = set(summary["fit_version"])
+    assert (home.models / "mmm" / f"{version}.pkl").exists()
+    kept = fit_of_curves(home, version)
+    assert kept is not None and kept.version == version
+    assert kept.fit.diagnostics.ok is False
+    assert kept.fit.diagnostics.min_ess == pytest.approx(summary["min_ess"].iloc[0])

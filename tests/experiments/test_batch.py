@@ -41,18 +41,25 @@ TESTING = """testing:
 
 
 @pytest.fixture(scope="module")
-def kpi_fit():
+def daily_kpis() -> pd.DataFrame:
+    """120 days of warehouse-shaped daily channel KPIs."""
+    from marketing_ops.simulator import WorldConfig
+    from marketing_ops.simulator.daily import simulate_daily
+
+    world = WorldConfig(seed=3, start=date(2026, 7, 26), days=120, contacts=200)
+    return simulate_daily(world).kpis
+
+
+@pytest.fixture(scope="module")
+def kpi_fit(daily_kpis):
     """The product's fit of warehouse-shaped daily KPIs (conversions; short sampler)."""
     from marketing_ops.forecasting import load_forecast_settings
     from marketing_ops.forecasting.mmm.kpis import fit_channel_kpis
-    from marketing_ops.simulator import WorldConfig
-    from marketing_ops.simulator.daily import simulate_daily
 
     s = load_forecast_settings()
     mmm = s.mmm.model_copy(update={"warmup": 30, "draws": 30, "chains": 1, "curve_draws": 5})
     settings = s.model_copy(update={"mmm": mmm, "history_days": 120})
-    kpis = simulate_daily(WorldConfig(seed=3, start=date(2026, 7, 26), days=120, contacts=200))
-    return fit_channel_kpis(kpis.kpis, settings)
+    return fit_channel_kpis(daily_kpis, settings)
 
 
 def _decide_with_tests(home, result, earlier=None):
@@ -209,3 +216,59 @@ def test_a_fit_the_gate_blocks_prices_no_test_in_the_asset_or_the_loop(home, kpi
     )
     assert tests.empty and list(why) == ["*"]
     assert "did not converge" in why["*"] and "one chain" in why["*"]
+
+
+def test_the_tests_are_priced_on_the_fit_behind_the_curves_without_sampling_again(
+    home, kpi_fit, daily_kpis, monkeypatch
+):
+    """The decision asset prices its tests on the fit its curve rows name, as the
+    `response_curves` asset kept it in the home (`models/mmm/`), and samples nothing; a fit
+    version the home does not keep is fitted again."""
+    from marketing_ops.forecasting.mmm import kpis as kpis_module
+    from marketing_ops.forecasting.mmm.kpis import store_fit
+
+    (home.policies / "testing.yaml").write_text(TESTING)
+    home.settings.mkdir(parents=True, exist_ok=True)
+    (home.settings / "forecasting.yaml").write_text("forecasting:\n  response_model: mmm\n")
+    policies = load_policies(home.policies)
+    batch = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
+    store_fit(home.models / "mmm", kpi_fit)
+
+    def sampled_again(*args, **kwargs):
+        raise AssertionError("sampled again")
+
+    monkeypatch.setattr(kpis_module, "fit_channel_kpis", sampled_again)
+    store = StoreResource(home_root=str(home.root))
+    args = (store, AS_OF, daily_kpis, policies, AutonomyState(), batch, None, SIGNALS)
+    out = proposed_tests(*args, curves_fit=kpi_fit.version)
+    # the kept fit is the short one-chain fit: read back, gated like any other
+    assert out.tests.empty and "one chain" in out.untested["*"]
+    with pytest.raises(AssertionError, match="sampled again"):
+        proposed_tests(*args, curves_fit="0" * 64)
+
+
+def test_the_home_keeps_its_newest_fits_and_never_takes_one_for_another(tmp_path, kpi_fit):
+    """`store_fit` keeps the newest fits only; `stored_fit` reads one back whole, and gives
+    nothing for a version it pruned, a file it cannot read, or a file of another version."""
+    import os
+    import shutil
+    from dataclasses import replace
+
+    import numpy as np
+
+    from marketing_ops.forecasting.mmm.kpis import store_fit, stored_fit
+
+    folder = tmp_path / "mmm"
+    for i in range(4):
+        path = store_fit(folder, replace(kpi_fit, version=f"v{i}"), keep=3)
+        os.utime(path, ns=(i, i))  # oldest first, whatever the clock's resolution
+    assert sorted(p.stem for p in folder.glob("*.pkl")) == ["v1", "v2", "v3"]
+    assert stored_fit(folder, "v0") is None and stored_fit(folder, None) is None
+    back = stored_fit(folder, "v3")
+    assert back.version == "v3" and back.fit.diagnostics == kpi_fit.fit.diagnostics
+    assert back.fit.samples.keys() == kpi_fit.fit.samples.keys()
+    assert all(np.array_equal(back.fit.samples[k], v) for k, v in kpi_fit.fit.samples.items())
+    (folder / "v2.pkl").write_bytes(b"not a pickle")
+    assert stored_fit(folder, "v2") is None
+    shutil.copyfile(folder / "v3.pkl", folder / "v9.pkl")
+    assert stored_fit(folder, "v9") is None

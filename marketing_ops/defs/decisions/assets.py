@@ -107,7 +107,9 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
     signals = input_versions(context.instance, keys)
     result = decide(day, inputs, policies, autonomy, signals)
     # incrementality tests (testing.yaml) priced on the media mix model, in the same batch
-    testing = proposed_tests(store, day, kpis, policies, autonomy, result.batch, earlier, signals)
+    testing = proposed_tests(
+        store, day, kpis, policies, autonomy, result.batch, earlier, signals, curves_fit=fit
+    )
     tests = testing.tests
     batch = pd.concat([result.batch, tests], ignore_index=True) if len(tests) else result.batch
     # On the ledger first (inputs, versions, lineage; replayed once from what it stored):

@@ -3,10 +3,14 @@
 
 Only with ``testing.enabled`` and the curves on the media mix model (``response_model: mmm``,
 or ``auto`` on a history of ``mmm.min_history_days`` days, forecasting.yaml). The posterior is
-the product's own fit (:func:`forecasting.mmm.kpis.fit_channel_kpis`, the settings and seed
-the response curves use, calibrated on ``settings/experiments.csv`` and the agent's own
-ended tests, :func:`experiments.batch.calibrated_kpi_fit`), recorded on the decision
-ledger once per fit version so ``explain`` shows its diagnostics. A fit that did not converge
+the fit behind the day's curves, which the ``response_curves`` asset kept in the home's
+``models/mmm/`` (:func:`experiments.batch.fit_of_curves`): the tests are priced on the draws
+the budget lines rest on, and nothing is sampled twice. When it is not kept (pruned, or the
+curves written elsewhere), the product's own fit of the day's KPIs
+(:func:`forecasting.mmm.kpis.fit_channel_kpis`, the settings and seed the response curves use,
+calibrated on ``settings/experiments.csv`` and the agent's own ended tests,
+:func:`experiments.batch.calibrated_kpi_fit`), recorded on the decision ledger once per fit
+version so ``explain`` shows its diagnostics. A fit that did not converge
 proposes nothing (the same rule as the curves' blocking check). When read-outs calibrate the
 fit, the same data is fitted once more without them, and the report shows ROAS per channel
 before and after (:func:`marketing_ops.experiments.report.posterior_shift`).
@@ -57,9 +61,12 @@ def proposed_tests(
     batch: pd.DataFrame,
     earlier: pd.DataFrame,
     signals: list[dict],
+    curves_fit: str | None = None,
 ) -> TestingOutcome:
     """The test rows to add to ``batch``, why each channel got none, and what calibration
-    changed in the posterior."""
+    changed in the posterior. ``curves_fit``: the fit version the day's curve rows name; the
+    tests are priced on that posterior when the home keeps it (the same draws the budget
+    lines rest on, no second sampling), else on a fit of ``kpis``."""
     empty = pd.DataFrame(columns=DECISION_COLUMNS)
     if not policies.testing.enabled:
         return TestingOutcome(empty, {})
@@ -86,10 +93,12 @@ def proposed_tests(
             },
         )
     # jax/numpyro load only when tests are on (every Dagster process imports this module)
-    from marketing_ops.experiments.batch import calibrated_kpi_fit, propose_on_fit
+    from marketing_ops.experiments.batch import calibrated_kpi_fit, fit_of_curves, propose_on_fit
 
-    versions = {s["name"]: s["data_version"] for s in signals}
-    result, _ = calibrated_kpi_fit(home, kpis, settings, day, versions)
+    result = fit_of_curves(home, curves_fit)
+    if result is None:
+        versions = {s["name"]: s["data_version"] for s in signals}
+        result, _ = calibrated_kpi_fit(home, kpis, settings, day, versions)
     if result is None:
         return TestingOutcome(empty, {ALL: "not enough KPI history for the media mix model"})
     tests, untested = propose_on_fit(result, day, policies, batch, earlier, autonomy, settings)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pickle
 from dataclasses import asdict, dataclass
 from importlib.metadata import version as _package_version
 from pathlib import Path
@@ -40,6 +42,9 @@ __all__ = [
     "fit_record",
     "kpi_frame",
     "mmm_model_version",
+    "model_code_hash",
+    "store_fit",
+    "stored_fit",
     "summary_frame",
     "verdict_records",
 ]
@@ -117,7 +122,7 @@ def _frame_hash(frame: pd.DataFrame) -> str:
     ).hexdigest()
 
 
-def _code_hash() -> str:
+def model_code_hash() -> str:
     """The media mix model's own source (this package), so a code change is a new fit."""
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
@@ -137,7 +142,7 @@ def _fit_version(
         "priors": asdict(fit.priors),
         "sampler": asdict(sampler),
         "model_version": model,
-        "code": _code_hash(),
+        "code": model_code_hash(),
         "experiments": [{k: str(v) for k, v in asdict(e).items()} for e in experiments],
     }
     if breaks:  # absent when none: fits without a break keep their versions
@@ -188,6 +193,42 @@ def fit_channel_kpis(
         data_version, fit, sampler, mmm_model_version(settings), experiments, breaks
     )
     return KPIFit(fit, vpc, version, data_version, sampler, (*rejected, *verdicts))
+
+
+# Fits kept on disk: the response curves' fit of the last days (``mmm.refit_days`` reuses one
+# for up to a week) and a few more
+KEEP_FITS = 10
+
+
+def store_fit(folder: Path, result: KPIFit, keep: int = KEEP_FITS) -> Path:
+    """Keep ``result`` (posterior draws, inputs, diagnostics, verdicts) in ``folder`` under its
+    fit version, the ``keep`` newest fits only, so a later step that needs the posterior behind
+    the day's curves (the decision asset's incrementality tests) reads it instead of sampling
+    it again. Written whole then renamed: a reader never sees half a file. A pickle, read back
+    only from the data home that wrote it (whoever can write there can change the warehouse
+    and the policies too)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{result.version}.pkl"
+    part = path.with_suffix(".part")
+    part.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(part, path)
+    kept = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in kept[keep:]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def stored_fit(folder: Path, version: str | None) -> KPIFit | None:
+    """The fit of ``version`` kept by :func:`store_fit`; None when it is not there (pruned,
+    another home) or cannot be read (written by other code): the caller fits again."""
+    if not version:
+        return None
+    path = folder / f"{version}.pkl"
+    try:
+        result = pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, AttributeError, EOFError, ImportError, TypeError):
+        return None
+    return result if isinstance(result, KPIFit) and result.version == version else None
 
 
 def fit_of_model_version(model_version: str) -> str | None:
