@@ -769,7 +769,10 @@ def spend_pulses(executed: pd.DataFrame) -> list[SpendPulse]:
     tests need geos and contacts the market does not split spend by: not applied)."""
     if not len(executed):
         return []
-    tests = executed[executed["action_type"] == "incrementality_test"]
+    # each test once, however many times its row was delivered (a spend-up adds its amount once)
+    tests = executed[executed["action_type"] == "incrementality_test"].drop_duplicates(
+        "decision_id"
+    )
     if tests.empty:
         return []
     from marketing_ops.experiments.governance import experiment_payloads

@@ -104,6 +104,8 @@ def test_only_pulses_reach_the_market_and_channels_without_one_keep_the_plan(ran
     # a daily model's pulse: one period a day, flights of a week
     assert all(p.period_days == 1 and len(p.schedule) == WEEKS * 7 for p in pulses)
     assert spend_pulses(executed[executed["action_type"] == "budget_allocation"]) == []
+    # a test row delivered twice is one test: a spend-up adds its amount once
+    assert spend_pulses(pd.concat([executed, executed])) == pulses
     # paid social had no budget row: it carries the history's last spend, untouched
     social = spend["paid_social"].to_numpy()
     assert np.all(social == social[0]) and social[0] > 0

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import pickle
+import tempfile
 from dataclasses import asdict, dataclass
 from importlib.metadata import version as _package_version
 from pathlib import Path
@@ -209,11 +210,17 @@ def store_fit(folder: Path, result: KPIFit, keep: int = KEEP_FITS) -> Path:
     and the policies too)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{result.version}.pkl"
-    part = path.with_suffix(".part")
-    part.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(part, path)
-    kept = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for old in kept[keep:]:
+    # a name of its own: two runs storing the same fit at once never share a half-written file
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as part:
+        part.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(part.name, path)
+    kept = []
+    for p in folder.glob("*.pkl"):
+        try:
+            kept.append((p.stat().st_mtime_ns, p))
+        except FileNotFoundError:  # pruned by another run meanwhile
+            continue
+    for _, old in sorted(kept, reverse=True)[keep:]:
         old.unlink(missing_ok=True)
     return path
 
