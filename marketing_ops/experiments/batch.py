@@ -48,6 +48,7 @@ __all__ = [
     "finished_tests",
     "fit_of_curves",
     "own_readouts",
+    "planned_spend",
     "running_tests",
     "propose_on_fit",
 ]
