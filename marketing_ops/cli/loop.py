@@ -184,6 +184,13 @@ def simulate_loop(
         "--home",
         help="Data home for the simulated world (default: <data home>/loop). Emptied first.",
     ),
+    world: str | None = typer.Option(
+        None,
+        "--world",
+        help="A hostile market that breaks attribution: over_claiming_platforms, "
+        "search_takes_last_click, long_carry_over, saturated_channel, response_shock, "
+        "all_at_once (default: the demo market).",
+    ),
     testing_budget: float = typer.Option(
         0.0,
         "--testing-budget",
@@ -197,13 +204,20 @@ def simulate_loop(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from marketing_ops.closed_loop import LoopConfig, run_loop
+    from marketing_ops.simulator import HOSTILE_WORLDS
 
+    if world is not None and world not in HOSTILE_WORLDS:  # before the home is emptied
+        raise typer.BadParameter(
+            f"no hostile world {world!r}; expected one of {', '.join(HOSTILE_WORLDS)}",
+            param_hint="--world",
+        )
     root = Path(home) if home else data_home().root / "loop"
     cfg = LoopConfig(
         days=days,
         history_days=history,
         seed=seed,
         measure_every=measure_every,
+        world=world,
         testing_budget_eur=testing_budget,
     )
     with Progress(

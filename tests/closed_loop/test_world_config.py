@@ -34,3 +34,29 @@ def test_world_config(cfg: LoopConfig, shock, hostile) -> None:
 def test_an_unknown_world_is_named_with_the_choices() -> None:
     with pytest.raises(ValueError, match="all_at_once"):
         world_config(LoopConfig(world="kind_world"), START)
+
+
+def test_simulate_loop_names_the_hostile_worlds_and_refuses_another_before_touching_the_home(
+    tmp_path,
+) -> None:
+    """`simulate-loop --world` lists every preset in its help, and an unknown name is refused
+    with the choices before the loop empties its home (a previous world there survives)."""
+    from typer.testing import CliRunner
+
+    from marketing_ops.cli import app
+    from marketing_ops.simulator import HOSTILE_WORLDS
+
+    runner = CliRunner()
+    helped = runner.invoke(app, ["simulate-loop", "--help"], env={"COLUMNS": "250"})
+    assert helped.exit_code == 0
+    assert all(name in " ".join(helped.output.split()) for name in HOSTILE_WORLDS)
+    home = tmp_path / "loop"
+    (home / "ground_truth").mkdir(parents=True)
+    (home / "ground_truth" / "world.json").write_text("{}")
+    out = runner.invoke(
+        app, ["simulate-loop", "--world", "nope", "--home", str(home)], env={"COLUMNS": "250"}
+    )
+    assert out.exit_code == 2
+    assert "no hostile world 'nope'" in " ".join(out.output.split())
+    assert "all_at_once" in out.output
+    assert (home / "ground_truth" / "world.json").exists()
