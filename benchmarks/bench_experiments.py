@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_experiments.py [--seeds 0,1,2] [--history 60]
         [--warmup 60] [--draws 60] [--chains 1] [--replan-weeks 4] [--cost-quantile 0.9]
-        [--tail-weeks 4] [--strategies none,voi,fixed] [--out rows.csv]
+        [--tail-weeks 4] [--strategies none,voi,fixed] [--gate] [--out rows.csv]
     .venv/bin/python benchmarks/bench_experiments.py --summarise rows0.csv rows1.csv ...
 
 (one process per seed can run side by side, each with its ``--out``; ``--summarise`` prints
@@ -33,6 +33,11 @@ mix model refitted at each decision with every accepted read-out as calibration
   (:func:`experiments.geo_tail_readout`), and its geos stay reserved until then (the
   strategy is then named ``voi-tailN``);
 - (c) a fixed schedule: a 6-week geo holdout on every channel in turn (weeks 0, 6, 12, 18).
+
+With ``--gate`` the agent decides as the product does: a fit that fails the convergence gate
+(``FitDiagnostics.ok``; one chain never passes it, so use ``--chains 2``) makes no new plan
+(the last one runs on; before any, the planned spend) and prices no test; ``blocked_fits``
+counts them. Without it every fit is planned on, as the first benchmarks were.
 
 Scored on the ground truth: profit over the 26 weeks (true incremental revenue of all channels
 minus spend; base and noise are common to all strategies and cancel), so what a holdout loses
@@ -72,6 +77,7 @@ class Run:
     readouts: list = field(default_factory=list)
     verdicts: list = field(default_factory=list)
     tests_started: int = 0
+    blocked: int = 0  # decisions whose fit failed the convergence gate (--gate)
 
 
 def world_config(seed: int, periods: int):
@@ -348,17 +354,28 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
     }
     notes = {}
     decided = epochs(args.replan_weeks)
+    # --gate: as in the product, a fit that fails the convergence gate makes no new plan (the
+    # last one runs on; before any, the planned spend) and prices no test
+    last = {n: dict.fromkeys(channels, 1.0) for n in runs}
     for e, week in enumerate(decided):
         t0 = history + week
         t1 = history + (decided[e + 1] if e + 1 < len(decided) else HORIZON)
-        for run in runs.values():
+        for name, run in runs.items():
             say(seed, f"week {week}: {run.name}", started)
             read_out(world, run, dates[t0])
             accepted, data = calibration(world, run, dates[t0], channels)
             model = first if e == 0 else fit(data, accepted, sampler)
-            multiples = best_multiples(model, HORIZON - week, planned_levels(base, t0))
+            blocked = args.gate and not model.diagnostics.ok
+            if blocked:
+                multiples = last[name]
+                run.blocked += 1
+            else:
+                multiples = best_multiples(model, HORIZON - week, planned_levels(base, t0))
+                last[name] = multiples
             apply_plan(run, base, t0, t1, multiples, dates, geos)
-            if run.name.startswith("voi"):
+            if run.name.startswith("voi") and blocked:
+                notes[week] = {"*": f"fit blocked by the gate: {model.diagnostics.reasons}"}
+            elif run.name.startswith("voi"):
                 notes[week] = voi_tests(
                     model, run, world, t0, week, dates, geos, policy, multiples, decided
                 )
@@ -392,6 +409,7 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
                 "keep_profit": profit(world, keep, history),
                 "oracle_profit": best,
                 "tests": len(run.designs),
+                "blocked_fits": run.blocked,
                 "accepted": sum(v.accepted for v in run.verdicts),
                 "tails_accepted": sum(v.accepted and v.experiment.tail_only for v in run.verdicts),
                 "roas_error": roas_error(final, world, run),
@@ -419,6 +437,7 @@ COLUMNS = [
     "uplift_vs_keep",
     "share_of_oracle_uplift",
     "tests",
+    "blocked_fits",
     "accepted",
     "tails_accepted",
     "profit_weeks_0_12",
@@ -497,6 +516,12 @@ def main() -> None:
         default="none,voi,fixed",
         help="which of (a) none, (b) voi, (c) fixed to run (comma-separated)",
     )
+    parser.add_argument(
+        "--gate",
+        action="store_true",
+        help="decide as the product does: a fit that fails the convergence gate makes no new "
+        "plan and prices no test (use --chains 2 or more: one chain never passes it)",
+    )
     parser.add_argument("--out", default="")
     parser.add_argument("--summarise", nargs="*", default=None)
     args = parser.parse_args()
@@ -521,7 +546,8 @@ def main() -> None:
     summarise(table)
     print_shifts(shifts)
     print(
-        f"sampler: warmup {args.warmup}, draws {args.draws}, chains {args.chains}; "
+        f"sampler: warmup {args.warmup}, draws {args.draws}, chains {args.chains}"
+        f"{', gated' if args.gate else ''}; "
         f"history {args.history} weeks, 26 planned, re-planned every {args.replan_weeks} weeks"
     )
 
