@@ -204,13 +204,13 @@ def simulate_loop(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from marketing_ops.closed_loop import LoopConfig, run_loop
-    from marketing_ops.simulator import HOSTILE_WORLDS
+    from marketing_ops.simulator import hostile_world
 
-    if world is not None and world not in HOSTILE_WORLDS:  # before the home is emptied
-        raise typer.BadParameter(
-            f"no hostile world {world!r}; expected one of {', '.join(HOSTILE_WORLDS)}",
-            param_hint="--world",
-        )
+    if world is not None:
+        try:
+            hostile_world(world)  # the name checked before the loop empties its home
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--world") from None
     root = Path(home) if home else data_home().root / "loop"
     cfg = LoopConfig(
         days=days,
