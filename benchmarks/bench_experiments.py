@@ -78,6 +78,7 @@ class Run:
     verdicts: list = field(default_factory=list)
     tests_started: int = 0
     blocked: int = 0  # decisions whose fit failed the convergence gate (--gate)
+    multiples: dict[str, float] = field(default_factory=dict)  # the plan in force (its last)
 
 
 def world_config(seed: int, periods: int):
@@ -354,24 +355,21 @@ def run_world(seed: int, args, shifts: list[pd.DataFrame]) -> list[dict]:
     }
     notes = {}
     decided = epochs(args.replan_weeks)
-    # --gate: as in the product, a fit that fails the convergence gate makes no new plan (the
-    # last one runs on; before any, the planned spend) and prices no test
-    last = {n: dict.fromkeys(channels, 1.0) for n in runs}
     for e, week in enumerate(decided):
         t0 = history + week
         t1 = history + (decided[e + 1] if e + 1 < len(decided) else HORIZON)
-        for name, run in runs.items():
+        for run in runs.values():
             say(seed, f"week {week}: {run.name}", started)
             read_out(world, run, dates[t0])
             accepted, data = calibration(world, run, dates[t0], channels)
             model = first if e == 0 else fit(data, accepted, sampler)
+            # --gate: as in the product, a fit that fails the convergence gate makes no new
+            # plan (the last one runs on; before any, the planned spend) and prices no test
             blocked = args.gate and not model.diagnostics.ok
-            if blocked:
-                multiples = last[name]
-                run.blocked += 1
-            else:
-                multiples = best_multiples(model, HORIZON - week, planned_levels(base, t0))
-                last[name] = multiples
+            run.blocked += blocked
+            if not blocked:
+                run.multiples = best_multiples(model, HORIZON - week, planned_levels(base, t0))
+            multiples = run.multiples or dict.fromkeys(channels, 1.0)
             apply_plan(run, base, t0, t1, multiples, dates, geos)
             if run.name.startswith("voi") and blocked:
                 notes[week] = {"*": f"fit blocked by the gate: {model.diagnostics.reasons}"}
