@@ -3,13 +3,14 @@ oracle over N days of the demo market (seed 7, 730 days of history by default).
 
     .venv/bin/python benchmarks/bench_loop.py [--days 60] [--history 730] [--seed 7]
         [--measure-every 7] [--shock paid_search] [--world all_at_once]
-        [--testing-budget EUR] [--testing-set KEY=VALUE ...]
+        [--testing-budget EUR] [--testing-set KEY=VALUE ...] [--geos N]
 
 The baseline runs in the same world and the same process: every campaign kept at its
 last-week spend. All three are scored on the simulator's true expected revenue of paid
 media (no noise), so the comparison is the policies', not the dice's. Also prints the wall
 time of each phase of the loop. ``--testing-budget`` lets the agent run its own
-incrementality tests (spend pulses, ``LoopConfig.testing_budget_eur``): run it beside a run
+incrementality tests (spend pulses, or geo tests with ``--geos N``,
+``LoopConfig.testing_budget_eur``): run it beside a run
 without on the same world and seed to see what testing earns, its cost counted (the pulses'
 spend is in the agent's true spend path). ``--testing-set min_power=0`` and the like change
 other testing.yaml thresholds in the loop's world (to force tests the shipped policy
@@ -40,6 +41,9 @@ def main() -> None:
     parser.add_argument("--home", default=None)
     parser.add_argument("--testing-budget", type=float, default=0.0)
     parser.add_argument("--testing-set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--geos", type=int, default=0, help="regions of the market (geo tests); 0: national"
+    )
     args = parser.parse_args()
 
     from marketing_ops.closed_loop import LoopConfig, run_loop
@@ -55,6 +59,7 @@ def main() -> None:
         shock_channel=args.shock,
         world=args.world,
         testing_budget_eur=args.testing_budget,
+        geos=args.geos,
         testing_settings=tuple(
             (k, float(v)) for k, v in (kv.split("=", 1) for kv in args.testing_set)
         ),
@@ -73,6 +78,7 @@ def main() -> None:
         f"days of history, seed {args.seed}{', shock on ' + args.shock if args.shock else ''}"
         f"{', world ' + args.world if args.world else ''}"
         f"{f', testing budget {args.testing_budget:,.0f} EUR' if args.testing_budget else ''}"
+        f"{f', {args.geos} geos' if args.geos > 1 else ''}"
     )
     print(f"{'policy':<30}{'spend':>12}{'revenue':>12}{'profit':>12}{'vs static':>12}{'ratio':>8}")
     base = float(p.loc[p["policy"].str.startswith("static"), "profit"].iloc[0])

@@ -52,6 +52,7 @@ AGENT_TABLES: dict[str, str] = {
 
 _READABLE = {
     "marts.fct_channel_kpis_daily",
+    "marts.fct_geo_kpis_daily",
     "marts.fct_ad_spend_daily",
     "marts.fct_conversions",
     "marts.fct_email_engagement",

@@ -195,8 +195,17 @@ def simulate_loop(
         0.0,
         "--testing-budget",
         help="EUR held by the agent's incrementality tests at once (testing.yaml, enabled; "
-        "spend pulses priced on the media mix model, approved when their expected cost "
-        "fits); 0: no tests.",
+        "priced on the media mix model, approved when their expected cost fits: spend "
+        "pulses, or geo tests with --geos); 0: no tests.",
+    ),
+    geos: int = typer.Option(
+        0,
+        "--geos",
+        min=0,
+        max=20,
+        help="Regions the simulated market is split into (geographic ad reports, GA4 "
+        "regions, geo KPIs in the warehouse; the agent's tests are then matched-market geo "
+        "tests); under 2: one national market.",
     ),
 ) -> None:
     """Decide -> execute -> simulator outcome -> measure -> learn, day by day; then the agent's
@@ -219,6 +228,7 @@ def simulate_loop(
         measure_every=measure_every,
         world=world,
         testing_budget_eur=testing_budget,
+        geos=geos,
     )
     with Progress(
         TextColumn("{task.description}"),

@@ -28,10 +28,15 @@ class LoopConfig:
     shock_multiplier: float = 2.0
     # a simulator.hostile_worlds() preset (e.g. "all_at_once"): the market breaks attribution
     world: str | None = None
+    # regions the simulated market is split into (WorldConfig.geos; 0: national): the ad
+    # platforms send geographic reports, GA4 has each visit's region, so the warehouse has
+    # geo KPIs (marts.fct_geo_kpis_daily) and the agent's tests are geo tests
+    geos: int = 0
     end: date | None = None  # last loop day (default: yesterday, so every day is a partition)
     # > 0: the agent proposes incrementality tests (testing.yaml) priced on the media mix
     # model, this many EUR held by the tests running at once, and runs the ones that fit
-    # (spend pulses: the simulated market is national); 0: testing.yaml as it is (off)
+    # (spend pulses in a national market, matched-market geo tests with ``geos``);
+    # 0: testing.yaml as it is (off)
     testing_budget_eur: float = 0.0
     # further testing.yaml settings for the loop's world, e.g. (("min_power", 0.0),): a
     # benchmark forcing tests the shipped thresholds would decline, to measure what they cost

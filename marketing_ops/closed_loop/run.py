@@ -112,7 +112,8 @@ def _open_world(root: Path, cfg: LoopConfig, tick: Progress) -> LoopState:
 
 def world_config(cfg: LoopConfig, history_start: date) -> WorldConfig:
     """The simulated market the loop runs on: the demo world of ``cfg.seed``, with a cost
-    shock planted at the loop's start and the hostile preset ``cfg.world`` when asked."""
+    shock planted at the loop's start, the hostile preset ``cfg.world`` and ``cfg.geos``
+    regions when asked."""
     from marketing_ops.simulator import Shock, WorldConfig, hostile_world
 
     shock = (
@@ -129,6 +130,7 @@ def world_config(cfg: LoopConfig, history_start: date) -> WorldConfig:
         traffic_scale=cfg.traffic_scale,
         shock=shock,
         hostility=hostile.hostility if hostile else None,
+        geos=cfg.geos,
     )
 
 

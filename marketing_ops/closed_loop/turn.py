@@ -256,8 +256,9 @@ def turn_tests(home: DataHome, fit, as_of: date, policies, batch: pd.DataFrame):
 
     if not policies.testing.enabled:
         return pd.DataFrame(columns=DECISION_COLUMNS), {}
-    from marketing_ops.experiments.batch import propose_on_fit
+    from marketing_ops.experiments.batch import geo_kpis, propose_on_fit
 
     settings = load_forecast_settings(home.settings / "forecasting.yaml")
     earlier = read(home, "agent.decisions")
-    return propose_on_fit(fit, as_of, policies, batch, earlier, autonomy_state(home), settings)
+    autonomy = autonomy_state(home)
+    return propose_on_fit(fit, as_of, policies, batch, earlier, autonomy, settings, geo_kpis(home))

@@ -11,9 +11,13 @@ The posterior is not one of the decision's recorded input frames, so the test ro
 recorded with the batch as rows decided upstream (``record_batch(..., carried=tests)``): a
 replay decides the rest again from the inputs and carries these as recorded.
 
-When an executed test has ended, :func:`own_readouts` reads it on the KPIs the model is
-fitted on (a spend pulse: :func:`experiments.readout.pulse_readout` on the national daily
-KPI) and returns its calibration row: the forecasts asset and the decision asset fit the
+When the warehouse has geo-level KPIs (``marts.fct_geo_kpis_daily``: the ad platforms'
+geographic reports and GA4's regions, two geos or more), tests are matched-market geo tests
+designed on them (:func:`forecasting.mmm.kpis.geo_kpi_frame`); else spend pulses on the
+national KPI. When an executed test has ended, :func:`own_readouts` reads it on the KPIs the
+model is fitted on (a spend pulse: :func:`experiments.readout.pulse_readout` on the national
+daily KPI; a geo test: :func:`experiments.readout.geo_readout` on the geo KPIs, with its
+tail when ``testing.tail_weeks`` reads one) and returns its calibration row: the forecasts asset and the decision asset fit the
 model on it together with ``settings/experiments.csv``, and the model's own checks decide
 (every verdict on the decision ledger with the fit).
 """
@@ -34,7 +38,12 @@ from marketing_ops.experiments.governance import (
     periods_per_week,
     propose_tests,
 )
-from marketing_ops.experiments.readout import pulse_readout, readout_rows
+from marketing_ops.experiments.readout import (
+    geo_readout,
+    geo_tail_readout,
+    pulse_readout,
+    readout_rows,
+)
 from marketing_ops.experiments.value import InformationValue
 from marketing_ops.forecasting.mmm import Experiment, ExperimentVerdict, MMMFit, mmm_data
 
@@ -47,6 +56,7 @@ __all__ = [
     "calibration_experiments",
     "finished_tests",
     "fit_of_curves",
+    "geo_kpis",
     "own_readouts",
     "planned_spend",
     "running_tests",
@@ -132,7 +142,7 @@ def calibration_experiments(home, kpis: pd.DataFrame, settings) -> tuple[list, t
     verdicts of the own tests that could not be used (they go on the ledger with the fit).
     Every fit of the product's KPIs calibrates on these rows (:func:`calibrated_kpi_fit`)."""
     from marketing_ops.forecasting.mmm import read_experiments
-    from marketing_ops.forecasting.mmm.kpis import kpi_frame
+    from marketing_ops.forecasting.mmm.kpis import geo_kpi_frame, kpi_frame
     from marketing_ops.forecasting.settings import EXPERIMENTS_FILE
     from marketing_ops.warehouse import connect, read_table
 
@@ -140,9 +150,19 @@ def calibration_experiments(home, kpis: pd.DataFrame, settings) -> tuple[list, t
     given = read_experiments(path) if path.exists() else []
     with connect(home.warehouse) as con:  # as every asset opens it (one configuration)
         decisions = read_table(con, "agent.decisions")
+        geo = read_table(con, "marts.fct_geo_kpis_daily")
     frame, channels = kpi_frame(kpis, settings)
-    own, rejected = own_readouts(decisions, frame, channels)
+    own, rejected = own_readouts(decisions, frame, channels, geo_kpi_frame(geo, frame, channels))
     return [*given, *own], tuple(rejected)
+
+
+def geo_kpis(home) -> pd.DataFrame:
+    """``marts.fct_geo_kpis_daily`` of data home ``home`` (empty when the warehouse has none):
+    what the tests of :func:`propose_on_fit` are designed on."""
+    from marketing_ops.warehouse import connect, read_table
+
+    with connect(home.warehouse) as con:
+        return read_table(con, "marts.fct_geo_kpis_daily")
 
 
 def calibrated_kpi_fit(home, kpis: pd.DataFrame, settings, as_of, data_versions: dict):
@@ -181,7 +201,10 @@ def fit_of_curves(home, fit_version: str | None):
 
 
 def own_readouts(
-    decisions: pd.DataFrame | None, frame: pd.DataFrame, channels: list[str]
+    decisions: pd.DataFrame | None,
+    frame: pd.DataFrame,
+    channels: list[str],
+    geo_frame: pd.DataFrame | None = None,
 ) -> tuple[list[Experiment], list[ExperimentVerdict]]:
     """The agent's own executed, ended tests read out on ``frame`` (``date``, the KPI
     ``conversions`` and spend per channel: the frame the model is fitted on,
@@ -189,16 +212,24 @@ def own_readouts(
     and a rejected verdict, with the reason, for each test that could not be read or whose
     read-out failed its own checks.
 
-    A spend pulse is read on the national KPI. The warehouse's KPIs are national, so a geo
-    test (geo-level KPIs needed) or an audience holdout (per-contact outcomes) cannot be read
-    from them: rejected, saying so."""
+    A spend pulse is read on the national KPI; a geo test on ``geo_frame``
+    (:func:`forecasting.mmm.kpis.geo_kpi_frame`, in the national KPI's units), its tail too
+    once its ``readout_end`` has passed. Without geo KPIs a geo test, and an audience holdout
+    (per-contact outcomes), cannot be read: rejected, saying so."""
     if frame.empty or not channels:
         return [], []
     kpi = frame.set_index("date")["conversions"]
+    last = frame["date"].max()
+    geos = geo_frame is not None and not geo_frame.empty
     readouts, designs, rejected = [], [], []
-    for d in finished_tests(decisions, frame["date"].max()):
-        if d.kind == "pulse" and d.channel in channels:
-            readouts.append(pulse_readout(kpi, d))
+    for d in finished_tests(decisions, last):
+        if d.channel in channels and (d.kind == "pulse" or (d.kind == "geo" and geos)):
+            if d.kind == "pulse":
+                readouts.append(pulse_readout(kpi, d))
+            else:
+                readouts.append(geo_readout(geo_frame, d, "conversions"))
+                if d.readout_end is not None and d.readout_end <= last:
+                    readouts.append(geo_tail_readout(geo_frame, d, "conversions"))
             designs.append(d)
             continue
         why = (
@@ -242,13 +273,16 @@ def batch_tests(
     kpi_value: float = 1.0,
     model: dict | None = None,
     n_draws: int = 200,
+    geo_frame: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """The tests worth proposing in ``batch`` (rows in the export contract's columns, its
     ``batch_id`` and ``created_at``) and, per channel not proposed, why.
 
     Tests start the day after ``day``; their value is counted over :data:`STEER_WEEKS` of
     the model's periods. ``earlier``: ``agent.decisions`` (running tests); ``kpi_value``:
-    currency per unit of the model's KPI; ``model``: the fit the values rest on."""
+    currency per unit of the model's KPI; ``model``: the fit the values rest on;
+    ``geo_frame``: the geo KPIs (:func:`forecasting.mmm.kpis.geo_kpi_frame`): with two geos or
+    more the tests are matched-market geo tests, else national spend pulses."""
     empty = pd.DataFrame(columns=DECISION_COLUMNS)
     if not policies.testing.enabled:
         return empty, {c: "testing.enabled is false" for c in fit.data.channels}
@@ -256,7 +290,11 @@ def batch_tests(
         return empty, {c: "the batch has no actions to join" for c in fit.data.channels}
     start = pd.Timestamp(day) + pd.Timedelta(days=1)
     horizon = STEER_WEEKS * periods_per_week(fit.data.freq)
-    frame = pd.DataFrame({"date": fit.data.dates})  # the warehouse's KPIs are national
+    frame = (
+        geo_frame
+        if geo_frame is not None and not geo_frame.empty
+        else pd.DataFrame({"date": fit.data.dates})  # national: spend pulses
+    )
     wanted = list(policies.testing.channels or fit.data.channels)
     # tests at the plan's level (a channel the batch cuts to zero has nothing to hold out:
     # only a spend-up can test it)
@@ -293,14 +331,16 @@ def propose_on_fit(
     earlier: pd.DataFrame | None,
     autonomy,
     settings,
+    geo: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """:func:`batch_tests` on the product's fit of the KPIs (``result``: a
     :class:`~marketing_ops.forecasting.mmm.kpis.KPIFit` from :func:`calibrated_kpi_fit`,
     ``settings``: the forecast settings it was fitted with): a fit that did not converge
     prices no test (the rule of the curves' blocking check), else the tests with the model
-    they rest on named as the curves name it. The decision asset and the closed loop both
-    propose through here."""
-    from marketing_ops.forecasting.mmm.kpis import FIT_TAG, mmm_model_version
+    they rest on named as the curves name it. ``geo``: ``marts.fct_geo_kpis_daily``
+    (:func:`geo_kpis`; geo tests when it has two geos or more). The decision asset and the
+    closed loop both propose through here."""
+    from marketing_ops.forecasting.mmm.kpis import FIT_TAG, geo_kpi_frame, mmm_model_version
 
     diagnostics = result.fit.diagnostics
     if not diagnostics.ok:
@@ -317,4 +357,12 @@ def propose_on_fit(
         autonomy,
         kpi_value=result.value_per_conversion,
         model=model,
+        geo_frame=geo_kpi_frame(geo, _national_frame(result), result.fit.data.channels),
     )
+
+
+def _national_frame(result) -> pd.DataFrame:
+    """The national daily frame a fit saw (``date``, ``conversions``): the days and the total
+    the geo KPIs are aligned and scaled to."""
+    data = result.fit.data
+    return pd.DataFrame({"date": data.dates, "conversions": data.kpi.sum(axis=0)})

@@ -72,6 +72,7 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("device_category", "VARCHAR"),
         ("country", "VARCHAR"),
         ("revenue_reporting", "DOUBLE"),
+        ("region", "VARCHAR"),
     ),
     "google_ads": (
         ("date_day", "DATE"),
@@ -85,6 +86,7 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("currency", "VARCHAR"),
         ("spend_reporting", "DOUBLE"),
         ("conversions_value_reporting", "DOUBLE"),
+        ("geo", "VARCHAR"),
     ),
     "meta_ads": (
         ("date_day", "DATE"),
@@ -101,6 +103,7 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("currency", "VARCHAR"),
         ("spend_reporting", "DOUBLE"),
         ("conversions_value_reporting", "DOUBLE"),
+        ("geo", "VARCHAR"),
     ),
     "crm_deals": (
         ("deal_id", "VARCHAR"),

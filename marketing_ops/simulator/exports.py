@@ -71,6 +71,8 @@ def _google_ui(text: str, day: date) -> bytes:
          "--", "--", "EUR"]
         for kind in ("Account", "Search", "Display")
     ]  # fmt: skip
+    if len(header) > 9:  # a geographic report: the totals span every region
+        totals = [[*t, "--"] for t in totals]
     span = f"{day:%B} {day.day}, {day.year} - {day:%B} {day.day}, {day.year}"
     body = "Campaign report\n" + span + "\n" + _write(header, out + totals, delimiter="\t")
     return body.encode("utf-16")  # Excel's "CSV": UTF-16 with a BOM, tab-separated
@@ -82,9 +84,22 @@ def _google_api(text: str) -> bytes:
               "metrics.clicks", "metrics.cost_micros", "metrics.conversions",
               "metrics.conversions_value", "customer.currency_code"]  # fmt: skip
     out = [
-        [r[0], r[1], r[2], r[3], r[4], str(round(float(r[5]) * 1_000_000)), r[6], r[7], r[8]]
+        [
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            str(round(float(r[5]) * 1_000_000)),
+            r[6],
+            r[7],
+            r[8],
+            *r[9:],
+        ]
         for r in rows
     ]
+    if rows and len(rows[0]) > 9:  # a geographic report
+        header.append("segments.geo_target_region")
     return _write(header, out).encode()
 
 

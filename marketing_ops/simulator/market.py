@@ -145,6 +145,9 @@ class DayPlan:
     spend: dict[str, float]
     budget_decisions: dict[str, str | None]
     email: list[tuple[str, str, int, str | None]]  # (segment, asset_id, hour, decision_id)
+    # A market with geos: per channel, the regions a geo test changes that day; None: a
+    # holdout spends nothing there, a number: EUR added to the region's share of the plan.
+    geo_change: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
 
 def _csv(rows: list[list], header: list[str]) -> str:
@@ -235,6 +238,18 @@ class _Day:
         # gentle twin's, only the last click moves.
         self.capture = np.random.default_rng([cfg.seed, 4000 + day.toordinal()])
         self.search_decision: str | None = None
+        # A market with geos draws each visit's region from a stream of its own too.
+        self.regions = list(world.geo_shares)
+        self.shares = np.array(list(world.geo_shares.values()))
+        self.geo_draw = np.random.default_rng([cfg.seed, 6000 + day.toordinal()])
+
+    def region(self, weights: np.ndarray | None = None) -> str | None:
+        """A visit's region: drawn by ``weights`` (default: the regions' shares of demand);
+        None in a national market."""
+        if not self.regions:
+            return None
+        p = self.shares if weights is None else weights / weights.sum()
+        return self.regions[int(self.geo_draw.choice(len(self.regions), p=p))]
 
     def last_click(
         self, channel: str, decision_id: str | None, campaign: tuple[str, str] | None
@@ -269,8 +284,10 @@ class _Day:
         gclid: str | None,
         campaign: tuple[str, str] | None,
         user_id: str | None,
+        region: str | None = None,
     ) -> None:
-        """One GA4 session (session_start, page_view and ``kind`` when it converts)."""
+        """One GA4 session (session_start, page_view and ``kind`` when it converts) in
+        ``region`` (a market with geos)."""
         rng, day = self.rng, self.day
         source, medium = TAGS[channel]
         t0 = int(_ts(day, rng.uniform(0, 23.9)).timestamp() * 1_000_000)
@@ -288,15 +305,24 @@ class _Day:
         session = int(t0 // 1_000_000)
         for k, name in enumerate(events):
             stamp = t0 + k * 7_000_000
-            self.ga4.append(self.ga4_event(name, stamp, session, pseudo, user_id, revenue, n, cts))
+            self.ga4.append(
+                self.ga4_event(name, stamp, session, pseudo, user_id, revenue, n, cts, region)
+            )
 
     def conversion(
-        self, channel: str, value: float, decision_id: str | None, campaign: tuple[str, str] | None
+        self,
+        channel: str,
+        value: float,
+        decision_id: str | None,
+        campaign: tuple[str, str] | None,
+        region: str | None = None,
     ) -> float:
         """One business conversion: an online purchase, or a lead that closes as a CRM deal
         (with an offline conversion when a search click started it), tagged with its last
-        click. Returns its revenue."""
+        click; in ``region`` (drawn by the regions' shares when not given, in a market with
+        geos; the CRM export has no region). Returns its revenue."""
         rng, day, stamp = self.rng, self.day, self.stamp
+        region = region or self.region()
         channel, decision_id, campaign = self.last_click(channel, decision_id, campaign)
         self.n_conv += 1
         n_conv = self.n_conv
@@ -314,10 +340,13 @@ class _Day:
                 gclid,
                 campaign,
                 contact["contact_id"],
+                region,
             )
             return revenue
         revenue = float(rng.gamma(8.0, value * (1 - ONLINE_SHARE * 0.8) / (1 - ONLINE_SHARE) / 8.0))
-        self.ga4_session(channel, "generate_lead", 0.0, n_conv, decision_id, gclid, campaign, None)
+        self.ga4_session(
+            channel, "generate_lead", 0.0, n_conv, decision_id, gclid, campaign, None, region
+        )
         source, medium = TAGS[channel]
         created = day - timedelta(days=int(rng.integers(0, 21)))
         self.deals.append(
@@ -351,7 +380,16 @@ class _Day:
         return revenue
 
     def ga4_event(
-        self, name: str, ts: int, session: int, pseudo: str, user_id, revenue: float, n: int, cts
+        self,
+        name: str,
+        ts: int,
+        session: int,
+        pseudo: str,
+        user_id,
+        revenue: float,
+        n: int,
+        cts,
+        region: str | None = None,
     ) -> str:
         """One GA4 export row (BigQuery export shape, nested ``event_params``)."""
         params = [
@@ -387,7 +425,8 @@ class _Day:
                 "device": {
                     "category": ["desktop", "mobile", "tablet"][int(self.rng.integers(0, 3))]
                 },
-                "geo": {"country": self.world.config.country},
+                "geo": {"country": self.world.config.country}
+                | ({"region": region} if region else {}),
             },
             separators=(",", ":"),
         )
@@ -429,11 +468,22 @@ def _paid_channel(d: _Day, channel: str, plan: DayPlan) -> dict:
     report rows, ad-click sessions and lost deals; returns the channel's truth row."""
     world, rng = d.world, d.rng
     spend = float(plan.spend.get(channel, 0.0))
-    effective = spend / world.cost_multiplier(channel, d.day)
     curve = world.curves[channel]
-    d.state["adstock"][channel] = effective + curve.decay * d.state["adstock"].get(channel, 0.0)
-    expected = world.expected_conversions(channel, d.state["adstock"][channel], d.day)
-    conversions = int(rng.poisson(expected))
+    by_geo: dict[str, float] = {}
+    if world.geo_shares:
+        by_geo, expected_by_geo = _paid_geos(d, channel, spend, plan.geo_change.get(channel, {}))
+        spend = sum(by_geo.values())
+        expected = sum(expected_by_geo.values())
+        drawn = {g: int(rng.poisson(e)) for g, e in expected_by_geo.items()}
+        conversions = sum(drawn.values())
+        regions: list[str | None] = [g for g, n in drawn.items() for _ in range(n)]
+    else:
+        effective = spend / world.cost_multiplier(channel, d.day)
+        adstocked = effective + curve.decay * d.state["adstock"].get(channel, 0.0)
+        d.state["adstock"][channel] = adstocked
+        expected = world.expected_conversions(channel, adstocked, d.day)
+        conversions = int(rng.poisson(expected))
+        regions = [None] * conversions
     decision_id = plan.budget_decisions.get(channel)
     campaigns = CAMPAIGNS[channel]
     shares = np.array([c[2] for c in campaigns])
@@ -442,26 +492,70 @@ def _paid_channel(d: _Day, channel: str, plan: DayPlan) -> dict:
     )
     per_campaign = np.bincount(np.asarray(picks, dtype=int), minlength=len(campaigns))
     revenue = 0.0
-    for k in picks:
-        revenue += d.conversion(channel, curve.value_per_conversion, decision_id, campaigns[k][:2])
+    for k, region in zip(picks, regions, strict=True):
+        revenue += d.conversion(
+            channel, curve.value_per_conversion, decision_id, campaigns[k][:2], region
+        )
     clicks_total = sum(
-        _platform_row(d, channel, campaign, spend, int(true_conv), curve.value_per_conversion)
+        _platform_row(
+            d, channel, campaign, spend, int(true_conv), curve.value_per_conversion, by_geo
+        )
         for campaign, true_conv in zip(campaigns, per_campaign, strict=True)
     )
+    weights = np.array(list(by_geo.values())) if by_geo and spend > 0 else None
     for _ in range(int(clicks_total * world.config.traffic_scale)):
-        d.ga4_session(channel, None, 0.0, 0, decision_id, None, campaigns[0][:2], None)
+        region = d.region(weights)
+        d.ga4_session(channel, None, 0.0, 0, decision_id, None, campaigns[0][:2], None, region)
     _lost_deals(d, channel, conversions, campaigns[0][1])
     adstock = d.state["adstock"][channel]
     return _truth_row(d, channel, spend, adstock, expected, conversions, revenue)
 
 
+def _paid_geos(
+    d: _Day, channel: str, planned: float, change: dict[str, float | None]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """A market with geos: each region's spend of ``channel`` (its share of the plan; in a
+    geo test's region, nothing in a holdout or its share plus the added EUR in a spend-up)
+    and its expected conversions. Each region carries over its own adstock (in the state);
+    at the plan's split the regions add up to the national curve exactly (each region is the
+    national response at its share's scale)."""
+    world = d.world
+    curve = world.curves[channel]
+    cost = world.cost_multiplier(channel, d.day)
+    carried = d.state.setdefault("geo_adstock", {}).setdefault(channel, {})
+    national = d.state["adstock"].get(channel, 0.0)
+    spend, expected = {}, {}
+    for g, w in world.geo_shares.items():
+        added = change.get(g, 0.0)
+        spend[g] = 0.0 if added is None else planned * w + added
+        carried[g] = spend[g] / cost + curve.decay * carried.get(g, w * national)
+        expected[g] = w * world.expected_conversions(channel, carried[g] / w, d.day)
+    d.state["adstock"][channel] = sum(carried.values())
+    return spend, expected
+
+
+def _split(total: float, weights: list[float], decimals: int) -> list[float]:
+    """``total`` split by ``weights``, rounded to ``decimals`` places, the rounding's remainder
+    on the largest part: the parts add up to the rounded total."""
+    parts = [round(total * w / sum(weights), decimals) for w in weights]
+    parts[int(np.argmax(weights))] += round(round(total, decimals) - sum(parts), decimals)
+    return [round(p, decimals) for p in parts]
+
+
 def _platform_row(
-    d: _Day, channel: str, campaign, spend: float, true_conv: int, value_per_conversion: float
+    d: _Day,
+    channel: str,
+    campaign,
+    spend: float,
+    true_conv: int,
+    value_per_conversion: float,
+    by_geo: dict[str, float] | None = None,
 ) -> int:
     """One campaign's row in its ad platform's daily report, with the platform's own
-    (over-counted) conversions; returns its clicks."""
-    rng, day = d.rng, d.day
-    cid, name, share = campaign
+    (over-counted) conversions; returns its clicks. A market with geos sends a geographic
+    report: the campaign's row split over the regions it spent in, by their spend."""
+    rng = d.rng
+    share = campaign[2]
     c_spend = round(spend * share * float(rng.uniform(0.9, 1.1)), 2)
     clicks = int(c_spend / CPC[channel] * rng.uniform(0.85, 1.15))
     impressions = max(clicks, int(c_spend / CPM[channel] * 1000 * rng.uniform(0.9, 1.1)))
@@ -469,7 +563,37 @@ def _platform_row(
     if channel in d.over_claim:  # a hostile platform: its own factor, same spread
         claim *= d.over_claim[channel] / DEFAULT_OVER_CLAIM
     claimed = round(float(true_conv * claim + rng.poisson(0.5)), 1)
+    parts = [(None, c_spend, impressions, clicks, claimed)]
+    if by_geo:
+        geos = [g for g, x in by_geo.items() if x > 0] or list(by_geo)
+        w = [max(by_geo[g], 1e-9) for g in geos]
+        parts = list(
+            zip(
+                geos,
+                _split(c_spend, w, 2),
+                [int(x) for x in _split(impressions, w, 0)],
+                [int(x) for x in _split(clicks, w, 0)],
+                _split(claimed, w, 1),
+                strict=True,
+            )
+        )
+    for region, p_spend, p_impressions, p_clicks, p_claimed in parts:
+        # never more clicks than impressions in a row, whatever the rounding of the split
+        p_impressions = max(p_impressions, p_clicks)
+        row = (p_spend, p_impressions, p_clicks, p_claimed)
+        _report_row(d, channel, campaign, region, *row, value_per_conversion)
+    return clicks
+
+
+def _report_row(
+    d: _Day, channel, campaign, region, c_spend, impressions, clicks, claimed, value_per_conversion
+) -> None:
+    """One row of a platform's report (Google Ads or Meta's shape); ``region`` in a
+    geographic report."""
+    day = d.day
+    cid, name, _ = campaign
     value = round(claimed * value_per_conversion, 2)
+    geo = [] if region is None else [region]
     if channel != "paid_social":
         d.google_rows.append(
             [
@@ -482,9 +606,10 @@ def _platform_row(
                 claimed,
                 value,
                 "EUR",
+                *geo,
             ]
         )
-        return clicks
+        return
     purchase = "offsite_conversion.fb_pixel_purchase"
     actions = json.dumps(
         [
@@ -508,9 +633,9 @@ def _platform_row(
             "EUR",
             actions,
             values,
+            *geo,
         ]
     )
-    return clicks
 
 
 def _lost_deals(d: _Day, channel: str, conversions: int, campaign_name: str) -> None:
@@ -642,8 +767,11 @@ def _write_day(d: _Day, writer: _Writer) -> None:
         for c in new_contacts
     ]
     writer.write("ga4", day, "\n".join(d.ga4) + "\n", "jsonl", len(d.ga4))
-    writer.write("google_ads", day, _csv(d.google_rows, GOOGLE_HEADER), rows=len(d.google_rows))
-    writer.write("meta_ads", day, _csv(d.meta_rows, META_HEADER), rows=len(d.meta_rows))
+    geo = bool(d.regions)  # geographic reports: a region column
+    google_header = GOOGLE_HEADER + ["Region"] * geo
+    meta_header = META_HEADER + ["region"] * geo
+    writer.write("google_ads", day, _csv(d.google_rows, google_header), rows=len(d.google_rows))
+    writer.write("meta_ads", day, _csv(d.meta_rows, meta_header), rows=len(d.meta_rows))
     writer.write("crm_deals", day, _csv(d.deals, DEALS_HEADER), rows=len(d.deals))
     writer.write("email_events", day, _csv(d.email_rows, EMAIL_HEADER), rows=len(d.email_rows))
     offline_text = "Parameters:TimeZone=Europe/Berlin\n" + _csv(d.offline, OFFLINE_HEADER)
@@ -764,12 +892,46 @@ class SpendPulse:
         return planned + self.amount / on_days if on and on_days else planned
 
 
-def spend_pulses(executed: pd.DataFrame) -> list[SpendPulse]:
-    """The national spend pulses among executed incrementality tests (geo and audience
-    tests need geos and contacts the market does not split spend by: not applied)."""
+@dataclass(frozen=True)
+class GeoChange:
+    """An executed geo test in one of its treated regions, as the ad platform receives it
+    (one payload per region): from ``start`` to ``end``, a holdout spends nothing there, a
+    spend-up adds ``amount`` EUR there, evenly over the days."""
+
+    channel: str
+    geo: str
+    start: date
+    end: date
+    spend_up: bool
+    amount: float
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> GeoChange:
+        test = payload["test"]
+        return cls(
+            channel=str(payload["channel"]),
+            geo=str(payload["geo"]),
+            start=date.fromisoformat(str(test["start"])[:10]),
+            end=date.fromisoformat(str(test["end"])[:10]),
+            spend_up=test.get("direction") == "spend_up",
+            amount=abs(float(payload.get("amount_eur") or 0.0)),
+        )
+
+    def change_on(self, day: date) -> tuple[bool, float | None]:
+        """Whether the test changes the region's spend on ``day``, and how (None: nothing
+        spent; a number: EUR added)."""
+        if not self.start <= day <= self.end:
+            return False, 0.0
+        if not self.spend_up:
+            return True, None
+        return True, self.amount / ((self.end - self.start).days + 1)
+
+
+def _test_payloads(executed: pd.DataFrame) -> list[dict]:
+    """The payloads of the executed incrementality tests, each test once, however many times
+    its row was delivered (a spend-up adds its amount once)."""
     if not len(executed):
         return []
-    # each test once, however many times its row was delivered (a spend-up adds its amount once)
     tests = executed[executed["action_type"] == "incrementality_test"].drop_duplicates(
         "decision_id"
     )
@@ -777,12 +939,20 @@ def spend_pulses(executed: pd.DataFrame) -> list[SpendPulse]:
         return []
     from marketing_ops.experiments.governance import experiment_payloads
 
-    return [
-        SpendPulse.from_payload(payload)
-        for row in tests.to_dict("records")
-        for payload in experiment_payloads(row)
-        if payload["test"]["kind"] == "pulse"
-    ]
+    return [p for row in tests.to_dict("records") for p in experiment_payloads(row)]
+
+
+def spend_pulses(executed: pd.DataFrame) -> list[SpendPulse]:
+    """The national spend pulses among executed incrementality tests."""
+    payloads = _test_payloads(executed)
+    return [SpendPulse.from_payload(p) for p in payloads if p["test"]["kind"] == "pulse"]
+
+
+def geo_changes(executed: pd.DataFrame) -> list[GeoChange]:
+    """The executed geo tests, one change per treated region (applied in a market with geos;
+    audience holdouts need per-contact outcomes the market does not split spend by)."""
+    payloads = _test_payloads(executed)
+    return [GeoChange.from_payload(p) for p in payloads if p["test"]["kind"] == "geo"]
 
 
 def simulate_outcomes(
@@ -791,6 +961,7 @@ def simulate_outcomes(
     """Continue the world after an executed decision batch: budget actions set each paid
     channel's spend over their period (EUR for the period spread evenly over 7 days),
     executed spend pulses (incrementality tests) take it off or add to it in their flights,
+    executed geo tests in their regions (a market with geos),
     content actions choose the asset and hour of each segment's email; agent-caused outcomes
     carry the decision id."""
     world, state = _load_world(home)
@@ -801,6 +972,7 @@ def simulate_outcomes(
         executed[executed["action_type"] == "content_selection"] if len(executed) else executed
     )
     pulses = spend_pulses(executed)
+    changes = geo_changes(executed) if world.geo_shares else []
     last_spend = dict(state.get("last_spend", {}))
     for i in range(days):
         day = start + timedelta(days=i)
@@ -828,7 +1000,13 @@ def simulate_outcomes(
         for pulse in pulses:
             if pulse.channel in spend:
                 spend[pulse.channel] = pulse.spend_on(day, spend[pulse.channel])
-        _simulate_day(world, writer, day_index, day, DayPlan(spend, tags, email), state, truth)
+        by_geo: dict[str, dict[str, float | None]] = {}
+        for change in changes:
+            active, how = change.change_on(day)
+            if active and change.geo in world.geo_shares:
+                by_geo.setdefault(change.channel, {})[change.geo] = how
+        plan = DayPlan(spend, tags, email, by_geo)
+        _simulate_day(world, writer, day_index, day, plan, state, truth)
     state["next_day"] = (start + timedelta(days=days)).isoformat()
     state["last_spend"] = last_spend
     _save(home, world, state, truth)

@@ -27,6 +27,13 @@ SEGMENTS = (
 )
 EMAIL_COST_PER_SEND = 0.002
 ONLINE_SHARE = 0.7  # of business conversions; the rest are closed-won CRM deals
+# The regions of a market with geos (``WorldConfig.geos``), as GA4's ``geo.region`` and the
+# ad platforms' geographic reports name them.
+REGIONS = (
+    "California", "Texas", "Florida", "New York", "Pennsylvania", "Illinois", "Ohio",
+    "Georgia", "North Carolina", "Michigan", "New Jersey", "Virginia", "Washington",
+    "Arizona", "Massachusetts", "Tennessee", "Indiana", "Maryland", "Missouri", "Wisconsin",
+)  # fmt: skip
 
 # Channel -> (platform, campaigns as (id, name, share)).
 CAMPAIGNS: dict[str, list[tuple[str, str, float]]] = {
@@ -122,6 +129,10 @@ class WorldConfig:
     # data, so loading them must give the same raw rows.
     export_variants: bool = False
     hostility: Hostility | None = None
+    # Regions the market is split into (0: one national market, files without regions).
+    # With geos every visit and purchase has its region (GA4 ``geo.region``), the ad
+    # platforms send geographic reports, and a geo test's spend change reaches only its geos.
+    geos: int = 0
 
 
 @dataclass
@@ -136,6 +147,8 @@ class World:
     assets: list[dict]
     asset_rates: dict[str, dict[str, tuple[float, float]]]  # segment -> asset -> (open, click)
     contacts: list[dict] = field(default_factory=list)
+    # Each region's share of demand and of every channel's planned spend (empty: national).
+    geo_shares: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ seasonality
     def index(self, day: date) -> float:
@@ -317,7 +330,19 @@ def build_world(config: WorldConfig) -> World:
         config, curves, base_budget, weekly, 0.18, 1.35, segment_hour, assets, asset_rates
     )
     world.contacts = _contacts(config, rng)
+    world.geo_shares = geo_shares(config)
     return world
+
+
+def geo_shares(config: WorldConfig) -> dict[str, float]:
+    """Each region's share of the market (sizes drawn log-normal from a stream of their own,
+    so a world's other draws are those of its national twin); empty for a national world."""
+    if config.geos < 2:
+        return {}
+    if config.geos > len(REGIONS):
+        raise ValueError(f"geos: at most {len(REGIONS)} regions, got {config.geos}")
+    sizes = np.exp(np.random.default_rng([config.seed, 5000]).normal(0.0, 0.5, config.geos))
+    return {r: float(x) for r, x in zip(REGIONS, sizes / sizes.sum(), strict=False)}
 
 
 def _hostile_curves(

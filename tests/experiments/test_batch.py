@@ -7,9 +7,11 @@ a test already running holds its slot in the next batch."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -306,3 +308,91 @@ def test_a_test_is_designed_and_priced_at_the_plans_level(home, kpi_fit):
     assert test2["base_spend"] == pytest.approx(2 * level)
     if test2["direction"] == test["direction"] and test2["periods"] == test["periods"]:
         assert row2["amount"] == pytest.approx(2 * row["amount"])
+
+
+def _geo_kpis(daily_kpis: pd.DataFrame, geos: int = 6) -> pd.DataFrame:
+    """``marts.fct_geo_kpis_daily``-shaped rows: each channel's day split over ``geos``
+    regions of unequal size by their shares (only 70 % of the conversions placed, as GA4
+    places online purchases but not deals)."""
+    shares = np.random.default_rng(5).dirichlet(np.full(geos, 4.0))
+    rows = []
+    for r in daily_kpis.itertuples():
+        placed = 0.7 * float(r.conversions) * shares
+        for g, share in enumerate(shares):
+            rows.append(
+                {
+                    "date_day": r.date_day,
+                    "geo": f"geo{g}",
+                    "channel": r.channel,
+                    "spend": float(r.spend) * share,
+                    "conversions": placed[g],
+                    "revenue": 0.0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_with_geo_kpis_the_test_is_a_matched_market_test_read_on_them(home, daily_kpis, kpi_fit):
+    """When the warehouse has geo KPIs (two geos or more), ``propose_on_fit`` designs a
+    matched-market geo test on them, in the national KPI's units (the placed purchases scaled
+    to the national total); once it has run, ``own_readouts`` reads it on the same geo frame
+    (difference in differences) instead of refusing it; without geo KPIs it is refused."""
+    from marketing_ops.experiments.batch import own_readouts
+    from marketing_ops.forecasting import load_forecast_settings
+    from marketing_ops.forecasting.mmm.diagnostics import FitDiagnostics
+    from marketing_ops.forecasting.mmm.kpis import geo_kpi_frame, kpi_frame
+
+    settings = load_forecast_settings().model_copy(update={"history_days": 120})
+    frame, channels = kpi_frame(daily_kpis, settings)
+    geo_kpis = _geo_kpis(daily_kpis)
+    geo = geo_kpi_frame(geo_kpis, frame, channels)
+    assert len(geo) == len(frame) * 6 and list(geo.columns) == [
+        "date",
+        "geo",
+        "conversions",
+        *channels,
+    ]
+    assert geo["conversions"].sum() == pytest.approx(frame["conversions"].sum())
+    national_spend = frame[channels].sum()
+    assert geo.groupby("date")[channels].sum().sum().to_numpy() == pytest.approx(
+        national_spend.to_numpy()
+    )
+    one_geo = geo_kpis[geo_kpis["geo"] == "geo0"]
+    assert geo_kpi_frame(one_geo, frame, channels).empty  # a single geo tests nothing
+
+    (home.policies / "testing.yaml").write_text(TESTING)
+    policies = load_policies(home.policies)
+    batch = decide(AS_OF, inputs(), policies, AutonomyState(), SIGNALS).batch
+    # the short fit as if it had passed the gate (what the asset and the loop would price on)
+    passed = FitDiagnostics(1.0, 1000.0, 0, 1000, 2)
+    fit = replace(kpi_fit, fit=replace(kpi_fit.fit, diagnostics=passed))
+    tests, why = propose_on_fit(
+        fit, AS_OF, policies, batch, None, AutonomyState(), settings, geo_kpis
+    )
+    assert len(tests) == 1, why
+    test = json.loads(tests["rationale"].iloc[0])["test"]
+    assert test["kind"] == "geo" and test["treated_geos"] and test["control_geos"]
+    assert set(test["treated_geos"]) | set(test["control_geos"]) <= set(geo["geo"])
+
+    # a geo holdout of the busiest channel that ran inside the history, executed
+    from marketing_ops.experiments import geo_holdout
+    from marketing_ops.experiments.governance import Proposal, experiment_actions
+    from marketing_ops.experiments.value import InformationValue
+
+    channel = max(channels, key=lambda c: national_spend[c])
+    start = frame["date"].iloc[-1] - pd.Timedelta(weeks=3)
+    design = geo_holdout(geo, channel, "conversions", start, 14, "D")
+    ran = experiment_actions(
+        [Proposal(design, InformationValue(channel, 1.0, 1.0, 0.0, 10.0, 1.0))],
+        "B-1",
+        policies,
+        start - pd.Timedelta(days=1),
+        91,
+    ).assign(status="executed", as_of=(start - pd.Timedelta(days=1)).date())
+    rows, rejected = own_readouts(ran, frame, channels, geo)
+    assert rejected == [] and len(rows) == 1
+    (row,) = rows
+    assert row.kind == "geo" and row.channel == channel and row.name == design.name
+    assert np.isfinite(row.lift) and row.standard_error > 0
+    rows, rejected = own_readouts(ran, frame, channels)  # no geo KPIs: not readable
+    assert rows == [] and "national KPIs" in rejected[0].reason

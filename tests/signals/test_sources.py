@@ -126,6 +126,58 @@ def test_meta_actions_count_only_configured_purchase_types(home: DataHome, con) 
     assert con.execute("select field from raw.rejects").fetchall() == [("conversions",)]
 
 
+def test_geographic_reports_keep_their_regions_until_a_later_file_restates_them(
+    home: DataHome, con
+) -> None:
+    """A Google Ads geographic report (``Region``), Meta's ``region`` breakdown and GA4's
+    ``geo.region`` land in the raw geo columns; a file's regions are rows of one campaign and
+    day that add up (none replaces another). A later campaign report of the same day replaces
+    every regional row of that campaign, and the regions it does not have are gone with them."""
+    header = "Day,Campaign ID,Campaign,Region,Impressions,Clicks,Cost,Conversions,Conv. value,Currency code"
+    geo_report = (
+        f"{header}\n{D},1,SEARCH,Bavaria,600,30,12.0,2,200,EUR\n"
+        f"{D},1,SEARCH,Berlin,400,20,8.0,1,100,EUR\n{D},2,DISPLAY,Berlin,900,9,4.0,0,0,EUR\n"
+    )
+    drop(home, "google_ads", f"google_ads_{D}.csv", geo_report)
+    meta = (
+        "date_start,campaign_id,impressions,clicks,spend,region\n"
+        f"{D},m1,100,3,5.0,Bavaria\n{D},m1,50,1,2.5,Hamburg\n"
+    )
+    drop(home, "meta_ads", f"meta_ads_{D}.csv", meta)
+    ts = int(datetime(DAY.year, DAY.month, DAY.day, 9, 30).timestamp()) * 1_000_000
+    visit = _event("page_view", ts, geo={"country": "Germany", "region": "Bavaria"})
+    drop(
+        home,
+        "ga4",
+        f"ga4_{D}.jsonl",
+        json.dumps(visit) + "\n" + json.dumps(_event("page_view", ts + 1)),
+    )
+    for source in ("google_ads", "meta_ads", "ga4"):
+        ingest_source(home, con, source, DAY, DAY, PII_KEY)
+
+    def google() -> list[tuple]:
+        return con.execute(
+            "select campaign_id, geo, spend from raw.google_ads order by campaign_id, geo"
+        ).fetchall()
+
+    assert google() == [("1", "Bavaria", 12.0), ("1", "Berlin", 8.0), ("2", "Berlin", 4.0)]
+    assert con.execute("select geo, spend from raw.meta_ads order by geo").fetchall() == [
+        ("Bavaria", 5.0),
+        ("Hamburg", 2.5),
+    ]
+    assert con.execute("select region from raw.ga4_events order by _line").fetchall() == [
+        ("Bavaria",),
+        (None,),
+    ]
+    restated = (
+        "Day,Campaign ID,Campaign,Impressions,Clicks,Cost,Conversions,Conv. value,Currency code\n"
+        f"{D},1,SEARCH,1000,50,21.0,3,300,EUR\n"
+    )
+    drop(home, "google_ads", f"google_ads_{D}_restated.csv", restated)
+    ingest_source(home, con, "google_ads", DAY, DAY, PII_KEY)
+    assert google() == [("1", None, 21.0), ("2", "Berlin", 4.0)]
+
+
 def test_offline_conversions_time_zone_line_converts_to_utc(home: DataHome, con) -> None:
     """The Parameters:TimeZone line is honoured: Berlin wall-clock times become UTC."""
     text = (

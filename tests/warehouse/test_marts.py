@@ -39,7 +39,8 @@ def test_schemas_are_exactly_staging_intermediate_marts(built_warehouse) -> None
     assert {"raw", "staging", "intermediate", "marts"} <= schemas
     assert not any(s.startswith("main_") for s in schemas)
     assert marts == {
-        "fct_ad_spend_daily", "fct_conversions", "fct_channel_kpis_daily", "fct_email_engagement",
+        "fct_ad_spend_daily", "fct_conversions", "fct_channel_kpis_daily", "fct_geo_kpis_daily",
+        "fct_email_engagement",
         "fct_audience_send_hours", "fct_audience_email_daily", "fct_audience_kpis_daily", "dim_channel", "dim_campaign", "dim_audience", "dim_content_asset",
         "fct_touchpoints", "fct_journeys", "fct_attribution_daily", "fct_campaign_content",
         "dim_content_asset_version",
@@ -125,6 +126,28 @@ def test_channel_kpis_compute_win_rate_cac_and_roas(built_warehouse) -> None:
     assert (row["platform_conversions"], row["platform_conversions_value"]) == (3.0, 300.0)
     social = kpis[(kpis["channel"] == "paid_social") & (kpis["date_day"].dt.date == DAY1)].iloc[0]
     assert (social["spend"], social["impressions"]) == (15.0, 1600)  # two Meta ads summed
+
+
+def test_geo_kpis_place_spend_and_purchases_where_the_data_does(built_warehouse) -> None:
+    """Search's day-1 geographic report stays per region in fct_geo_kpis_daily and sums to
+    the campaign's day in fct_ad_spend_daily; T1 (two hits, Bavaria first) counts once, in
+    Bavaria; T2 in Berlin; deals and reports without regions have no geo row."""
+    geo = read_mart(built_warehouse.db, "marts.fct_geo_kpis_daily", "date_day, geo, channel")
+    rows = {
+        (r.date_day.date(), r.geo, r.channel): (r.spend, r.conversions, r.revenue)
+        for r in geo.itertuples()
+    }
+    assert rows == {
+        (DAY1, "Bavaria", "paid_search"): (12.0, 1, 100.0),
+        (DAY1, "Berlin", "paid_search"): (8.0, 0, 0.0),
+        (DAY2, "Berlin", "email"): (0.0, 1, 50.0),
+    }
+    spend = read_mart(built_warehouse.db, "marts.fct_ad_spend_daily", "date_day, campaign_id")
+    search = spend[spend["campaign_id"] == SEARCH]
+    search = search.set_index(search["date_day"].dt.date)
+    assert len(search) == 3  # one row a day: the regions summed to the campaign's grain
+    assert (search.loc[DAY1, "spend"], search.loc[DAY1, "impressions"]) == (20.0, 1000)
+    assert search.loc[DAY1, "conversions_value"] == 300.0
 
 
 def test_email_spend_is_sends_times_cost_per_send(built_warehouse) -> None:

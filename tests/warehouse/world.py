@@ -9,6 +9,8 @@ Three days (5-7 January 2026) chosen so each rule of the contract shows up once:
   won by email with decision D-20260107-002 in UTM Content.
 - Offline conversions: G1 (the same conversion as DEAL1: counted once) and G2 (no deal: a
   paid-search conversion of its own).
+- Geos: search's day-1 spend comes as a geographic report (Bavaria and Berlin), T1 was bought
+  in Bavaria, T2 in Berlin (GA4 region).
 - Spend: Google search and display every day, Meta (two ads of one campaign) on the first
   two days only, so paid social must be zero-filled on the third.
 - Journeys (built with a one-day attribution lookback, WORLD_VARS): u1 saw a display ad two
@@ -111,21 +113,23 @@ def _ga4(
     revenue: float | None = None,
     txn: str | None = None,
     currency: str = REPORTING_CURRENCY,
+    region: str | None = None,
 ) -> tuple:
     """One GA4 event row in raw column order (page, device and country fixed)."""
     return (day, _ts(day, hh, mm), name, pseudo, user_id, session, "https://shop.example/",
             source, medium, None, campaign_id, None, gclid, revenue,
-            currency if revenue is not None else None, txn, "desktop", "DE")  # fmt: skip
+            currency if revenue is not None else None, txn, "desktop", "DE", region)  # fmt: skip
 
 
 # (table, partition day, row in file_columns(table) order).
 RAW_ROWS: list[tuple[str, date, tuple]] = [
     # GA4: T1 is sent twice (a duplicate hit), it is one purchase.
     ("ga4_events", DAY1, _ga4(DAY1, 10, 0, "session_start", "u1", None, 1, "google", "cpc", SEARCH, "G1")),
-    ("ga4_events", DAY1, _ga4(DAY1, 10, 5, "purchase", "u1", None, 1, "google", "cpc", SEARCH, "G1", 100.0, "T1")),
-    ("ga4_events", DAY1, _ga4(DAY1, 10, 6, "purchase", "u1", None, 1, "google", "cpc", SEARCH, "G1", 100.0, "T1")),
+    # Its first hit places it in Bavaria (fct_geo_kpis_daily), whatever the second says.
+    ("ga4_events", DAY1, _ga4(DAY1, 10, 5, "purchase", "u1", None, 1, "google", "cpc", SEARCH, "G1", 100.0, "T1", region="Bavaria")),
+    ("ga4_events", DAY1, _ga4(DAY1, 10, 6, "purchase", "u1", None, 1, "google", "cpc", SEARCH, "G1", 100.0, "T1", region="Berlin")),
     ("ga4_events", DAY2, _ga4(DAY2, 12, 0, "session_start", "u2", "C2", 2, "newsletter", "email", "D-20260106-001", None)),
-    ("ga4_events", DAY2, _ga4(DAY2, 12, 9, "purchase", "u2", "C2", 2, "newsletter", "email", "D-20260106-001", None, 50.0, "T2")),
+    ("ga4_events", DAY2, _ga4(DAY2, 12, 9, "purchase", "u2", "C2", 2, "newsletter", "email", "D-20260106-001", None, 50.0, "T2", region="Berlin")),
     ("ga4_events", DAY2, _ga4(DAY2, 15, 0, "session_start", "u4", None, 4, None, None, SEARCH, "G2")),
     ("ga4_events", DAY3, _ga4(DAY3, 9, 0, "page_view", "u3", None, 3, "facebook", "paid_social", META, None)),
     # Earlier visits that make journeys: u1 by display before T1, u2 anonymously by organic
@@ -133,8 +137,11 @@ RAW_ROWS: list[tuple[str, date, tuple]] = [
     ("ga4_events", DAY1, _ga4(DAY1, 8, 0, "session_start", "u1", None, 11, "google", "display", DISPLAY, None)),
     ("ga4_events", DAY1, _ga4(DAY1, 20, 0, "session_start", "u2", None, 21, "google", "organic", None, None)),
     ("ga4_events", DAY1, _ga4(DAY1, 9, 0, "session_start", "u5", None, 5, "facebook", "paid_social", META, None)),
-    # Google Ads: search and display every day.
-    *[("google_ads", d, (d, SEARCH, "SEARCH | brand", 1000, 50, 20.0, 3.0, 300.0, "EUR")) for d in DAYS],
+    # Google Ads: search and display every day; search's day 1 as a geographic report (its
+    # two regions add up to the other days' campaign row).
+    ("google_ads", DAY1, (DAY1, SEARCH, "SEARCH | brand", 600, 30, 12.0, 2.0, 200.0, "EUR", "Bavaria")),
+    ("google_ads", DAY1, (DAY1, SEARCH, "SEARCH | brand", 400, 20, 8.0, 1.0, 100.0, "EUR", "Berlin")),
+    *[("google_ads", d, (d, SEARCH, "SEARCH | brand", 1000, 50, 20.0, 3.0, 300.0, "EUR")) for d in (DAY2, DAY3)],
     *[("google_ads", d, (d, DISPLAY, "DISPLAY | prospecting", 5000, 20, 10.0, 1.0, 40.0, "EUR")) for d in DAYS],
     # Meta: two ads of one campaign, the first two days only.
     *[("meta_ads", d, (d, "act_1", META, "Prospecting", "as1", ad, 800, 16, spend, 2.0, 90.0, "EUR"))
@@ -269,6 +276,7 @@ MARTS: dict[str, str] = {
     "marts.fct_ad_spend_daily": "date_day, platform, campaign_id, ad_id",
     "marts.fct_conversions": "conversion_id",
     "marts.fct_channel_kpis_daily": "date_day, channel",
+    "marts.fct_geo_kpis_daily": "date_day, geo, channel",
     "marts.fct_email_engagement": "audience_id, asset_id",
     "marts.fct_audience_send_hours": "audience_id, hour_of_day",
     "marts.fct_audience_kpis_daily": "date_day, audience_id",

@@ -11,11 +11,11 @@ meta_ads as (
 
 unioned as (
     select date_day, platform, account_id, campaign_id, campaign_name, ad_group_id, ad_id,
-           impressions, clicks, spend, conversions, conversions_value, currency
+           impressions, clicks, spend, conversions, conversions_value, currency, geo
     from google_ads
     union all
     select date_day, platform, account_id, campaign_id, campaign_name, ad_group_id, ad_id,
-           impressions, clicks, spend, conversions, conversions_value, currency
+           impressions, clicks, spend, conversions, conversions_value, currency, geo
     from meta_ads
 ),
 

@@ -20,9 +20,7 @@
 -- counts on the first day built with it, until that earlier day is built again.
 -- delete+insert on conversion_id moves a conversion reported on another day before (a
 -- deal closed again later, an earlier hit built late) to its day now.
-{#- A purchase is its transaction id, or its session and time when it has none (never null:
-    ingest requires user_pseudo_id and event_ts on every GA4 event). -#}
-{%- set purchase_key = "coalesce(transaction_id, session_key || ':' || cast(event_at as varchar))" %}
+{%- set purchase_key = ga4_purchase_key() %}
 {%- set window_start = window_date('start_date') if is_incremental() else none %}
 with purchases as (
     -- Each purchase's hits in the window (every hit ever in a full build), ranked: its first

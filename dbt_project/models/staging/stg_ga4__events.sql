@@ -35,6 +35,7 @@ renamed as (
         transaction_id,
         device_category,
         country,
+        nullif(trim(region), '') as region,
         partition_date,
         _loaded_at
     from source

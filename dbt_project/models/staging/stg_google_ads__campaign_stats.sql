@@ -22,6 +22,8 @@ renamed as (
         spend as original_spend,
         coalesce(conversions_value, 0) as original_conversions_value,
         currency as original_currency,
+        -- The region of a geographic report's row; null in a report without regions.
+        nullif(trim(geo), '') as geo,
         partition_date,
         _loaded_at
     from source

@@ -30,6 +30,7 @@ KPIS = dg.AssetKey(["marts", "fct_channel_kpis_daily"])
 SEND_HOURS = dg.AssetKey(["marts", "fct_audience_send_hours"])
 AD_SPEND = dg.AssetKey(["marts", "fct_ad_spend_daily"])
 CONVERSIONS = dg.AssetKey(["marts", "fct_conversions"])
+GEO_KPIS = dg.AssetKey(["marts", "fct_geo_kpis_daily"])  # what geo tests are designed on
 BATCH_KEY = dg.AssetKey(["decisions", "decision_batch"])
 EARLIER_SHOWN = 20
 
@@ -39,7 +40,7 @@ __all__ = ["decision_batch", "defs"]
 @dg.asset(
     key=["decisions", "decision_batch"],
     group_name="decisions",
-    deps=[BASELINES, CURVES, GRAPH, KPIS, SEND_HOURS, AD_SPEND, CONVERSIONS],
+    deps=[BASELINES, CURVES, GRAPH, KPIS, SEND_HOURS, AD_SPEND, CONVERSIONS, GEO_KPIS],
     partitions_def=daily,
     pool=STORE_POOL,
     kinds={"scipy", "kuzu"},

@@ -93,7 +93,12 @@ def proposed_tests(
             },
         )
     # jax/numpyro load only when tests are on (every Dagster process imports this module)
-    from marketing_ops.experiments.batch import calibrated_kpi_fit, fit_of_curves, propose_on_fit
+    from marketing_ops.experiments.batch import (
+        calibrated_kpi_fit,
+        fit_of_curves,
+        geo_kpis,
+        propose_on_fit,
+    )
 
     result = fit_of_curves(home, curves_fit)
     if result is None:
@@ -101,7 +106,8 @@ def proposed_tests(
         result, _ = calibrated_kpi_fit(home, kpis, settings, day, versions)
     if result is None:
         return TestingOutcome(empty, {ALL: "not enough KPI history for the media mix model"})
-    tests, untested = propose_on_fit(result, day, policies, batch, earlier, autonomy, settings)
+    geo = geo_kpis(home)  # matched-market tests when the warehouse has geos
+    tests, untested = propose_on_fit(result, day, policies, batch, earlier, autonomy, settings, geo)
     if not result.fit.diagnostics.ok:
         return TestingOutcome(tests, untested)
     return TestingOutcome(tests, untested, calibration_shift(result))

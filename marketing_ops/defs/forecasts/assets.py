@@ -41,6 +41,8 @@ from marketing_ops.warehouse import frame_version, read_table, replace_partition
 
 KPIS = dg.AssetKey(["marts", "fct_channel_kpis_daily"])
 AUDIENCE_KPIS = dg.AssetKey(["marts", "fct_audience_kpis_daily"])
+# the agent's geo tests are read out on it (experiments.batch.calibration_experiments)
+GEO_KPIS = dg.AssetKey(["marts", "fct_geo_kpis_daily"])
 BACKTESTS_KEY = ["forecasts", "backtests"]
 NAIVE_CHECK = "beats_seasonal_naive"
 RESPONSE_KEY = ["forecasts", "response_curves"]
@@ -225,7 +227,7 @@ def _attributed_curves(kpis, index, settings, day):
 @dg.asset(
     key=RESPONSE_KEY,
     group_name="forecasts",
-    deps=[KPIS],
+    deps=[KPIS, GEO_KPIS],
     partitions_def=daily,
     pool=STORE_POOL,
     kinds={"scipy", "duckdb"},

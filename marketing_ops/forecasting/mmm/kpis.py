@@ -41,6 +41,7 @@ __all__ = [
     "fit_channel_kpis",
     "fit_of_model_version",
     "fit_record",
+    "geo_kpi_frame",
     "kpi_frame",
     "mmm_model_version",
     "model_code_hash",
@@ -103,6 +104,40 @@ def kpi_frame(kpis: pd.DataFrame, settings: ForecastSettings) -> tuple[pd.DataFr
     channels = [c for c in settings.response.channels if c in set(kpis["channel"])]
     frame = _daily_frame(kpis, channels, settings.history_days)
     return frame, [c for c in channels if c in frame and frame[c].sum() > 0]
+
+
+def geo_kpi_frame(geo_kpis: pd.DataFrame | None, frame: pd.DataFrame, channels: list[str]):
+    """The frame the agent's geo tests are designed and read on, from
+    ``marts.fct_geo_kpis_daily`` rows on the days of the national ``frame``
+    (:func:`kpi_frame`): ``date``, ``geo``, ``conversions`` and each of ``channels``' spend
+    in the geo (0 where a day has no row). Empty with fewer than two geos.
+
+    Only online purchases have a region (GA4's): deals and offline conversions do not. The
+    geos' conversions are scaled so they add up to the national KPI over the frame, taking
+    the unplaced conversions to split across geos as the purchases do; a read-out is then in
+    the model's units (total conversions)."""
+    columns = ["date", "geo", "conversions", *channels]
+    if geo_kpis is None or geo_kpis.empty or frame.empty:
+        return pd.DataFrame(columns=columns)
+    g = geo_kpis.assign(date=pd.to_datetime(geo_kpis["date_day"]))
+    g = g[g["date"].isin(pd.to_datetime(frame["date"]))]
+    if g["geo"].nunique() < 2:
+        return pd.DataFrame(columns=columns)
+    grid = pd.MultiIndex.from_product(
+        [pd.to_datetime(frame["date"]), sorted(g["geo"].unique())], names=["date", "geo"]
+    )
+    kpi = g.groupby(["date", "geo"])["conversions"].sum().reindex(grid, fill_value=0.0)
+    placed = float(kpi.sum())
+    scale = float(frame["conversions"].sum()) / placed if placed > 0 else 1.0
+    spend = g[g["channel"].isin(channels)].pivot_table(
+        index=["date", "geo"], columns="channel", values="spend", aggfunc="sum"
+    )
+    out = pd.DataFrame({"conversions": kpi.astype(float) * scale}, index=grid)
+    out = out.join(spend.reindex(grid)).fillna(0.0).reset_index()
+    for c in channels:
+        if c not in out:
+            out[c] = 0.0
+    return out[columns]
 
 
 @dataclass(frozen=True)
