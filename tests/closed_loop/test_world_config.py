@@ -18,6 +18,7 @@ START = date(2025, 1, 1)
         (LoopConfig(history_days=100), None, None),
         (LoopConfig(history_days=100, shock_channel="display"), ("display", 100), None),
         (LoopConfig(history_days=100, world="response_shock"), None, ("paid_social", 50)),
+        (LoopConfig(history_days=100, world="response_shock", geos=8), None, ("paid_social", 50)),
     ],
 )
 def test_world_config(cfg: LoopConfig, shock, hostile) -> None:
@@ -29,6 +30,7 @@ def test_world_config(cfg: LoopConfig, shock, hostile) -> None:
     assert ((planted.channel, planted.day) if planted else None) == shock
     response = world.hostility.response_shock if world.hostility else None
     assert ((response.channel, response.day) if response else None) == hostile
+    assert world.geos == cfg.geos  # the market's regions (simulate-loop --geos)
 
 
 def test_an_unknown_world_is_named_with_the_choices() -> None:
@@ -59,4 +61,9 @@ def test_simulate_loop_names_the_hostile_worlds_and_refuses_another_before_touch
     assert out.exit_code == 2
     assert "no hostile world 'nope'" in " ".join(out.output.split())
     assert "all_at_once" in out.output
+    assert (home / "ground_truth" / "world.json").exists()
+    too_many = runner.invoke(
+        app, ["simulate-loop", "--geos", "21", "--home", str(home)], env={"COLUMNS": "250"}
+    )
+    assert too_many.exit_code == 2 and "--geos" in " ".join(too_many.output.split())
     assert (home / "ground_truth" / "world.json").exists()
