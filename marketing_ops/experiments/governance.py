@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -497,6 +498,17 @@ def experiment_actions(
     return pd.DataFrame(rows, columns=DECISION_COLUMNS)
 
 
+def payload_key(geo: str) -> str:
+    """A geo as a payload id's suffix: safe in a file name (letters, digits, ``_``, ``-``), and
+    one per geo. Regions are named as the sources name them ("New York", "Baden-Württemberg"):
+    a name with other characters gets them replaced and a short hash of the name, so "New York"
+    and "New_York" stay two payloads."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", geo)
+    if safe == geo:
+        return geo
+    return f"{safe}-{hashlib.sha256(geo.encode()).hexdigest()[:6]}"
+
+
 def experiment_payloads(row: dict) -> list[dict]:
     """What the connectors receive for an approved test: one payload per treated geo (its
     budget change: minus what a holdout stops, plus what a spend-up adds), or one for the
@@ -517,7 +529,7 @@ def experiment_payloads(row: dict) -> list[dict]:
             {
                 **base,
                 **shared,
-                "decision_id": f"{row['decision_id']}-{geo}",
+                "decision_id": f"{row['decision_id']}-{payload_key(geo)}",
                 "geo": geo,
                 "amount_eur": (1.0 if up else -1.0) * float(change.get(geo, 0.0)),
                 "daily_amounts": [],

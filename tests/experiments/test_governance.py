@@ -121,6 +121,28 @@ def test_an_approved_test_executes_per_geo_and_is_on_the_ledger(home, geo_test):
     assert logged[0]["tests"][0]["design"]["treated_geos"] == list(geo_test.design.treated)
 
 
+def test_regions_named_as_the_sources_name_them_deliver_one_payload_each(home, geo_test):
+    """Real regions have spaces and accents ("New York", "Baden-Württemberg"), and two names
+    can differ only by them: each treated region still gets its own payload, in a file name
+    the sandbox connector accepts, with the region's name as it is."""
+    from dataclasses import replace
+
+    d = geo_test.design
+    names = ["New York", "New_York", "Baden-Württemberg", "Île-de-France"]
+    rename = dict(zip(d.treated, names, strict=False))
+    removed = {rename.get(g, g): v for g, v in d.notes["removed_by_geo"].items()}
+    treated = tuple(rename[g] for g in d.treated)
+    design = replace(d, treated=treated, notes={**d.notes, "removed_by_geo": removed})
+    renamed = geo_test.__class__(**{**vars(geo_test), "design": design})
+    policies = load_policies(home.policies)
+    actions = experiment_actions([proposal(renamed, 500.0)], "B-2", policies, "2026-12-04", 26)
+    done = execute_experiments(actions, {"*": SandboxConnector(home.outbox)}, False)
+    assert done["delivered"].all() and sorted(done["geo"]) == sorted(treated)
+    assert done["payload_id"].nunique() == len(treated)
+    for r in done.to_dict("records"):
+        assert json.loads(open(r["location"]).read())["geo"] == r["geo"]
+
+
 def test_kill_switch_and_waiting_tests_execute_nothing(home, geo_test):
     policies = load_policies(home.policies)
     actions = experiment_actions([proposal(geo_test, 4000.0)], "B-2", policies, pd.Timestamp(0), 26)
