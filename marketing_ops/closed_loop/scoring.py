@@ -13,7 +13,7 @@ import pandas as pd
 from marketing_ops.closed_loop.config import PAID, PERIOD_DAYS
 from marketing_ops.config import DataHome
 
-__all__ = ["oracle_path", "path_revenue", "score_policies"]
+__all__ = ["market_revenue", "oracle_path", "path_revenue", "score_policies"]
 
 
 def path_revenue(world, spend: dict[str, np.ndarray], start: date, initial: dict[str, float]):
@@ -25,6 +25,20 @@ def path_revenue(world, spend: dict[str, np.ndarray], start: date, initial: dict
         carry = float(initial.get(channel, 0.0))
         conversions = world.conversions_path(channel, path, days, carry)
         out[channel] = conversions * world.curves[channel].value_per_conversion
+    return out
+
+
+def market_revenue(truth, window: list[str]) -> dict[str, np.ndarray]:
+    """True expected conversions' revenue per paid channel and day as the market drew them
+    (the truth rows). In a market with geos a geo test moved spend in some regions only, and
+    each region answers on its own carry-over: the national curve cannot score that path, the
+    market's own sum over the regions does."""
+    d = truth.daily
+    out = {}
+    for c in PAID:
+        rows = d[(d["channel"] == c) & d["date"].isin(window)].sort_values("date")
+        value = truth.world.curves[c].value_per_conversion
+        out[c] = rows["expected_conversions"].to_numpy(float) * value
     return out
 
 
@@ -91,7 +105,8 @@ def _spend_paths(d: pd.DataFrame, start: date, days: int):
 
 
 def score_policies(home: DataHome, start: date, days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Agent vs static baseline vs oracle on true expected revenue of paid media."""
+    """Agent vs static baseline vs oracle on true expected revenue of paid media (the agent's,
+    in a market with geos, as the market drew it: :func:`market_revenue`)."""
     from marketing_ops.simulator import load_ground_truth
 
     truth = load_ground_truth(home)
@@ -108,6 +123,8 @@ def score_policies(home: DataHome, start: date, days: int) -> tuple[pd.DataFrame
         ("oracle", oracle),
     ):
         rev = path_revenue(truth.world, path, start, initial)
+        if name == "agent" and truth.world.geo_shares:
+            rev = market_revenue(truth, window)
         spend = sum(float(p.sum()) for p in path.values())
         revenue = sum(float(r.sum()) for r in rev.values())
         rows.append({"policy": name, "spend": spend, "revenue": revenue, "profit": revenue - spend})

@@ -144,3 +144,27 @@ def test_a_geo_holdout_stops_spend_in_its_treated_regions_only(ran) -> None:
         truth.loc[(after.isoformat(), "display"), "adstock"]
         < truth.loc[(later.isoformat(), "display"), "adstock"]
     )
+
+
+def _scored(home, start: date, days: int):
+    """The market's own revenue of the realised spend and the national curve's, per channel."""
+    from marketing_ops.closed_loop.scoring import _spend_paths, market_revenue, path_revenue
+
+    truth = load_ground_truth(home)
+    initial, agent, _, window = _spend_paths(truth.daily, start, days)
+    national = path_revenue(truth.world, agent, start, initial)
+    return market_revenue(truth, window), national
+
+
+def test_the_regions_answer_like_the_national_market_until_a_test_splits_them(ran) -> None:
+    """At the plan's split the regions' responses add up to the national curve's (the loop
+    may score a geo world's counterfactual paths on it); a geo holdout is the exception, so
+    the loop scores the agent's path on what the market drew (``market_revenue``)."""
+    home, executed = ran
+    (change, *_) = geo_changes(executed)
+    before, national = _scored(home, START + timedelta(days=7), 14)
+    for c, revenue in before.items():
+        assert revenue == pytest.approx(national[c], rel=1e-9)
+    during, national = _scored(home, change.start, (change.end - change.start).days + 1)
+    assert during["paid_search"] == pytest.approx(national["paid_search"], rel=1e-9)
+    assert not np.allclose(during["display"], national["display"], rtol=1e-3)
