@@ -164,7 +164,7 @@ def _arm_policies(policies):
 
 
 def _inputs(home: DataHome, kpis, forecasts: Forecasts, candidates, as_of: date, policies):
-    from marketing_ops.decisioning import DecisionInputs, verdict_frame
+    from marketing_ops.decisioning import DecisionInputs, executed_test_spend, verdict_frame
     from marketing_ops.decisioning.decide import response_model_of
 
     campaign_level = policies.budget.plan_level == "campaign"
@@ -183,6 +183,7 @@ def _inputs(home: DataHome, kpis, forecasts: Forecasts, candidates, as_of: date,
         history("marts.fct_ad_spend_daily"),
         history("marts.fct_conversions"),
         verdict_frame(home, response_model_of(forecasts.curve_rows).get("mmm_fit")),
+        executed_test_spend(read(home, "agent.decisions")),
     )
 
 

@@ -56,7 +56,12 @@ from marketing_ops.decisioning.content.scoring import (
     score_actions,
     value_per_conversion,
 )
-from marketing_ops.decisioning.decide import DecisionInputs, DecisionResult, decide
+from marketing_ops.decisioning.decide import (
+    DecisionInputs,
+    DecisionResult,
+    decide,
+    executed_test_spend,
+)
 from marketing_ops.decisioning.ledger.approvals import (
     ApprovalError,
     apply_approvals,
@@ -105,6 +110,7 @@ __all__ = [
     "record_model_fit",
     "verdict_entries",
     "verdict_frame",
+    "executed_test_spend",
     "AUTONOMY_LEVELS",
     "DECISION_COLUMNS",
     "Alternative",

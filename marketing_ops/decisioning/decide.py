@@ -7,6 +7,7 @@ opens a database.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -31,6 +32,7 @@ __all__ = [
     "curves_as_of",
     "NotEnoughHistory",
     "decide",
+    "executed_test_spend",
     "last_period_spend",
     "response_model_of",
     "seasonal_index_as_of",
@@ -55,6 +57,9 @@ class DecisionInputs:
     # the experiment verdicts of the media mix model fit behind curve_rows (the ledger's
     # experiment_verdict records of that fit version; empty for attributed curves)
     verdicts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # what the agent's executed incrementality tests moved spend by, per day and channel
+    # (:func:`executed_test_spend` of agent.decisions): the plan is the realised spend less it
+    test_spend: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -160,13 +165,60 @@ def seasonal_index_as_of(
     return out
 
 
-def last_period_spend(kpis: pd.DataFrame, as_of: date, days: int) -> dict[str, float]:
-    """Spend per channel over the ``days`` up to and including ``as_of``."""
-    when = pd.to_datetime(kpis["date_day"])
-    recent = kpis[
-        (when > pd.Timestamp(as_of) - pd.Timedelta(days=days)) & (when <= pd.Timestamp(as_of))
-    ]
-    return {str(k): float(v) for k, v in recent.groupby("channel")["spend"].sum().items()}
+def last_period_spend(
+    kpis: pd.DataFrame, as_of: date, days: int, test_spend: pd.DataFrame | None = None
+) -> dict[str, float]:
+    """Spend per channel over the ``days`` up to and including ``as_of``, as planned: the
+    realised spend less what the agent's executed tests moved it by (``test_spend``,
+    :func:`executed_test_spend`). A holdout's removed spend is part of the period's budget
+    and a spend-up's added spend is not, so a test never shrinks or grows the next period's
+    total (``total_budget: keep_last_period``) nor the split its shift caps start from."""
+
+    def recent(frame: pd.DataFrame) -> pd.DataFrame:
+        when = pd.to_datetime(frame["date_day"])
+        since = pd.Timestamp(as_of) - pd.Timedelta(days=days)
+        return frame[(when > since) & (when <= pd.Timestamp(as_of))]
+
+    spend = recent(kpis).groupby("channel")["spend"].sum()
+    if test_spend is not None and not test_spend.empty:
+        moved = recent(test_spend).groupby("channel")["amount"].sum()
+        spend = spend.sub(moved.reindex(spend.index, fill_value=0.0)).clip(lower=0.0)
+    return {str(k): float(v) for k, v in spend.items()}
+
+
+def executed_test_spend(decisions: pd.DataFrame | None) -> pd.DataFrame:
+    """What the agent's executed incrementality tests (``agent.decisions``, each test's latest
+    row) moved spend by: ``date_day``, ``channel``, ``amount`` (EUR; negative where a holdout
+    stopped spend, positive where a spend-up added it). A geo test moves its amount evenly over
+    its days; a pulse over its off flights (holdout) or on flights (spend-up); an audience
+    holdout moves no spend."""
+    columns = ["date_day", "channel", "amount"]
+    if decisions is None or decisions.empty or "action_type" not in decisions:
+        return pd.DataFrame(columns=columns)
+    tests = decisions[decisions["action_type"] == "incrementality_test"]
+    order = [c for c in ("as_of", "created_at") if c in tests]
+    latest = (
+        tests.sort_values(order).drop_duplicates("decision_id", keep="last") if order else tests
+    )
+    rows = []
+    for r in latest[latest["status"] == "executed"].to_dict("records"):
+        test = json.loads(r["rationale"])["test"]
+        up = test.get("direction") == "spend_up"
+        amount = float(test.get("spend_added" if up else "spend_removed") or 0.0)
+        days = pd.date_range(test["start"], test["end"], freq="D")
+        if test["kind"] == "audience" or amount <= 0 or len(days) == 0:
+            continue
+        if test["kind"] == "pulse" and test.get("schedule"):
+            schedule = test["schedule"]
+            per = max(1, len(days) // len(schedule))
+            days = [
+                d
+                for i, d in enumerate(days)
+                if (i // per < len(schedule)) and schedule[i // per] == up
+            ]
+        for d in days:
+            rows.append((d.date(), str(r["channel"]), (1 if up else -1) * amount / len(days)))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def decide(
@@ -190,7 +242,7 @@ def decide(
     paid = {c: v for c, v in curves.items() if not listed or c in listed}
     tail, carryover = carryover_of(budget, sorted(paid), inputs.verdicts)
     budget = budget.model_copy(update={"carryover_days": tail})
-    last = last_period_spend(inputs.kpis, as_of, budget.period_days)
+    last = last_period_spend(inputs.kpis, as_of, budget.period_days, inputs.test_spend)
     index = seasonal_index_as_of(inputs.forecasts, paid, budget.period_days)
     carry = carry_in_adstock(inputs.kpis, paid)
     model = response_model_of(inputs.curve_rows)

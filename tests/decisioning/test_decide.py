@@ -5,6 +5,7 @@ policy asks for them, content from the graph candidates; guardrails hold through
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -70,3 +71,66 @@ def test_campaign_level_policy_gives_campaign_rows(policies) -> None:
     assert search.loc["S2", "amount"] > search.loc["S1", "amount"]
     assert rows[rows["channel"] != "paid_search"]["campaign_id"].isna().all()
     assert search.loc["S2", "decision_id"] not in set(channel_batch["decision_id"])
+
+
+def _test_row(decision_id: str, status: str, as_of: str, **test) -> dict:
+    return {
+        "decision_id": decision_id,
+        "action_type": "incrementality_test",
+        "channel": "display",
+        "status": status,
+        "as_of": as_of,
+        "rationale": json.dumps({"test": test}),
+    }
+
+
+def test_a_test_moves_the_realised_spend_not_the_budget(policies) -> None:
+    """An executed holdout stops spend the period's plan had (its EUR stays in the period's
+    budget) and a spend-up adds spend on top of it: with ``total_budget: keep_last_period``
+    the next plan keeps the planned total and measures its shift caps from the planned split,
+    not from what the test left or added. Without it, each holdout would shrink every later
+    period's budget."""
+    import pandas as pd
+
+    from marketing_ops.decisioning import executed_test_spend
+
+    start = pd.Timestamp(AS_OF) - pd.Timedelta(days=6)
+    geo = {"kind": "geo", "start": str(start.date()), "end": str(AS_OF), "schedule": []}
+    rows = [
+        # proposed, then executed: one test, counted once
+        _test_row("T-1", "proposed", "2026-11-01", **geo, spend_removed=700.0),
+        _test_row("T-1", "executed", "2026-11-02", **geo, spend_removed=700.0),
+        _test_row("T-2", "proposed", "2026-11-02", **geo, spend_removed=9e9),  # never ran
+        _test_row(
+            "T-3",
+            "executed",
+            "2026-11-02",
+            kind="pulse",
+            start=str((start - pd.Timedelta(days=7)).date()),
+            end=str(AS_OF),
+            schedule=[False, True],
+            direction="spend_up",
+            spend_added=1400.0,
+        ),
+    ]
+    moved = executed_test_spend(pd.DataFrame(rows))
+    # the holdout's 700 EUR evenly over its seven days; the spend-up's 1,400 over its on
+    # flight only (the second week, the same days): nothing in its first week
+    assert sorted(moved["amount"].round(6).unique()) == [-100.0, 200.0]
+    by_day = moved.groupby("date_day")["amount"].sum()
+    assert len(by_day) == 7 and (pd.to_datetime(by_day.index) >= start).all()
+    assert by_day.to_numpy() == pytest.approx([100.0] * 7)
+
+    base = inputs()
+    planned = decide(AS_OF, base, policies, AutonomyState(), SIGNALS).plan
+    # the same week with the tests run: display spent 100 EUR a day less, then 200 more
+    kpis = base.kpis.copy()
+    last_week = pd.to_datetime(kpis["date_day"]) >= start
+    display = last_week & (kpis["channel"] == "display")
+    kpis.loc[display, "spend"] += 200.0 - 100.0
+    ran = replace(base, kpis=kpis)
+    ratchet = decide(AS_OF, ran, policies, AutonomyState(), SIGNALS).plan
+    assert ratchet.total_budget == pytest.approx(planned.total_budget + 7 * 100.0)
+    kept = decide(AS_OF, replace(ran, test_spend=moved), policies, AutonomyState(), SIGNALS).plan
+    assert kept.total_budget == pytest.approx(planned.total_budget)
+    assert kept.total_spend == pytest.approx(planned.total_spend)

@@ -9,6 +9,7 @@ from marketing_ops.decisioning import (
     batch_markdown,
     decide,
     ensure_default_policies,
+    executed_test_spend,
     keep_earlier_batches,
     list_batches,
     load_policies,
@@ -74,8 +75,10 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
             if campaign_level
             else pd.DataFrame()
         )
-        # tests already running hold their geos, channel and budget (testing.yaml)
-        earlier = read_table(con, "agent.decisions") if policies.testing.enabled else None
+        # tests already running hold their geos, channel and budget (testing.yaml); the
+        # executed ones moved last period's spend away from its plan (executed_test_spend)
+        decisions = read_table(con, "agent.decisions")
+        earlier = decisions if policies.testing.enabled else None
     with GraphReader(home.graph) as reader:
         candidates = pd.concat(
             [
@@ -103,6 +106,7 @@ def decision_batch(context: dg.AssetExecutionContext, store: StoreResource) -> d
         ad_spend,
         conversions,
         verdict_frame(home, fit),
+        executed_test_spend(decisions),
     )
     autonomy = autonomy_state(home)
     signals = input_versions(context.instance, keys)
