@@ -38,6 +38,7 @@ from marketing_ops.closed_loop.world import (
     write,
 )
 from marketing_ops.config import DataHome, data_home
+from marketing_ops.decisioning import executed_test_spend
 
 if TYPE_CHECKING:
     from marketing_ops.simulator import WorldConfig
@@ -199,7 +200,10 @@ def _measure_and_learn(state: LoopState, as_of: date) -> None:
     measure(home, state.instance, state.measured_to + timedelta(days=1), as_of, state.timings)
     state.measured_to = as_of
     with timed(state.timings, "learn (drift, OPE)"):
-        report = drift_report(_kpis(state, as_of), as_of, state.forecasts.curves or None)
+        tests = executed_test_spend(read(state.home, "agent.decisions"))
+        report = drift_report(
+            _kpis(state, as_of), as_of, state.forecasts.curves or None, tests=tests
+        )
         if report.drifted:
             dropped = apply_offramp(home, report.crossed)
             state.events.append(
@@ -373,7 +377,8 @@ def _last_drift_check(state: LoopState, kpis: pd.DataFrame) -> None:
     from marketing_ops.decisioning import apply_offramp
     from marketing_ops.measurement import drift_report
 
-    final = drift_report(kpis, state.end, state.forecasts.curves or None)
+    tests = executed_test_spend(read(state.home, "agent.decisions"))
+    final = drift_report(kpis, state.end, state.forecasts.curves or None, tests=tests)
     if final.drifted:
         apply_offramp(state.home, final.crossed)
         state.events.append(f"{state.end}: drift off-ramp -> {final.summary()}")

@@ -156,6 +156,16 @@ def calibration_experiments(home, kpis: pd.DataFrame, settings) -> tuple[list, t
     return [*given, *own], tuple(rejected)
 
 
+def _test_spend(home) -> pd.DataFrame:
+    """The spend the agent's executed tests moved in ``home`` (a test is not a response
+    break: :func:`forecasting.mmm.kpis.fit_channel_kpis`)."""
+    from marketing_ops.decisioning import executed_test_spend
+    from marketing_ops.warehouse import connect, read_table
+
+    with connect(home.warehouse) as con:
+        return executed_test_spend(read_table(con, "agent.decisions"))
+
+
 def geo_kpis(home) -> pd.DataFrame:
     """``marts.fct_geo_kpis_daily`` of data home ``home`` (empty when the warehouse has none):
     what the tests of :func:`propose_on_fit` are designed on."""
@@ -183,7 +193,7 @@ def calibrated_kpi_fit(home, kpis: pd.DataFrame, settings, as_of, data_versions:
     )
 
     experiments, unread = calibration_experiments(home, kpis, settings)
-    result = fit_channel_kpis(kpis, settings, experiments, unread)
+    result = fit_channel_kpis(kpis, settings, experiments, unread, tests=_test_spend(home))
     if result is None:
         return None, []
     store_fit(home.models / "mmm", result)

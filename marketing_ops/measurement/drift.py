@@ -161,6 +161,24 @@ def _windows(days: pd.Series, as_of: date, t: DriftThresholds) -> tuple[pd.Serie
     return (d >= ref_start) & (d < recent_start), (d >= recent_start) & (d <= as_of)
 
 
+# Days after a test's last day whose conversions still hold its spend change (carry-over):
+# left out with the test's own days
+TEST_TAIL_DAYS = 7
+
+
+def _tested(h: pd.DataFrame, channel: str, tests: pd.DataFrame | None) -> np.ndarray:
+    """Which of ``h``'s days (one channel's rows) an executed test of ``channel`` moved spend
+    on, or still holds the carry-over of (``TEST_TAIL_DAYS`` after): ``tests`` is
+    ``decisioning.executed_test_spend``'s frame. A holdout in some geos lowers the national
+    conversions more than the national curve expects of the lower spend (the held-out geos
+    answer nothing): the agent's own test is not a change in the channel's response."""
+    if tests is None or tests.empty:
+        return np.zeros(len(h), dtype=bool)
+    days = pd.to_datetime(tests.loc[tests["channel"] == channel, "date_day"]).dt.date
+    held = {d + timedelta(days=k) for d in days for k in range(TEST_TAIL_DAYS + 1)}
+    return h["date_day"].isin(held).to_numpy()
+
+
 def _finding(family, scope, signal, shift, crossed, detail, p_value=math.nan) -> dict:
     return {
         "family": family,
@@ -270,10 +288,13 @@ def drift_report(
     curves: dict[str, ResponseCurve] | None = None,
     forecasts: pd.DataFrame | None = None,
     thresholds: DriftThresholds | None = None,
+    tests: pd.DataFrame | None = None,
 ) -> DriftReport:
     """All drift findings as of a day from the daily channel KPIs (``fct_channel_kpis_daily``
     columns), the current response curves (fitted on the reference window when missing) and,
-    optionally, the Prophet baseline forecasts (``agent.forecasts`` rows)."""
+    optionally, the Prophet baseline forecasts (``agent.forecasts`` rows). ``tests``: the
+    spend the agent's executed tests moved (``decisioning.executed_test_spend``); a channel's
+    days under a test, and a week after, are in neither window of its own findings."""
     t = thresholds or DriftThresholds()
     k = kpis.copy()
     k["date_day"] = pd.to_datetime(k["date_day"]).dt.date
@@ -286,6 +307,8 @@ def drift_report(
         if h.empty or h["spend"].sum() <= 0:
             continue
         ref, cur = _windows(h["date_day"], as_of, t)
+        tested = _tested(h, channel, tests)
+        ref, cur = ref & ~tested, cur & ~tested
         scope = f"channel:{channel}"
         index = _index_for(season, h["date_day"])
         curve = (curves or {}).get(channel) or _fit_curve(h, ref, channel, index)
@@ -486,6 +509,7 @@ def response_breaks(
     as_of: date,
     thresholds: DriftThresholds | None = None,
     since: date | None = None,
+    tests: pd.DataFrame | None = None,
 ) -> dict[str, ResponseBreak]:
     """The clearest step in each paid channel's response, where one is clear (one a channel).
 
@@ -498,7 +522,8 @@ def response_breaks(
     of splits tried (every day was a candidate). The drift report asks "is the recent window
     worse than the one before?"; this asks "from which day is the response not what it was?",
     which is what a lift test measured before that day needs to know (calibration refuses
-    it for its channel's current response)."""
+    it for its channel's current response). ``tests``: as in :func:`drift_report`, the days
+    of the agent's own tests (and a week after) are not candidates or evidence."""
     t = thresholds or DriftThresholds()
     k = kpis.copy()
     k["date_day"] = pd.to_datetime(k["date_day"]).dt.date
@@ -511,18 +536,20 @@ def response_breaks(
         h = k[k["channel"] == channel].reset_index(drop=True)
         if len(h) < 2 * t.break_min_days or h["spend"].sum() <= 0:
             continue
-        every = pd.Series(True, index=h.index)
+        kept = ~_tested(h, channel, tests)  # every day but the tests'
+        if kept.sum() < 2 * t.break_min_days:
+            continue
         index = _index_for(season, h["date_day"])
-        curve = _fit_curve(h, every, channel, index)
+        curve = _fit_curve(h, pd.Series(kept, index=h.index), channel, index)
         if curve is None:
             continue
-        mu = _calibrated(curve, h, every.to_numpy(), index)
+        mu = _calibrated(curve, h, kept, index)
         y = h["conversions"].to_numpy(float)
-        split, change, z = _best_split(y, mu, t.break_min_days)
-        splits = len(h) - 2 * t.break_min_days + 1
+        split, change, z = _best_split(y[kept], mu[kept], t.break_min_days)
+        splits = int(kept.sum()) - 2 * t.break_min_days + 1
         p = float(2 * stats.norm.sf(abs(z)))
         if abs(change) > t.break_change and p < t.guardrail_p / splits:
-            day = h["date_day"].iloc[split]
+            day = h["date_day"][kept].iloc[split]
             out[channel] = ResponseBreak(
                 channel,
                 day,

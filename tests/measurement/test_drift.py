@@ -146,3 +146,20 @@ def test_a_response_break_is_found_on_its_day(halved, stable) -> None:
     assert str(brk.day) in brk.detail
     assert response_breaks(halved, START + timedelta(days=109)) == {}
     assert response_breaks(stable, AS_OF) == {}
+
+
+def test_the_agents_own_test_is_not_drift_or_a_break(halved) -> None:
+    """A geo holdout lowers a channel's national conversions more than the national curve
+    expects of the lower spend, as a response drop would. Paid social's conversions halve
+    from day 110 here; told that a test of the agent's moved paid social's spend on those
+    days (``executed_test_spend``'s frame), neither the drift report nor the break finder
+    takes them as evidence, while the other channels are judged as before."""
+    days = [START + timedelta(days=d) for d in range(110, DAYS)]
+    tests = pd.DataFrame({"date_day": days, "channel": "paid_social", "amount": -100.0})
+    three_weeks_in = START + timedelta(days=130)
+    assert "channel:paid_social" in drift_report(halved, three_weeks_in).crossed
+    report = drift_report(halved, three_weeks_in, tests=tests)
+    assert "channel:paid_social" not in report.crossed, report.summary()
+    assert response_breaks(halved, AS_OF, tests=tests) == {}
+    other = tests.assign(channel="display")  # a test of another channel changes nothing here
+    assert set(response_breaks(halved, AS_OF, tests=other)) == {"paid_social"}

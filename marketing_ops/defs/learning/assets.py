@@ -6,7 +6,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from marketing_ops.decisioning import apply_offramp, scoped_autonomy
+from marketing_ops.decisioning import apply_offramp, executed_test_spend, scoped_autonomy
 from marketing_ops.decisioning.decide import curves_as_of
 from marketing_ops.defs._shared import STORE_POOL, StoreResource, as_of, daily
 from marketing_ops.defs.learning import sensors
@@ -122,8 +122,10 @@ def drift(context: dg.AssetExecutionContext, store: StoreResource) -> dg.Materia
             con, "agent.response_curves", date_column="as_of", start=day, end=day
         )
         forecasts = read_table(con, "agent.forecasts", date_column="as_of", end=day)
+        # the agent's own tests move spend and conversions: not drift (executed_test_spend)
+        tests = executed_test_spend(read_table(con, "agent.decisions"))
     curves, _ = curves_as_of(curve_rows) if len(curve_rows) else ({}, {})
-    report = drift_report(kpis, day, curves, forecasts if len(forecasts) else None)
+    report = drift_report(kpis, day, curves, forecasts if len(forecasts) else None, tests=tests)
     dropped = apply_offramp(home, report.crossed)
     with store.warehouse() as con:
         replace_partition(con, "agent.drift", report.findings.assign(as_of=day), day)

@@ -192,13 +192,16 @@ def fit_channel_kpis(
     experiments: list[Experiment] | None = None,
     rejected: tuple[ExperimentVerdict, ...] = (),
     priors: Priors | None = None,
+    tests: pd.DataFrame | None = None,
 ) -> KPIFit | None:
     """The national daily fit (calibrated by ``experiments``, each checked first) and the
     history's revenue per conversion; None without data. No control columns: the warehouse's
     channel KPIs carry none (the base's trend, seasonality and holidays stand in).
     ``rejected``: experiments refused before the model saw them (a read-out that failed its
     own checks); their verdicts go with the fit's onto the ledger. ``priors``: the model's
-    (default ``Priors()``; benchmarks study others).
+    (default ``Priors()``; benchmarks study others). ``tests``: the spend the agent's
+    executed tests moved (``decisioning.executed_test_spend``): their days are no evidence of
+    a response break.
 
     Each paid channel's response break, when its measured conversions show one
     (:func:`marketing_ops.measurement.drift.response_breaks`, over the fitted history), starts
@@ -218,7 +221,7 @@ def fit_channel_kpis(
     from marketing_ops.measurement.drift import response_breaks  # measurement reads curves
 
     first, last = frame["date"].iloc[0].date(), frame["date"].iloc[-1].date()
-    breaks = response_breaks(kpis, last, since=first)
+    breaks = response_breaks(kpis, last, since=first, tests=tests)
     priors = (priors or Priors()).split_at(breaks)
     if experiments:
         fit, verdicts = calibrated_fit(data, experiments, priors, sampler, breaks=breaks)
