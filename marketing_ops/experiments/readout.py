@@ -187,6 +187,7 @@ def _did(frame, design, kpi, rules, geo_col, date_col, pre_end, tail: bool) -> R
         extra.append(f"no period read between {first.date()} and {last.date()}")
     lift = effect * n_post if design.spend_up else -effect * n_post
     problems = _quality(lift, se, rules, extra)
+    moved = _spend_moved(frame, design, table.index, pre, geo_col, date_col)
     if tail:  # a small tail is a finding, not an inconclusive test
         problems = tuple(p for p in problems if not p.startswith("inconclusive"))
     return Readout(
@@ -201,6 +202,7 @@ def _did(frame, design, kpi, rules, geo_col, date_col, pre_end, tail: bool) -> R
             "test_periods": n_post,
             "pre_correlation": corr,
             "adjusted_for": list(adjust) if adjusted is not None else [],
+            **({"spend_moved": moved} if moved is not None else {}),
         },
         read_from=first if tail else None,
         read_until=last if tail else None,
@@ -245,6 +247,20 @@ def _adjusted(frame, design, diff, scale, adjust, pre, post, geo_col, date_col):
         ]
         var += planned_sd**2 * float(np.sum(np.square(weight)))
     return effect, math.sqrt(var)
+
+
+def _spend_moved(frame, design: Design, index, pre, geo_col, date_col) -> float | None:
+    """EUR a holdout kept from its treated geos over its days, as the plan would have spent
+    it there (:func:`_planned`: the controls' spend at the treated geos' pre-period ratio,
+    which follows the plan's weekly changes); None without the channel's spend in ``frame``
+    or for a spend-up (what it added is as designed). The plan is re-decided every period
+    while a test runs: a design's ``spend_removed`` is what the plan of its first day would
+    have spent, not what the weeks after it did."""
+    if design.spend_up or design.channel not in frame.columns:
+        return None
+    window = (index >= design.start) & (index <= design.end)
+    planned, _ = _planned(frame, design, index, window, pre, geo_col, date_col)
+    return float(planned.sum()) if len(planned) else None
 
 
 def _planned(frame, design: Design, index, window, pre, geo_col, date_col):
@@ -353,7 +369,9 @@ def to_experiment(
                 "tests (fit nationally to use it)"
             )
         geo = design.treated[0]
-    arms = {"spend_delta": design.spend_removed}
+    # a geo holdout: what it kept from its geos as read from their controls (the plan moves
+    # while it runs); else as designed
+    arms = {"spend_delta": readout.details.get("spend_moved", design.spend_removed)}
     if design.spend_up:
         if data is None:
             raise ValueError(f"{design.name}: a spend-up's calibration row needs the data")
