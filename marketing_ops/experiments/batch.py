@@ -17,9 +17,9 @@ designed on them (:func:`forecasting.mmm.kpis.geo_kpi_frame`); else spend pulses
 national KPI. When an executed test has ended, :func:`own_readouts` reads it on the KPIs the
 model is fitted on (a spend pulse: :func:`experiments.readout.pulse_readout` on the national
 daily KPI; a geo test: :func:`experiments.readout.geo_readout` on the geo KPIs, with its
-tail when ``testing.tail_weeks`` reads one) and returns its calibration row: the forecasts asset and the decision asset fit the
-model on it together with ``settings/experiments.csv``, and the model's own checks decide
-(every verdict on the decision ledger with the fit).
+tail when ``testing.tail_weeks`` reads one) and returns its calibration row: the forecasts
+asset and the decision asset fit the model on it together with ``settings/experiments.csv``,
+and the model's own checks decide (every verdict on the decision ledger with the fit).
 """
 
 from __future__ import annotations
