@@ -181,20 +181,42 @@ def last_period_spend(
 
     spend = recent(kpis).groupby("channel")["spend"].sum()
     if test_spend is not None and not test_spend.empty:
-        moved = recent(test_spend).groupby("channel")["amount"].sum()
+        moved = _moved(recent(kpis), recent(test_spend))
         spend = spend.sub(moved.reindex(spend.index, fill_value=0.0)).clip(lower=0.0)
     return {str(k): float(v) for k, v in spend.items()}
+
+
+def _moved(kpis: pd.DataFrame, tests: pd.DataFrame) -> pd.Series:
+    """EUR per channel the tests moved: as :func:`executed_test_spend` lists them, except on
+    a geo holdout's days (``held_share``: its treated geos' share of the channel's spend),
+    where the plan is re-decided while the test runs, so what its geos did not spend is read
+    from what the others did: realised x share / (1 - share)."""
+    t = tests.copy()
+    if "held_share" not in t:
+        return t.groupby("channel")["amount"].sum()
+    share = pd.to_numeric(t["held_share"], errors="coerce")
+    held = share.notna() & (share > 0) & (share < 1)
+    if held.any():
+        realised = kpis.assign(day=pd.to_datetime(kpis["date_day"]).dt.date)
+        realised = realised.groupby(["day", "channel"])["spend"].sum()
+        days = pd.to_datetime(t.loc[held, "date_day"]).dt.date
+        keys = list(zip(days, t.loc[held, "channel"], strict=True))
+        spent = realised.reindex(keys).fillna(0.0).to_numpy(float)
+        t.loc[held, "amount"] = -spent * share[held] / (1 - share[held])
+    return t.groupby("channel")["amount"].sum()
 
 
 def executed_test_spend(decisions: pd.DataFrame | None) -> pd.DataFrame:
     """What the agent's executed incrementality tests (``agent.decisions``, each test's latest
     row) moved spend by: ``date_day``, ``channel``, ``amount`` (EUR; negative where a holdout
-    stopped spend, positive where a spend-up added it). A geo test moves its amount evenly over
-    its days; a pulse over its off flights (holdout) or on flights (spend-up); an audience
-    holdout moves no spend."""
-    columns = ["date_day", "channel", "amount"]
+    stopped spend, positive where a spend-up added it), ``held_share``. A geo test moves its
+    designed amount evenly over its days; a pulse over its off flights (holdout) or on flights
+    (spend-up); an audience holdout moves no spend. A geo holdout's ``held_share`` is its
+    treated geos' share of the channel's spend: :func:`last_period_spend` reads what they did
+    not spend from the realised spend instead (the plan changes while a test runs)."""
+    columns = ["date_day", "channel", "amount", "held_share"]
     if decisions is None or decisions.empty or "action_type" not in decisions:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=columns).astype({"amount": float, "held_share": float})
     tests = decisions[decisions["action_type"] == "incrementality_test"]
     order = [c for c in ("as_of", "created_at") if c in tests]
     latest = (
@@ -208,6 +230,7 @@ def executed_test_spend(decisions: pd.DataFrame | None) -> pd.DataFrame:
         days = pd.date_range(test["start"], test["end"], freq="D")
         if test["kind"] == "audience" or amount <= 0 or len(days) == 0:
             continue
+        share = test.get("treated_share") if test["kind"] == "geo" and not up else None
         if test["kind"] == "pulse" and test.get("schedule"):
             schedule = test["schedule"]
             per = max(1, len(days) // len(schedule))
@@ -217,8 +240,10 @@ def executed_test_spend(decisions: pd.DataFrame | None) -> pd.DataFrame:
                 if (i // per < len(schedule)) and schedule[i // per] == up
             ]
         for d in days:
-            rows.append((d.date(), str(r["channel"]), (1 if up else -1) * amount / len(days)))
-    return pd.DataFrame(rows, columns=columns)
+            per_day = (1 if up else -1) * amount / len(days)
+            rows.append((d.date(), str(r["channel"]), per_day, share))
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype({"amount": float, "held_share": float})  # typed, also when empty
 
 
 def decide(

@@ -387,6 +387,8 @@ def _test_detail(d: Design) -> dict:
         "schedule": [bool(s) for s in d.schedule],
         "holdout": list(d.holdout),
         "spend_removed": d.spend_removed,
+        # a geo test's treated geos' share of the channel's spend (what a holdout keeps)
+        "treated_share": d.notes.get("treated_share"),
         "direction": d.direction,
         "spend_added": d.spend_added,
         "base_spend": d.base_spend if math.isfinite(d.base_spend) else None,

@@ -134,3 +134,29 @@ def test_a_test_moves_the_realised_spend_not_the_budget(policies) -> None:
     kept = decide(AS_OF, replace(ran, test_spend=moved), policies, AutonomyState(), SIGNALS).plan
     assert kept.total_budget == pytest.approx(planned.total_budget)
     assert kept.total_spend == pytest.approx(planned.total_spend)
+
+
+def test_a_geo_holdout_moves_what_its_geos_would_have_spent_under_the_plan_of_each_week() -> None:
+    """The plan is re-decided while a geo holdout runs: the spend it keeps from its treated
+    geos is the share they would have had of what the plan spent (read from the realised
+    spend of the others), not the design's first-day figure. Display: 300 EUR a day spent in
+    the 60 % outside the test, so the plan was 500 a day whatever the design said (9,000)."""
+    import pandas as pd
+
+    from marketing_ops.decisioning import executed_test_spend
+    from marketing_ops.decisioning.decide import last_period_spend
+
+    start = pd.Timestamp(AS_OF) - pd.Timedelta(days=6)
+    geo = {"kind": "geo", "start": str(start.date()), "end": str(AS_OF), "schedule": []}
+    held = _test_row(
+        "T-9", "executed", "2026-11-02", **geo, spend_removed=9000.0, treated_share=0.4
+    )
+    moved = executed_test_spend(pd.DataFrame([held]))
+    assert moved["held_share"].tolist() == [0.4] * 7
+    days = pd.date_range(start, AS_OF, freq="D").date
+    kpis = pd.DataFrame({"date_day": days, "channel": "display", "spend": 300.0})
+    assert last_period_spend(kpis, AS_OF, 7, moved)["display"] == pytest.approx(7 * 500.0)
+    # a row recorded before the share was kept: the design's amount, as before
+    old = executed_test_spend(pd.DataFrame([{**held, "rationale": held["rationale"].replace(
+        '"treated_share": 0.4', '"treated_share": null')}]))  # fmt: skip
+    assert last_period_spend(kpis, AS_OF, 7, old)["display"] == pytest.approx(7 * 300.0 + 9000.0)
