@@ -34,6 +34,7 @@ __all__ = [
     "decide",
     "executed_test_spend",
     "last_period_spend",
+    "latest_tests",
     "response_model_of",
     "seasonal_index_as_of",
 ]
@@ -206,6 +207,18 @@ def _moved(kpis: pd.DataFrame, tests: pd.DataFrame) -> pd.Series:
     return t.groupby("channel")["amount"].sum()
 
 
+def latest_tests(decisions: pd.DataFrame | None) -> list[dict]:
+    """The latest row of each incrementality test in ``agent.decisions`` (one per design,
+    whatever batches it went through)."""
+    if decisions is None or decisions.empty or "action_type" not in decisions:
+        return []
+    rows = decisions[decisions["action_type"] == "incrementality_test"]
+    latest: dict[str, dict] = {}
+    for row in rows.sort_values("created_at", kind="stable").to_dict("records"):
+        latest[json.loads(row["rationale"])["test"]["design"]] = row
+    return list(latest.values())
+
+
 def executed_test_spend(decisions: pd.DataFrame | None) -> pd.DataFrame:
     """What the agent's executed incrementality tests (``agent.decisions``, each test's latest
     row) moved spend by: ``date_day``, ``channel``, ``amount`` (EUR; negative where a holdout
@@ -215,15 +228,10 @@ def executed_test_spend(decisions: pd.DataFrame | None) -> pd.DataFrame:
     treated geos' share of the channel's spend: :func:`last_period_spend` reads what they did
     not spend from the realised spend instead (the plan changes while a test runs)."""
     columns = ["date_day", "channel", "amount", "held_share"]
-    if decisions is None or decisions.empty or "action_type" not in decisions:
-        return pd.DataFrame(columns=columns).astype({"amount": float, "held_share": float})
-    tests = decisions[decisions["action_type"] == "incrementality_test"]
-    order = [c for c in ("as_of", "created_at") if c in tests]
-    latest = (
-        tests.sort_values(order).drop_duplicates("decision_id", keep="last") if order else tests
-    )
     rows = []
-    for r in latest[latest["status"] == "executed"].to_dict("records"):
+    for r in latest_tests(decisions):
+        if r["status"] != "executed":
+            continue
         test = json.loads(r["rationale"])["test"]
         up = test.get("direction") == "spend_up"
         amount = float(test.get("spend_added" if up else "spend_removed") or 0.0)

@@ -30,9 +30,9 @@ import math
 import pandas as pd
 
 from marketing_ops.decisioning import DECISION_COLUMNS, PolicySet
+from marketing_ops.decisioning.decide import latest_tests
 from marketing_ops.experiments.designs import Design
 from marketing_ops.experiments.governance import (
-    ACTION_TYPE,
     Proposal,
     experiment_actions,
     periods_per_week,
@@ -110,28 +110,17 @@ def running_tests(decisions: pd.DataFrame, day) -> list[Proposal]:
     latest row of each), rebuilt from their rationale. A test whose tail is read after it
     (``readout_end``) runs until then."""
     out = []
-    for row in _latest(decisions):
+    for row in latest_tests(decisions):
         p = _proposal(row)
         if row["status"] in OPEN_STATUSES and p.design.read_until >= pd.Timestamp(day):
             out.append(p)
     return out
 
 
-def _latest(decisions: pd.DataFrame | None) -> list[dict]:
-    """The latest row of each test in ``agent.decisions`` (one per design)."""
-    if decisions is None or decisions.empty:
-        return []
-    rows = decisions[decisions["action_type"] == ACTION_TYPE]
-    latest: dict[str, dict] = {}
-    for row in rows.sort_values("created_at", kind="stable").to_dict("records"):
-        latest[json.loads(row["rationale"])["test"]["design"]] = row
-    return list(latest.values())
-
-
 def finished_tests(decisions: pd.DataFrame | None, last_day) -> list[Design]:
     """Tests that ran (``executed``: every payload delivered) and ended by ``last_day``, the
     last day of the KPIs: what can be read out."""
-    designs = [_proposal(r).design for r in _latest(decisions) if r["status"] == "executed"]
+    designs = [_proposal(r).design for r in latest_tests(decisions) if r["status"] == "executed"]
     return [d for d in designs if d.end <= pd.Timestamp(last_day)]
 
 

@@ -80,7 +80,8 @@ def _test_row(decision_id: str, status: str, as_of: str, **test) -> dict:
         "channel": "display",
         "status": status,
         "as_of": as_of,
-        "rationale": json.dumps({"test": test}),
+        "created_at": f"{as_of}T08:00:00",
+        "rationale": json.dumps({"test": {"design": decision_id, **test}}),
     }
 
 
