@@ -124,35 +124,38 @@ def finished_tests(decisions: pd.DataFrame | None, last_day) -> list[Design]:
     return [d for d in designs if d.end <= pd.Timestamp(last_day)]
 
 
-def calibration_experiments(home, kpis: pd.DataFrame, settings) -> tuple[list, tuple]:
+def calibration_experiments(
+    home,
+    kpis: pd.DataFrame,
+    settings,
+    tables: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> tuple[list, tuple]:
     """What the media mix model calibrates on in data home ``home``: the lift tests of
     ``settings/experiments.csv`` (docs/contracts.md) and the agent's own executed tests that
     have ended, read out on the KPIs the model is fitted on (:func:`own_readouts`); and the
     verdicts of the own tests that could not be used (they go on the ledger with the fit).
-    Every fit of the product's KPIs calibrates on these rows (:func:`calibrated_kpi_fit`)."""
+    Every fit of the product's KPIs calibrates on these rows (:func:`calibrated_kpi_fit`).
+    ``tables``: ``agent.decisions`` and ``marts.fct_geo_kpis_daily`` when the caller has read
+    them (:func:`_tests_and_geos`)."""
     from marketing_ops.forecasting.mmm import read_experiments
     from marketing_ops.forecasting.mmm.kpis import geo_kpi_frame, kpi_frame
     from marketing_ops.forecasting.settings import EXPERIMENTS_FILE
-    from marketing_ops.warehouse import connect, read_table
 
     path = home.settings / EXPERIMENTS_FILE
     given = read_experiments(path) if path.exists() else []
-    with connect(home.warehouse) as con:  # as every asset opens it (one configuration)
-        decisions = read_table(con, "agent.decisions")
-        geo = read_table(con, "marts.fct_geo_kpis_daily")
+    decisions, geo = tables if tables is not None else _tests_and_geos(home)
     frame, channels = kpi_frame(kpis, settings)
     own, rejected = own_readouts(decisions, frame, channels, geo_kpi_frame(geo, frame, channels))
     return [*given, *own], tuple(rejected)
 
 
-def _test_spend(home) -> pd.DataFrame:
-    """The spend the agent's executed tests moved in ``home`` (a test is not a response
-    break: :func:`forecasting.mmm.kpis.fit_channel_kpis`)."""
-    from marketing_ops.decisioning import executed_test_spend
+def _tests_and_geos(home) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``agent.decisions`` (the agent's tests) and ``marts.fct_geo_kpis_daily`` of ``home``,
+    in one connection as every asset opens it (one configuration)."""
     from marketing_ops.warehouse import connect, read_table
 
     with connect(home.warehouse) as con:
-        return executed_test_spend(read_table(con, "agent.decisions"))
+        return read_table(con, "agent.decisions"), read_table(con, "marts.fct_geo_kpis_daily")
 
 
 def geo_kpis(home) -> pd.DataFrame:
@@ -172,7 +175,7 @@ def calibrated_kpi_fit(home, kpis: pd.DataFrame, settings, as_of, data_versions:
     ledger entries written). The forecasts asset, the decision asset's tests and the closed
     loop all fit through here. The fit is kept in the home's ``models/mmm/`` under its version
     (:func:`forecasting.mmm.kpis.store_fit`): :func:`fit_of_curves` reads it back."""
-    from marketing_ops.decisioning import record_model_fit
+    from marketing_ops.decisioning import executed_test_spend, record_model_fit
     from marketing_ops.forecasting.mmm.kpis import (
         fit_channel_kpis,
         fit_record,
@@ -181,8 +184,11 @@ def calibrated_kpi_fit(home, kpis: pd.DataFrame, settings, as_of, data_versions:
         verdict_records,
     )
 
-    experiments, unread = calibration_experiments(home, kpis, settings)
-    result = fit_channel_kpis(kpis, settings, experiments, unread, tests=_test_spend(home))
+    tables = _tests_and_geos(home)
+    experiments, unread = calibration_experiments(home, kpis, settings, tables)
+    # a test is not a response break (fit_channel_kpis)
+    tests = executed_test_spend(tables[0])
+    result = fit_channel_kpis(kpis, settings, experiments, unread, tests=tests)
     if result is None:
         return None, []
     store_fit(home.models / "mmm", result)
